@@ -1,0 +1,92 @@
+# pefleet: build, test, fuzz and benchmark.
+# make deps   install the Debian packages the project needs (root, idempotent)
+# make        build everything into ./bin/
+# make test   deps + build + every test; ends with "N passed, N failed"
+
+CC       ?= cc
+BUILD    ?= build
+BIN      ?= bin
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib $(EXTRA_CPPFLAGS)
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(EXTRA_CFLAGS)
+LDLIBS   := -Wl,--as-needed -lLIEF -lcrypto -lm $(EXTRA_LDLIBS)
+
+DEB_PACKAGES := build-essential pkg-config clang liblief-dev libssl-dev libcmocka-dev \
+                libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
+                libopenblas-dev libhdf5-dev redis-server python3 python3-numpy
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA     := $(BUILD)/libpefleet.a
+PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean
+all: $(PROGRAMS) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/pefleet: $(BUILD)/cli/pefleet.o $(BUILD)/cli/cmd_encode.o $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/pefleet-sandbox: $(BUILD)/cli/sandbox_main.o $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/pf_test.h $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) -lcmocka
+
+# Installs only what is missing, so a second run does nothing.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root to install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "deps: all present"; fi
+
+test: deps
+	$(MAKE) all
+	@BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) tests/run.sh
+
+check: all
+	@BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) tests/run.sh
+
+# The same tests on an ASan+UBSan build (the address-space limit is off there:
+# ASan reserves more address space than any sane limit).
+sanitize:
+	$(MAKE) all BUILD=build/san BIN=build/san/bin CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" EXTRA_CPPFLAGS="-DPF_SANITIZE"
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 PEFLEET_SANITIZE=1 \
+	  BIN=$(abspath build/san/bin) BUILD=$(abspath build/san) tests/run.sh
+
+# libFuzzer target for the parsing code outside LIEF (header reader, property rules).
+FUZZ_SECONDS ?= 60
+fuzz: $(BUILD)/fuzz/fuzz_pe
+$(BUILD)/fuzz/fuzz_pe: tests/fuzz/fuzz_pe.c lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c lib/pf_pe.h lib/pf_ergo486.h
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  tests/fuzz/fuzz_pe.c lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c -o $@ -lm
+fuzz-run: fuzz
+	@mkdir -p $(BUILD)/fuzz/corpus
+	tests/fuzz/seed_corpus.sh $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_pe -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	  $(BUILD)/fuzz/corpus
+
+bench: all
+	bench/encode_bench.sh
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,10 @@
+/* cmd: owns the subcommands of the pefleet command-line front.
+ * Defines each cmd_* entry point (argc/argv after the subcommand name;
+ * returns the process exit code: 0 ok, 1 failure, 2 usage error).
+ * Called by cli/pefleet.c. */
+#ifndef PF_CMD_H
+#define PF_CMD_H
+
+int cmd_encode(int argc, char **argv);
+
+#endif

@@ -1,0 +1,254 @@
+/* pefleet encode: PE files -> ergo486 vectors, in the seed's dataset.csv
+ * layout or as JSON lines, parsed in isolated children. */
+#include "cmd.h"
+#include "pf_encoder.h"
+#include "pf_err.h"
+#include "pf_fmt.h"
+#include "pf_walk.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *f) {
+  fprintf(f,
+    "usage: pefleet encode [-o FILE] [--label auto|NAME] [--filter GLOB] [-w N] [--jsonl] PATH...\n\n"
+    "Encodes PE files (and every file under each folder, recursively) into the\n"
+    "seed's 486-value ergo486 feature vector. Each file is parsed by LIEF in an\n"
+    "isolated child process, so a malformed file only fails itself.\n\n"
+    "output (default: stdout):\n"
+    "  CSV in the seed's dataset.csv layout: label, then 486 values, one row per\n"
+    "  encoded file, in input order. Files that fail get no row; each failure is\n"
+    "  one line on stderr.\n"
+    "  --jsonl: one JSON object per input file instead, failures included:\n"
+    "    {\"path\",\"sha256\",\"size\",\"ok\":true,\"vector\":[...]} or\n"
+    "    {\"path\",\"sha256\",\"ok\":false,\"error\"}\n\n"
+    "options:\n"
+    "  -o, --output FILE   write to FILE (written whole, then renamed into place)\n"
+    "  -l, --label L       'auto' (default): the name of the file's folder; else L\n"
+    "  -f, --filter GLOB   only files whose name matches GLOB (e.g. '*.exe')\n"
+    "  -w, --workers N     parser processes (default: number of cores)\n"
+    "  -j, --jsonl         JSON lines output\n"
+    "      --timeout SEC   wall-clock limit per file (default 60)\n"
+    "      --cpu SEC       CPU-time limit per file (default 20)\n"
+    "      --mem MIB       address-space limit per parser (default 4096)\n"
+    "      --max-size MIB  refuse larger files (default 512)\n"
+    "  -q, --quiet         no progress line and no summary\n"
+    "  -h, --help          this help\n\n"
+    "exit status: 0 every file encoded, 1 some failed (or none found), 2 usage error\n\n"
+    "example:\n"
+    "  pefleet encode --label auto -o dataset.csv samples/clean samples/malicious\n");
+}
+
+typedef struct {
+  FILE *out;
+  int jsonl;
+  const char *label;      /* NULL: auto */
+  pf_filelist files;
+  pf_encode_result **done; /* results held until every earlier file is out */
+  size_t next_emit, n_ok, n_fail;
+  uint64_t bytes;
+} encode_run;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void emit(encode_run *r, size_t i, const pf_encode_result *res) {
+  const char *path = r->files.paths[i];
+  char num[40], hex[PF_SHA256_HEX_LEN + 1];
+  if (res->have_hash) pf_hex(res->sha256, PF_SHA256_LEN, hex);
+  if (!res->ok) fprintf(stderr, "pefleet encode: error: %s: %s\n", path, res->error);
+  if (r->jsonl) {
+    fputs("{\"path\":", r->out);
+    pf_fmt_json_string(r->out, path);
+    fputs(",\"sha256\":", r->out);
+    if (res->have_hash) fprintf(r->out, "\"%s\"", hex);
+    else fputs("null", r->out);
+    if (res->ok) {
+      fprintf(r->out, ",\"size\":%llu,\"ok\":true,\"vector\":[", (unsigned long long)res->size);
+      for (int k = 0; k < PF_ERGO486_DIM; k++) {
+        pf_fmt_double(res->vec[k], num, sizeof num);
+        if (k) fputc(',', r->out);
+        fputs(num, r->out);
+      }
+      fputs("]}\n", r->out);
+    } else {
+      fputs(",\"ok\":false,\"error\":", r->out);
+      pf_fmt_json_string(r->out, res->error);
+      fputs("}\n", r->out);
+    }
+  } else if (res->ok) {
+    char label[256];
+    if (r->label) snprintf(label, sizeof label, "%s", r->label);
+    else pf_walk_parent_name(path, label, sizeof label);
+    pf_fmt_csv_field(r->out, label);
+    for (int k = 0; k < PF_ERGO486_DIM; k++) {
+      pf_fmt_double(res->vec[k], num, sizeof num);
+      fputc(',', r->out);
+      fputs(num, r->out);
+    }
+    fputc('\n', r->out);
+  }
+  if (res->ok) { r->n_ok++; r->bytes += res->size; }
+  else r->n_fail++;
+}
+
+/* Stores a finished result and writes every result that is next in order. */
+static int deliver(encode_run *r, const pf_encode_result *res) {
+  size_t i = (size_t)res->id;
+  r->done[i] = malloc(sizeof *res);
+  if (!r->done[i]) return PF_ENOMEM;
+  *r->done[i] = *res;
+  while (r->next_emit < r->files.n && r->done[r->next_emit]) {
+    emit(r, r->next_emit, r->done[r->next_emit]);
+    free(r->done[r->next_emit]);
+    r->done[r->next_emit] = NULL;
+    r->next_emit++;
+  }
+  return PF_OK;
+}
+
+static void progress(const encode_run *r, double t0, int final) {
+  double dt = now_s() - t0;
+  size_t done = r->n_ok + r->n_fail;
+  fprintf(stderr, "\rencode: %zu/%zu files, %.1f files/s, %zu failed%s", done, r->files.n,
+          dt > 0 ? (double)done / dt : 0.0, r->n_fail, final ? "\n" : "   ");
+}
+
+int cmd_encode(int argc, char **argv) {
+  static const struct option opts[] = {
+    {"output", required_argument, 0, 'o'}, {"label", required_argument, 0, 'l'},
+    {"filter", required_argument, 0, 'f'}, {"workers", required_argument, 0, 'w'},
+    {"jsonl", no_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'},
+    {"timeout", required_argument, 0, 1}, {"cpu", required_argument, 0, 2},
+    {"mem", required_argument, 0, 3}, {"max-size", required_argument, 0, 4},
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+  };
+  encode_run r;
+  memset(&r, 0, sizeof r);
+  pf_encoder_opts eo;
+  pf_encoder_opts_default(&eo);
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  eo.workers = ncpu > 0 ? (int)ncpu : 1;
+  const char *output = NULL, *glob = NULL;
+  int quiet = 0, c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:l:f:w:jqh", opts, NULL)) != -1) {
+    char *end = NULL;
+    long v = 0;
+    if (c == 'w' || (c >= 1 && c <= 4)) {
+      v = strtol(optarg, &end, 10);
+      if (!*optarg || *end || v < 1 || v > 1000000) {
+        fprintf(stderr, "pefleet encode: invalid number '%s' for --%s\n", optarg,
+                c == 'w' ? "workers" : opts[c + 5].name);
+        return 2;
+      }
+    }
+    switch (c) {
+    case 'o': output = optarg; break;
+    case 'l': r.label = strcmp(optarg, "auto") == 0 ? NULL : optarg; break;
+    case 'f': glob = optarg; break;
+    case 'w': eo.workers = (int)v; break;
+    case 'j': r.jsonl = 1; break;
+    case 'q': quiet = 1; break;
+    case 1: eo.timeout_ms = (int)(v * 1000 > 0x7fffffff ? 0x7fffffff : v * 1000); break;
+    case 2: eo.cpu_seconds = (int)v; break;
+    case 3: eo.mem_bytes = (uint64_t)v << 20; break;
+    case 4: eo.max_file_size = (uint64_t)v << 20; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "pefleet encode: no PATH given\n");
+    usage(stderr);
+    return 2;
+  }
+  char err[512];
+  int missing = 0;
+  for (int i = optind; i < argc; i++) {
+    int rc = pf_walk_add(&r.files, argv[i], glob, err, sizeof err);
+    if (rc == PF_ENOENT) { fprintf(stderr, "pefleet encode: error: %s\n", err); missing++; }
+    else if (rc != PF_OK) { fprintf(stderr, "pefleet encode: %s\n", pf_strerror(rc)); return 1; }
+  }
+  if (r.files.n == 0) {
+    fprintf(stderr, "pefleet encode: no files to encode\n");
+    pf_filelist_destroy(&r.files);
+    return 1;
+  }
+  char tmp[4096] = "";
+  if (output) {
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", output, (int)getpid());
+    r.out = fopen(tmp, "w");
+    if (!r.out) {
+      fprintf(stderr, "pefleet encode: cannot write %s: %m\n", tmp);
+      pf_filelist_destroy(&r.files);
+      return 1;
+    }
+  } else {
+    r.out = stdout;
+  }
+  if ((size_t)eo.workers > r.files.n) eo.workers = (int)r.files.n;
+  pf_encoder *enc = NULL;
+  int rc = pf_encoder_new(&eo, &enc, err, sizeof err);
+  r.done = rc == PF_OK ? calloc(r.files.n, sizeof *r.done) : NULL;
+  if (rc != PF_OK || !r.done) {
+    fprintf(stderr, "pefleet encode: %s\n", rc != PF_OK ? err : "out of memory");
+    if (output) { fclose(r.out); unlink(tmp); }
+    pf_encoder_free(&enc);
+    pf_filelist_destroy(&r.files);
+    return 1;
+  }
+  int tty = !quiet && isatty(2);
+  double t0 = now_s(), last = 0;
+  size_t next = 0;
+  pf_encode_result res;
+  while (next < r.files.n || pf_encoder_pending(enc) > 0) {
+    while (next < r.files.n && pf_encoder_free_slots(enc) > 0) {
+      rc = pf_encoder_submit(enc, next, r.files.paths[next]);
+      if (rc == PF_OK) { next++; continue; }
+      memset(&res, 0, sizeof res);
+      res.id = next++;
+      res.code = rc;
+      snprintf(res.error, sizeof res.error, "cannot hand the file to a parser: %s", pf_strerror(rc));
+      deliver(&r, &res);
+      if (rc == PF_ELIMIT) break;
+    }
+    if (pf_encoder_pending(enc) == 0) continue;
+    rc = pf_encoder_next(enc, &res, 200);
+    if (rc == 1 && deliver(&r, &res) != PF_OK) {
+      fprintf(stderr, "pefleet encode: out of memory\n");
+      break;
+    }
+    if (rc < 0) { fprintf(stderr, "pefleet encode: %s\n", pf_strerror(rc)); break; }
+    if (tty && now_s() - last > 0.2) { progress(&r, t0, 0); last = now_s(); }
+  }
+  pf_encoder_free(&enc);
+  if (tty) progress(&r, t0, 1);
+  int write_failed = fflush(r.out) != 0 || ferror(r.out);
+  if (output) {
+    write_failed |= fclose(r.out) != 0;
+    if (write_failed || rename(tmp, output) != 0) {
+      fprintf(stderr, "pefleet encode: cannot write %s: %m\n", output);
+      unlink(tmp);
+      write_failed = 1;
+    }
+  }
+  double dt = now_s() - t0;
+  if (!quiet)
+    fprintf(stderr, "pefleet encode: %zu files, %zu encoded, %zu failed, %.2f s, %.1f files/s, %.2f MB/s\n",
+            r.files.n, r.n_ok, r.n_fail, dt, dt > 0 ? (double)(r.n_ok + r.n_fail) / dt : 0.0,
+            dt > 0 ? (double)r.bytes / 1e6 / dt : 0.0);
+  int lost = r.n_ok + r.n_fail != r.files.n;
+  if (lost) fprintf(stderr, "pefleet encode: error: %zu files got no result\n", r.files.n - r.n_ok - r.n_fail);
+  for (size_t i = 0; i < r.files.n; i++) free(r.done[i]);
+  free(r.done);
+  pf_filelist_destroy(&r.files);
+  return (r.n_fail || missing || lost || write_failed) ? 1 : 0;
+}

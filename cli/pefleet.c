@@ -1,0 +1,42 @@
+/* pefleet: the command-line front. Dispatches to the subcommands. */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PEFLEET_VERSION "0.1.0"
+
+static const struct {
+  const char *name;
+  int (*fn)(int, char **);
+  const char *help;
+} commands[] = {
+  {"encode", cmd_encode, "encode PE files into ergo486 feature vectors (CSV or JSONL)"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: pefleet COMMAND [OPTIONS] [ARGS]\n\n"
+             "pefleet detects Windows PE malware with the ergo-pe-av network, as a worker fleet.\n\n"
+             "commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+  fprintf(f, "  %-10s %s\n", "version", "print the version");
+  fprintf(f, "\nRun 'pefleet COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) { usage(stderr); return 2; }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("pefleet %s\n", PEFLEET_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(cmd, commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "pefleet: unknown command '%s' (try 'pefleet --help')\n", cmd);
+  return 2;
+}

@@ -1,0 +1,68 @@
+/* pf_encoder: owns isolated PE encoding: a pool of bin/pefleet-sandbox
+ * child processes, each parsing one file at a time with LIEF under CPU,
+ * address-space and wall-clock limits, respawned when they die.
+ * Defines pf_encoder_opts, pf_encode_result and the submit/next API.
+ * Called by `pefleet encode`, the encoder worker and the scorer. */
+#ifndef PF_ENCODER_H
+#define PF_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pf_ergo486.h"
+#include "pf_hash.h"
+
+typedef struct {
+  int workers;            /* child processes (default 1) */
+  int cpu_seconds;        /* CPU time per file (default 20) */
+  int timeout_ms;         /* wall clock per file (default 60000) */
+  uint64_t mem_bytes;     /* address-space limit per child (default 4 GiB) */
+  uint64_t max_file_size; /* larger files are refused (default 512 MiB) */
+  int recycle_after;      /* files before a child is replaced (default 1000) */
+  const char *sandbox;    /* child program; default: pefleet-sandbox next to
+                             /proc/self/exe, or $PEFLEET_SANDBOX */
+} pf_encoder_opts;
+
+/* Fills opts with the defaults above. */
+void pf_encoder_opts_default(pf_encoder_opts *opts);
+
+typedef struct {
+  uint64_t id;                /* the caller's tag from submit */
+  int ok;                     /* 1: vec holds the vector */
+  int code;                   /* PF_OK or PF_E* */
+  char error[256];            /* one line when !ok */
+  int have_hash;              /* sha256/size are valid */
+  uint8_t sha256[PF_SHA256_LEN];
+  uint64_t size;
+  double vec[PF_ERGO486_DIM];
+} pf_encode_result;
+
+typedef struct pf_encoder pf_encoder;
+
+/* Starts the children. Returns PF_OK or an error with a reason in err. */
+int pf_encoder_new(const pf_encoder_opts *opts, pf_encoder **out, char *err, size_t errlen);
+
+/* Kills the children and frees the pool; clears *enc. */
+void pf_encoder_free(pf_encoder **enc);
+
+/* Number of children free to take a file now. */
+int pf_encoder_free_slots(const pf_encoder *enc);
+
+/* Number of files submitted whose result has not been returned. */
+int pf_encoder_pending(const pf_encoder *enc);
+
+/* Hands path to a free child. Returns PF_OK, PF_ELIMIT when no child is
+ * free, or PF_EINVAL for a path longer than PF_WIRE_MAX_PATH. The path is
+ * copied. */
+int pf_encoder_submit(pf_encoder *enc, uint64_t id, const char *path);
+
+/* Waits up to timeout_ms (-1: forever) for one finished file. Returns 1
+ * with *res filled, 0 on timeout, or PF_EINVAL when nothing is pending.
+ * A child that crashed, hung or ran out of memory yields a result with
+ * ok=0 and a reason; the child is replaced. */
+int pf_encoder_next(pf_encoder *enc, pf_encode_result *res, int timeout_ms);
+
+/* Convenience: encodes one file and waits for it. */
+int pf_encoder_encode_one(pf_encoder *enc, const char *path, pf_encode_result *res);
+
+#endif

@@ -1,0 +1,28 @@
+/* pf_walk: owns turning command-line paths into the list of files to read.
+ * Defines pf_filelist and pf_walk_add(): files as given, folders walked
+ * recursively in sorted order, an optional basename glob, symlinked
+ * folders not followed (no loops).
+ * Called by `pefleet encode` and later `pefleet ingest` / `feed`. */
+#ifndef PF_WALK_H
+#define PF_WALK_H
+
+#include <stddef.h>
+
+typedef struct {
+  char **paths;
+  size_t n, cap;
+} pf_filelist;
+
+/* Adds path (a file, or a folder walked recursively) to list; only files
+ * whose basename matches glob (fnmatch) are added from folders, and from
+ * direct arguments too when glob is set. Returns PF_OK, PF_ENOENT when
+ * path does not exist (err says which), or PF_ENOMEM. */
+int pf_walk_add(pf_filelist *list, const char *path, const char *glob, char *err, size_t errlen);
+
+/* Frees the list's paths and zeroes it. */
+void pf_filelist_destroy(pf_filelist *list);
+
+/* Name of the folder holding path ("." for a bare file name) into buf. */
+void pf_walk_parent_name(const char *path, char *buf, size_t n);
+
+#endif
