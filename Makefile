@@ -72,21 +72,52 @@ sanitize:
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 PEFLEET_SANITIZE=1 \
 	  BIN=$(abspath build/san/bin) BUILD=$(abspath build/san) tests/run.sh
 
-# libFuzzer target for the parsing code outside LIEF (header reader, property rules).
-FUZZ_SECONDS ?= 60
-fuzz: $(BUILD)/fuzz/fuzz_pe
-$(BUILD)/fuzz/fuzz_pe: tests/fuzz/fuzz_pe.c lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c lib/pf_pe.h lib/pf_ergo486.h
-	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  tests/fuzz/fuzz_pe.c lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c -o $@ -lm
-fuzz-run: fuzz
-	@mkdir -p $(BUILD)/fuzz/corpus
-	tests/fuzz/seed_corpus.sh $(BUILD)/fuzz/corpus
-	$(BUILD)/fuzz/fuzz_pe -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
-	  $(BUILD)/fuzz/corpus
+# libFuzzer targets for the parsing code outside LIEF (tests/fuzz/README.md):
+# fuzz_pe (header reader, LIEF-0.9 address and property rules, ergo486) and
+# fuzz_wire (pipe frames). `make fuzz` builds both with clang, ASan and UBSan;
+# `make fuzz-run FUZZ_SECONDS=N` seeds the corpora (PE files copied from
+# ../shared/corpus at run time) and fuzzes each for N seconds (-j2: side by
+# side). Crashing inputs are written to $(BUILD)/fuzz/{pe,wire}-crash-*.
+FUZZ_CC           ?= clang
+FUZZ_SECONDS      ?= 60
+FUZZ_WIRE_SECONDS ?= $(FUZZ_SECONDS)
+FUZZ_DIR          := $(BUILD)/fuzz
+FUZZ_FLAGS        := -O1 -g -fno-omit-frame-pointer \
+                     -fsanitize=fuzzer,address,undefined,float-divide-by-zero -fno-sanitize-recover=all
+FUZZ_PE_LIB       := lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c
+FUZZ_WIRE_LIB     := lib/pf_wire.c
+FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
+.PHONY: fuzz-run-pe fuzz-run-wire
+fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire
+FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
+             mkdir -p $(dir $@)
+$(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_PE_LIB) -o $@ -lm
+$(FUZZ_DIR)/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_WIRE_LIB) $(wildcard lib/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_WIRE_LIB) -o $@
+fuzz-run: fuzz-run-pe fuzz-run-wire
+fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
+	@mkdir -p $(FUZZ_DIR)/corpus-pe
+	tests/fuzz/seed_corpus.sh $(FUZZ_DIR)/corpus-pe
+	$(FUZZ_DIR)/fuzz_pe -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=tests/fuzz/pe.dict $(FUZZ_RUN_OPTS) \
+	  -artifact_prefix=$(FUZZ_DIR)/pe- $(FUZZ_DIR)/corpus-pe $(wildcard tests/fuzz/regressions)
+fuzz-run-wire: $(FUZZ_DIR)/fuzz_wire
+	@mkdir -p $(FUZZ_DIR)/corpus-wire
+	tests/fuzz/seed_corpus.sh --wire $(FUZZ_DIR)/corpus-wire
+	$(FUZZ_DIR)/fuzz_wire -max_total_time=$(FUZZ_WIRE_SECONDS) -max_len=16384 -dict=tests/fuzz/wire.dict $(FUZZ_RUN_OPTS) \
+	  -artifact_prefix=$(FUZZ_DIR)/wire- $(FUZZ_DIR)/corpus-wire
 
-bench: all
-	bench/encode_bench.sh
+# Files/s and MB/s of `pefleet encode -w 1` and `-w $(nproc)` beside LIEF
+# parsing the same files in one process (bench/README.md).
+BASELINE := $(BUILD)/bench/lief_baseline
+$(BASELINE): bench/lief_baseline.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
+
+bench: all $(BASELINE)
+	@BIN=$(abspath $(BIN)) BASELINE=$(abspath $(BASELINE)) bench/encode_bench.sh
 
 clean:
 	rm -rf build bin

@@ -171,12 +171,21 @@ int pf_encoder_new(const pf_encoder_opts *opts, pf_encoder **out, char *err, siz
 void pf_encoder_free(pf_encoder **ep) {
   pf_encoder *e = ep ? *ep : NULL;
   if (!e) return;
+  /* EOF on its request pipe asks every child to exit; a child that has not
+   * gone within a second (busy, or hung) is killed. */
+  for (int i = 0; i < e->n; i++) close_fd(&e->c[i].req_fd);
+  int64_t deadline = now_ms() + 1000;
   for (int i = 0; i < e->n; i++) {
     child *c = &e->c[i];
-    if (c->pid > 0) {
-      close_fd(&c->req_fd); /* EOF asks an idle child to exit */
-      reap(c, c->busy);
+    if (c->pid <= 0) continue;
+    int status;
+    pid_t r = 0;
+    while (!c->busy && now_ms() < deadline && (r = waitpid(c->pid, &status, WNOHANG)) == 0) {
+      struct timespec ts = {0, 5 * 1000 * 1000};
+      nanosleep(&ts, NULL);
     }
+    if (r == c->pid) c->pid = 0; /* already reaped: nothing to kill */
+    reap(c, 1);
   }
   free(e->c);
   free(e);

@@ -15,13 +15,17 @@ int pf_fmt_double(double v, char *buf, size_t n) {
   return len;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
+/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0. */
 static size_t utf8_len(const unsigned char *s) {
   if (s[0] < 0x80) return 1;
   size_t n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
   if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4)) return 0;
   for (size_t i = 1; i < n; i++)
     if ((s[i] & 0xc0) != 0x80) return 0;
+  /* overlong 3- and 4-byte forms, UTF-16 surrogates, past U+10FFFF */
+  if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+      (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+    return 0;
   return n;
 }
 

@@ -45,9 +45,11 @@ static int walk_dir(pf_filelist *l, const char *dir, const char *glob, int depth
       if (!p) rc = PF_ENOMEM;
       else {
         snprintf(p, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-        struct stat st;
+        struct stat st, target;
         if (lstat(p, &st) == 0) {
           if (S_ISDIR(st.st_mode)) rc = walk_dir(l, p, glob, depth + 1);
+          else if (S_ISLNK(st.st_mode) && stat(p, &target) == 0 && S_ISDIR(target.st_mode))
+            ; /* a symlinked folder: neither walked nor listed */
           else if ((S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && matches(p, glob)) rc = push(l, p);
         }
         free(p);

@@ -10,8 +10,9 @@ static uint32_t get32(const uint8_t *p) {
 }
 
 long pf_wire_pack(uint8_t *buf, size_t cap, uint32_t type, uint64_t id, const void *payload, size_t n) {
+  if (n > PF_WIRE_MAX_FRAME - PF_WIRE_HEADER_SIZE) return -1; /* before the sum can wrap */
   size_t total = PF_WIRE_HEADER_SIZE + n;
-  if (total > cap || total > PF_WIRE_MAX_FRAME) return -1;
+  if (total > cap) return -1;
   put32(buf, PF_WIRE_MAGIC);
   put32(buf + 4, (uint32_t)total);
   put32(buf + 8, type);

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Fills a libFuzzer seed folder.
+#   seed_corpus.sh DIR          PE seeds for fuzz_pe: every PE file of
+#                               ../shared/corpus (copied now, never committed),
+#                               truncated copies cut at each header boundary,
+#                               header-mutated copies, and two tiny PEs made here
+#   seed_corpus.sh --wire DIR   pf_wire frames for fuzz_wire
+# ../shared is $PEFLEET_SHARED, else ../shared beside the repository root.
+# Running it again rewrites the same files, so it is safe on a fuzzed corpus.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
+
+usage() { echo "usage: $0 DIR | --wire DIR" >&2; exit 2; }
+mode=pe
+if [ "${1:-}" = "--wire" ]; then mode=wire; shift; fi
+[ $# -eq 1 ] || usage
+OUT=$1
+mkdir -p "$OUT"
+command -v python3 >/dev/null || { echo "seed_corpus: python3 not found" >&2; exit 1; }
+
+if [ "$mode" = wire ]; then
+  python3 - "$OUT" <<'PY'
+import os, struct, sys
+out = sys.argv[1]
+MAGIC, MAX = 0x50465731, 8192
+def frame(t, i, payload, reserved=0, total=None):
+    n = 24 + len(payload) if total is None else total
+    return struct.pack("<IIIIQ", MAGIC, n, t, reserved, i) + payload
+seeds = {
+    "req": frame(1, 1, b"/work/shared/corpus/clean/t32.exe"),
+    "hash": frame(2, 2, bytes(range(32)) + struct.pack("<Q", 65536)),
+    "vec": frame(3, 3, struct.pack("<486d", *[i / 486.0 for i in range(486)])),
+    "err": frame(4, 4, struct.pack("<i", -4) + b"not a PE file (no MZ signature)"),
+    "empty_payload": frame(1, 0, b""),
+    "max_frame": frame(4, 2**64 - 1, b"\xff" * (MAX - 24)),
+    "stream": frame(1, 7, b"a") + frame(2, 7, b"\0" * 40) + frame(4, 7, b"\xfc\xff\xff\xffx"),
+    "partial": frame(3, 9, b"\0" * 100)[:60],
+    "header_only": frame(3, 9, b"\0" * 100)[:24],
+    "bad_magic": b"PFW2" + frame(1, 1, b"x")[4:],
+    "bad_type": frame(9, 1, b"x"),
+    "too_long": frame(1, 1, b"x", total=MAX + 1),
+    "too_short": frame(1, 1, b"x", total=23),
+    "reserved_set": frame(2, 5, b"\0" * 40, reserved=0xffffffff),
+}
+for name, data in seeds.items():
+    with open(os.path.join(out, "wire-" + name), "wb") as f:
+        f.write(data)
+PY
+  echo "seed_corpus: $(ls "$OUT" | wc -l) files in $OUT"
+  exit 0
+fi
+
+if [ ! -d "$SHARED/corpus" ]; then
+  echo "seed_corpus: $SHARED/corpus not found (set PEFLEET_SHARED); only the crafted seeds" >&2
+fi
+
+python3 - "$SHARED/corpus" "$OUT" <<'PY'
+import os, struct, sys
+corpus, out = sys.argv[1:3]
+HEAD = 65536   # fuzz_pe runs with -max_len=65536: longer cuts add nothing
+MHEAD = 16384  # mutants keep the headers and the first sections only
+
+def put(name, data):
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)
+
+def u16(b, o): return struct.unpack_from("<H", b, o)[0] if o + 2 <= len(b) else None
+def u32(b, o): return struct.unpack_from("<I", b, o)[0] if o + 4 <= len(b) else None
+def set16(b, o, v):
+    if o + 2 <= len(b): struct.pack_into("<H", b, o, v & 0xffff)
+def set32(b, o, v):
+    if o + 4 <= len(b): struct.pack_into("<I", b, o, v & 0xffffffff)
+
+def variants(tag, raw):
+    """Truncated and header-mutated copies of one PE file."""
+    lfanew = u32(raw, 0x3c)
+    if lfanew is None or lfanew + 26 > len(raw) or raw[lfanew:lfanew + 4] != b"PE\0\0":
+        return
+    nsec, optsize = u16(raw, lfanew + 6), u16(raw, lfanew + 20)
+    opt = lfanew + 24
+    plus = u16(raw, opt) == 0x20b
+    fixed = 112 if plus else 96
+    dirs, sec = opt + fixed, opt + optsize
+    cuts = {2, 63, 64, lfanew + 4, lfanew + 23, opt + 1, opt + fixed // 2, opt + fixed - 1,
+            dirs + 40, sec - 1, sec + 20, sec + 40 * nsec // 2, sec + 40 * nsec, sec + 40 * nsec + 1,
+            1024, 4096, len(raw) // 2, len(raw) - 1}
+    for c in sorted(cuts):
+        if 0 < c < min(len(raw), HEAD):
+            put("%s.cut%d" % (tag, c), raw[:c])
+
+    head = raw[:MHEAD]
+    ep = u32(raw, opt + 16) or 0
+    sec0_va = u32(raw, sec + 12) or 0
+    def mutant(name, *edits):
+        b = bytearray(head)
+        for fn, off, val in edits:
+            fn(b, off, val)
+        put("%s.%s" % (tag, name), bytes(b))
+    mutant("lfanew_far", (set32, 0x3c, 0xfffffff0))
+    mutant("lfanew_end", (set32, 0x3c, len(head) - 4))
+    mutant("nsec0", (set16, lfanew + 6, 0))
+    mutant("nsec_max", (set16, lfanew + 6, 0xffff))
+    mutant("optsize0", (set16, lfanew + 20, 0))
+    mutant("optsize_max", (set16, lfanew + 20, 0xffff))
+    mutant("magic_swap", (set16, opt, 0x10b if plus else 0x20b))
+    mutant("ndirs0", (set32, dirs - 4, 0))
+    mutant("ndirs_max", (set32, dirs - 4, 0xffffffff))
+    mutant("salign0", (set32, opt + 32, 0))
+    mutant("salign_small", (set32, opt + 32, 0x200))
+    mutant("falign0", (set32, opt + 36, 0))
+    mutant("aligns_odd", (set32, opt + 32, 0x1001), (set32, opt + 36, 3))
+    mutant("ep_end", (set32, opt + 16, len(head) - 10))
+    mutant("ep_far", (set32, opt + 16, 0xffffffc0))
+    mutant("nx_flip", (set16, opt + 70, (u16(raw, opt + 70) or 0) ^ 0x100))
+    mutant("sec0_vsize0", (set32, sec + 8, 0))
+    mutant("sec0_vsize_max", (set32, sec + 8, 0xffffffff))
+    mutant("sec0_raw_huge", (set32, sec + 16, 0xffffffff), (set32, sec + 20, 0xfffffff0))
+    mutant("sec0_raw_past", (set32, sec + 20, len(head) + 100))
+    mutant("sec0_va_top", (set32, sec + 12, 0xfffff000), (set32, sec + 8, 0xffffffff))
+    mutant("dirs_at_ep", *[(set32, dirs + 8 * d, ep) for d in range(16)])
+    mutant("dirs_at_sec0", *[(set32, dirs + 8 * d, sec0_va) for d in range(16)])
+    mutant("dirs_max", *[(set32, dirs + 8 * d, 0xffffffff) for d in range(16)])
+    mutant("loadcfg_big", (set32, dirs + 80, sec0_va), (set32, dirs + 84, 0xffffffff))
+    mutant("cert_end", (set32, dirs + 32, len(head) - 8), (set32, dirs + 36, 8))
+    mutant("cert_huge", (set32, dirs + 32, 64), (set32, dirs + 36, 0xffffffff))
+
+def tiny_pe(plus):
+    """A minimal PE32/PE32+ with one section, a Rich marker, a signature blob."""
+    fixed = 112 if plus else 96
+    optsize = fixed + 16 * 8
+    lfanew = 0x80
+    sec = lfanew + 24 + optsize
+    raw_off = (sec + 40 + 0x1ff) & ~0x1ff
+    b = bytearray(raw_off + 0x200 + 64)
+    b[0:2] = b"MZ"
+    set32(b, 0x3c, lfanew)
+    b[0x60:0x64] = b"Rich"
+    set32(b, 0x64, 0x1234abcd)
+    b[lfanew:lfanew + 4] = b"PE\0\0"
+    set16(b, lfanew + 4, 0x8664 if plus else 0x14c)
+    set16(b, lfanew + 6, 1)
+    set16(b, lfanew + 20, optsize)
+    opt = lfanew + 24
+    set16(b, opt, 0x20b if plus else 0x10b)
+    set32(b, opt + 16, 0x1000)                       # entry point
+    set32(b, opt + 32, 0x1000)
+    set32(b, opt + 36, 0x200)
+    set16(b, opt + 70, 0x100)                        # NX
+    set32(b, opt + fixed - 4, 16)
+    dirs = opt + fixed
+    set32(b, dirs + 2 * 8, 0x1010); set32(b, dirs + 2 * 8 + 4, 16)     # resources
+    set32(b, dirs + 6 * 8, 0x1020); set32(b, dirs + 6 * 8 + 4, 28)     # debug
+    set32(b, dirs + 10 * 8, 0x1040); set32(b, dirs + 10 * 8 + 4, 0x40) # load config
+    set32(b, dirs + 4 * 8, raw_off + 0x200); set32(b, dirs + 4 * 8 + 4, 64)  # certificate
+    b[sec:sec + 8] = b".text\0\0\0"
+    set32(b, sec + 8, 0x200); set32(b, sec + 12, 0x1000)
+    set32(b, sec + 16, 0x200); set32(b, sec + 20, raw_off)
+    set32(b, sec + 36, 0x60000020)
+    set32(b, raw_off + 0x40, 0x40)                   # load config size field
+    for i in range(0x60, 0x200): b[raw_off + i] = i & 0xff
+    cert = raw_off + 0x200
+    set32(b, cert, 64); set16(b, cert + 4, 0x200); set16(b, cert + 6, 2)
+    b[cert + 8:cert + 10] = b"\x30\x82"
+    b[cert + 12:cert + 23] = bytes([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02])
+    return bytes(b)
+
+n = 0
+for plus in (0, 1):
+    put("crafted-tiny-pe32%s" % ("plus" if plus else ""), tiny_pe(plus))
+    variants("crafted-tiny-pe32%s" % ("plus" if plus else ""), tiny_pe(plus))
+if os.path.isdir(corpus):
+    for sub in sorted(os.listdir(corpus)):
+        d = os.path.join(corpus, sub)
+        if not os.path.isdir(d):
+            continue
+        for name in sorted(os.listdir(d)):
+            with open(os.path.join(d, name), "rb") as f:
+                raw = f.read()
+            if raw[:2] != b"MZ":
+                continue
+            tag = "%s-%s" % (sub, name)
+            put(tag, raw)
+            variants(tag, raw)
+            n += 1
+print("seed_corpus: %d PE files from %s, %d files in %s" % (n, corpus, len(os.listdir(out)), out))
+PY
