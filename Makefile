@@ -8,27 +8,40 @@ BUILD    ?= build
 BIN      ?= bin
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib $(EXTRA_CPPFLAGS)
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis 2>/dev/null) $(EXTRA_CPPFLAGS)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(EXTRA_CFLAGS)
-LDLIBS   := -Wl,--as-needed -lLIEF -lcrypto -lm $(EXTRA_LDLIBS)
+LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c -lcrypto -lm $(EXTRA_LDLIBS)
 
 DEB_PACKAGES := build-essential pkg-config clang liblief-dev libssl-dev libcmocka-dev \
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
                 libopenblas-dev libhdf5-dev redis-server python3 python3-numpy
 
 LIB_SRC  := $(wildcard lib/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+PROTO_C  := $(BUILD)/proto/pefleet.pb-c.c
+PROTO_H  := $(BUILD)/proto/pefleet.pb-c.h
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/pefleet.pb-c.o
 LIBA     := $(BUILD)/libpefleet.a
-PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox
+BROKER_SRC := $(wildcard broker/*.c)
+WORKER_SRC := $(wildcard encoder-worker/*.c)
+PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefleet-broker) \
+            $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean
 all: $(PROGRAMS) $(UNIT_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h) | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# protobuf-c output is generated at build time, never committed; it is
+# compiled without -Werror since we do not own its style.
+$(PROTO_C) $(PROTO_H): proto/pefleet.proto
+	@mkdir -p $(BUILD)/proto
+	protoc-c --c_out=$(BUILD)/proto -Iproto proto/pefleet.proto
+$(BUILD)/proto/pefleet.pb-c.o: $(PROTO_C)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
@@ -39,6 +52,14 @@ $(BIN)/pefleet: $(BUILD)/cli/pefleet.o $(BUILD)/cli/cmd_encode.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BIN)/pefleet-sandbox: $(BUILD)/cli/sandbox_main.o $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/pefleet-broker: $(BROKER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/pefleet-encoder-worker: $(WORKER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 

@@ -150,10 +150,14 @@ static void test_encode_parity(void **state) {
       }
     }
   }
-  char name[64] = "-";
-  if (worst_idx >= 0) pf_ergo486_name(worst_idx, name, sizeof name);
-  printf("encode parity: %d files, %d values over %g, largest difference %.3g (%s, %s)%s\n", files, bad_values,
-         TOL, worst, worst_file, name, skipped ? " (some rows not compared)" : "");
+  char where[512] = "";
+  if (worst_idx >= 0) {
+    char name[64];
+    pf_ergo486_name(worst_idx, name, sizeof name);
+    snprintf(where, sizeof where, " at %s [%d %s]", worst_file, worst_idx, name);
+  }
+  printf("encode parity: %d files, %d values over %g, largest difference %.3g%s%s\n", files, bad_values, TOL, worst,
+         where, skipped ? " (some rows not compared)" : "");
   assert_true(files > 0);
   assert_int_equal(bad_values, 0);
 }
@@ -164,28 +168,66 @@ static uint32_t ndirs_of(const uint8_t *raw, const pf_pe_view *v) {
   return pf_rd32(raw + v->e_lfanew + 24 + (v->pe32plus ? 108 : 92));
 }
 
+/* Entropy of n bytes from the section's PointerToRawData, cut at the end
+ * of the file. */
+static double entropy_from(const uint8_t *raw, size_t len, const pf_pe_section *s, uint64_t n) {
+  if (s->raw_off >= len) return 0.0;
+  if (n > len - s->raw_off) n = len - s->raw_off;
+  return pf_pe_entropy(raw + s->raw_off, (size_t)n);
+}
+
+/* pf_pe_read's rule: all SizeOfRawData bytes. */
+static double entropy_ours(const uint8_t *raw, size_t len, const pf_pe_section *s) {
+  return entropy_from(raw, len, s, s->raw_size);
+}
+
+/* LIEF 0.9's section content: min(VirtualSize, SizeOfRawData) bytes, or
+ * SizeOfRawData when VirtualSize is 0. */
+static double entropy_lief(const uint8_t *raw, size_t len, const pf_pe_section *s) {
+  uint64_t n = s->vsize > 0 && s->vsize < s->raw_size ? s->vsize : s->raw_size;
+  return entropy_from(raw, len, s, n);
+}
+
 /* Our header reader against the LIEF view, file by file. Imports are not
  * compared: pf_pe_read does not read them.
  *
- * Where the two legitimately differ (the data directories), what is the
- * same is tested instead:
- * - LIEF 0.9 always reads 15 directories (its NUM_DATA_DIRECTORIES) and
- *   never the 16th, whatever NumberOfRvaAndSizes says; pf_pe_read reads
- *   NumberOfRvaAndSizes of them (at most 16), as the Windows loader does.
- *   So directories below min(NumberOfRvaAndSizes, 15) must be equal, ours
- *   must be zero from NumberOfRvaAndSizes on, and directory 15 is not
- *   compared. clam-upack.exe (NumberOfRvaAndSizes 10) shows it: LIEF has
- *   header bytes for directories 10..14; clam-aspack.exe and
- *   clam-pespin.exe have a non-zero 16th directory. No feature of the corpus
- *   changes with it (test_reader_encode_parity below). */
-static int compare_views(const char *file, const pf_pe_view *a, const pf_pe_view *l, uint32_t ndirs) {
-  int diffs = 0;
-#define SAME(field, fmt, ...)                                                               \
+ * Where the two legitimately differ, what is the same is tested instead:
+ *
+ * - Data directories. LIEF 0.9 always reads 15 directories (its
+ *   NUM_DATA_DIRECTORIES) and never the 16th, whatever NumberOfRvaAndSizes
+ *   says; pf_pe_read reads NumberOfRvaAndSizes of them (at most 16), as the
+ *   Windows loader does. So directories below min(NumberOfRvaAndSizes, 15)
+ *   must be equal, ours must be zero from NumberOfRvaAndSizes on, and
+ *   directory 15 is not compared. clam-upack.exe (NumberOfRvaAndSizes 10)
+ *   shows it: LIEF has header bytes as directories 10..14 (load config
+ *   among them); clam-aspack.exe and clam-pespin.exe have a non-zero 16th.
+ *   No value of the corpus vectors changes with it.
+ *
+ * - Section entropy. LIEF 0.9 takes a section's content as
+ *   min(VirtualSize, SizeOfRawData) bytes (SizeOfRawData when VirtualSize
+ *   is 0); pf_pe_read, as pf_pe.h documents, takes all SizeOfRawData bytes.
+ *   Most corpus sections have VirtualSize < SizeOfRawData (file alignment
+ *   padding), so the entropies differ. Tested instead: LIEF's entropy equals
+ *   pf_pe_entropy over LIEF's content rule, ours equals it over ours, both
+ *   within 1e-12; the sections where the rules give different values are
+ *   counted and printed. sections_avg_entropy (value 484) is the only
+ *   feature this changes (test_reader_encode_parity). */
+typedef struct {
+  int diffs;          /* fields that differ without a known reason */
+  int entropy_rule;   /* sections whose entropy differs by the content rule */
+  double entropy_max; /* largest such difference */
+} cmp_result;
+
+static cmp_result compare_views(const char *file, const uint8_t *raw, size_t len, const pf_pe_view *a,
+                                const pf_pe_view *l) {
+  cmp_result res = {0, 0, 0.0};
+  uint32_t ndirs = ndirs_of(raw, a);
+#define SAME(field, fmt, ...)                                                           \
   do {                                                                                  \
     if ((a->field) != (l->field)) {                                                     \
       printf("  DIFF %s: " fmt " ours %llu, LIEF %llu\n", file, __VA_ARGS__,              \
              (unsigned long long)(a->field), (unsigned long long)(l->field));            \
-      diffs++;                                                                          \
+      res.diffs++;                                                                      \
     }                                                                                   \
   } while (0)
   SAME(e_lfanew, "%s", "e_lfanew");
@@ -201,7 +243,7 @@ static int compare_views(const char *file, const pf_pe_view *a, const pf_pe_view
       SAME(dirs[d].size, "dir %u size", d);
     } else if (a->dirs[d].rva || a->dirs[d].size) {
       printf("  DIFF %s: dir %u past NumberOfRvaAndSizes (%u) read by pf_pe_read\n", file, d, ndirs);
-      diffs++;
+      res.diffs++;
     } else if (l->dirs[d].rva || l->dirs[d].size) {
       printf("  note %s: dir %u past NumberOfRvaAndSizes (%u): LIEF reads rva %#x size %#x, ours 0\n", file, d,
              ndirs, l->dirs[d].rva, l->dirs[d].size);
@@ -217,20 +259,29 @@ static int compare_views(const char *file, const pf_pe_view *a, const pf_pe_view
     SAME(sections[i].raw_off, "section %u raw_off", i);
     SAME(sections[i].raw_size, "section %u raw_size", i);
     SAME(sections[i].characteristics, "section %u characteristics", i);
-    double de = fabs(a->sections[i].entropy - l->sections[i].entropy);
-    if (!(de <= 1e-12)) {
-      printf("  DIFF %s: section %u entropy ours %.17g, LIEF %.17g\n", file, i, a->sections[i].entropy,
-             l->sections[i].entropy);
-      diffs++;
+    double eo = a->sections[i].entropy, el = l->sections[i].entropy;
+    double ro = entropy_ours(raw, len, &a->sections[i]), rl = entropy_lief(raw, len, &a->sections[i]);
+    if (!(fabs(eo - ro) <= 1e-12)) {
+      printf("  DIFF %s: section %u entropy ours %.17g, SizeOfRawData rule %.17g\n", file, i, eo, ro);
+      res.diffs++;
+    }
+    if (!(fabs(el - rl) <= 1e-12)) {
+      printf("  DIFF %s: section %u entropy LIEF %.17g, LIEF's content rule %.17g\n", file, i, el, rl);
+      res.diffs++;
+    }
+    if (!(fabs(eo - el) <= 1e-12)) {
+      res.entropy_rule++;
+      if (fabs(eo - el) > res.entropy_max) res.entropy_max = fabs(eo - el);
     }
   }
 #undef SAME
-  return diffs;
+  return res;
 }
 
 static void test_reader_matches_lief(void **state) {
   PF_TEST_NEED_SHARED();
-  int files = 0, files_diff = 0, diffs = 0;
+  int files = 0, files_diff = 0, diffs = 0, ent_files = 0, ent_sections = 0;
+  double ent_max = 0.0;
   for (size_t k = 0; k < g_tab.n; k++) {
     const row *r = &g_tab.rows[k];
     if (strcmp(r->status, "OK") != 0) continue;
@@ -252,25 +303,32 @@ static void test_reader_matches_lief(void **state) {
       free(raw);
       fail_msg("%s: pf_lief_parse: %s", r->path, pf_strerror(rc));
     }
-    int d = compare_views(r->path, &ours, &lief, ndirs_of(raw, &ours));
-    diffs += d;
-    files_diff += d > 0;
+    cmp_result c = compare_views(r->path, raw, len, &ours, &lief);
+    diffs += c.diffs;
+    files_diff += c.diffs > 0;
+    ent_files += c.entropy_rule > 0;
+    ent_sections += c.entropy_rule;
+    if (c.entropy_max > ent_max) ent_max = c.entropy_max;
     files++;
     pf_pe_view_destroy(&ours);
     pf_pe_view_destroy(&lief);
     free(raw);
   }
   printf("header reader vs LIEF: %d files, %d differ (%d fields)\n", files, files_diff, diffs);
+  printf("  entropy: %d sections in %d files differ by the content rule (largest %.3g bits/byte);\n"
+         "  LIEF reads min(VirtualSize, SizeOfRawData) bytes, pf_pe_read SizeOfRawData\n",
+         ent_sections, ent_files, ent_max);
   assert_true(files > 0);
   assert_int_equal(diffs, 0);
 }
 
 /* Our header reader, given LIEF's import list (pf_pe_read reads none),
- * reproduces the reference vector too. */
+ * reproduces the reference vector once its section entropies follow LIEF's
+ * content rule; with its own entropies, only sections_avg_entropy moves. */
 static void test_reader_encode_parity(void **state) {
   PF_TEST_NEED_SHARED();
-  int files = 0, bad_values = 0;
-  double worst = 0.0;
+  int files = 0, bad_values = 0, files_entropy_moves = 0;
+  double worst = 0.0, worst_own = 0.0;
   for (size_t k = 0; k < g_tab.n; k++) {
     const row *r = &g_tab.rows[k];
     if (strcmp(r->status, "OK") != 0) continue;
@@ -284,29 +342,39 @@ static void test_reader_encode_parity(void **state) {
     assert_int_equal(pf_lief_parse(path, &lief), PF_OK);
     ours.imports = lief.imports; /* borrowed: given back before destroy */
     ours.n_imports = lief.n_imports;
-    double got[PF_ERGO486_DIM];
-    int rc = pf_ergo486_encode(raw, len, &ours, got);
+    double own[PF_ERGO486_DIM], got[PF_ERGO486_DIM];
+    int rc = pf_ergo486_encode(raw, len, &ours, own);
+    for (uint32_t i = 0; i < ours.n_sections; i++) ours.sections[i].entropy = entropy_lief(raw, len, &ours.sections[i]);
+    int rc2 = pf_ergo486_encode(raw, len, &ours, got);
     ours.imports = NULL;
     ours.n_imports = 0;
     pf_pe_view_destroy(&ours);
     pf_pe_view_destroy(&lief);
     free(raw);
     assert_int_equal(rc, PF_OK);
+    assert_int_equal(rc2, PF_OK);
     files++;
     for (int i = 0; i < PF_ERGO486_DIM; i++) {
-      double d = fabs(got[i] - r->want[i]);
-      if (!(d <= TOL)) {
+      double d = fabs(got[i] - r->want[i]), d_own = fabs(own[i] - r->want[i]);
+      if (!(d <= TOL) || (i != PF_E486_ENTROPY && !(d_own <= TOL))) {
         char name[64];
         pf_ergo486_name(i, name, sizeof name);
         if (bad_values < 40)
-          printf("  MISMATCH %s [%d %s]: got %.17g, expected %.17g\n", r->path, i, name, got[i], r->want[i]);
+          printf("  MISMATCH %s [%d %s]: got %.17g (own entropies %.17g), expected %.17g\n", r->path, i, name,
+                 got[i], own[i], r->want[i]);
         bad_values++;
       }
       if (d > worst || isnan(d)) worst = isnan(d) ? INFINITY : d;
+      if (i == PF_E486_ENTROPY && !(d_own <= TOL)) {
+        files_entropy_moves++;
+        if (d_own > worst_own || isnan(d_own)) worst_own = isnan(d_own) ? INFINITY : d_own;
+      }
     }
   }
-  printf("pf_pe_read + LIEF imports: %d files, %d values over %g, largest difference %.3g\n", files, bad_values,
-         TOL, worst);
+  printf("pf_pe_read + LIEF imports + LIEF's entropy rule: %d files, %d values over %g, largest difference %.3g\n",
+         files, bad_values, TOL, worst);
+  printf("  with pf_pe_read's own entropies, sections_avg_entropy differs in %d files (largest %.3g)\n",
+         files_entropy_moves, worst_own);
   assert_true(files > 0);
   assert_int_equal(bad_values, 0);
 }

@@ -1,0 +1,109 @@
+/* pf_db: owns pefleet's Redis layout (hiredis) and every command on it.
+ * Defines the sample record, the durable job queue, split membership and
+ * counters; each multi-key change is one Lua script, so a crash between
+ * two commands can never leave a sample half-recorded.
+ * Called by the broker, the encoder worker and the pefleet commands.
+ *
+ * Keys (prefix "pf:"):
+ *   pf:s:<sha>         HASH  label, size, first_seen, status (queued|done|failed),
+ *                            reason, schema, split, attempts, vec (pf_vecblob)
+ *   pf:s:<sha>:labels  SET   every label the sample was ingested with
+ *   pf:conflicts       SET   samples ingested with more than one label
+ *   pf:samples         SET   every sample
+ *   pf:queue           LIST  queued hashes (LPUSH in, RPOP out)
+ *   pf:inflight        ZSET  hashes handed to a worker, score = claim time (ms)
+ *   pf:done, pf:failed SET   finished samples
+ *   pf:split:<name>    SET   done samples of train, validation, test
+ * A queued sample is always in pf:queue or pf:inflight until it is done or
+ * failed. */
+#ifndef PF_DB_H
+#define PF_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pf_hash.h"
+
+typedef struct pf_db pf_db;
+
+typedef struct {
+  const char *host;     /* default 127.0.0.1 */
+  int port;             /* default 6379 */
+  const char *password; /* NULL: no AUTH */
+  int db;               /* SELECT index, default 0 */
+  int timeout_ms;       /* connect and command timeout, default 2000 */
+} pf_db_opts;
+
+typedef struct {
+  long long queued, in_flight, done, failed, samples, conflicts;
+} pf_db_counts;
+
+#define PF_DB_MAX_LABEL 128
+#define PF_DB_MAX_REASON 256
+
+typedef struct {
+  char sha[PF_SHA256_HEX_LEN + 1];
+  char label[PF_DB_MAX_LABEL];      /* first label seen */
+  char labels[4 * PF_DB_MAX_LABEL]; /* all labels, comma-separated, sorted */
+  char status[16];                  /* queued, done, failed */
+  char reason[PF_DB_MAX_REASON];
+  char split[16];
+  uint64_t size;
+  long long first_seen;             /* unix seconds */
+  int attempts;
+  int schema;
+  int has_vector;
+  uint32_t dim;
+  double vec[486];
+} pf_db_sample;
+
+void pf_db_opts_default(pf_db_opts *o);
+
+/* Connects (and AUTHs / SELECTs). Returns PF_OK or PF_EIO with a reason. */
+int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen);
+void pf_db_free(pf_db **db);
+
+/* Every call below reconnects once when the connection was lost, and
+ * returns PF_EIO (reason from pf_db_error) when Redis is unreachable. */
+const char *pf_db_error(const pf_db *db);
+int pf_db_ping(pf_db *db);
+
+/* Records an ingested sample. New: creates the record (status queued,
+ * split from the sha256, first_seen now) and queues it; *is_new = 1.
+ * Known: adds the label (a second distinct label marks a conflict, the
+ * first label stays) and changes nothing else; *is_new = 0. status (16
+ * bytes) receives the sample's status after the call. */
+int pf_db_ingest(pf_db *db, const char *sha, const char *label, uint64_t size, int *is_new, char *status);
+
+/* Moves up to max queued hashes into pf:inflight and writes them to shas.
+ * *got = how many (0 when the queue is empty). */
+int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got);
+
+/* A worker holding sha stopped answering: when sha is still in flight and
+ * not finished, increments attempts and requeues it, or, past max_attempts,
+ * marks it failed with reason. *outcome: 0 nothing to do (already
+ * finished), 1 requeued, 2 failed. */
+int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome);
+
+/* Broker start: every in-flight hash goes back to the queue (workers that
+ * still finish them are harmless: results are idempotent). */
+int pf_db_recover(pf_db *db, long long *moved);
+
+/* Worker: stores the vector (float32 blob), status done, split membership,
+ * and takes sha out of pf:inflight. Idempotent. */
+int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t dim, uint16_t schema);
+
+/* Worker: marks sha failed with a one-line reason and takes it out of
+ * pf:inflight. A done sample stays done. */
+int pf_db_fail(pf_db *db, const char *sha, const char *reason);
+
+int pf_db_counts_get(pf_db *db, pf_db_counts *c);
+
+/* Reads one sample (vector decoded when present). PF_ENOENT when unknown. */
+int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s);
+
+/* Calls fn for every sample of split (-1: all), in no particular order;
+ * stops when fn returns non-zero. Uses SSCAN, so it is safe on a live store. */
+int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,30 @@
+/* pf_store: owns the content-addressed sample store on disk.
+ * Defines STORE/ab/cd/<sha256> paths (only 64-hex ids ever become paths)
+ * and atomic writes (temporary file in the same folder, fsync, rename).
+ * Called by `pefleet ingest`, the encoder worker and the scorer. */
+#ifndef PF_STORE_H
+#define PF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pf_hash.h"
+
+/* root/ab/cd/<sha> into out. PF_EINVAL unless sha is 64 lower-case hex
+ * characters, PF_ELIMIT when out is too small. */
+int pf_store_path(const char *root, const char *sha, char *out, size_t n);
+
+/* Stores buf[0..len) under its SHA-256 (written to sha, 65 bytes).
+ * Idempotent: an existing sample is left as it is. Returns PF_OK or
+ * PF_EIO with errno set. */
+int pf_store_put(const char *root, const uint8_t *buf, size_t len, char sha[PF_SHA256_HEX_LEN + 1]);
+
+/* Copies the file at path into the store, hashing it on the way, refusing
+ * files larger than max_size (PF_ELIMIT). Writes sha and *size. */
+int pf_store_put_file(const char *root, const char *path, uint64_t max_size, char sha[PF_SHA256_HEX_LEN + 1],
+                      uint64_t *size);
+
+/* 1 when the sample exists, 0 when not, PF_EINVAL for a bad id. */
+int pf_store_has(const char *root, const char *sha);
+
+#endif

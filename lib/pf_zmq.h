@@ -1,0 +1,33 @@
+/* pf_zmq: owns how pefleet envelopes travel over ZeroMQ sockets.
+ * Defines multipart receive with a frame-count cap, and send of an
+ * envelope behind an optional routing identity and empty delimiter.
+ * Called by the broker, the encoder worker and the commands that talk to
+ * the broker. */
+#ifndef PF_ZMQ_H
+#define PF_ZMQ_H
+
+#include <stddef.h>
+#include <zmq.h>
+
+#include "pf_msg.h"
+
+#define PF_ZMQ_MAX_FRAMES 4
+
+typedef struct {
+  int n;                            /* frames kept */
+  int dropped;                      /* frames past the cap (message invalid) */
+  zmq_msg_t part[PF_ZMQ_MAX_FRAMES];
+} pf_zframes;
+
+/* Receives one whole multipart message (flags: 0 or ZMQ_DONTWAIT).
+ * Returns PF_OK, PF_ELIMIT when more frames came than the cap (the message
+ * is consumed and must be dropped), or PF_EIO (errno set, e.g. EAGAIN). */
+int pf_zrecv(void *sock, pf_zframes *f, int flags);
+void pf_zframes_close(pf_zframes *f);
+
+/* Sends [id][""][envelope] (id NULL: no identity; delim 0: no empty frame).
+ * Returns PF_OK, PF_ENOMEM, or PF_EIO with errno (EHOSTUNREACH when a
+ * ROUTER_MANDATORY peer is gone). */
+int pf_zsend_env(void *sock, const void *id, size_t idlen, int delim, Pefleet__Envelope *env);
+
+#endif
