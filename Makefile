@@ -47,7 +47,8 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/pefleet: $(BUILD)/cli/pefleet.o $(BUILD)/cli/cmd_encode.o $(LIBA)
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/sandbox_main.c,$(wildcard cli/*.c)))
+$(BIN)/pefleet: $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -98,7 +99,8 @@ sanitize:
 # fuzz_wire (pipe frames). `make fuzz` builds both with clang, ASan and UBSan;
 # `make fuzz-run FUZZ_SECONDS=N` seeds the corpora (PE files copied from
 # ../shared/corpus at run time) and fuzzes each for N seconds (-j2: side by
-# side). Crashing inputs are written to $(BUILD)/fuzz/{pe,wire}-crash-*.
+# side; FUZZ_WIRE_SECONDS for fuzz_wire alone; FUZZ_JOBS=2: fuzz_pe in two
+# worker processes). Crashing inputs are written to $(BUILD)/fuzz/{pe,wire}-*.
 FUZZ_CC           ?= clang
 FUZZ_SECONDS      ?= 60
 FUZZ_WIRE_SECONDS ?= $(FUZZ_SECONDS)
@@ -107,6 +109,7 @@ FUZZ_FLAGS        := -O1 -g -fno-omit-frame-pointer \
                      -fsanitize=fuzzer,address,undefined,float-divide-by-zero -fno-sanitize-recover=all
 FUZZ_PE_LIB       := lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c
 FUZZ_WIRE_LIB     := lib/pf_wire.c
+FUZZ_JOBS         ?= 1
 FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
 .PHONY: fuzz-run-pe fuzz-run-wire
 fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire
@@ -123,6 +126,7 @@ fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
 	@mkdir -p $(FUZZ_DIR)/corpus-pe
 	tests/fuzz/seed_corpus.sh $(FUZZ_DIR)/corpus-pe
 	$(FUZZ_DIR)/fuzz_pe -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=tests/fuzz/pe.dict $(FUZZ_RUN_OPTS) \
+	  $(if $(filter-out 0 1,$(FUZZ_JOBS)),-fork=$(FUZZ_JOBS)) \
 	  -artifact_prefix=$(FUZZ_DIR)/pe- $(FUZZ_DIR)/corpus-pe $(wildcard tests/fuzz/regressions)
 fuzz-run-wire: $(FUZZ_DIR)/fuzz_wire
 	@mkdir -p $(FUZZ_DIR)/corpus-wire
@@ -137,7 +141,8 @@ $(BASELINE): bench/lief_baseline.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
 
-bench: all $(BASELINE)
+# Builds only what it runs, so a fleet program that does not build does not stop it.
+bench: $(BIN)/pefleet $(BIN)/pefleet-sandbox $(BASELINE)
 	@BIN=$(abspath $(BIN)) BASELINE=$(abspath $(BASELINE)) bench/encode_bench.sh
 
 clean:

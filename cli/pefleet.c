@@ -12,6 +12,11 @@ static const struct {
   const char *help;
 } commands[] = {
   {"encode", cmd_encode, "encode PE files into ergo486 feature vectors (CSV or JSONL)"},
+  {"up", cmd_up, "start the fleet on this machine (redis, broker, encoder workers), supervised"},
+  {"down", cmd_down, "stop the fleet that 'up' started"},
+  {"status", cmd_status, "queue counters and daemon liveness (--json)"},
+  {"ingest", cmd_ingest, "store PE files and queue them for encoding (--wait)"},
+  {"export", cmd_export, "write the stored vectors (CSV or JSONL), per split"},
 };
 
 static void usage(FILE *f) {

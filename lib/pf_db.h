@@ -40,11 +40,14 @@ typedef struct {
 
 #define PF_DB_MAX_LABEL 128
 #define PF_DB_MAX_REASON 256
+#define PF_DB_MAX_DIM 486 /* values a stored vector may have (pf_db_sample.vec) */
 
 typedef struct {
   char sha[PF_SHA256_HEX_LEN + 1];
   char label[PF_DB_MAX_LABEL];      /* first label seen */
-  char labels[4 * PF_DB_MAX_LABEL]; /* all labels, comma-separated, sorted */
+  char labels[4 * PF_DB_MAX_LABEL]; /* all labels, comma-separated, sorted (at most 32,
+                                       as many whole labels as fit) */
+  int nlabels;                      /* how many distinct labels the sample has */
   char status[16];                  /* queued, done, failed */
   char reason[PF_DB_MAX_REASON];
   char split[16];
@@ -54,17 +57,21 @@ typedef struct {
   int schema;
   int has_vector;
   uint32_t dim;
-  double vec[486];
+  double vec[PF_DB_MAX_DIM];
 } pf_db_sample;
 
 void pf_db_opts_default(pf_db_opts *o);
 
-/* Connects (and AUTHs / SELECTs). Returns PF_OK or PF_EIO with a reason. */
+/* Connects (and AUTHs / SELECTs, then PINGs). Returns PF_OK, PF_EIO with a
+ * reason in err, or PF_EINVAL for impossible options (port outside 1-65535). */
 int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen);
 void pf_db_free(pf_db **db);
 
 /* Every call below reconnects once when the connection was lost, and
- * returns PF_EIO (reason from pf_db_error) when Redis is unreachable. */
+ * returns PF_EIO (reason from pf_db_error) when Redis is unreachable or
+ * answers with an error. A malformed sha (not 64 lower-case hex) or label
+ * is PF_EINVAL and never reaches Redis. Reasons are cut to
+ * PF_DB_MAX_REASON-1 bytes and control characters become spaces. */
 const char *pf_db_error(const pf_db *db);
 int pf_db_ping(pf_db *db);
 
@@ -72,38 +79,54 @@ int pf_db_ping(pf_db *db);
  * split from the sha256, first_seen now) and queues it; *is_new = 1.
  * Known: adds the label (a second distinct label marks a conflict, the
  * first label stays) and changes nothing else; *is_new = 0. status (16
- * bytes) receives the sample's status after the call. */
+ * bytes) receives the sample's status after the call. label: 1-127 bytes
+ * of printable ASCII without commas, else PF_EINVAL. A sample keeps at most
+ * 64 distinct labels (later ones still mark the conflict). */
 int pf_db_ingest(pf_db *db, const char *sha, const char *label, uint64_t size, int *is_new, char *status);
 
-/* Moves up to max queued hashes into pf:inflight and writes them to shas.
- * *got = how many (0 when the queue is empty). */
+/* Moves up to max (at most 1000 per call) queued hashes into pf:inflight
+ * and writes them to shas. *got = how many (0 when the queue is empty).
+ * Queue entries that are no longer queued (done, failed, already in
+ * flight) are dropped, so a hash is never handed out twice. */
 int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got);
 
 /* A worker holding sha stopped answering: when sha is still in flight and
- * not finished, increments attempts and requeues it, or, past max_attempts,
- * marks it failed with reason. *outcome: 0 nothing to do (already
- * finished), 1 requeued, 2 failed. */
+ * not finished, increments attempts and requeues it, or, once attempts
+ * reaches max_attempts (>= 1), marks it failed with reason. *outcome: 0
+ * nothing to do (not in flight, or already finished), 1 requeued, 2 failed. */
 int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome);
 
-/* Broker start: every in-flight hash goes back to the queue (workers that
- * still finish them are harmless: results are idempotent). */
+/* Broker start: every in-flight hash goes back to the head of the queue,
+ * oldest claim first (workers that still finish them are harmless: results
+ * are idempotent); finished ones are only taken out of pf:inflight.
+ * *moved = how many went back. */
 int pf_db_recover(pf_db *db, long long *moved);
 
 /* Worker: stores the vector (float32 blob), status done, split membership,
- * and takes sha out of pf:inflight. Idempotent. */
+ * and takes sha out of pf:inflight and pf:failed. Idempotent. PF_EINVAL for
+ * dim outside 1..PF_DB_MAX_DIM or a non-finite value; PF_ENOENT (nothing
+ * stored) when sha was never ingested. */
 int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t dim, uint16_t schema);
 
 /* Worker: marks sha failed with a one-line reason and takes it out of
- * pf:inflight. A done sample stays done. */
+ * pf:inflight. A done sample stays done. PF_ENOENT when sha was never
+ * ingested. */
 int pf_db_fail(pf_db *db, const char *sha, const char *reason);
 
 int pf_db_counts_get(pf_db *db, pf_db_counts *c);
 
-/* Reads one sample (vector decoded when present). PF_ENOENT when unknown. */
+/* Reads one sample (vector decoded when present). PF_ENOENT when unknown.
+ * A stored vector that does not decode (bad magic, version, size, value,
+ * or a schema that differs from the record's) is PF_EINVAL with the reason
+ * in pf_db_error; s then holds every other field and has_vector = 0. */
 int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s);
 
 /* Calls fn for every sample of split (-1: all), in no particular order;
- * stops when fn returns non-zero. Uses SSCAN, so it is safe on a live store. */
+ * stops when fn returns non-zero. Uses SSCAN, so it is safe on a live store
+ * (a sample added or removed meanwhile may or may not be seen, and SSCAN may
+ * report one twice if the set shrinks during the walk). Returns PF_OK, or
+ * stops at the first error: PF_EIO, or PF_EINVAL for an unreadable vector
+ * or a bad split. */
 int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
 
 #endif

@@ -380,10 +380,13 @@ int pf_encoder_next(pf_encoder *e, pf_encode_result *res, int timeout_ms) {
   struct pollfd *pfd = calloc((size_t)e->n * 2, sizeof *pfd);
   if (!pfd) return PF_ENOMEM;
   int rc = 0;
-  for (;;) {
+  for (int first = 1;; first = 0) {
     int64_t now = now_ms();
     int wait = timeout_ms < 0 ? -1 : (int)(timeout_ms - (now - start));
-    if (timeout_ms >= 0 && wait <= 0) break;
+    if (timeout_ms >= 0 && wait <= 0) {
+      if (!first) break;
+      wait = 0; /* a zero timeout still looks once */
+    }
     /* wall-clock limits */
     for (int i = 0; i < e->n; i++) {
       child *c = &e->c[i];

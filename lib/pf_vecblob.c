@@ -1,6 +1,7 @@
 #include "pf_vecblob.h"
 #include "pf_err.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +26,9 @@ long pf_vecblob_encode(const double *v, uint32_t dim, uint16_t schema, uint8_t *
   put16(buf + 6, schema);
   put32(buf + 8, dim);
   for (uint32_t i = 0; i < dim; i++) {
-    if (!isfinite(v[i])) return PF_EINVAL;
+    /* a finite double beyond float range would become inf (and the cast
+     * itself is undefined behaviour), so it is refused like inf */
+    if (!isfinite(v[i]) || fabs(v[i]) > FLT_MAX) return PF_EINVAL;
     float f = (float)v[i];
     uint32_t bits;
     memcpy(&bits, &f, 4);

@@ -18,8 +18,8 @@
 size_t pf_vecblob_size(uint32_t dim);
 
 /* Encodes dim doubles (rounded to float32) into buf. Returns the length, or
- * PF_EINVAL for a non-finite value / too large dim, PF_ELIMIT when cap is
- * too small. */
+ * PF_EINVAL for a non-finite value, one beyond float range (|v| > FLT_MAX)
+ * or a dim of 0 / too large, PF_ELIMIT when cap is too small. */
 long pf_vecblob_encode(const double *v, uint32_t dim, uint16_t schema, uint8_t *buf, size_t cap);
 
 /* Decodes buf[0..len) into out (room for cap values); writes *dim and

@@ -16,6 +16,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define EPS 1e-9
+#define FUZZ_MAX_IMPORTS 8 /* imports the target makes up per input */
 
 static void fuzz_fail(const char *what, int line) {
   fprintf(stderr, "fuzz_pe: invariant violated (fuzz_pe.c:%d): %s\n", line, what);
@@ -61,15 +62,14 @@ static void lower_copy(char *dst, const char *src, size_t cap) {
 }
 
 /* The seed: dict keyed by lower-cased DLL name (last descriptor wins), then
- * lookup of "lib" before "lib.dll". Returns -1 when neither is present. */
-static int64_t ref_import_count(const pf_pe_view *v, const char *lib) {
-  char want[PF_PE_MAX_DLLNAME + 8], name[PF_PE_MAX_DLLNAME];
+ * lookup of "lib" before "lib.dll". lowered[i] is imports[i].name in lower
+ * case. Returns -1 when neither is present. */
+static int64_t ref_import_count(const pf_pe_view *v, char (*lowered)[PF_PE_MAX_DLLNAME], const char *lib) {
+  char want[PF_PE_MAX_DLLNAME + 8];
   for (int pass = 0; pass < 2; pass++) {
     snprintf(want, sizeof want, "%s%s", lib, pass ? ".dll" : "");
-    for (uint32_t i = v->n_imports; i-- > 0;) {
-      lower_copy(name, v->imports[i].name, sizeof name);
-      if (strcmp(name, want) == 0) return v->imports[i].n_entries;
-    }
+    for (uint32_t i = v->n_imports; i-- > 0;)
+      if (strcmp(lowered[i], want) == 0) return v->imports[i].n_entries;
   }
   return -1;
 }
@@ -96,7 +96,7 @@ static void make_import(pf_pe_import *imp, uint8_t pick, uint8_t how, uint8_t co
 
 static int attach_imports(const uint8_t *data, size_t size, pf_pe_view *v) {
   if (size < 1) return 0;
-  uint32_t n = data[size - 1] % 9;
+  uint32_t n = data[size - 1] % (FUZZ_MAX_IMPORTS + 1);
   if (n == 0 || size < 1 + 3 * (size_t)n) return 0;
   v->imports = calloc(n, sizeof *v->imports);
   if (!v->imports) return -1;
@@ -126,6 +126,7 @@ static void check_view(const uint8_t *data, size_t size, const pf_pe_view *v) {
   for (uint32_t i = 0; i < v->n_sections; i++) {
     const pf_pe_section *s = &v->sections[i];
     CHECK(isfinite(s->entropy) && s->entropy >= 0.0 && s->entropy <= 8.0 + EPS);
+    if (i >= 8 && i + 1 < v->n_sections) continue; /* the reference costs as much as the read */
     size_t n = 0, off = 0;
     if (s->raw_off < size) {
       off = (size_t)s->raw_off;
@@ -240,8 +241,11 @@ static void check_vector(const uint8_t *data, size_t size, const pf_pe_view *v, 
 
   /* imports: the seed's lookup, normalised; sums to 1 or is all 0 */
   double want[PF_E486_NLIBS], total = 0.0;
+  char lowered[FUZZ_MAX_IMPORTS][PF_PE_MAX_DLLNAME];
+  CHECK(v->n_imports <= FUZZ_MAX_IMPORTS);
+  for (uint32_t i = 0; i < v->n_imports; i++) lower_copy(lowered[i], v->imports[i].name, sizeof lowered[i]);
   for (int i = 0; i < PF_E486_NLIBS; i++) {
-    int64_t n = ref_import_count(v, pf_ergo486_libs[i]);
+    int64_t n = ref_import_count(v, lowered, pf_ergo486_libs[i]);
     want[i] = n > 0 ? (double)n : 0.0;
     total += want[i];
   }
@@ -282,8 +286,24 @@ static void check_groups(const uint8_t *data, size_t size, const pf_pe_view *v, 
   CHECK(memcmp(g, x + PF_E486_VSIZE, 5 * sizeof *g) == 0);
 }
 
+/* Feature names: any index, any buffer size (the first three input bytes). */
+static void check_name(const uint8_t *data, size_t size) {
+  if (size < 3) return;
+  char buf[48];
+  int i = (int)(pf_rd16(data) % 640) - 80;
+  size_t buflen = data[2] % sizeof buf;
+  memset(buf, 'x', sizeof buf);
+  int rc = pf_ergo486_name(i, buf, buflen);
+  CHECK(rc == PF_OK || rc == PF_EINVAL);
+  if (i < 0 || i >= PF_ERGO486_DIM) CHECK(rc == PF_EINVAL);
+  if (rc == PF_OK) CHECK(buflen > 0 && strnlen(buf, buflen) < buflen && buf[0] != '\0');
+  for (size_t k = buflen; k < sizeof buf; k++) CHECK(buf[k] == 'x');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[160], small[6];
+
+  check_name(data, size);
 
   int sniff = pf_pe_sniff(data, size, err, sizeof err);
   CHECK(is_code(sniff));

@@ -53,7 +53,10 @@ if [ ${#regs[@]} -gt 0 ]; then
   "$FZ/fuzz_pe" -artifact_prefix="$FZ/smoke-" "${regs[@]}" >"$T/reg.log" 2>&1
   rc=$?
   if [ "$rc" -eq 0 ]; then ok "fuzz_pe regressions (${#regs[@]} inputs)"
-  else notok "fuzz_pe regressions" "$(why "$T/reg.log" "$rc")"; fi
+  else
+    cp "$T/reg.log" "$FZ/smoke-regressions.log"
+    notok "fuzz_pe regressions" "$(why "$T/reg.log" "$rc") (log: $FZ/smoke-regressions.log)"
+  fi
 fi
 
 # --- fuzz_pe over the seeds ---------------------------------------------------
@@ -70,7 +73,8 @@ if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
   ok "fuzz_pe ran ${PE_SECONDS}s clean"
   echo "# fuzz_pe: $runs executions in ${PE_SECONDS}s"
 else
-  notok "fuzz_pe ran ${PE_SECONDS}s clean" "$(why "$T/pe.log" "$rc")"
+  cp "$T/pe.log" "$FZ/smoke-pe.log"
+  notok "fuzz_pe ran ${PE_SECONDS}s clean" "$(why "$T/pe.log" "$rc") (log: $FZ/smoke-pe.log)"
   tail -30 "$T/pe.log" | sed 's/^/    /'
 fi
 
@@ -81,7 +85,8 @@ fi
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "fuzz_wire ran ${WIRE_SECONDS}s clean"
 else
-  notok "fuzz_wire ran ${WIRE_SECONDS}s clean" "$(why "$T/wire.log" "$rc")"
+  cp "$T/wire.log" "$FZ/smoke-wire.log"
+  notok "fuzz_wire ran ${WIRE_SECONDS}s clean" "$(why "$T/wire.log" "$rc") (log: $FZ/smoke-wire.log)"
   tail -30 "$T/wire.log" | sed 's/^/    /'
 fi
 

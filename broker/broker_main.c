@@ -1,0 +1,363 @@
+/* pefleet-broker: takes ingested sample hashes (ROUTER, ingest endpoint),
+ * records them durably in Redis before acknowledging, and hands queued
+ * jobs to ready encoder workers (ROUTER, worker endpoint) with two-way
+ * heartbeats; a worker that stops answering has its jobs redelivered, up
+ * to max_attempts, after which the sample is parked as failed. */
+#include "broker.h"
+#include "pf_config.h"
+#include "pf_db.h"
+#include "pf_err.h"
+#include "pf_log.h"
+#include "pf_msg.h"
+#include "pf_zmq.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct {
+  pf_config cfg;
+  pf_db *db;
+  void *ingest, *workers;
+  broker_table table;
+  int redis_down;      /* logged once per outage */
+  int64_t next_claim;  /* don't poll an empty queue in a tight loop */
+  long long acked, dispatched, finished, redelivered;
+} broker;
+
+static void redis_trouble(broker *b) {
+  if (!b->redis_down) pf_error("redis unavailable: %s (will keep retrying)", pf_db_error(b->db));
+  b->redis_down = 1;
+}
+
+static void redis_ok(broker *b) {
+  if (b->redis_down) pf_info("redis reachable again");
+  b->redis_down = 0;
+}
+
+/* ---- ingest side ---- */
+
+static void reply_ingest(broker *b, pf_zframes *f, const char *sha, Pefleet__IngestStatus st, const char *error,
+                         const char *sample_status) {
+  Pefleet__IngestAck ack = PEFLEET__INGEST_ACK__INIT;
+  ack.sha256 = (char *)(sha ? sha : "");
+  ack.status = st;
+  ack.error = (char *)(error ? error : "");
+  ack.sample_status = (char *)(sample_status ? sample_status : "");
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_INGEST_ACK;
+  env.ingest_ack = &ack;
+  int delim = f->n == 3 && zmq_msg_size(&f->part[1]) == 0;
+  if (pf_zsend_env(b->ingest, zmq_msg_data(&f->part[0]), zmq_msg_size(&f->part[0]), delim, &env) != PF_OK)
+    pf_warn("could not answer an ingest client: %s", zmq_strerror(errno));
+}
+
+static void on_ingest(broker *b) {
+  pf_zframes f;
+  int rc = pf_zrecv(b->ingest, &f, ZMQ_DONTWAIT);
+  if (rc == PF_EIO) return;
+  if (rc != PF_OK || f.n < 2) {
+    pf_warn("dropping an ingest message with %d frames", f.n + f.dropped);
+    pf_zframes_close(&f);
+    return;
+  }
+  zmq_msg_t *payload = &f.part[f.n - 1];
+  char err[256];
+  Pefleet__Envelope *e = pf_msg_decode(zmq_msg_data(payload), zmq_msg_size(payload), PF_MSG_MAX_CONTROL, err, sizeof err);
+  if (!e || e->body_case != PEFLEET__ENVELOPE__BODY_INGEST) {
+    if (e) snprintf(err, sizeof err, "expected an ingest request, got %s", pf_msg_body_name(e));
+    pf_warn("rejecting ingest message: %s", err);
+    reply_ingest(b, &f, NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED, err, NULL);
+    pf_msg_free(e);
+    pf_zframes_close(&f);
+    return;
+  }
+  const Pefleet__IngestRequest *rq = e->ingest;
+  if (!pf_is_sha256_hex(rq->sha256)) {
+    pf_warn("rejecting ingest of a malformed sha256");
+    reply_ingest(b, &f, NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED, "sha256 must be 64 lower-case hex characters", NULL);
+  } else {
+    int is_new = 0;
+    char status[16] = "";
+    rc = pf_db_ingest(b->db, rq->sha256, rq->label, rq->size, &is_new, status);
+    if (rc == PF_OK) {
+      redis_ok(b);
+      b->acked++;
+      pf_info("sample %s %s (label %s, %llu bytes)", rq->sha256, is_new ? "queued" : "already known", rq->label,
+              (unsigned long long)rq->size);
+      reply_ingest(b, &f, rq->sha256,
+                   is_new ? PEFLEET__INGEST_STATUS__INGEST_QUEUED : PEFLEET__INGEST_STATUS__INGEST_DUPLICATE, NULL,
+                   status);
+      b->next_claim = 0;
+    } else if (rc == PF_EINVAL) {
+      pf_warn("rejecting ingest of %s: bad label", rq->sha256);
+      reply_ingest(b, &f, rq->sha256, PEFLEET__INGEST_STATUS__INGEST_REJECTED,
+                   "label must be 1-127 printable ASCII characters without commas", NULL);
+    } else {
+      redis_trouble(b);
+      reply_ingest(b, &f, rq->sha256, PEFLEET__INGEST_STATUS__INGEST_UNAVAILABLE, pf_db_error(b->db), NULL);
+    }
+  }
+  pf_msg_free(e);
+  pf_zframes_close(&f);
+}
+
+/* ---- worker side ---- */
+
+static void send_worker(broker *b, broker_worker *w, Pefleet__Envelope *env) {
+  if (pf_zsend_env(b->workers, w->id, w->idlen, 0, env) != PF_OK) {
+    char id[128];
+    broker_id_str(w, id, sizeof id);
+    pf_debug("send to worker %s failed: %s", id, zmq_strerror(errno));
+  }
+}
+
+/* A worker is gone: every job it held goes back to the queue (or is failed
+ * past the retry limit). Jobs that Redis could not take stay in pf:inflight
+ * and come back at the next broker start. */
+static void drop_worker(broker *b, broker_worker *w, const char *why) {
+  char id[128];
+  broker_id_str(w, id, sizeof id);
+  pf_warn("worker %s (pid %u) %s; redelivering %d job(s)", id, w->pid, why, w->njobs);
+  for (int i = 0; i < w->njobs; i++) {
+    int outcome = 0;
+    char reason[160];
+    snprintf(reason, sizeof reason, "encoder worker died while handling this sample %d times", b->cfg.max_attempts);
+    if (pf_db_requeue(b->db, w->jobs[i], b->cfg.max_attempts, reason, &outcome) != PF_OK) {
+      redis_trouble(b);
+      continue;
+    }
+    if (outcome == 1) { b->redelivered++; pf_info("sample %s requeued after worker %s died", w->jobs[i], id); }
+    if (outcome == 2) pf_warn("sample %s failed: %s", w->jobs[i], reason);
+  }
+  broker_remove(&b->table, w);
+  b->next_claim = 0;
+}
+
+static void on_worker_msg(broker *b) {
+  pf_zframes f;
+  int rc = pf_zrecv(b->workers, &f, ZMQ_DONTWAIT);
+  if (rc == PF_EIO) return;
+  if (rc != PF_OK || f.n != 2) {
+    pf_warn("dropping a worker message with %d frames", f.n + f.dropped);
+    pf_zframes_close(&f);
+    return;
+  }
+  const void *id = zmq_msg_data(&f.part[0]);
+  size_t idlen = zmq_msg_size(&f.part[0]);
+  char err[256];
+  Pefleet__Envelope *e =
+      pf_msg_decode(zmq_msg_data(&f.part[1]), zmq_msg_size(&f.part[1]), PF_MSG_MAX_CONTROL, err, sizeof err);
+  if (!e) {
+    pf_warn("dropping a malformed worker message: %s", err);
+    pf_zframes_close(&f);
+    return;
+  }
+  int64_t expiry = now_ms() + (int64_t)b->cfg.heartbeat_ms * b->cfg.liveness;
+  broker_worker *w = broker_find(&b->table, id, idlen);
+  switch (e->body_case) {
+  case PEFLEET__ENVELOPE__BODY_READY: {
+    int fresh = w == NULL;
+    w = broker_add(&b->table, id, idlen, (int)e->ready->capacity, expiry);
+    if (!w) { pf_warn("worker table full or identity too long; ignoring a worker"); break; }
+    w->pid = e->ready->pid;
+    char ids[128];
+    broker_id_str(w, ids, sizeof ids);
+    if (fresh) pf_info("worker %s (pid %u) ready, capacity %d", ids, w->pid, w->capacity);
+    b->next_claim = 0;
+    break;
+  }
+  case PEFLEET__ENVELOPE__BODY_HEARTBEAT:
+    if (w) w->expires_ms = expiry;
+    break;
+  case PEFLEET__ENVELOPE__BODY_RESULT: {
+    const Pefleet__EncodeResult *r = e->result;
+    if (w) w->expires_ms = expiry;
+    if (!pf_is_sha256_hex(r->sha256)) { pf_warn("dropping a result with a malformed sha256"); break; }
+    if (w) broker_job_remove(w, r->sha256);
+    b->finished++;
+    if (r->retry) {
+      int outcome = 0;
+      if (pf_db_requeue(b->db, r->sha256, b->cfg.max_attempts, r->error, &outcome) != PF_OK) redis_trouble(b);
+      pf_warn("sample %s: worker could not record a verdict (%s); %s", r->sha256, r->error,
+              outcome == 1 ? "requeued" : outcome == 2 ? "failed" : "already finished");
+    } else if (r->ok) {
+      pf_info("sample %s done", r->sha256);
+    } else {
+      pf_info("sample %s failed: %s", r->sha256, r->error);
+    }
+    b->next_claim = 0;
+    break;
+  }
+  default:
+    pf_warn("dropping an unexpected %s message from a worker", pf_msg_body_name(e));
+  }
+  pf_msg_free(e);
+  pf_zframes_close(&f);
+}
+
+/* Hands queued jobs to workers with free capacity, least loaded first. */
+static void dispatch(broker *b) {
+  if (now_ms() < b->next_claim) return;
+  for (;;) {
+    broker_worker *best = NULL;
+    for (int i = 0; i < b->table.n; i++) {
+      broker_worker *w = &b->table.w[i];
+      if (w->used && w->njobs < w->capacity && (!best || w->njobs < best->njobs)) best = w;
+    }
+    if (!best) return;
+    char sha[1][PF_SHA256_HEX_LEN + 1];
+    int got = 0;
+    if (pf_db_claim(b->db, sha, 1, &got) != PF_OK) {
+      redis_trouble(b);
+      b->next_claim = now_ms() + 500;
+      return;
+    }
+    redis_ok(b);
+    if (got == 0) {
+      b->next_claim = now_ms() + 200;
+      return;
+    }
+    Pefleet__EncodeJob job = PEFLEET__ENCODE_JOB__INIT;
+    job.sha256 = sha[0];
+    job.attempt = 1;
+    Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+    env.body_case = PEFLEET__ENVELOPE__BODY_JOB;
+    env.job = &job;
+    broker_job_add(best, sha[0]);
+    b->dispatched++;
+    if (pf_zsend_env(b->workers, best->id, best->idlen, 0, &env) != PF_OK) {
+      drop_worker(b, best, "is unreachable");
+      continue;
+    }
+    char id[128];
+    broker_id_str(best, id, sizeof id);
+    pf_debug("sample %s sent to worker %s", sha[0], id);
+  }
+}
+
+static void heartbeat(broker *b) {
+  int64_t now = now_ms();
+  Pefleet__Heartbeat hb = PEFLEET__HEARTBEAT__INIT;
+  hb.worker_id = (char *)"broker";
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_HEARTBEAT;
+  env.heartbeat = &hb;
+  for (int i = 0; i < b->table.n; i++) {
+    broker_worker *w = &b->table.w[i];
+    if (!w->used) continue;
+    if (now > w->expires_ms) drop_worker(b, w, "stopped answering");
+    else send_worker(b, w, &env);
+  }
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: pefleet-broker [--data DIR] [--config FILE]\n\n"
+             "Receives ingested sample hashes, records them durably in Redis, and hands\n"
+             "them to encoder workers, redelivering the jobs of workers that die.\n"
+             "Settings come from --config FILE, else DIR/pefleet.conf, then PEFLEET_*\n"
+             "environment variables (see README).\n");
+}
+
+int main(int argc, char **argv) {
+  const char *data = NULL, *config = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
+    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
+    else { usage(stderr); return 2; }
+  }
+  pf_log_init("broker");
+  static broker b;
+  char err[512];
+  if (pf_config_resolve(&b.cfg, data, config, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet-broker: %s\n", err);
+    return 2;
+  }
+  pf_info("starting; effective configuration:");
+  pf_config_print(&b.cfg, stderr, "  ");
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  signal(SIGPIPE, SIG_IGN);
+
+  pf_db_opts o;
+  pf_db_opts_default(&o);
+  o.host = b.cfg.redis_host;
+  o.port = b.cfg.redis_port;
+  o.password = b.cfg.redis_password[0] ? b.cfg.redis_password : NULL;
+  o.db = b.cfg.redis_db;
+  /* Redis must be there at start: the queue lives there. Wait for it. */
+  for (int tries = 0; pf_db_connect(&o, &b.db, err, sizeof err) != PF_OK; tries++) {
+    if (stop) return 1;
+    if (tries % 10 == 0) pf_warn("waiting for redis: %s", err);
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  long long moved = 0;
+  while (pf_db_recover(b.db, &moved) != PF_OK) {
+    if (stop) return 1;
+    redis_trouble(&b);
+    struct timespec ts = {0, 500 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  pf_info("resumed from redis: %lld in-flight job(s) back on the queue", moved);
+
+  void *ctx = zmq_ctx_new();
+  b.ingest = zmq_socket(ctx, ZMQ_ROUTER);
+  b.workers = zmq_socket(ctx, ZMQ_ROUTER);
+  int one = 1, zero = 0;
+  int64_t maxmsg = PF_MSG_MAX_CONTROL + 1024;
+  zmq_setsockopt(b.workers, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+  zmq_setsockopt(b.ingest, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+  zmq_setsockopt(b.workers, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+  zmq_setsockopt(b.ingest, ZMQ_LINGER, &zero, sizeof zero);
+  zmq_setsockopt(b.workers, ZMQ_LINGER, &zero, sizeof zero);
+  if (zmq_bind(b.ingest, b.cfg.ingest_endpoint) != 0 || zmq_bind(b.workers, b.cfg.worker_endpoint) != 0) {
+    pf_error("cannot bind %s / %s: %s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint, zmq_strerror(errno));
+    return 1;
+  }
+  pf_info("listening: ingest %s, workers %s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint);
+
+  int64_t next_hb = now_ms() + b.cfg.heartbeat_ms;
+  while (!stop) {
+    zmq_pollitem_t items[2] = {{b.ingest, 0, ZMQ_POLLIN, 0}, {b.workers, 0, ZMQ_POLLIN, 0}};
+    int64_t wait = next_hb - now_ms();
+    if (wait > 100) wait = 100;
+    if (wait < 0) wait = 0;
+    if (zmq_poll(items, 2, (long)wait) < 0 && errno != EINTR) break;
+    for (int k = 0; k < 64 && (items[0].revents & ZMQ_POLLIN); k++) {
+      on_ingest(&b);
+      if (zmq_poll(items, 1, 0) <= 0) break;
+    }
+    for (int k = 0; k < 256; k++) {
+      zmq_pollitem_t w1 = {b.workers, 0, ZMQ_POLLIN, 0};
+      if (zmq_poll(&w1, 1, 0) <= 0) break;
+      on_worker_msg(&b);
+    }
+    dispatch(&b);
+    if (now_ms() >= next_hb) {
+      heartbeat(&b);
+      next_hb = now_ms() + b.cfg.heartbeat_ms;
+    }
+  }
+  pf_info("stopping: %lld ingests acknowledged, %lld jobs dispatched, %lld results, %lld redelivered", b.acked,
+          b.dispatched, b.finished, b.redelivered);
+  zmq_close(b.ingest);
+  zmq_close(b.workers);
+  zmq_ctx_term(ctx);
+  pf_db_free(&b.db);
+  return 0;
+}

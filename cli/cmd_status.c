@@ -1,0 +1,70 @@
+/* pefleet status: queue counters from Redis and each daemon's liveness. */
+#include "cmd.h"
+#include "fleet.h"
+#include "pf_err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_status(int argc, char **argv) {
+  const char *data = NULL, *config = NULL;
+  int json = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf("usage: pefleet status [--json] [--data DIR | --config FILE]\n\n"
+             "Shows queued, in-flight, done and failed samples and each daemon with its\n"
+             "role, pid and liveness. Exit 1 when Redis cannot be reached.\n");
+      return 0;
+    }
+    if (strcmp(argv[i], "--json") == 0) json = 1;
+    else if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
+    else { fprintf(stderr, "usage: pefleet status [--json] [--data DIR | --config FILE]\n"); return 2; }
+  }
+  pf_config cfg;
+  char err[512];
+  if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet status: %s\n", err);
+    return 2;
+  }
+  fleet_state st;
+  int have_state = fleet_state_load(&cfg, &st) == PF_OK;
+  pf_db *db = NULL;
+  pf_db_counts k = {0};
+  int up = fleet_db(&cfg, &db, err, sizeof err) == PF_OK && pf_db_counts_get(db, &k) == PF_OK;
+  if (!up && db) snprintf(err, sizeof err, "%s", pf_db_error(db));
+  pf_db_free(&db);
+  if (json) {
+    printf("{\"redis\":%s,\"queued\":%lld,\"in_flight\":%lld,\"done\":%lld,\"failed\":%lld,\"samples\":%lld,"
+           "\"conflicts\":%lld,\"daemons\":[",
+           up ? "true" : "false", k.queued, k.in_flight, k.done, k.failed, k.samples, k.conflicts);
+    if (have_state) {
+      printf("{\"role\":\"supervisor\",\"pid\":%d,\"alive\":%s}", (int)st.supervisor,
+             fleet_alive(st.supervisor) ? "true" : "false");
+      for (int i = 0; i < st.n; i++)
+        printf(",{\"role\":\"%s\",\"index\":%d,\"pid\":%d,\"alive\":%s,\"restarts\":%d}", st.d[i].role,
+               st.d[i].index, (int)st.d[i].pid, fleet_alive(st.d[i].pid) ? "true" : "false", st.d[i].restarts);
+    }
+    printf("]}\n");
+  } else {
+    if (up)
+      printf("samples %lld: queued %lld, in flight %lld, done %lld, failed %lld (label conflicts %lld)\n", k.samples,
+             k.queued, k.in_flight, k.done, k.failed, k.conflicts);
+    else
+      printf("redis %s:%d unreachable: %s\n", cfg.redis_host, cfg.redis_port, err);
+    if (have_state) {
+      printf("%-16s %-8s %-6s %s\n", "ROLE", "PID", "ALIVE", "RESTARTS");
+      printf("%-16s %-8d %-6s -\n", "supervisor", (int)st.supervisor, fleet_alive(st.supervisor) ? "yes" : "no");
+      for (int i = 0; i < st.n; i++) {
+        char role[48];
+        if (st.d[i].index) snprintf(role, sizeof role, "%s-%d", st.d[i].role, st.d[i].index);
+        else snprintf(role, sizeof role, "%s", st.d[i].role);
+        printf("%-16s %-8d %-6s %d\n", role, (int)st.d[i].pid, fleet_alive(st.d[i].pid) ? "yes" : "no",
+               st.d[i].restarts);
+      }
+    } else {
+      printf("no fleet started by 'pefleet up' in %s\n", cfg.data);
+    }
+  }
+  return up ? 0 : 1;
+}

@@ -1,0 +1,72 @@
+/* Shared helpers of the fleet commands (see fleet.h). */
+#include "fleet.h"
+#include "pf_err.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int fleet_db(const pf_config *c, pf_db **db, char *err, size_t errlen) {
+  pf_db_opts o;
+  pf_db_opts_default(&o);
+  o.host = c->redis_host;
+  o.port = c->redis_port;
+  o.password = c->redis_password[0] ? c->redis_password : NULL;
+  o.db = c->redis_db;
+  return pf_db_connect(&o, db, err, errlen);
+}
+
+int fleet_state_save(const pf_config *c, const fleet_state *s) {
+  char path[1100], tmp[1120];
+  snprintf(path, sizeof path, "%s/fleet.state", c->data);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return PF_EIO;
+  fprintf(f, "supervisor %d\n", (int)s->supervisor);
+  for (int i = 0; i < s->n; i++)
+    fprintf(f, "%s %d %d %d\n", s->d[i].role, s->d[i].index, (int)s->d[i].pid, s->d[i].restarts);
+  int bad = fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) { unlink(tmp); return PF_EIO; }
+  return PF_OK;
+}
+
+int fleet_state_load(const pf_config *c, fleet_state *s) {
+  char path[1100];
+  snprintf(path, sizeof path, "%s/fleet.state", c->data);
+  memset(s, 0, sizeof *s);
+  FILE *f = fopen(path, "r");
+  if (!f) return errno == ENOENT ? PF_ENOENT : PF_EIO;
+  char line[256];
+  while (fgets(line, sizeof line, f)) {
+    int pid, idx, restarts;
+    char role[32];
+    if (sscanf(line, "supervisor %d", &pid) == 1) s->supervisor = pid;
+    else if (s->n < FLEET_MAX_DAEMONS && sscanf(line, "%31s %d %d %d", role, &idx, &pid, &restarts) == 4) {
+      fleet_daemon *d = &s->d[s->n++];
+      snprintf(d->role, sizeof d->role, "%s", role);
+      d->index = idx;
+      d->pid = pid;
+      d->restarts = restarts;
+    }
+  }
+  fclose(f);
+  return PF_OK;
+}
+
+int fleet_alive(pid_t pid) {
+  return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int fleet_program(const char *name, char *out, size_t n) {
+  char self[1024];
+  ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (k <= 0) return PF_EIO;
+  self[k] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash) *slash = '\0';
+  int w = snprintf(out, n, "%s/%s", self, name);
+  if (w < 0 || (size_t)w >= n) return PF_ELIMIT;
+  return access(out, X_OK) == 0 ? PF_OK : PF_ENOENT;
+}

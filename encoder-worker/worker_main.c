@@ -1,0 +1,283 @@
+/* pefleet-encoder-worker: takes encode jobs from the broker, reads each
+ * sample from the content-addressed store, encodes it in isolated parser
+ * children (pf_encoder), stores the vector (or the failure) in Redis, then
+ * reports to the broker. Heartbeats both ways; when the broker goes quiet
+ * the worker reconnects with backoff and announces itself again. */
+#include "pf_config.h"
+#include "pf_db.h"
+#include "pf_encoder.h"
+#include "pf_err.h"
+#include "pf_log.h"
+#include "pf_msg.h"
+#include "pf_store.h"
+#include "pf_zmq.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define BACKLOG 256 /* jobs held beyond the parser slots (e.g. after a broker restart) */
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct {
+  pf_config cfg;
+  pf_db *db;
+  pf_encoder *enc;
+  void *ctx, *sock;
+  char id[64];
+  int capacity;
+  int64_t broker_seen, next_hb;
+  int backoff_ms;
+  char backlog[BACKLOG][PF_SHA256_HEX_LEN + 1];
+  int nbacklog;
+  char running[64][PF_SHA256_HEX_LEN + 1]; /* by encoder slot id */
+  long long done, failed;
+} worker;
+
+static void send_env(worker *w, Pefleet__Envelope *env) {
+  if (pf_zsend_env(w->sock, NULL, 0, 0, env) != PF_OK) pf_debug("send to broker failed: %s", zmq_strerror(errno));
+}
+
+static void send_ready(worker *w) {
+  Pefleet__WorkerReady r = PEFLEET__WORKER_READY__INIT;
+  r.worker_id = w->id;
+  r.capacity = (uint32_t)w->capacity;
+  r.pid = (uint32_t)getpid();
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_READY;
+  env.ready = &r;
+  send_env(w, &env);
+}
+
+static void send_heartbeat(worker *w) {
+  Pefleet__Heartbeat hb = PEFLEET__HEARTBEAT__INIT;
+  hb.worker_id = w->id;
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_HEARTBEAT;
+  env.heartbeat = &hb;
+  send_env(w, &env);
+}
+
+static void send_result(worker *w, const char *sha, int ok, const char *error, int retry) {
+  Pefleet__EncodeResult r = PEFLEET__ENCODE_RESULT__INIT;
+  r.sha256 = (char *)sha;
+  r.ok = ok;
+  r.error = (char *)(error ? error : "");
+  r.retry = retry;
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_RESULT;
+  env.result = &r;
+  send_env(w, &env);
+}
+
+static void connect_broker(worker *w) {
+  if (w->sock) zmq_close(w->sock);
+  w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
+  int zero = 0;
+  int64_t maxmsg = PF_MSG_MAX_CONTROL + 1024;
+  zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero);
+  zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+  zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->id, strlen(w->id));
+  if (zmq_connect(w->sock, w->cfg.worker_endpoint) != 0)
+    pf_error("cannot connect to %s: %s", w->cfg.worker_endpoint, zmq_strerror(errno));
+  send_ready(w);
+  w->broker_seen = now_ms();
+  w->next_hb = now_ms() + w->cfg.heartbeat_ms;
+}
+
+/* Records a failed sample and tells the broker. */
+static void fail_sample(worker *w, const char *sha, const char *reason) {
+  if (pf_db_fail(w->db, sha, reason) != PF_OK) {
+    pf_error("sample %s: could not record the failure in redis: %s", sha, pf_db_error(w->db));
+    send_result(w, sha, 0, "redis unavailable while recording a failure", 1);
+    return;
+  }
+  w->failed++;
+  pf_info("sample %s failed: %s", sha, reason);
+  send_result(w, sha, 0, reason, 0);
+}
+
+/* Starts queued jobs while parser slots are free. */
+static void start_jobs(worker *w) {
+  while (w->nbacklog > 0 && pf_encoder_free_slots(w->enc) > 0) {
+    char sha[PF_SHA256_HEX_LEN + 1];
+    memcpy(sha, w->backlog[0], sizeof sha);
+    memmove(w->backlog[0], w->backlog[1], (size_t)(w->nbacklog - 1) * sizeof w->backlog[0]);
+    w->nbacklog--;
+    char path[4096];
+    if (pf_store_path(w->cfg.store, sha, path, sizeof path) != PF_OK) {
+      fail_sample(w, sha, "store path too long");
+      continue;
+    }
+    if (access(path, R_OK) != 0) {
+      char reason[256];
+      snprintf(reason, sizeof reason, "sample missing from the store (%.160s: %s)", path, strerror(errno));
+      fail_sample(w, sha, reason);
+      continue;
+    }
+    int slot = -1;
+    for (int i = 0; i < w->capacity; i++)
+      if (!w->running[i][0]) { slot = i; break; }
+    if (slot < 0 || pf_encoder_submit(w->enc, (uint64_t)slot, path) != PF_OK) {
+      send_result(w, sha, 0, "worker could not start a parser", 1);
+      continue;
+    }
+    memcpy(w->running[slot], sha, sizeof sha);
+    pf_debug("sample %s: encoding", sha);
+  }
+}
+
+static void on_broker_msg(worker *w) {
+  pf_zframes f;
+  if (pf_zrecv(w->sock, &f, ZMQ_DONTWAIT) != PF_OK) { pf_zframes_close(&f); return; }
+  w->broker_seen = now_ms();
+  w->backoff_ms = 0;
+  char err[256];
+  Pefleet__Envelope *e =
+      f.n == 1 ? pf_msg_decode(zmq_msg_data(&f.part[0]), zmq_msg_size(&f.part[0]), PF_MSG_MAX_CONTROL, err, sizeof err)
+               : NULL;
+  if (!e) {
+    if (f.n != 1) snprintf(err, sizeof err, "%d frames", f.n);
+    pf_warn("dropping a malformed broker message: %s", err);
+  } else if (e->body_case == PEFLEET__ENVELOPE__BODY_JOB) {
+    const char *sha = e->job->sha256;
+    if (!pf_is_sha256_hex(sha)) pf_warn("dropping a job with a malformed sha256");
+    else if (w->nbacklog >= BACKLOG) send_result(w, sha, 0, "worker backlog full", 1);
+    else memcpy(w->backlog[w->nbacklog++], sha, PF_SHA256_HEX_LEN + 1);
+  } else if (e->body_case != PEFLEET__ENVELOPE__BODY_HEARTBEAT) {
+    pf_warn("dropping an unexpected %s message from the broker", pf_msg_body_name(e));
+  }
+  pf_msg_free(e);
+  pf_zframes_close(&f);
+}
+
+static void on_encoded(worker *w, const pf_encode_result *res) {
+  int slot = (int)res->id;
+  if (slot < 0 || slot >= w->capacity || !w->running[slot][0]) return;
+  char sha[PF_SHA256_HEX_LEN + 1];
+  memcpy(sha, w->running[slot], sizeof sha);
+  w->running[slot][0] = '\0';
+  if (!res->ok) {
+    fail_sample(w, sha, res->error);
+    return;
+  }
+  char got[PF_SHA256_HEX_LEN + 1];
+  pf_hex(res->sha256, PF_SHA256_LEN, got);
+  if (strcmp(got, sha) != 0) {
+    char reason[200];
+    snprintf(reason, sizeof reason, "store file content does not match its name (sha256 %s)", got);
+    fail_sample(w, sha, reason);
+    return;
+  }
+  if (pf_db_store_vector(w->db, sha, res->vec, PF_ERGO486_DIM, PF_ERGO486_SCHEMA_ID) != PF_OK) {
+    pf_error("sample %s: could not store the vector: %s", sha, pf_db_error(w->db));
+    send_result(w, sha, 0, "redis unavailable while storing the vector", 1);
+    return;
+  }
+  w->done++;
+  pf_info("sample %s encoded", sha);
+  send_result(w, sha, 1, NULL, 0);
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: pefleet-encoder-worker [--data DIR] [--config FILE] [--capacity N]\n\n"
+             "Encodes samples the broker hands it (parsing each in an isolated child) and\n"
+             "stores the vectors in Redis. --capacity: parser processes (default 1).\n");
+}
+
+int main(int argc, char **argv) {
+  const char *data = NULL, *config = NULL;
+  int capacity = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
+    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "--capacity") == 0) capacity = atoi(argv[++i]);
+    else { usage(stderr); return 2; }
+  }
+  if (capacity < 1 || capacity > 64) { fprintf(stderr, "pefleet-encoder-worker: --capacity must be 1..64\n"); return 2; }
+  pf_log_init("encoder-worker");
+  static worker w;
+  w.capacity = capacity;
+  char err[512];
+  if (pf_config_resolve(&w.cfg, data, config, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet-encoder-worker: %s\n", err);
+    return 2;
+  }
+  char host[32] = "host";
+  gethostname(host, sizeof host - 1);
+  snprintf(w.id, sizeof w.id, "%.24s-%d-%lld", host, (int)getpid(), (long long)time(NULL));
+  pf_info("starting worker %s, capacity %d; effective configuration:", w.id, capacity);
+  pf_config_print(&w.cfg, stderr, "  ");
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+
+  pf_encoder_opts eo;
+  pf_encoder_opts_default(&eo);
+  eo.workers = capacity;
+  if (pf_encoder_new(&eo, &w.enc, err, sizeof err) != PF_OK) {
+    pf_error("cannot start the parser pool: %s", err);
+    return 1;
+  }
+  pf_db_opts o;
+  pf_db_opts_default(&o);
+  o.host = w.cfg.redis_host;
+  o.port = w.cfg.redis_port;
+  o.password = w.cfg.redis_password[0] ? w.cfg.redis_password : NULL;
+  o.db = w.cfg.redis_db;
+  for (int tries = 0; pf_db_connect(&o, &w.db, err, sizeof err) != PF_OK; tries++) {
+    if (stop) return 1;
+    if (tries % 10 == 0) pf_warn("waiting for redis: %s", err);
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  w.ctx = zmq_ctx_new();
+  connect_broker(&w);
+  pf_info("connected to broker %s", w.cfg.worker_endpoint);
+
+  while (!stop) {
+    zmq_pollitem_t it = {w.sock, 0, ZMQ_POLLIN, 0};
+    long wait = pf_encoder_pending(w.enc) > 0 ? 10 : 100;
+    if (zmq_poll(&it, 1, wait) < 0 && errno != EINTR) break;
+    for (int k = 0; k < 256 && (it.revents & ZMQ_POLLIN); k++) {
+      on_broker_msg(&w);
+      if (zmq_poll(&it, 1, 0) <= 0) break;
+    }
+    start_jobs(&w);
+    pf_encode_result res;
+    while (pf_encoder_pending(w.enc) > 0 && pf_encoder_next(w.enc, &res, 0) == 1) {
+      on_encoded(&w, &res);
+      start_jobs(&w);
+    }
+    int64_t now = now_ms();
+    if (now >= w.next_hb) {
+      send_heartbeat(&w);
+      w.next_hb = now + w.cfg.heartbeat_ms;
+    }
+    int64_t silent = now - w.broker_seen;
+    if (silent > (int64_t)w.cfg.heartbeat_ms * w.cfg.liveness + w.backoff_ms) {
+      w.backoff_ms = w.backoff_ms ? (w.backoff_ms * 2 > 8000 ? 8000 : w.backoff_ms * 2) : 250;
+      pf_warn("broker silent for %lld ms; reconnecting (next check after %d ms more)", (long long)silent, w.backoff_ms);
+      connect_broker(&w);
+    }
+  }
+  pf_info("stopping: %lld encoded, %lld failed", w.done, w.failed);
+  pf_encoder_free(&w.enc);
+  zmq_close(w.sock);
+  zmq_ctx_term(w.ctx);
+  pf_db_free(&w.db);
+  return 0;
+}

@@ -1,0 +1,821 @@
+/* pf_db: pefleet's Redis layout and every command on it (see pf_db.h).
+ *
+ * Every change that touches more than one key is one Lua script, sent with
+ * EVALSHA (the SHA-1 is computed here, at connect) and again with EVAL when
+ * the server answers NOSCRIPT (after a restart, or SCRIPT FLUSH). Scripts
+ * name the keys they know in advance in KEYS; the claim, recover and get
+ * scripts also read pf:s:<sha> records of hashes they find, so this layout
+ * is for a standalone Redis, not a cluster.
+ *
+ * Transport: one blocking hiredis context. A call that gets no reply (lost
+ * connection, timeout) drops the context, reconnects once and sends the
+ * command once more; if that fails too, it returns PF_EIO with the reason
+ * in pf_db_error(). SIGPIPE is blocked around every write so a server that
+ * went away cannot kill the caller. Nothing read from Redis is trusted:
+ * reply shapes are checked, counts capped, blobs decoded with pf_vecblob. */
+#include "pf_db.h"
+#include "pf_err.h"
+#include "pf_split.h"
+#include "pf_vecblob.h"
+
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define DB_MAX_LABELS_READ 32   /* labels put into pf_db_sample.labels */
+#define DB_MAX_LABELS_KEPT 64   /* distinct labels pf:s:<sha>:labels may hold */
+#define DB_MAX_CLAIM 1000       /* hashes moved by one claim */
+#define DB_MAX_FIELDS 64        /* hash fields read per sample */
+#define DB_MAX_ARGS 16          /* keys + arguments of one script call */
+#define DB_SCAN_COUNT "1000"
+
+/* ---- scripts ---- */
+
+enum { S_INGEST, S_CLAIM, S_REQUEUE, S_RECOVER, S_STORE, S_FAIL, S_COUNTS, S_GET, S_COUNT };
+
+static const char *const scripts[S_COUNT] = {
+  /* INGEST  KEYS: record, labels, pf:samples, pf:queue, pf:conflicts
+   *         ARGV: sha, label, size, now (s), split, max labels kept
+   * -> {1, "queued"} new, {0, status} known */
+  [S_INGEST] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+    "  redis.call('HSET', KEYS[1], 'label', ARGV[2], 'size', ARGV[3], 'first_seen', ARGV[4],\n"
+    "             'status', 'queued', 'split', ARGV[5], 'attempts', '0')\n"
+    "  redis.call('DEL', KEYS[2])\n"
+    "  redis.call('SADD', KEYS[2], ARGV[2])\n"
+    "  redis.call('SADD', KEYS[3], ARGV[1])\n"
+    "  redis.call('LPUSH', KEYS[4], ARGV[1])\n"
+    "  return {1, 'queued'}\n"
+    "end\n"
+    "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0\n"
+    "   and redis.call('SCARD', KEYS[2]) < tonumber(ARGV[6]) then\n"
+    "  redis.call('SADD', KEYS[2], ARGV[2])\n"
+    "end\n"
+    "if redis.call('HGET', KEYS[1], 'label') ~= ARGV[2] then redis.call('SADD', KEYS[5], ARGV[1]) end\n"
+    "return {0, redis.call('HGET', KEYS[1], 'status') or ''}\n",
+
+  /* CLAIM  KEYS: pf:queue, pf:inflight  ARGV: max, now (ms)
+   * Pops from the tail; drops entries that are malformed, not queued or
+   * already in flight (so a hash is never handed out twice). */
+  [S_CLAIM] =
+    "local out = {}\n"
+    "local want = tonumber(ARGV[1])\n"
+    "local budget = want + 1000\n"
+    "while #out < want and budget > 0 do\n"
+    "  budget = budget - 1\n"
+    "  local sha = redis.call('RPOP', KEYS[1])\n"
+    "  if not sha then break end\n"
+    "  if #sha == 64 and not string.find(sha, '[^0-9a-f]')\n"
+    "     and redis.call('HGET', 'pf:s:' .. sha, 'status') == 'queued'\n"
+    "     and not redis.call('ZSCORE', KEYS[2], sha) then\n"
+    "    redis.call('ZADD', KEYS[2], ARGV[2], sha)\n"
+    "    out[#out + 1] = sha\n"
+    "  end\n"
+    "end\n"
+    "return out\n",
+
+  /* REQUEUE  KEYS: record, pf:queue, pf:inflight, pf:failed
+   *          ARGV: sha, max attempts, reason  -> 0 nothing, 1 requeued, 2 failed */
+  [S_REQUEUE] =
+    "if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end\n"
+    "redis.call('ZREM', KEYS[3], ARGV[1])\n"
+    "if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end\n"
+    "local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)\n"
+    "if a >= tonumber(ARGV[2]) then\n"
+    "  redis.call('HSET', KEYS[1], 'status', 'failed', 'reason', ARGV[3])\n"
+    "  redis.call('SADD', KEYS[4], ARGV[1])\n"
+    "  return 2\n"
+    "end\n"
+    "redis.call('LPUSH', KEYS[2], ARGV[1])\n"
+    "return 1\n",
+
+  /* RECOVER  KEYS: pf:inflight, pf:queue -> how many went back.
+   * Newest claim pushed first, so the oldest claim is the next RPOP. */
+  [S_RECOVER] =
+    "local shas = redis.call('ZREVRANGE', KEYS[1], 0, -1)\n"
+    "local moved = 0\n"
+    "for i = 1, #shas do\n"
+    "  local sha = shas[i]\n"
+    "  redis.call('ZREM', KEYS[1], sha)\n"
+    "  if redis.call('HGET', 'pf:s:' .. sha, 'status') == 'queued' then\n"
+    "    redis.call('RPUSH', KEYS[2], sha)\n"
+    "    moved = moved + 1\n"
+    "  end\n"
+    "end\n"
+    "return moved\n",
+
+  /* STORE  KEYS: record, pf:done, pf:split:<name>, pf:failed, pf:inflight
+   *        ARGV: sha, blob, schema, split  -> 1 stored, 0 unknown sample */
+  [S_STORE] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+    "  redis.call('ZREM', KEYS[5], ARGV[1])\n"
+    "  return 0\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'status', 'done', 'vec', ARGV[2], 'schema', ARGV[3], 'split', ARGV[4])\n"
+    "redis.call('HDEL', KEYS[1], 'reason')\n"
+    "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "redis.call('SADD', KEYS[3], ARGV[1])\n"
+    "redis.call('SREM', KEYS[4], ARGV[1])\n"
+    "redis.call('ZREM', KEYS[5], ARGV[1])\n"
+    "return 1\n",
+
+  /* FAIL  KEYS: record, pf:failed, pf:inflight  ARGV: sha, reason
+   * -> 1 failed, 0 already done (kept), -1 unknown sample */
+  [S_FAIL] =
+    "redis.call('ZREM', KEYS[3], ARGV[1])\n"
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "if redis.call('HGET', KEYS[1], 'status') == 'done' then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'status', 'failed', 'reason', ARGV[2])\n"
+    "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "return 1\n",
+
+  /* COUNTS  KEYS: queue, inflight, done, failed, samples, conflicts */
+  [S_COUNTS] =
+    "return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('SCARD', KEYS[3]),\n"
+    "        redis.call('SCARD', KEYS[4]), redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6])}\n",
+
+  /* GET  KEYS: record, labels  ARGV: max labels
+   * -> nil when unknown, else {HGETALL, first labels sorted, label count} */
+  [S_GET] =
+    "local h = redis.call('HGETALL', KEYS[1])\n"
+    "if #h == 0 then return false end\n"
+    "local n = redis.call('SCARD', KEYS[2])\n"
+    "local l = {}\n"
+    "if n <= 1000 then\n"
+    "  local all = redis.call('SMEMBERS', KEYS[2])\n"
+    "  table.sort(all)\n"
+    "  for i = 1, math.min(#all, tonumber(ARGV[1])) do l[i] = all[i] end\n"
+    "end\n"
+    "return {h, l, n}\n",
+};
+
+/* ---- the connection ---- */
+
+struct pf_db {
+  redisContext *c;     /* NULL while disconnected */
+  char host[256];
+  char *password;      /* NULL: no AUTH; wiped at free */
+  int port, dbnum, timeout_ms;
+  char sha1[S_COUNT][41];
+  char err[512];
+};
+
+static void db_err(pf_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void db_err(pf_db *db, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(db->err, sizeof db->err, fmt, ap);
+  va_end(ap);
+  /* text from the server or the resolver: keep it on one line */
+  for (char *p = db->err; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+}
+
+/* Why a context has no reply, in words. */
+static const char *ctx_reason(const pf_db *db, const redisContext *c, char *buf, size_t n) {
+  if (!c) return "out of memory";
+  if (c->err == REDIS_ERR_EOF) return "connection closed by the server";
+  if (c->err == REDIS_ERR_IO &&
+      (strcmp(c->errstr, strerror(EAGAIN)) == 0 || strcmp(c->errstr, strerror(EWOULDBLOCK)) == 0)) {
+    snprintf(buf, n, "no answer within %d ms", db->timeout_ms);
+    return buf;
+  }
+  return c->errstr[0] ? c->errstr : "unknown error";
+}
+
+/* A write to a socket the server closed raises SIGPIPE; hiredis does not
+ * ask the kernel to hold it back, so it is blocked (and a pending one taken
+ * away) around each exchange. */
+typedef struct {
+  sigset_t old;
+  int was_pending;
+} pipe_guard;
+
+static void pipe_block(pipe_guard *g) {
+  sigset_t s, pend;
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  g->was_pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &s, &g->old);
+}
+
+static void pipe_unblock(pipe_guard *g) {
+  sigset_t s, pend;
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  if (!g->was_pending && sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE) == 1) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&s, NULL, &zero) < 0 && errno == EINTR) {}
+  }
+  pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+static void db_close(pf_db *db) {
+  if (db->c) redisFree(db->c);
+  db->c = NULL;
+}
+
+/* One setup command (AUTH, SELECT) on a fresh context. */
+static int setup_cmd(pf_db *db, redisContext *c, int argc, const char **argv, const char *what) {
+  redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+  char buf[64];
+  if (!r) {
+    db_err(db, "redis %s:%d: %s failed: %s", db->host, db->port, what, ctx_reason(db, c, buf, sizeof buf));
+    return PF_EIO;
+  }
+  int ok = r->type != REDIS_REPLY_ERROR;
+  if (!ok)
+    db_err(db, "redis %s:%d: %s failed: %.*s", db->host, db->port, what, (int)(r->len < 200 ? r->len : 200),
+           r->str ? r->str : "");
+  freeReplyObject(r);
+  return ok ? PF_OK : PF_EIO;
+}
+
+/* Connects, sets the command timeout, AUTHs and SELECTs. */
+static int db_open(pf_db *db) {
+  db_close(db);
+  struct timeval tv = {db->timeout_ms / 1000, (db->timeout_ms % 1000) * 1000};
+  redisContext *c = redisConnectWithTimeout(db->host, db->port, tv);
+  if (!c || c->err) {
+    db_err(db, "redis %s:%d unreachable: %s", db->host, db->port, c && c->errstr[0] ? c->errstr : "out of memory");
+    if (c) redisFree(c);
+    return PF_EIO;
+  }
+  if (redisSetTimeout(c, tv) != REDIS_OK) {
+    db_err(db, "redis %s:%d: cannot set a timeout: %s", db->host, db->port, c->errstr);
+    redisFree(c);
+    return PF_EIO;
+  }
+  redisEnableKeepAlive(c); /* best effort */
+  if (db->password) {
+    const char *argv[] = {"AUTH", db->password};
+    if (setup_cmd(db, c, 2, argv, "AUTH") != PF_OK) { redisFree(c); return PF_EIO; }
+  }
+  if (db->dbnum != 0) {
+    char num[16], what[32];
+    snprintf(num, sizeof num, "%d", db->dbnum);
+    snprintf(what, sizeof what, "SELECT %d", db->dbnum);
+    const char *argv[] = {"SELECT", num};
+    if (setup_cmd(db, c, 2, argv, what) != PF_OK) { redisFree(c); return PF_EIO; }
+  }
+  db->c = c;
+  return PF_OK;
+}
+
+/* Sends one command; on no reply, reconnects once and sends it again.
+ * Returns the reply (which may be an error reply) or NULL with db->err. */
+static redisReply *db_raw(pf_db *db, int argc, const char **argv, const size_t *lens) {
+  pipe_guard g;
+  pipe_block(&g);
+  redisReply *r = NULL;
+  for (int attempt = 0; attempt < 2 && !r; attempt++) {
+    if (!db->c && db_open(db) != PF_OK) break;
+    r = redisCommandArgv(db->c, argc, argv, lens);
+    if (!r) {
+      char buf[64];
+      db_err(db, "redis %s:%d: %s", db->host, db->port, ctx_reason(db, db->c, buf, sizeof buf));
+      db_close(db); /* the stream may be out of step now: never reuse it */
+    }
+  }
+  pipe_unblock(&g);
+  return r;
+}
+
+static void err_reply(pf_db *db, const redisReply *r) {
+  db_err(db, "redis %s:%d: %.*s", db->host, db->port, (int)(r->len < 300 ? r->len : 300), r->str ? r->str : "");
+}
+
+/* db_raw, and an error reply is an error too. */
+static redisReply *db_cmd(pf_db *db, int argc, const char **argv, const size_t *lens) {
+  redisReply *r = db_raw(db, argc, argv, lens);
+  if (r && r->type == REDIS_REPLY_ERROR) {
+    err_reply(db, r);
+    freeReplyObject(r);
+    r = NULL;
+  }
+  return r;
+}
+
+/* Runs a script: v holds nkeys key names then the arguments (n in all);
+ * lens may be NULL for NUL-terminated values. */
+static redisReply *db_eval(pf_db *db, int script, int nkeys, int n, const char **v, const size_t *lens) {
+  const char *argv[DB_MAX_ARGS + 3];
+  size_t alen[DB_MAX_ARGS + 3];
+  char nk[12];
+  if (n > DB_MAX_ARGS || nkeys > n) {
+    db_err(db, "internal error: too many script arguments");
+    return NULL;
+  }
+  snprintf(nk, sizeof nk, "%d", nkeys);
+  argv[0] = "EVALSHA";
+  argv[1] = db->sha1[script];
+  argv[2] = nk;
+  for (int i = 0; i < 3; i++) alen[i] = strlen(argv[i]);
+  for (int i = 0; i < n; i++) {
+    argv[3 + i] = v[i];
+    alen[3 + i] = lens ? lens[i] : strlen(v[i]);
+  }
+  redisReply *r = db_raw(db, n + 3, argv, alen);
+  if (r && r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+    freeReplyObject(r);
+    argv[0] = "EVAL";
+    argv[1] = scripts[script];
+    alen[0] = 4;
+    alen[1] = strlen(scripts[script]);
+    r = db_raw(db, n + 3, argv, alen);
+  }
+  if (r && r->type == REDIS_REPLY_ERROR) {
+    err_reply(db, r);
+    freeReplyObject(r);
+    r = NULL;
+  }
+  return r;
+}
+
+static void unexpected(pf_db *db, const char *what) {
+  db_err(db, "redis %s:%d: unexpected reply to %s", db->host, db->port, what);
+}
+
+/* ---- helpers ---- */
+
+static int sha_ok(pf_db *db, const char *sha) {
+  if (pf_is_sha256_hex(sha)) return 1;
+  db_err(db, "sample id must be 64 lower-case hex characters");
+  return 0;
+}
+
+/* 1..127 bytes of printable ASCII, no comma. */
+static int label_ok(pf_db *db, const char *label) {
+  size_t n = label ? strnlen(label, PF_DB_MAX_LABEL) : 0;
+  int ok = n >= 1 && n < PF_DB_MAX_LABEL;
+  for (size_t i = 0; ok && i < n; i++)
+    ok = label[i] >= 0x20 && label[i] <= 0x7e && label[i] != ',';
+  if (!ok) db_err(db, "label must be 1-%d printable ASCII characters without commas", PF_DB_MAX_LABEL - 1);
+  return ok;
+}
+
+/* One line of at most PF_DB_MAX_REASON-1 bytes: control characters become
+ * spaces, and a cut never splits a UTF-8 sequence. */
+static void clean_reason(const char *in, char out[PF_DB_MAX_REASON]) {
+  if (!in || !*in) in = "no reason given";
+  size_t n = strnlen(in, PF_DB_MAX_REASON - 1);
+  if (in[n] != '\0')
+    while (n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80) n--;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)in[i];
+    out[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+  }
+  out[n] = '\0';
+}
+
+static void rec_key(char *buf, size_t n, const char *sha, const char *suffix) {
+  snprintf(buf, n, "pf:s:%s%s", sha, suffix);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An integer reply, or a bulk string holding exactly one integer. */
+static int rep_ll(const redisReply *r, long long *v) {
+  if (!r) return 0;
+  if (r->type == REDIS_REPLY_INTEGER) { *v = r->integer; return 1; }
+  if (r->type != REDIS_REPLY_STRING || !r->str || r->len == 0 || r->len > 20) return 0;
+  char buf[24], *end;
+  memcpy(buf, r->str, r->len);
+  buf[r->len] = '\0';
+  errno = 0;
+  long long x = strtoll(buf, &end, 10);
+  if (errno || *end) return 0;
+  *v = x;
+  return 1;
+}
+
+/* Copies a string reply into out (n bytes), cut to fit. */
+static void rep_copy(const redisReply *r, char *out, size_t n) {
+  size_t k = r->len < n - 1 ? r->len : n - 1;
+  memcpy(out, r->str ? r->str : "", r->str ? k : 0);
+  out[r->str ? k : 0] = '\0';
+}
+
+static int is_str(const redisReply *r) { return r && r->type == REDIS_REPLY_STRING && r->str; }
+
+static int field_is(const redisReply *r, const char *name) {
+  return r->len == strlen(name) && memcmp(r->str, name, r->len) == 0;
+}
+
+/* ---- public ---- */
+
+void pf_db_opts_default(pf_db_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->host = "127.0.0.1";
+  o->port = 6379;
+  o->password = NULL;
+  o->db = 0;
+  o->timeout_ms = 2000;
+}
+
+static void script_sha1(const char *s, char hex[41]) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  static const char digits[] = "0123456789abcdef";
+  if (!EVP_Digest(s, strlen(s), d, &n, EVP_sha1(), NULL) || n != 20) {
+    snprintf(hex, 41, "%040d", 0); /* EVALSHA fails with NOSCRIPT, EVAL follows */
+    return;
+  }
+  for (unsigned i = 0; i < 20; i++) {
+    hex[2 * i] = digits[d[i] >> 4];
+    hex[2 * i + 1] = digits[d[i] & 15];
+  }
+  hex[40] = '\0';
+}
+
+int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen) {
+  pf_db_opts def;
+  pf_db_opts_default(&def);
+  if (!o) o = &def;
+  *out = NULL;
+  const char *host = o->host && *o->host ? o->host : def.host;
+  if (strlen(host) >= sizeof ((pf_db *)0)->host || o->port < 1 || o->port > 65535 || o->db < 0 ||
+      o->timeout_ms < 0) {
+    snprintf(err, errlen, "bad redis options (host up to 255 bytes, port 1-65535, db >= 0, timeout >= 0)");
+    return PF_EINVAL;
+  }
+  pf_db *db = calloc(1, sizeof *db);
+  if (!db) { snprintf(err, errlen, "out of memory"); return PF_ENOMEM; }
+  snprintf(db->host, sizeof db->host, "%s", host);
+  db->port = o->port;
+  db->dbnum = o->db;
+  db->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : def.timeout_ms;
+  if (o->password && *o->password && !(db->password = strdup(o->password))) {
+    free(db);
+    snprintf(err, errlen, "out of memory");
+    return PF_ENOMEM;
+  }
+  for (int i = 0; i < S_COUNT; i++) script_sha1(scripts[i], db->sha1[i]);
+  pipe_guard g;
+  pipe_block(&g);
+  int rc = db_open(db);
+  pipe_unblock(&g);
+  if (rc == PF_OK) rc = pf_db_ping(db); /* NOAUTH, protected mode, not a redis... */
+  if (rc != PF_OK) {
+    snprintf(err, errlen, "%s", db->err);
+    pf_db_free(&db);
+    return rc;
+  }
+  *out = db;
+  return PF_OK;
+}
+
+void pf_db_free(pf_db **dbp) {
+  if (!dbp || !*dbp) return;
+  pf_db *db = *dbp;
+  db_close(db);
+  if (db->password) {
+    explicit_bzero(db->password, strlen(db->password));
+    free(db->password);
+  }
+  free(db);
+  *dbp = NULL;
+}
+
+const char *pf_db_error(const pf_db *db) {
+  if (!db) return "no redis connection";
+  return db->err[0] ? db->err : "no error";
+}
+
+int pf_db_ping(pf_db *db) {
+  if (!db) return PF_EINVAL;
+  const char *argv[] = {"PING"};
+  redisReply *r = db_cmd(db, 1, argv, NULL);
+  if (!r) return PF_EIO;
+  int ok = (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) && r->str && strcmp(r->str, "PONG") == 0;
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "PING"); return PF_EIO; }
+  return PF_OK;
+}
+
+int pf_db_ingest(pf_db *db, const char *sha, const char *label, uint64_t size, int *is_new, char *status) {
+  if (!db) return PF_EINVAL;
+  if (is_new) *is_new = 0;
+  if (status) status[0] = '\0';
+  if (!sha_ok(db, sha) || !label_ok(db, label)) return PF_EINVAL;
+  char rec[80], labels[96], sz[24], now[24], cap[8];
+  rec_key(rec, sizeof rec, sha, "");
+  rec_key(labels, sizeof labels, sha, ":labels");
+  snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+  snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+  snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
+  const char *v[] = {rec, labels, "pf:samples", "pf:queue", "pf:conflicts",
+                     sha, label, sz, now, pf_split_name(pf_split_of(sha)), cap};
+  redisReply *r = db_eval(db, S_INGEST, 5, 11, v, NULL);
+  if (!r) return PF_EIO;
+  long long fresh;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !rep_ll(r->element[0], &fresh) ||
+      !is_str(r->element[1])) {
+    freeReplyObject(r);
+    unexpected(db, "ingest");
+    return PF_EIO;
+  }
+  if (is_new) *is_new = fresh == 1;
+  if (status) rep_copy(r->element[1], status, 16);
+  freeReplyObject(r);
+  return PF_OK;
+}
+
+int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got) {
+  if (!db || !got || max < 0 || (max > 0 && !shas)) return PF_EINVAL;
+  *got = 0;
+  if (max == 0) return PF_OK;
+  if (max > DB_MAX_CLAIM) max = DB_MAX_CLAIM;
+  char n[16], now[24];
+  snprintf(n, sizeof n, "%d", max);
+  snprintf(now, sizeof now, "%lld", now_ms());
+  const char *v[] = {"pf:queue", "pf:inflight", n, now};
+  redisReply *r = db_eval(db, S_CLAIM, 2, 4, v, NULL);
+  if (!r) return PF_EIO;
+  if (r->type != REDIS_REPLY_ARRAY) {
+    freeReplyObject(r);
+    unexpected(db, "claim");
+    return PF_EIO;
+  }
+  /* the script only returns well-formed hashes; check anyway, and never
+   * write more than the caller has room for */
+  for (size_t i = 0; i < r->elements && *got < max; i++) {
+    const redisReply *e = r->element[i];
+    if (!is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
+    char sha[PF_SHA256_HEX_LEN + 1];
+    memcpy(sha, e->str, PF_SHA256_HEX_LEN);
+    sha[PF_SHA256_HEX_LEN] = '\0';
+    if (!pf_is_sha256_hex(sha)) continue;
+    memcpy(shas[*got], sha, sizeof sha);
+    (*got)++;
+  }
+  freeReplyObject(r);
+  return PF_OK;
+}
+
+int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome) {
+  if (!db) return PF_EINVAL;
+  if (outcome) *outcome = 0;
+  if (!sha_ok(db, sha)) return PF_EINVAL;
+  if (max_attempts < 1) {
+    db_err(db, "max_attempts must be at least 1");
+    return PF_EINVAL;
+  }
+  char rec[80], max[16], why[PF_DB_MAX_REASON];
+  rec_key(rec, sizeof rec, sha, "");
+  snprintf(max, sizeof max, "%d", max_attempts);
+  clean_reason(reason, why);
+  const char *v[] = {rec, "pf:queue", "pf:inflight", "pf:failed", sha, max, why};
+  redisReply *r = db_eval(db, S_REQUEUE, 4, 7, v, NULL);
+  if (!r) return PF_EIO;
+  long long x;
+  int ok = rep_ll(r, &x) && x >= 0 && x <= 2;
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "requeue"); return PF_EIO; }
+  if (outcome) *outcome = (int)x;
+  return PF_OK;
+}
+
+int pf_db_recover(pf_db *db, long long *moved) {
+  if (!db) return PF_EINVAL;
+  if (moved) *moved = 0;
+  const char *v[] = {"pf:inflight", "pf:queue"};
+  redisReply *r = db_eval(db, S_RECOVER, 2, 2, v, NULL);
+  if (!r) return PF_EIO;
+  long long x;
+  int ok = rep_ll(r, &x) && x >= 0;
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "recover"); return PF_EIO; }
+  if (moved) *moved = x;
+  return PF_OK;
+}
+
+int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t dim, uint16_t schema) {
+  if (!db) return PF_EINVAL;
+  if (!sha_ok(db, sha)) return PF_EINVAL;
+  if (!vec || dim == 0 || dim > PF_DB_MAX_DIM) {
+    db_err(db, "vector must have 1-%d values", PF_DB_MAX_DIM);
+    return PF_EINVAL;
+  }
+  uint8_t blob[PF_VECBLOB_HEADER + 4 * PF_DB_MAX_DIM];
+  long len = pf_vecblob_encode(vec, dim, schema, blob, sizeof blob);
+  if (len < 0) {
+    db_err(db, "vector cannot be stored: %s", len == PF_EINVAL ? "a value is not finite" : pf_strerror((int)len));
+    return PF_EINVAL;
+  }
+  int sp = pf_split_of(sha);
+  char rec[80], split_key[32], sch[8];
+  rec_key(rec, sizeof rec, sha, "");
+  snprintf(split_key, sizeof split_key, "pf:split:%s", pf_split_name(sp));
+  snprintf(sch, sizeof sch, "%u", (unsigned)schema);
+  const char *v[] = {rec, "pf:done", split_key, "pf:failed", "pf:inflight", sha, (const char *)blob, sch,
+                     pf_split_name(sp)};
+  size_t lens[9];
+  for (int i = 0; i < 9; i++) lens[i] = i == 6 ? (size_t)len : strlen(v[i]);
+  redisReply *r = db_eval(db, S_STORE, 5, 9, v, lens);
+  if (!r) return PF_EIO;
+  long long x;
+  int ok = rep_ll(r, &x) && (x == 0 || x == 1);
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "store_vector"); return PF_EIO; }
+  if (x == 0) {
+    db_err(db, "sample %s is not known (never ingested)", sha);
+    return PF_ENOENT;
+  }
+  return PF_OK;
+}
+
+int pf_db_fail(pf_db *db, const char *sha, const char *reason) {
+  if (!db) return PF_EINVAL;
+  if (!sha_ok(db, sha)) return PF_EINVAL;
+  char rec[80], why[PF_DB_MAX_REASON];
+  rec_key(rec, sizeof rec, sha, "");
+  clean_reason(reason, why);
+  const char *v[] = {rec, "pf:failed", "pf:inflight", sha, why};
+  redisReply *r = db_eval(db, S_FAIL, 3, 5, v, NULL);
+  if (!r) return PF_EIO;
+  long long x;
+  int ok = rep_ll(r, &x) && x >= -1 && x <= 1;
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "fail"); return PF_EIO; }
+  if (x == -1) {
+    db_err(db, "sample %s is not known (never ingested)", sha);
+    return PF_ENOENT;
+  }
+  return PF_OK;
+}
+
+int pf_db_counts_get(pf_db *db, pf_db_counts *c) {
+  if (!db || !c) return PF_EINVAL;
+  memset(c, 0, sizeof *c);
+  const char *v[] = {"pf:queue", "pf:inflight", "pf:done", "pf:failed", "pf:samples", "pf:conflicts"};
+  redisReply *r = db_eval(db, S_COUNTS, 6, 6, v, NULL);
+  if (!r) return PF_EIO;
+  long long x[6];
+  int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 6;
+  for (size_t i = 0; ok && i < 6; i++) ok = rep_ll(r->element[i], &x[i]) && x[i] >= 0;
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "counts"); return PF_EIO; }
+  c->queued = x[0];
+  c->in_flight = x[1];
+  c->done = x[2];
+  c->failed = x[3];
+  c->samples = x[4];
+  c->conflicts = x[5];
+  return PF_OK;
+}
+
+/* Fills s from the record's HGETALL; the vector blob is left in *vec. */
+static void read_fields(const redisReply *h, pf_db_sample *s, const redisReply **vec, long long *rec_schema) {
+  size_t n = h->elements / 2;
+  if (n > DB_MAX_FIELDS) n = DB_MAX_FIELDS;
+  for (size_t i = 0; i < n; i++) {
+    const redisReply *k = h->element[2 * i], *v = h->element[2 * i + 1];
+    if (!is_str(k) || !is_str(v)) continue;
+    long long x;
+    if (field_is(k, "label")) rep_copy(v, s->label, sizeof s->label);
+    else if (field_is(k, "status")) rep_copy(v, s->status, sizeof s->status);
+    else if (field_is(k, "reason")) rep_copy(v, s->reason, sizeof s->reason);
+    else if (field_is(k, "split")) rep_copy(v, s->split, sizeof s->split);
+    else if (field_is(k, "size")) { if (rep_ll(v, &x) && x >= 0) s->size = (uint64_t)x; }
+    else if (field_is(k, "first_seen")) { if (rep_ll(v, &x)) s->first_seen = x; }
+    else if (field_is(k, "attempts")) { if (rep_ll(v, &x)) s->attempts = x < 0 ? 0 : x > INT_MAX ? INT_MAX : (int)x; }
+    else if (field_is(k, "schema")) { if (rep_ll(v, &x) && x >= 0 && x <= 65535) *rec_schema = x; }
+    else if (field_is(k, "vec")) *vec = v;
+  }
+}
+
+/* Sorted labels, comma-separated, as many whole labels as fit. */
+static void join_labels(const redisReply *l, pf_db_sample *s) {
+  size_t used = 0, n = l->elements < DB_MAX_LABELS_READ ? l->elements : DB_MAX_LABELS_READ;
+  for (size_t i = 0; i < n; i++) {
+    const redisReply *e = l->element[i];
+    if (!is_str(e) || e->len == 0 || memchr(e->str, '\0', e->len)) continue;
+    size_t need = e->len + (used ? 1 : 0);
+    if (used + need >= sizeof s->labels) break;
+    if (used) s->labels[used++] = ',';
+    memcpy(s->labels + used, e->str, e->len);
+    used += e->len;
+  }
+  s->labels[used] = '\0';
+}
+
+int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s) {
+  if (!db || !s) return PF_EINVAL;
+  memset(s, 0, sizeof *s);
+  if (!sha_ok(db, sha)) return PF_EINVAL;
+  memcpy(s->sha, sha, PF_SHA256_HEX_LEN + 1);
+  char rec[80], labels[96], cap[8];
+  rec_key(rec, sizeof rec, sha, "");
+  rec_key(labels, sizeof labels, sha, ":labels");
+  snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_READ);
+  const char *v[] = {rec, labels, cap};
+  redisReply *r = db_eval(db, S_GET, 2, 3, v, NULL);
+  if (!r) return PF_EIO;
+  if (r->type == REDIS_REPLY_NIL) {
+    freeReplyObject(r);
+    db_err(db, "sample %s is not known", sha);
+    return PF_ENOENT;
+  }
+  long long nlabels;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+      r->element[1]->type != REDIS_REPLY_ARRAY || !rep_ll(r->element[2], &nlabels)) {
+    freeReplyObject(r);
+    unexpected(db, "get");
+    return PF_EIO;
+  }
+  const redisReply *vec = NULL;
+  long long rec_schema = -1;
+  read_fields(r->element[0], s, &vec, &rec_schema);
+  join_labels(r->element[1], s);
+  s->nlabels = nlabels < 0 ? 0 : nlabels > INT_MAX ? INT_MAX : (int)nlabels;
+  s->schema = rec_schema >= 0 ? (int)rec_schema : 0;
+  int rc = PF_OK;
+  if (vec) {
+    char why[160];
+    uint32_t dim = 0;
+    uint16_t schema = 0;
+    int d = pf_vecblob_decode((const uint8_t *)vec->str, vec->len, s->vec, PF_DB_MAX_DIM, &dim, &schema, why,
+                              sizeof why);
+    if (d == PF_OK && rec_schema >= 0 && rec_schema != schema) {
+      snprintf(why, sizeof why, "blob schema %u differs from the record's schema %lld", schema, rec_schema);
+      d = PF_EINVAL;
+    }
+    if (d == PF_OK) {
+      s->has_vector = 1;
+      s->dim = dim;
+      s->schema = schema;
+    } else {
+      memset(s->vec, 0, sizeof s->vec);
+      db_err(db, "sample %s: stored vector is unreadable: %s", sha, why);
+      rc = PF_EINVAL;
+    }
+  }
+  freeReplyObject(r);
+  return rc;
+}
+
+int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
+  if (!db || !fn) return PF_EINVAL;
+  char key[32];
+  if (split == -1) snprintf(key, sizeof key, "pf:samples");
+  else if (pf_split_name(split)) snprintf(key, sizeof key, "pf:split:%s", pf_split_name(split));
+  else {
+    db_err(db, "unknown split %d", split);
+    return PF_EINVAL;
+  }
+  pf_db_sample *s = malloc(sizeof *s);
+  if (!s) return PF_ENOMEM;
+  char cursor[24] = "0";
+  int rc = PF_OK, stop = 0;
+  do {
+    const char *argv[] = {"SSCAN", key, cursor, "COUNT", DB_SCAN_COUNT};
+    redisReply *r = db_cmd(db, 5, argv, NULL);
+    if (!r) { rc = PF_EIO; break; }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !is_str(r->element[0]) || r->element[0]->len == 0 ||
+        r->element[0]->len >= sizeof cursor || r->element[1]->type != REDIS_REPLY_ARRAY) {
+      freeReplyObject(r);
+      unexpected(db, "SSCAN");
+      rc = PF_EIO;
+      break;
+    }
+    const redisReply *c = r->element[0], *items = r->element[1];
+    for (size_t i = 0; i < c->len; i++)
+      if (c->str[i] < '0' || c->str[i] > '9') { rc = PF_EIO; break; }
+    if (rc != PF_OK) {
+      freeReplyObject(r);
+      unexpected(db, "SSCAN");
+      break;
+    }
+    memcpy(cursor, c->str, c->len);
+    cursor[c->len] = '\0';
+    for (size_t i = 0; i < items->elements && !stop; i++) {
+      const redisReply *e = items->element[i];
+      char sha[PF_SHA256_HEX_LEN + 1];
+      if (!is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
+      memcpy(sha, e->str, PF_SHA256_HEX_LEN);
+      sha[PF_SHA256_HEX_LEN] = '\0';
+      if (!pf_is_sha256_hex(sha)) continue;
+      int g = pf_db_get(db, sha, s);
+      if (g == PF_ENOENT) continue; /* removed while we walk */
+      if (g != PF_OK) { rc = g; stop = 1; break; }
+      if (fn(s, arg)) stop = 1;
+    }
+    freeReplyObject(r);
+  } while (!stop && strcmp(cursor, "0") != 0);
+  free(s);
+  return rc;
+}
