@@ -25,11 +25,13 @@ BROKER_SRC := $(wildcard broker/*.c)
 WORKER_SRC := $(wildcard encoder-worker/*.c)
 PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefleet-broker) \
             $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean
-all: $(PROGRAMS) $(UNIT_BIN)
+all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h) | $(PROTO_H)
 	@mkdir -p $(dir $@)
@@ -67,6 +69,11 @@ $(BIN)/pefleet-encoder-worker: $(WORKER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/pf_test.h $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) -lcmocka
+
+# small programs the integration tests drive (e.g. raw ZeroMQ senders)
+$(BUILD)/tools/%: tests/tools/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
 
 # Installs only what is missing, so a second run does nothing.
 deps:

@@ -22,6 +22,14 @@
 #include <zmq.h>
 
 #define BACKLOG 256 /* jobs held beyond the parser slots (e.g. after a broker restart) */
+#define UNSAVED 256 /* verdicts waiting for Redis to come back */
+
+typedef struct {
+  char sha[PF_SHA256_HEX_LEN + 1];
+  int ok;
+  char reason[256];
+  double vec[PF_ERGO486_DIM];
+} unsaved;
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
@@ -44,6 +52,9 @@ typedef struct {
   char backlog[BACKLOG][PF_SHA256_HEX_LEN + 1];
   int nbacklog;
   char running[64][PF_SHA256_HEX_LEN + 1]; /* by encoder slot id */
+  unsaved *unsaved;     /* UNSAVED entries */
+  int nunsaved;
+  int64_t next_flush;
   long long done, failed;
 } worker;
 
@@ -98,21 +109,52 @@ static void connect_broker(worker *w) {
   w->next_hb = now_ms() + w->cfg.heartbeat_ms;
 }
 
-/* Records a failed sample and tells the broker. */
-static void fail_sample(worker *w, const char *sha, const char *reason) {
-  if (pf_db_fail(w->db, sha, reason) != PF_OK) {
-    pf_error("sample %s: could not record the failure in redis: %s", sha, pf_db_error(w->db));
-    send_result(w, sha, 0, "redis unavailable while recording a failure", 1);
-    return;
+/* Writes one verdict to Redis and tells the broker. Returns 0 when Redis
+ * could not take it (the caller keeps it and tries again later). */
+static int save(worker *w, const unsaved *u) {
+  int rc = u->ok ? pf_db_store_vector(w->db, u->sha, u->vec, PF_ERGO486_DIM, PF_ERGO486_SCHEMA_ID)
+                 : pf_db_fail(w->db, u->sha, u->reason);
+  if (rc == PF_EIO) return 0;
+  if (rc != PF_OK) {
+    pf_error("sample %s: redis refused the verdict (%s)", u->sha, pf_strerror(rc));
+    send_result(w, u->sha, 0, "redis refused the verdict", 1);
+    return 1;
   }
-  w->failed++;
-  pf_info("sample %s failed: %s", sha, reason);
-  send_result(w, sha, 0, reason, 0);
+  if (u->ok) { w->done++; pf_info("sample %s encoded", u->sha); }
+  else { w->failed++; pf_info("sample %s failed: %s", u->sha, u->reason); }
+  send_result(w, u->sha, u->ok, u->ok ? NULL : u->reason, 0);
+  return 1;
 }
+
+/* Records a verdict, or keeps it until Redis answers again: a worker never
+ * drops work it has done because Redis blinked. */
+static void verdict(worker *w, const char *sha, int ok, const char *reason, const double *vec) {
+  static unsaved u;
+  memset(&u, 0, sizeof u);
+  memcpy(u.sha, sha, sizeof u.sha);
+  u.ok = ok;
+  if (reason) snprintf(u.reason, sizeof u.reason, "%s", reason);
+  if (vec) memcpy(u.vec, vec, sizeof u.vec);
+  if (w->nunsaved == 0 && save(w, &u)) return;
+  if (w->nunsaved == 0) pf_error("redis unavailable (%s); holding verdicts until it is back", pf_db_error(w->db));
+  w->unsaved[w->nunsaved++] = u;
+}
+
+static void flush_unsaved(worker *w) {
+  if (w->nunsaved == 0 || now_ms() < w->next_flush) return;
+  int k = 0;
+  while (k < w->nunsaved && save(w, &w->unsaved[k])) k++;
+  memmove(w->unsaved, w->unsaved + k, (size_t)(w->nunsaved - k) * sizeof *w->unsaved);
+  w->nunsaved -= k;
+  if (w->nunsaved) w->next_flush = now_ms() + 500;
+  else pf_info("redis is back; all held verdicts saved");
+}
+
+static void fail_sample(worker *w, const char *sha, const char *reason) { verdict(w, sha, 0, reason, NULL); }
 
 /* Starts queued jobs while parser slots are free. */
 static void start_jobs(worker *w) {
-  while (w->nbacklog > 0 && pf_encoder_free_slots(w->enc) > 0) {
+  while (w->nbacklog > 0 && pf_encoder_free_slots(w->enc) > 0 && w->nunsaved < UNSAVED - 64) {
     char sha[PF_SHA256_HEX_LEN + 1];
     memcpy(sha, w->backlog[0], sizeof sha);
     memmove(w->backlog[0], w->backlog[1], (size_t)(w->nbacklog - 1) * sizeof w->backlog[0]);
@@ -182,14 +224,7 @@ static void on_encoded(worker *w, const pf_encode_result *res) {
     fail_sample(w, sha, reason);
     return;
   }
-  if (pf_db_store_vector(w->db, sha, res->vec, PF_ERGO486_DIM, PF_ERGO486_SCHEMA_ID) != PF_OK) {
-    pf_error("sample %s: could not store the vector: %s", sha, pf_db_error(w->db));
-    send_result(w, sha, 0, "redis unavailable while storing the vector", 1);
-    return;
-  }
-  w->done++;
-  pf_info("sample %s encoded", sha);
-  send_result(w, sha, 1, NULL, 0);
+  verdict(w, sha, 1, NULL, res->vec);
 }
 
 static void usage(FILE *f) {
@@ -244,6 +279,8 @@ int main(int argc, char **argv) {
     struct timespec ts = {0, 200 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+  w.unsaved = calloc(UNSAVED, sizeof *w.unsaved);
+  if (!w.unsaved) { pf_error("out of memory"); return 1; }
   w.ctx = zmq_ctx_new();
   connect_broker(&w);
   pf_info("connected to broker %s", w.cfg.worker_endpoint);
@@ -256,6 +293,7 @@ int main(int argc, char **argv) {
       on_broker_msg(&w);
       if (zmq_poll(&it, 1, 0) <= 0) break;
     }
+    flush_unsaved(&w);
     start_jobs(&w);
     pf_encode_result res;
     while (pf_encoder_pending(w.enc) > 0 && pf_encoder_next(w.enc, &res, 0) == 1) {
@@ -274,6 +312,7 @@ int main(int argc, char **argv) {
       connect_broker(&w);
     }
   }
+  if (w.nunsaved) pf_warn("stopping with %d verdict(s) Redis never took; their samples stay in flight and are redelivered", w.nunsaved);
   pf_info("stopping: %lld encoded, %lld failed", w.done, w.failed);
   pf_encoder_free(&w.enc);
   zmq_close(w.sock);

@@ -75,6 +75,7 @@ for i in $(seq 1 40); do
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
   fi
   if [ $i -eq 7 ]; then bp=$(broker_pid); [ -n "$bp" ] && kill -9 "$bp"; fi
+  if [ $i -eq 14 ]; then rp=$(awk '$1=="redis" {print $3}' "$D/fleet.state"); [ -n "$rp" ] && kill -TERM "$rp"; fi
 done
 wait $ING; irc=$?
 check "ingest_acknowledged_everything (exit $irc)" test $irc -eq 0
@@ -96,7 +97,7 @@ for i in $(seq 1 600); do
 done
 check queue_drained test $drained -eq 1
 echo "  status after drain: $(cat "$T/st.json")"
-echo "  workers killed: $kills, broker killed once, redis restarted once"
+echo "  workers killed: $kills, broker killed once, redis restarted twice (mid-ingest and after)"
 
 samples=$($RCLI SCARD pf:samples); done_n=$($RCLI SCARD pf:done); failed_n=$($RCLI SCARD pf:failed)
 check "every_distinct_hash_stored_once ($samples/$ndistinct)" test "$samples" -eq "$ndistinct"
