@@ -205,7 +205,7 @@ int cmd_ingest(int argc, char **argv) {
           static pf_db_sample s;
           int r = pf_db_get(db, it->sha, &s);
           if (r == PF_EIO) { down = 1; pending++; continue; }
-          if (r == PF_OK && strcmp(s.status, "done") == 0) { it->state = 4; done++; }
+          if ((r == PF_OK || r == PF_EINVAL) && strcmp(s.status, "done") == 0) { it->state = 4; done++; }
           else if (r == PF_OK && strcmp(s.status, "failed") == 0) {
             it->state = 5;
             failed++;

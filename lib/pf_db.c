@@ -34,7 +34,6 @@
 #define DB_MAX_LABELS_READ 32   /* labels put into pf_db_sample.labels */
 #define DB_MAX_LABELS_KEPT 64   /* distinct labels pf:s:<sha>:labels may hold */
 #define DB_MAX_CLAIM 1000       /* hashes moved by one claim */
-#define DB_MAX_FIELDS 64        /* hash fields read per sample */
 #define DB_MAX_ARGS 16          /* keys + arguments of one script call */
 #define DB_SCAN_COUNT "1000"
 
@@ -144,10 +143,13 @@ static const char *const scripts[S_COUNT] = {
     "        redis.call('SCARD', KEYS[4]), redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6])}\n",
 
   /* GET  KEYS: record, labels  ARGV: max labels
-   * -> nil when unknown, else {HGETALL, first labels sorted, label count} */
+   * -> nil when unknown, else {HMGET of the fields (order of rec_fields),
+   *    first labels sorted, label count}; only named fields are read, so
+   *    extra fields in the record cost nothing */
   [S_GET] =
-    "local h = redis.call('HGETALL', KEYS[1])\n"
-    "if #h == 0 then return false end\n"
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
+    "local h = redis.call('HMGET', KEYS[1], 'label', 'size', 'first_seen', 'status', 'reason',\n"
+    "                     'schema', 'split', 'attempts', 'vec')\n"
     "local n = redis.call('SCARD', KEYS[2])\n"
     "local l = {}\n"
     "if n <= 1000 then\n"
@@ -410,10 +412,6 @@ static void rep_copy(const redisReply *r, char *out, size_t n) {
 }
 
 static int is_str(const redisReply *r) { return r && r->type == REDIS_REPLY_STRING && r->str; }
-
-static int field_is(const redisReply *r, const char *name) {
-  return r->len == strlen(name) && memcmp(r->str, name, r->len) == 0;
-}
 
 /* ---- public ---- */
 
@@ -678,24 +676,23 @@ int pf_db_counts_get(pf_db *db, pf_db_counts *c) {
   return PF_OK;
 }
 
-/* Fills s from the record's HGETALL; the vector blob is left in *vec. */
+/* Fields the GET script reads, in its HMGET order. */
+enum { F_LABEL, F_SIZE, F_FIRST_SEEN, F_STATUS, F_REASON, F_SCHEMA, F_SPLIT, F_ATTEMPTS, F_VEC, F_COUNT };
+
+/* Fills s from the HMGET reply (missing or malformed fields stay 0 / "");
+ * the vector blob is left in *vec. */
 static void read_fields(const redisReply *h, pf_db_sample *s, const redisReply **vec, long long *rec_schema) {
-  size_t n = h->elements / 2;
-  if (n > DB_MAX_FIELDS) n = DB_MAX_FIELDS;
-  for (size_t i = 0; i < n; i++) {
-    const redisReply *k = h->element[2 * i], *v = h->element[2 * i + 1];
-    if (!is_str(k) || !is_str(v)) continue;
-    long long x;
-    if (field_is(k, "label")) rep_copy(v, s->label, sizeof s->label);
-    else if (field_is(k, "status")) rep_copy(v, s->status, sizeof s->status);
-    else if (field_is(k, "reason")) rep_copy(v, s->reason, sizeof s->reason);
-    else if (field_is(k, "split")) rep_copy(v, s->split, sizeof s->split);
-    else if (field_is(k, "size")) { if (rep_ll(v, &x) && x >= 0) s->size = (uint64_t)x; }
-    else if (field_is(k, "first_seen")) { if (rep_ll(v, &x)) s->first_seen = x; }
-    else if (field_is(k, "attempts")) { if (rep_ll(v, &x)) s->attempts = x < 0 ? 0 : x > INT_MAX ? INT_MAX : (int)x; }
-    else if (field_is(k, "schema")) { if (rep_ll(v, &x) && x >= 0 && x <= 65535) *rec_schema = x; }
-    else if (field_is(k, "vec")) *vec = v;
-  }
+  redisReply **f = h->element;
+  long long x;
+  if (is_str(f[F_LABEL])) rep_copy(f[F_LABEL], s->label, sizeof s->label);
+  if (is_str(f[F_STATUS])) rep_copy(f[F_STATUS], s->status, sizeof s->status);
+  if (is_str(f[F_REASON])) rep_copy(f[F_REASON], s->reason, sizeof s->reason);
+  if (is_str(f[F_SPLIT])) rep_copy(f[F_SPLIT], s->split, sizeof s->split);
+  if (rep_ll(f[F_SIZE], &x) && x >= 0) s->size = (uint64_t)x;
+  if (rep_ll(f[F_FIRST_SEEN], &x)) s->first_seen = x;
+  if (rep_ll(f[F_ATTEMPTS], &x)) s->attempts = x < 0 ? 0 : x > INT_MAX ? INT_MAX : (int)x;
+  if (rep_ll(f[F_SCHEMA], &x) && x >= 0 && x <= 65535) *rec_schema = x;
+  if (is_str(f[F_VEC])) *vec = f[F_VEC];
 }
 
 /* Sorted labels, comma-separated, as many whole labels as fit. */
@@ -732,7 +729,7 @@ int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s) {
   }
   long long nlabels;
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_ARRAY ||
-      r->element[1]->type != REDIS_REPLY_ARRAY || !rep_ll(r->element[2], &nlabels)) {
+      r->element[0]->elements != F_COUNT || r->element[1]->type != REDIS_REPLY_ARRAY || !rep_ll(r->element[2], &nlabels)) {
     freeReplyObject(r);
     unexpected(db, "get");
     return PF_EIO;
