@@ -122,21 +122,31 @@ int cmd_ingest(int argc, char **argv) {
   double t0 = now_s(), deadline = t0 + (double)retry_for;
   /* stores the files and keeps WINDOW requests in flight; resends after 3 s */
   while (acked < files.n) {
-    while (next < files.n && outstanding < WINDOW) {
+    /* store a batch without fsyncing each file, make the batch durable
+     * with one syncfs, and only then ask the broker to queue it */
+    size_t first = next;
+    while (next < files.n && outstanding + (next - first) < WINDOW) {
       item *it = &items[next];
-      int rc = pf_store_put_file(cfg.store, files.paths[next], (uint64_t)max_mib << 20, it->sha, &it->size);
+      int rc = pf_store_put_file(cfg.store, files.paths[next], (uint64_t)max_mib << 20, PF_STORE_NOSYNC, it->sha,
+                                 &it->size);
       if (rc != PF_OK) {
         it->state = 3;
         n_rej++;
         acked++;
         fprintf(stderr, "pefleet ingest: error: %s: cannot store: %s\n", files.paths[next],
                 rc == PF_ELIMIT ? "file too large" : rc == PF_EINVAL ? "not a regular file" : strerror(errno));
-      } else {
-        send_req(sock, it, label);
-        it->sent = now_s();
-        outstanding++;
       }
       next++;
+    }
+    if (next > first && pf_store_sync(cfg.store) != PF_OK) {
+      fprintf(stderr, "pefleet ingest: error: cannot sync the store %s: %s\n", cfg.store, strerror(errno));
+      break;
+    }
+    for (size_t i = first; i < next; i++) {
+      if (items[i].state != 0) continue;
+      send_req(sock, &items[i], label);
+      items[i].sent = now_s();
+      outstanding++;
     }
     if (outstanding == 0) continue;
     zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};

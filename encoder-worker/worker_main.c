@@ -65,7 +65,7 @@ static void send_env(worker *w, Pefleet__Envelope *env) {
 static void send_ready(worker *w) {
   Pefleet__WorkerReady r = PEFLEET__WORKER_READY__INIT;
   r.worker_id = w->id;
-  r.capacity = (uint32_t)w->capacity;
+  r.capacity = (uint32_t)(2 * w->capacity); /* one job waiting per busy parser */
   r.pid = (uint32_t)getpid();
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   env.body_case = PEFLEET__ENVELOPE__BODY_READY;
@@ -184,7 +184,9 @@ static void start_jobs(worker *w) {
 
 static void on_broker_msg(worker *w) {
   pf_zframes f;
-  if (pf_zrecv(w->sock, &f, ZMQ_DONTWAIT) != PF_OK) { pf_zframes_close(&f); return; }
+  int rc = pf_zrecv(w->sock, &f, ZMQ_DONTWAIT);
+  if (rc == PF_ELIMIT) pf_warn("dropping a broker message with %d frames", f.dropped);
+  if (rc != PF_OK) { pf_zframes_close(&f); return; }
   w->broker_seen = now_ms();
   w->backoff_ms = 0;
   char err[256];
@@ -286,12 +288,18 @@ int main(int argc, char **argv) {
   pf_info("connected to broker %s", w.cfg.worker_endpoint);
 
   while (!stop) {
-    zmq_pollitem_t it = {w.sock, 0, ZMQ_POLLIN, 0};
-    long wait = pf_encoder_pending(w.enc) > 0 ? 10 : 100;
-    if (zmq_poll(&it, 1, wait) < 0 && errno != EINTR) break;
-    for (int k = 0; k < 256 && (it.revents & ZMQ_POLLIN); k++) {
+    /* wait on the broker and on the parsers at once */
+    zmq_pollitem_t items[1 + 2 * 64];
+    int fds[2 * 64];
+    int nfd = pf_encoder_pollfds(w.enc, fds, 2 * 64);
+    items[0] = (zmq_pollitem_t){w.sock, 0, ZMQ_POLLIN, 0};
+    for (int k = 0; k < nfd; k++) items[1 + k] = (zmq_pollitem_t){NULL, fds[k], ZMQ_POLLIN, 0};
+    long wait = w.nunsaved ? 100 : w.cfg.heartbeat_ms / 2;
+    if (zmq_poll(items, 1 + nfd, wait) < 0 && errno != EINTR) break;
+    for (int k = 0; k < 256 && (items[0].revents & ZMQ_POLLIN); k++) {
       on_broker_msg(&w);
-      if (zmq_poll(&it, 1, 0) <= 0) break;
+      zmq_pollitem_t one = {w.sock, 0, ZMQ_POLLIN, 0};
+      if (zmq_poll(&one, 1, 0) <= 0) break;
     }
     flush_unsaved(&w);
     start_jobs(&w);

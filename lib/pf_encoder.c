@@ -439,6 +439,16 @@ int pf_encoder_next(pf_encoder *e, pf_encode_result *res, int timeout_ms) {
   return rc;
 }
 
+int pf_encoder_pollfds(const pf_encoder *e, int *fds, int max) {
+  int k = 0;
+  for (int i = 0; i < e->n && k + 2 <= max; i++) {
+    if (e->c[i].pid <= 0) continue;
+    fds[k++] = e->c[i].res_fd;
+    fds[k++] = e->c[i].err_fd;
+  }
+  return k;
+}
+
 int pf_encoder_encode_one(pf_encoder *e, const char *path, pf_encode_result *res) {
   int rc = pf_encoder_submit(e, 0, path);
   if (rc != PF_OK) return rc;

@@ -62,6 +62,12 @@ int pf_encoder_submit(pf_encoder *enc, uint64_t id, const char *path);
  * ok=0 and a reason; the child is replaced. */
 int pf_encoder_next(pf_encoder *enc, pf_encode_result *res, int timeout_ms);
 
+/* Writes the descriptors that become readable when a child has news (a
+ * result, output, or death) into fds (room for max); returns how many. For
+ * callers that wait on other things too (zmq_poll); then call
+ * pf_encoder_next with timeout 0. */
+int pf_encoder_pollfds(const pf_encoder *enc, int *fds, int max);
+
 /* Convenience: encodes one file and waits for it. */
 int pf_encoder_encode_one(pf_encoder *enc, const char *path, pf_encode_result *res);
 

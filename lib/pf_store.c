@@ -77,8 +77,8 @@ int pf_store_put(const char *root, const uint8_t *buf, size_t len, char sha[PF_S
   return publish(root, tmp, sha);
 }
 
-int pf_store_put_file(const char *root, const char *path, uint64_t max_size, char sha[PF_SHA256_HEX_LEN + 1],
-                      uint64_t *size) {
+int pf_store_put_file(const char *root, const char *path, uint64_t max_size, int flags,
+                      char sha[PF_SHA256_HEX_LEN + 1], uint64_t *size) {
   int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (in < 0) return errno == ENOENT ? PF_ENOENT : PF_EIO;
   struct stat st;
@@ -105,10 +105,18 @@ int pf_store_put_file(const char *root, const char *path, uint64_t max_size, cha
   if (rc == PF_OK && (!EVP_DigestFinal_ex(ctx, d, &dn) || dn != PF_SHA256_LEN)) rc = PF_ENOMEM;
   EVP_MD_CTX_free(ctx);
   close(in);
-  if (rc == PF_OK && fsync(out) != 0) rc = PF_EIO;
+  if (rc == PF_OK && !(flags & PF_STORE_NOSYNC) && fsync(out) != 0) rc = PF_EIO;
   if (close(out) != 0 && rc == PF_OK) rc = PF_EIO;
   if (rc != PF_OK) { unlink(tmp); return rc; }
   pf_hex(d, PF_SHA256_LEN, sha);
   *size = total;
   return publish(root, tmp, sha);
+}
+
+int pf_store_sync(const char *root) {
+  int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return PF_EIO;
+  int rc = syncfs(fd) == 0 ? PF_OK : PF_EIO;
+  close(fd);
+  return rc;
 }

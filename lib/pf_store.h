@@ -20,9 +20,16 @@ int pf_store_path(const char *root, const char *sha, char *out, size_t n);
 int pf_store_put(const char *root, const uint8_t *buf, size_t len, char sha[PF_SHA256_HEX_LEN + 1]);
 
 /* Copies the file at path into the store, hashing it on the way, refusing
- * files larger than max_size (PF_ELIMIT). Writes sha and *size. */
-int pf_store_put_file(const char *root, const char *path, uint64_t max_size, char sha[PF_SHA256_HEX_LEN + 1],
-                      uint64_t *size);
+ * files larger than max_size (PF_ELIMIT). Writes sha and *size. With
+ * PF_STORE_NOSYNC the data is not fsynced: the caller makes a batch
+ * durable at once with pf_store_sync before relying on it. */
+#define PF_STORE_NOSYNC 1
+int pf_store_put_file(const char *root, const char *path, uint64_t max_size, int flags,
+                      char sha[PF_SHA256_HEX_LEN + 1], uint64_t *size);
+
+/* Makes everything written to the store so far durable (syncfs of the
+ * store's file system: one journal commit for a whole batch). */
+int pf_store_sync(const char *root);
 
 /* 1 when the sample exists, 0 when not, PF_EINVAL for a bad id. */
 int pf_store_has(const char *root, const char *sha);
