@@ -102,24 +102,32 @@ sanitize:
 	  BIN=$(abspath build/san/bin) BUILD=$(abspath build/san) tests/run.sh
 
 # libFuzzer targets for the parsing code outside LIEF (tests/fuzz/README.md):
-# fuzz_pe (header reader, LIEF-0.9 address and property rules, ergo486) and
-# fuzz_wire (pipe frames). `make fuzz` builds both with clang, ASan and UBSan;
+# fuzz_pe (header reader, LIEF-0.9 address and property rules, ergo486),
+# fuzz_wire (pipe frames), fuzz_msg (protobuf envelopes: pf_msg_decode) and
+# fuzz_csvrow (dataset.csv rows: pf_csvrow_parse).
+# `make fuzz` builds them all with clang, ASan and UBSan;
 # `make fuzz-run FUZZ_SECONDS=N` seeds the corpora (PE files copied from
-# ../shared/corpus at run time) and fuzzes each for N seconds (-j2: side by
-# side; FUZZ_WIRE_SECONDS for fuzz_wire alone; FUZZ_JOBS=2: fuzz_pe in two
-# worker processes). Crashing inputs are written to $(BUILD)/fuzz/{pe,wire}-*.
+# ../shared/corpus at run time) and fuzzes each for N seconds (-j3: side by
+# side; FUZZ_WIRE_SECONDS / FUZZ_MSG_SECONDS / FUZZ_CSVROW_SECONDS for one
+# of those alone;
+# FUZZ_JOBS=2: fuzz_pe in two worker processes). Crashing inputs are written
+# to $(BUILD)/fuzz/{pe,wire,msg,csvrow}-*.
 FUZZ_CC           ?= clang
 FUZZ_SECONDS      ?= 60
 FUZZ_WIRE_SECONDS ?= $(FUZZ_SECONDS)
+FUZZ_MSG_SECONDS  ?= $(FUZZ_SECONDS)
+FUZZ_CSVROW_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_DIR          := $(BUILD)/fuzz
 FUZZ_FLAGS        := -O1 -g -fno-omit-frame-pointer \
                      -fsanitize=fuzzer,address,undefined,float-divide-by-zero -fno-sanitize-recover=all
 FUZZ_PE_LIB       := lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c
 FUZZ_WIRE_LIB     := lib/pf_wire.c
+FUZZ_MSG_LIB      := lib/pf_msg.c
+FUZZ_CSVROW_LIB   := lib/pf_csvrow.c
 FUZZ_JOBS         ?= 1
 FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
-.PHONY: fuzz-run-pe fuzz-run-wire
-fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire
+.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow
+fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow
 FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
              mkdir -p $(dir $@)
 $(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
@@ -128,7 +136,17 @@ $(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
 $(FUZZ_DIR)/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_WIRE_LIB) $(wildcard lib/*.h)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_WIRE_LIB) -o $@
-fuzz-run: fuzz-run-pe fuzz-run-wire
+# the generated protobuf-c code is instrumented too, but built without $(WARN)
+$(FUZZ_DIR)/pefleet.pb-c.o: $(PROTO_C) $(PROTO_H)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+$(FUZZ_DIR)/fuzz_msg: tests/fuzz/fuzz_msg.c $(FUZZ_MSG_LIB) $(FUZZ_DIR)/pefleet.pb-c.o $(wildcard lib/*.h) $(PROTO_H)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_MSG_LIB) $(FUZZ_DIR)/pefleet.pb-c.o -o $@ -lprotobuf-c
+$(FUZZ_DIR)/fuzz_csvrow: tests/fuzz/fuzz_csvrow.c $(FUZZ_CSVROW_LIB) $(wildcard lib/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_CSVROW_LIB) -o $@ -lm
+fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow
 fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
 	@mkdir -p $(FUZZ_DIR)/corpus-pe
 	tests/fuzz/seed_corpus.sh $(FUZZ_DIR)/corpus-pe
@@ -140,6 +158,16 @@ fuzz-run-wire: $(FUZZ_DIR)/fuzz_wire
 	tests/fuzz/seed_corpus.sh --wire $(FUZZ_DIR)/corpus-wire
 	$(FUZZ_DIR)/fuzz_wire -max_total_time=$(FUZZ_WIRE_SECONDS) -max_len=16384 -dict=tests/fuzz/wire.dict $(FUZZ_RUN_OPTS) \
 	  -artifact_prefix=$(FUZZ_DIR)/wire- $(FUZZ_DIR)/corpus-wire
+fuzz-run-msg: $(FUZZ_DIR)/fuzz_msg
+	@mkdir -p $(FUZZ_DIR)/corpus-msg
+	tests/fuzz/seed_corpus.sh --msg $(FUZZ_DIR)/corpus-msg
+	$(FUZZ_DIR)/fuzz_msg -max_total_time=$(FUZZ_MSG_SECONDS) -max_len=8192 $(FUZZ_RUN_OPTS) \
+	  -artifact_prefix=$(FUZZ_DIR)/msg- $(FUZZ_DIR)/corpus-msg
+fuzz-run-csvrow: $(FUZZ_DIR)/fuzz_csvrow
+	@mkdir -p $(FUZZ_DIR)/corpus-csvrow
+	tests/fuzz/seed_corpus.sh --csvrow $(FUZZ_DIR)/corpus-csvrow
+	$(FUZZ_DIR)/fuzz_csvrow -max_total_time=$(FUZZ_CSVROW_SECONDS) -max_len=16384 -dict=tests/fuzz/csvrow.dict \
+	  $(FUZZ_RUN_OPTS) -artifact_prefix=$(FUZZ_DIR)/csvrow- $(FUZZ_DIR)/corpus-csvrow
 
 # Files/s and MB/s of `pefleet encode -w 1` and `-w $(nproc)` beside LIEF
 # parsing the same files in one process (bench/README.md).

@@ -11,6 +11,8 @@
 #   BENCH_REPEAT    runs of each case; the median is reported (default 3)
 #   BENCH_WORKERS   the many-worker case (default: nproc)
 #   BENCH_KEEP=1    keep the temporary folder (its path is printed)
+#   BENCH_QUIET_WAIT  seconds to wait for other processes to go quiet before
+#                   the first run and before redoing a disturbed one (300)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
@@ -25,20 +27,20 @@ die() { echo "encode_bench: $*" >&2; exit 1; }
 for x in "$BIN/pefleet" "$BIN/pefleet-sandbox" "$BASELINE"; do
   [ -x "$x" ] || die "$x missing (run 'make bench')"
 done
-SRC=()
-for d in clean malicious-test; do
-  [ -d "$SHARED/corpus/$d" ] || die "$SHARED/corpus/$d not found (set PEFLEET_SHARED)"
-  SRC+=("$SHARED/corpus/$d")
-done
+EXPECTED=$SHARED/corpus/expected-ergo486.tsv
+[ -f "$EXPECTED" ] || die "$EXPECTED not found (set PEFLEET_SHARED)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pefleet-bench.XXXXXX")
 if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 
-# ---- working set: the corpus PE files, replicated to NFILES. Copy k > 0 of
-# a file gets a short tag appended (overlay bytes LIEF ignores), so every file
-# has its own sha256 and nothing is deduplicated anywhere.
-mapfile -t ORIG < <(find "${SRC[@]}" -type f | LC_ALL=C sort)
-[ "${#ORIG[@]}" -gt 0 ] || die "no corpus files"
+# ---- working set: the PE files of corpus/clean and corpus/malicious-test
+# (those expected-ergo486.tsv lists as OK: LIEF parses them all, so the
+# in-process baseline cannot abort), replicated to NFILES. Copy k > 0 of a
+# file gets a short tag appended after its last byte (overlay: headers and
+# sections unchanged), so every file has its own sha256.
+mapfile -t ORIG < <(awk -F'\t' -v c="$SHARED/corpus" '$2 == "OK" && $1 ~ /^(clean|malicious-test)\// {print c "/" $1}' "$EXPECTED" | LC_ALL=C sort)
+[ "${#ORIG[@]}" -gt 0 ] || die "no OK files of clean/ or malicious-test/ in $EXPECTED"
+for f in "${ORIG[@]}"; do [ -f "$f" ] || die "$f is listed in $EXPECTED but missing"; done
 SET=$WORK/set
 mkdir -p "$SET"
 for ((i = 0; i < NFILES; i++)); do

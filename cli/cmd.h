@@ -9,6 +9,7 @@ int cmd_encode(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_import_csv(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 

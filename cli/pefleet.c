@@ -17,6 +17,7 @@ static const struct {
   {"status", cmd_status, "queue counters and daemon liveness (--json)"},
   {"ingest", cmd_ingest, "store PE files and queue them for encoding (--wait)"},
   {"export", cmd_export, "write the stored vectors (CSV or JSONL), per split"},
+  {"import-csv", cmd_import_csv, "load a dataset.csv (label + 486 values per row) as vector-only samples"},
 };
 
 static void usage(FILE *f) {

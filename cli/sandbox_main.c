@@ -162,10 +162,14 @@ int main(int argc, char **argv) {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   struct rlimit rl = {0, 0};
   setrlimit(RLIMIT_CORE, &rl);
+#ifndef PF_SANITIZE
   if (mem > 0) {
     rl.rlim_cur = rl.rlim_max = (rlim_t)mem;
     setrlimit(RLIMIT_AS, &rl);
   }
+#else
+  (void)mem; /* `make sanitize`: ASan reserves far more address space than any limit */
+#endif
   uint8_t hdr[PF_WIRE_HEADER_SIZE];
   static uint8_t frame[PF_WIRE_HEADER_SIZE + PF_WIRE_MAX_PATH + 1];
   for (;;) {

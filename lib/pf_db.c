@@ -816,3 +816,231 @@ int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg)
   free(s);
   return rc;
 }
+
+/* ---- vector-only samples (pefleet import-csv) ----
+ * Kept apart from the script table above: its SHA-1 is computed per call
+ * (a few microseconds), and it is sent pipelined: every item's EVALSHA is
+ * written at once, the answers are read in order, and the items answered
+ * NOSCRIPT go again with EVAL. */
+
+/* IMPORT  KEYS: record, labels, pf:samples, pf:done, pf:split:<name>, pf:conflicts
+ *         ARGV: sha, label, blob, schema, split, now (s), max labels kept
+ * -> 1 new, 0 known, 2 known and its first label differs (conflict) */
+static const char import_script[] =
+  "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+  "  redis.call('HSET', KEYS[1], 'label', ARGV[2], 'size', '0', 'first_seen', ARGV[6], 'status', 'done',\n"
+  "             'split', ARGV[5], 'attempts', '0', 'schema', ARGV[4], 'vec', ARGV[3])\n"
+  "  redis.call('DEL', KEYS[2])\n"
+  "  redis.call('SADD', KEYS[2], ARGV[2])\n"
+  "  redis.call('SADD', KEYS[3], ARGV[1])\n"
+  "  redis.call('SADD', KEYS[4], ARGV[1])\n"
+  "  redis.call('SADD', KEYS[5], ARGV[1])\n"
+  "  return 1\n"
+  "end\n"
+  "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0\n"
+  "   and redis.call('SCARD', KEYS[2]) < tonumber(ARGV[7]) then\n"
+  "  redis.call('SADD', KEYS[2], ARGV[2])\n"
+  "end\n"
+  "if redis.call('HGET', KEYS[1], 'label') ~= ARGV[2] then\n"
+  "  redis.call('SADD', KEYS[6], ARGV[1])\n"
+  "  return 2\n"
+  "end\n"
+  "return 0\n";
+
+/* Item states while a batch is under way (results are 0..2 or PF_E*). */
+enum { IMPORT_PENDING = 100, IMPORT_SENT = 101, IMPORT_NOSCRIPT = 102 };
+
+/* Copies why into the item, cut to fit. */
+static void import_reason(pf_db_import_item *it, const char *why) {
+  size_t k = strnlen(why, sizeof it->reason - 1);
+  memcpy(it->reason, why, k);
+  it->reason[k] = '\0';
+}
+
+/* The checks that keep an item from reaching Redis; PF_EINVAL with db->err. */
+static int import_check(pf_db *db, const pf_db_import_item *it, uint16_t schema) {
+  if (!sha_ok(db, it->sha) || !label_ok(db, it->label)) return PF_EINVAL;
+  if (!it->vec || it->dim == 0 || it->dim > PF_DB_MAX_DIM) {
+    db_err(db, "vector must have 1-%d values", PF_DB_MAX_DIM);
+    return PF_EINVAL;
+  }
+  uint8_t blob[PF_VECBLOB_HEADER + 4 * PF_DB_MAX_DIM];
+  if (pf_vecblob_encode(it->vec, it->dim, schema, blob, sizeof blob) < 0) {
+    db_err(db, "vector cannot be stored: a value is not finite or beyond float32 range");
+    return PF_EINVAL;
+  }
+  return PF_OK;
+}
+
+/* Appends one checked item's script call to the output buffer. */
+static int import_append(pf_db *db, const pf_db_import_item *it, uint16_t schema, const char *now,
+                         const char *sha1, int use_eval) {
+  uint8_t blob[PF_VECBLOB_HEADER + 4 * PF_DB_MAX_DIM];
+  long blen = pf_vecblob_encode(it->vec, it->dim, schema, blob, sizeof blob);
+  if (blen < 0) return PF_EINVAL;
+  const char *split = pf_split_name(pf_split_of(it->sha));
+  char rec[80], labels[96], split_key[32], sch[8], cap[8];
+  rec_key(rec, sizeof rec, it->sha, "");
+  rec_key(labels, sizeof labels, it->sha, ":labels");
+  snprintf(split_key, sizeof split_key, "pf:split:%s", split);
+  snprintf(sch, sizeof sch, "%u", (unsigned)schema);
+  snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
+  const char *argv[] = {use_eval ? "EVAL" : "EVALSHA", use_eval ? import_script : sha1, "6",
+                        rec, labels, "pf:samples", "pf:done", split_key, "pf:conflicts",
+                        it->sha, it->label, (const char *)blob, sch, split, now, cap};
+  enum { NARGS = sizeof argv / sizeof argv[0], BLOB_ARG = 11 };
+  size_t lens[NARGS];
+  for (int i = 0; i < NARGS; i++) lens[i] = i == BLOB_ARG ? (size_t)blen : strlen(argv[i]);
+  return redisAppendCommandArgv(db->c, NARGS, argv, lens) == REDIS_OK ? PF_OK : PF_ENOMEM;
+}
+
+/* SENT items go back to PENDING (their connection is gone). */
+static void import_unsend(pf_db_import_item *items, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (items[i].result == IMPORT_SENT) items[i].result = IMPORT_PENDING;
+}
+
+/* Appends every PENDING item (EVALSHA, or EVAL when use_eval), marking it
+ * SENT, and with flush writes them all out now. PF_OK, or PF_EIO /
+ * PF_ENOMEM with db->err, the connection closed and nothing left SENT. */
+static int import_push(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema, int use_eval, int flush) {
+  if (!db->c && db_open(db) != PF_OK) return PF_EIO;
+  char sha1[41], now[24];
+  script_sha1(import_script, sha1);
+  snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+  for (size_t i = 0; i < n; i++) {
+    if (items[i].result != IMPORT_PENDING) continue;
+    if (import_append(db, &items[i], schema, now, sha1, use_eval) != PF_OK) {
+      db_err(db, "out of memory");
+      db_close(db); /* the buffer holds a part of the batch: drop it */
+      import_unsend(items, n);
+      return PF_ENOMEM;
+    }
+    items[i].result = IMPORT_SENT;
+  }
+  int done = 0;
+  while (flush && !done) {
+    if (redisBufferWrite(db->c, &done) != REDIS_OK) {
+      char buf[64];
+      db_err(db, "redis %s:%d: %s", db->host, db->port, ctx_reason(db, db->c, buf, sizeof buf));
+      db_close(db);
+      import_unsend(items, n);
+      return PF_EIO;
+    }
+  }
+  return PF_OK;
+}
+
+/* Reads the answer of every SENT item, in order; *failed counts refusals.
+ * PF_OK, or PF_EIO when the connection was lost: it is closed and the
+ * items still unanswered are PENDING again. */
+static int import_pull(pf_db *db, pf_db_import_item *items, size_t n, int *failed) {
+  for (size_t i = 0; i < n; i++) {
+    pf_db_import_item *it = &items[i];
+    if (it->result != IMPORT_SENT) continue;
+    redisReply *r = NULL;
+    if (redisGetReply(db->c, (void **)&r) != REDIS_OK || !r) {
+      char buf[64];
+      db_err(db, "redis %s:%d: %s", db->host, db->port, ctx_reason(db, db->c, buf, sizeof buf));
+      if (r) freeReplyObject(r);
+      db_close(db); /* out of step: never reuse it */
+      import_unsend(items, n);
+      return PF_EIO;
+    }
+    long long x;
+    if (r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+      it->result = IMPORT_NOSCRIPT;
+    } else if (r->type != REDIS_REPLY_ERROR && rep_ll(r, &x) && x >= 0 && x <= 2) {
+      it->result = (int)x;
+    } else {
+      if (r->type == REDIS_REPLY_ERROR) err_reply(db, r);
+      else unexpected(db, "import");
+      it->result = PF_EIO;
+      import_reason(it, db->err);
+      (*failed)++;
+    }
+    freeReplyObject(r);
+  }
+  return PF_OK;
+}
+
+int pf_db_import_send(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema) {
+  if (!db) return PF_EINVAL;
+  if ((n && !items) || n > PF_DB_IMPORT_MAX) {
+    db_err(db, "an import batch holds 0-%d items", PF_DB_IMPORT_MAX);
+    return PF_EINVAL;
+  }
+  size_t todo = 0;
+  for (size_t i = 0; i < n; i++) {
+    pf_db_import_item *it = &items[i];
+    it->reason[0] = '\0';
+    if (import_check(db, it, schema) != PF_OK) {
+      it->result = PF_EINVAL;
+      import_reason(it, db->err);
+    } else {
+      it->result = IMPORT_PENDING;
+      todo++;
+    }
+  }
+  if (todo == 0) return PF_OK;
+  pipe_guard g;
+  pipe_block(&g);
+  import_push(db, items, n, schema, 0, 1); /* a failure leaves the items PENDING: wait retries */
+  pipe_unblock(&g);
+  return PF_OK;
+}
+
+int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema) {
+  if (!db) return PF_EINVAL;
+  if ((n && !items) || n > PF_DB_IMPORT_MAX) {
+    db_err(db, "an import batch holds 0-%d items", PF_DB_IMPORT_MAX);
+    return PF_EINVAL;
+  }
+  int failed = 0, use_eval = 0, lost = 0;
+  pipe_guard g;
+  pipe_block(&g);
+  for (;;) {
+    if (db->c && import_pull(db, items, n, &failed) != PF_OK && lost++) break; /* a second loss: give up */
+    size_t pending = 0;
+    int sent_eval = use_eval;
+    for (size_t i = 0; i < n; i++) {
+      pf_db_import_item *it = &items[i];
+      if (it->result == IMPORT_NOSCRIPT && sent_eval) { /* EVAL cannot answer that: never loop on it */
+        it->result = PF_EIO;
+        import_reason(it, "the server answered NOSCRIPT to EVAL");
+        failed++;
+      } else if (it->result == IMPORT_NOSCRIPT) {
+        it->result = IMPORT_PENDING;
+        use_eval = 1; /* the server lost its scripts: EVAL loads ours again */
+      }
+      if (it->result == IMPORT_PENDING) pending++;
+    }
+    if (pending == 0 || import_push(db, items, n, schema, use_eval, 0) != PF_OK) break;
+  }
+  pipe_unblock(&g);
+  for (size_t i = 0; i < n; i++) {
+    pf_db_import_item *it = &items[i];
+    if (it->result < IMPORT_PENDING) continue;
+    it->result = PF_EIO;
+    import_reason(it, db->err);
+    failed++;
+  }
+  return failed ? PF_EIO : PF_OK;
+}
+
+int pf_db_import_vectors(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema) {
+  int rc = pf_db_import_send(db, items, n, schema);
+  return rc == PF_OK ? pf_db_import_wait(db, items, n, schema) : rc;
+}
+
+int pf_db_import_vector(pf_db *db, const char *sha, const char *label, const double *vec, uint32_t dim,
+                        uint16_t schema, int *is_new) {
+  if (is_new) *is_new = 0;
+  if (!db) return PF_EINVAL;
+  pf_db_import_item it = {.sha = sha, .label = label, .vec = vec, .dim = dim};
+  int rc = pf_db_import_vectors(db, &it, 1, schema);
+  if (it.result == PF_EINVAL) return PF_EINVAL; /* db->err says why */
+  if (rc != PF_OK) return rc;
+  if (is_new) *is_new = it.result == 1;
+  return PF_OK;
+}

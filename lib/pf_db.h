@@ -129,4 +129,54 @@ int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s);
  * or a bad split. */
 int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
 
+/* ---- vector-only samples (pefleet import-csv) ---- */
+
+#define PF_DB_IMPORT_MAX 4096 /* items of one pf_db_import_vectors call */
+
+/* Records a sample that has a vector but no file (a row of a dataset.csv),
+ * with one script. New: creates the record as a finished sample: status
+ * done, the vector (float32 blob) and schema, split from the sha256
+ * (pf_split_of), size 0, attempts 0, first_seen now, the label and its
+ * labels set, and membership of pf:samples, pf:done and pf:split:<name>;
+ * *is_new = 1. Known (ingested or imported before, whatever its status):
+ * adds the label exactly as pf_db_ingest does (a second distinct label
+ * marks a conflict, the first label stays) and changes nothing else;
+ * *is_new = 0. PF_EINVAL, before anything reaches Redis, for a bad sha or
+ * label (rules of pf_db_ingest), dim outside 1..PF_DB_MAX_DIM, or a value
+ * that is not finite or beyond float32 range. */
+int pf_db_import_vector(pf_db *db, const char *sha, const char *label, const double *vec, uint32_t dim,
+                        uint16_t schema, int *is_new);
+
+typedef struct {
+  const char *sha;   /* in: 64 lower-case hex */
+  const char *label; /* in */
+  const double *vec; /* in: dim values */
+  uint32_t dim;      /* in */
+  int result;        /* out: 1 new; 0 known; 2 known and its first label differs (conflict
+                        recorded); PF_EINVAL or PF_EIO, with the reason */
+  char reason[160];  /* out: one line, for PF_EINVAL and PF_EIO; else "" */
+} pf_db_import_item;
+
+/* pf_db_import_vector for n items (at most PF_DB_IMPORT_MAX), pipelined:
+ * items that fail the checks get PF_EINVAL and are not sent; the others
+ * are sent at once and answered in order (so an item that repeats an
+ * earlier one of the same call is "known"). A connection lost mid-call is
+ * reopened once and the unanswered items sent again; one that was stored
+ * before the loss then reports "known". Returns PF_OK when every item that
+ * was sent got its answer (some items may be PF_EINVAL); PF_EIO (reason in
+ * pf_db_error) when Redis was unreachable or refused some item: those say
+ * PF_EIO, the others keep their answers; PF_EINVAL for a NULL db or items
+ * or n > PF_DB_IMPORT_MAX (nothing sent). */
+int pf_db_import_vectors(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema);
+
+/* pf_db_import_vectors in two halves, so the caller can prepare the next
+ * batch while Redis works on this one: send checks the items and writes
+ * the batch out (a failure to write is left to wait, which retries); wait
+ * reads the answers and gives what pf_db_import_vectors returns. Between
+ * the two, db must not be used for anything else, and items (and what they
+ * point to) must stay as they are. Both return PF_EINVAL for a NULL db or
+ * items, or n > PF_DB_IMPORT_MAX. */
+int pf_db_import_send(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema);
+int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema);
+
 #endif

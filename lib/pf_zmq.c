@@ -22,7 +22,13 @@ int pf_zrecv(void *sock, pf_zframes *f, int flags) {
     if (f->n < PF_ZMQ_MAX_FRAMES) f->part[f->n++] = m;
     else { zmq_msg_close(&m); f->dropped++; }
   }
-  return f->dropped ? PF_ELIMIT : PF_OK;
+  if (f->dropped) {
+    /* nothing of an over-long message is kept: the caller only logs it */
+    f->dropped += f->n;
+    pf_zframes_close(f);
+    return PF_ELIMIT;
+  }
+  return PF_OK;
 }
 
 void pf_zframes_close(pf_zframes *f) {

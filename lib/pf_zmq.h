@@ -15,13 +15,15 @@
 
 typedef struct {
   int n;                            /* frames kept */
-  int dropped;                      /* frames past the cap (message invalid) */
+  int dropped;                      /* frames discarded (on PF_ELIMIT: all of them, n is 0) */
   zmq_msg_t part[PF_ZMQ_MAX_FRAMES];
 } pf_zframes;
 
 /* Receives one whole multipart message (flags: 0 or ZMQ_DONTWAIT).
- * Returns PF_OK, PF_ELIMIT when more frames came than the cap (the message
- * is consumed and must be dropped), or PF_EIO (errno set, e.g. EAGAIN). */
+ * Returns PF_OK (f->n frames to release with pf_zframes_close), PF_ELIMIT
+ * when more frames came than the cap (the whole message is consumed and
+ * released; f->dropped says how many frames it had), or PF_EIO (errno set,
+ * e.g. EAGAIN; nothing held). pf_zframes_close is harmless after either error. */
 int pf_zrecv(void *sock, pf_zframes *f, int flags);
 void pf_zframes_close(pf_zframes *f);
 

@@ -5,15 +5,22 @@
 #                               truncated copies cut at each header boundary,
 #                               header-mutated copies, and two tiny PEs made here
 #   seed_corpus.sh --wire DIR   pf_wire frames for fuzz_wire
+#   seed_corpus.sh --msg DIR    pefleet envelopes (proto/pefleet.proto) for
+#                               fuzz_msg: a valid envelope per body type, and
+#                               wrong-version, body-less and truncated ones
+#   seed_corpus.sh --csvrow DIR dataset.csv rows for fuzz_csvrow (first byte:
+#                               label and value room, then the line)
 # ../shared is $PEFLEET_SHARED, else ../shared beside the repository root.
 # Running it again rewrites the same files, so it is safe on a fuzzed corpus.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 
-usage() { echo "usage: $0 DIR | --wire DIR" >&2; exit 2; }
+usage() { echo "usage: $0 DIR | --wire DIR | --msg DIR | --csvrow DIR" >&2; exit 2; }
 mode=pe
 if [ "${1:-}" = "--wire" ]; then mode=wire; shift; fi
+if [ "${1:-}" = "--msg" ]; then mode=msg; shift; fi
+if [ "${1:-}" = "--csvrow" ]; then mode=csvrow; shift; fi
 [ $# -eq 1 ] || usage
 OUT=$1
 mkdir -p "$OUT"
@@ -45,6 +52,98 @@ seeds = {
 }
 for name, data in seeds.items():
     with open(os.path.join(out, "wire-" + name), "wb") as f:
+        f.write(data)
+PY
+  echo "seed_corpus: $(ls "$OUT" | wc -l) files in $OUT"
+  exit 0
+fi
+
+if [ "$mode" = csvrow ]; then
+  python3 - "$OUT" <<'PY'
+import math, os, sys
+out = sys.argv[1]
+vals = [repr(float(i % 2)) if i < 11 else repr(round(math.sin(i) * 10 ** (i % 9 - 4), 6)) for i in range(486)]
+row = lambda label, vs: (label + "," + ",".join(vs)).encode()
+seeds = {
+    "row486": b"\xff" + row("clean", vals),
+    "row486_numeric_label": b"\xff" + row("1", vals),
+    "row486_quoted": b"\xff" + row('"mal ""x"", y"', ['"%s"' % v for v in vals[:20]] + vals[20:]),
+    "short": b"\x0f" + row("malicious", vals[:5]),
+    "label_room_small": b"\x05" + row("a-long-label", vals[:3]),
+    "forms": b"\xff" + row("x", ["0", "-0", "+1", ".5", "5.", "1e-400", "1.7976931348623157e308", "2.5E+3"]),
+    "nan": b"\xff" + row("x", ["1", "nan", "2"]),
+    "inf": b"\xff" + row("x", ["-Infinity"]),
+    "range": b"\xff" + row("x", ["1e999"]),
+    "not_number": b"\xff" + row("x", ["1", "abc", "0x10", " 1"]),
+    "empty_value": b"\xff" + row("x", ["1", "", "2"]),
+    "trailing_comma": b"\xff" + row("x", ["1", "2"]) + b",",
+    "unterminated": b"\xff" + b'"clean,1,2',
+    "after_quote": b"\xff" + b'"clean"x,1',
+    "cr": b"\xff" + b"clean,1\r,2",
+    "nul": b"\xff" + b"clean,1\x00,2",
+    "label_only": b"\xff" + b"clean",
+    "empty": b"\xff",
+}
+for name, data in seeds.items():
+    with open(os.path.join(out, "csvrow-" + name), "wb") as f:
+        f.write(data)
+PY
+  echo "seed_corpus: $(ls "$OUT" | wc -l) files in $OUT"
+  exit 0
+fi
+
+if [ "$mode" = msg ]; then
+  python3 - "$OUT" <<'PY'
+import os, struct, sys
+out = sys.argv[1]
+# protobuf wire format by hand: (field << 3 | type), varints, length-delimited
+def varint(v):
+    b = bytearray()
+    while True:
+        if v < 0x80:
+            b.append(v)
+            return bytes(b)
+        b.append(0x80 | (v & 0x7f))
+        v >>= 7
+def vf(field, v): return varint(field << 3) + varint(v)
+def ld(field, data):
+    if isinstance(data, str): data = data.encode()
+    return varint(field << 3 | 2) + varint(len(data)) + data
+def dbl(field, x): return varint(field << 3 | 1) + struct.pack("<d", x)
+def packed(field, xs): return ld(field, b"".join(struct.pack("<d", x) for x in xs))
+def env(body_field, body, version=1): return (vf(1, version) if version else b"") + ld(body_field, body)
+SHA = "0123456789abcdef" * 4
+seeds = {
+    "ingest": env(2, ld(1, SHA) + ld(2, "malicious") + vf(3, 123456)),
+    "ingest_ack": env(3, ld(1, SHA) + vf(2, 3) + ld(3, "label must be 1-127 printable ASCII characters")),
+    "ready": env(4, ld(1, "host-1234-1700000000") + vf(2, 4) + vf(3, 1234)),
+    "heartbeat": env(5, ld(1, "broker")),
+    "heartbeat_empty": env(5, b""),
+    "job": env(6, ld(1, SHA) + vf(2, 1)),
+    "result": env(7, ld(1, SHA) + vf(2, 0) + ld(3, "not a PE file") + vf(4, 1)),
+    "score_sample": env(8, ld(1, b"MZ" + bytes(200)) + ld(4, "r1")),
+    "score_sha": env(8, ld(2, SHA) + ld(4, "r2")),
+    "score_vector": env(8, ld(3, packed(1, [i / 485.0 for i in range(486)])) + ld(4, "r3")),
+    "score_reply": env(9, ld(1, "r1") + ld(2, SHA) + packed(3, [0.25, 0.75]) + ld(4, "malicious")
+                       + dbl(5, 0.5) + ld(6, "m1") + vf(7, 1)),
+    "similar": env(10, ld(1, SHA) + dbl(4, 0.9) + vf(5, 10) + ld(6, "q")),
+    "similar_reply": env(11, ld(1, "q") + ld(2, ld(1, SHA) + dbl(2, 0.97) + ld(3, "clean") + ld(3, "x")
+                                          + ld(4, "train")) + ld(2, ld(1, SHA)) + vf(3, 1)),
+    "version2": env(2, ld(1, SHA) + ld(2, "clean"), version=2),
+    "version0": env(2, ld(1, SHA) + ld(2, "clean"), version=0),
+    "no_body": vf(1, 1),
+    "unknown_field": vf(1, 1) + ld(15, "future body"),
+    "two_bodies": env(6, ld(1, SHA)) + ld(5, ld(1, "w")),
+    "unpacked_repeated": env(9, dbl(3, 0.1) + dbl(3, 0.9)),
+    "empty": b"",
+}
+seeds["truncated"] = seeds["ingest"][:-5]
+# field number 0 behind a non-minimal tag varint: protobuf-c keeps it as an
+# unknown field it cannot pack back (fuzz_msg found this; see has_field0)
+seeds["field0_nonminimal_tag"] = b"\x80\x00\xfa\x3e" + vf(1, 1) + ld(7, b"")
+seeds["length_past_end"] = vf(1, 1) + varint(2 << 3 | 2) + varint(1000) + b"abc"
+for name, data in seeds.items():
+    with open(os.path.join(out, "msg-" + name), "wb") as f:
         f.write(data)
 PY
   echo "seed_corpus: $(ls "$OUT" | wc -l) files in $OUT"

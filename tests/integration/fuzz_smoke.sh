@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz smoke test: builds the libFuzzer targets (make -s fuzz), replays every
 # crafted input of tests/fuzz/regressions, then fuzzes fuzz_pe for 20 s over
-# the seed corpus plus the regressions and fuzz_wire for 5 s over its seeds.
+# the seed corpus plus the regressions, and fuzz_wire, fuzz_msg and
+# fuzz_csvrow for 5 s each over their seeds.
 # Skipped (exit 0) when clang or its libFuzzer runtime is missing.
 # Crashing inputs are kept as $BUILD/fuzz/smoke-*.
 set -u
@@ -11,6 +12,8 @@ BUILD=${BUILD:-$ROOT/build}
 FUZZ_CC=${FUZZ_CC:-clang}
 PE_SECONDS=20
 WIRE_SECONDS=5
+MSG_SECONDS=5
+CSVROW_SECONDS=5
 FAILS=0
 T=$(mktemp -d /tmp/pefleet-fuzz.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -88,6 +91,30 @@ else
   cp "$T/wire.log" "$FZ/smoke-wire.log"
   notok "fuzz_wire ran ${WIRE_SECONDS}s clean" "$(why "$T/wire.log" "$rc") (log: $FZ/smoke-wire.log)"
   tail -30 "$T/wire.log" | sed 's/^/    /'
+fi
+
+# --- fuzz_msg over its seeds ---------------------------------------------------
+"$ROOT/tests/fuzz/seed_corpus.sh" --msg "$T/msg" >/dev/null || notok fuzz_seeds "seed_corpus.sh --msg failed"
+"$FZ/fuzz_msg" -max_total_time=$MSG_SECONDS -max_len=8192 -timeout=10 -print_final_stats=1 \
+  -artifact_prefix="$FZ/smoke-msg-" "$T/msg" >"$T/msg.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "fuzz_msg ran ${MSG_SECONDS}s clean"
+else
+  cp "$T/msg.log" "$FZ/smoke-msg.log"
+  notok "fuzz_msg ran ${MSG_SECONDS}s clean" "$(why "$T/msg.log" "$rc") (log: $FZ/smoke-msg.log)"
+  tail -30 "$T/msg.log" | sed 's/^/    /'
+fi
+
+# --- fuzz_csvrow over its seeds --------------------------------------------------
+"$ROOT/tests/fuzz/seed_corpus.sh" --csvrow "$T/csvrow" >/dev/null || notok fuzz_seeds "seed_corpus.sh --csvrow failed"
+"$FZ/fuzz_csvrow" -max_total_time=$CSVROW_SECONDS -max_len=16384 -timeout=10 -print_final_stats=1 \
+  -dict="$ROOT/tests/fuzz/csvrow.dict" -artifact_prefix="$FZ/smoke-csvrow-" "$T/csvrow" >"$T/csvrow.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "fuzz_csvrow ran ${CSVROW_SECONDS}s clean"
+else
+  cp "$T/csvrow.log" "$FZ/smoke-csvrow.log"
+  notok "fuzz_csvrow ran ${CSVROW_SECONDS}s clean" "$(why "$T/csvrow.log" "$rc") (log: $FZ/smoke-csvrow.log)"
+  tail -30 "$T/csvrow.log" | sed 's/^/    /'
 fi
 
 [ "$FAILS" -eq 0 ]
