@@ -65,54 +65,73 @@ static void reply_ingest(broker *b, pf_zframes *f, const char *sha, Pefleet__Ing
     pf_warn("could not answer an ingest client: %s", zmq_strerror(errno));
 }
 
+/* Takes every ingest request waiting (up to INGEST_BATCH), records the
+ * valid ones in Redis in one pipelined round trip (one commit), then
+ * answers each: queued, duplicate, rejected (with the reason) or
+ * unavailable (Redis unreachable: the client retries). */
+#define INGEST_BATCH 64
 static void on_ingest(broker *b) {
-  pf_zframes f;
-  int rc = pf_zrecv(b->ingest, &f, ZMQ_DONTWAIT);
-  if (rc == PF_EIO) return;
-  if (rc != PF_OK || f.n < 2) {
-    pf_warn("dropping an ingest message with %d frames", f.n + f.dropped);
-    pf_zframes_close(&f);
-    return;
-  }
-  zmq_msg_t *payload = &f.part[f.n - 1];
+  static pf_zframes f[INGEST_BATCH];
+  static Pefleet__Envelope *e[INGEST_BATCH];
+  const char *sha[INGEST_BATCH], *label[INGEST_BATCH];
+  uint64_t size[INGEST_BATCH];
+  int rc[INGEST_BATCH], is_new[INGEST_BATCH];
+  static char status[INGEST_BATCH][16];
+  int n = 0;
   char err[256];
-  Pefleet__Envelope *e = pf_msg_decode(zmq_msg_data(payload), zmq_msg_size(payload), PF_MSG_MAX_CONTROL, err, sizeof err);
-  if (!e || e->body_case != PEFLEET__ENVELOPE__BODY_INGEST) {
-    if (e) snprintf(err, sizeof err, "expected an ingest request, got %s", pf_msg_body_name(e));
-    pf_warn("rejecting ingest message: %s", err);
-    reply_ingest(b, &f, NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED, err, NULL);
-    pf_msg_free(e);
-    pf_zframes_close(&f);
-    return;
+  while (n < INGEST_BATCH) {
+    int r = pf_zrecv(b->ingest, &f[n], ZMQ_DONTWAIT);
+    if (r == PF_EIO) break;
+    if (r != PF_OK || f[n].n < 2) {
+      pf_warn("dropping an ingest message with %d frames", f[n].n + f[n].dropped);
+      pf_zframes_close(&f[n]);
+      continue;
+    }
+    zmq_msg_t *payload = &f[n].part[f[n].n - 1];
+    e[n] = pf_msg_decode(zmq_msg_data(payload), zmq_msg_size(payload), PF_MSG_MAX_CONTROL, err, sizeof err);
+    if (!e[n] || e[n]->body_case != PEFLEET__ENVELOPE__BODY_INGEST) {
+      if (e[n]) snprintf(err, sizeof err, "expected an ingest request, got %s", pf_msg_body_name(e[n]));
+      pf_warn("rejecting ingest message: %s", err);
+      reply_ingest(b, &f[n], NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED, err, NULL);
+    } else if (!pf_is_sha256_hex(e[n]->ingest->sha256)) {
+      pf_warn("rejecting ingest of a malformed sha256");
+      reply_ingest(b, &f[n], NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED,
+                   "sha256 must be 64 lower-case hex characters", NULL);
+    } else {
+      sha[n] = e[n]->ingest->sha256;
+      label[n] = e[n]->ingest->label;
+      size[n] = e[n]->ingest->size;
+      n++;
+      continue;
+    }
+    pf_msg_free(e[n]);
+    pf_zframes_close(&f[n]);
   }
-  const Pefleet__IngestRequest *rq = e->ingest;
-  if (!pf_is_sha256_hex(rq->sha256)) {
-    pf_warn("rejecting ingest of a malformed sha256");
-    reply_ingest(b, &f, NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED, "sha256 must be 64 lower-case hex characters", NULL);
-  } else {
-    int is_new = 0;
-    char status[16] = "";
-    rc = pf_db_ingest(b->db, rq->sha256, rq->label, rq->size, &is_new, status);
-    if (rc == PF_OK) {
-      redis_ok(b);
+  if (n == 0) return;
+  pf_db_ingest_many(b->db, (size_t)n, sha, label, size, rc, is_new, status);
+  int trouble = 0;
+  for (int i = 0; i < n; i++) {
+    if (rc[i] == PF_OK) {
       b->acked++;
-      pf_info("sample %s %s (label %s, %llu bytes)", rq->sha256, is_new ? "queued" : "already known", rq->label,
-              (unsigned long long)rq->size);
-      reply_ingest(b, &f, rq->sha256,
-                   is_new ? PEFLEET__INGEST_STATUS__INGEST_QUEUED : PEFLEET__INGEST_STATUS__INGEST_DUPLICATE, NULL,
-                   status);
-      b->next_claim = 0;
-    } else if (rc == PF_EINVAL) {
-      pf_warn("rejecting ingest of %s: bad label", rq->sha256);
-      reply_ingest(b, &f, rq->sha256, PEFLEET__INGEST_STATUS__INGEST_REJECTED,
+      pf_info("sample %s %s (label %s, %llu bytes)", sha[i], is_new[i] ? "queued" : "already known", label[i],
+              (unsigned long long)size[i]);
+      reply_ingest(b, &f[i], sha[i],
+                   is_new[i] ? PEFLEET__INGEST_STATUS__INGEST_QUEUED : PEFLEET__INGEST_STATUS__INGEST_DUPLICATE,
+                   NULL, status[i]);
+    } else if (rc[i] == PF_EINVAL) {
+      pf_warn("rejecting ingest of %s: bad label", sha[i]);
+      reply_ingest(b, &f[i], sha[i], PEFLEET__INGEST_STATUS__INGEST_REJECTED,
                    "label must be 1-127 printable ASCII characters without commas", NULL);
     } else {
-      redis_trouble(b);
-      reply_ingest(b, &f, rq->sha256, PEFLEET__INGEST_STATUS__INGEST_UNAVAILABLE, pf_db_error(b->db), NULL);
+      trouble = 1;
+      reply_ingest(b, &f[i], sha[i], PEFLEET__INGEST_STATUS__INGEST_UNAVAILABLE, pf_db_error(b->db), NULL);
     }
+    pf_msg_free(e[i]);
+    pf_zframes_close(&f[i]);
   }
-  pf_msg_free(e);
-  pf_zframes_close(&f);
+  if (trouble) redis_trouble(b);
+  else redis_ok(b);
+  b->next_claim = 0;
 }
 
 /* ---- worker side ---- */
@@ -209,35 +228,43 @@ static void on_worker_msg(broker *b) {
   pf_zframes_close(&f);
 }
 
-/* Hands queued jobs to workers with free capacity, least loaded first. */
+/* Hands queued jobs to workers with free capacity, least loaded first.
+ * One claim takes as many jobs as the workers have room for, so Redis
+ * commits (and fsyncs) them together. */
 static void dispatch(broker *b) {
   if (now_ms() < b->next_claim) return;
-  for (;;) {
+  int room = 0;
+  for (int i = 0; i < b->table.n; i++)
+    if (b->table.w[i].used) room += b->table.w[i].capacity - b->table.w[i].njobs;
+  if (room <= 0) return;
+  if (room > 256) room = 256;
+  static char shas[256][PF_SHA256_HEX_LEN + 1];
+  int got = 0;
+  if (pf_db_claim(b->db, shas, room, &got) != PF_OK) {
+    redis_trouble(b);
+    b->next_claim = now_ms() + 500;
+    return;
+  }
+  redis_ok(b);
+  if (got < room) b->next_claim = now_ms() + 200; /* the queue ran dry: look again soon */
+  for (int k = 0; k < got; k++) {
     broker_worker *best = NULL;
     for (int i = 0; i < b->table.n; i++) {
       broker_worker *w = &b->table.w[i];
       if (w->used && w->njobs < w->capacity && (!best || w->njobs < best->njobs)) best = w;
     }
-    if (!best) return;
-    char sha[1][PF_SHA256_HEX_LEN + 1];
-    int got = 0;
-    if (pf_db_claim(b->db, sha, 1, &got) != PF_OK) {
-      redis_trouble(b);
-      b->next_claim = now_ms() + 500;
-      return;
-    }
-    redis_ok(b);
-    if (got == 0) {
-      b->next_claim = now_ms() + 200;
-      return;
+    if (!best) { /* a worker vanished meanwhile: give the job back */
+      int outcome;
+      if (pf_db_requeue(b->db, shas[k], b->cfg.max_attempts + 1, "no worker", &outcome) != PF_OK) redis_trouble(b);
+      continue;
     }
     Pefleet__EncodeJob job = PEFLEET__ENCODE_JOB__INIT;
-    job.sha256 = sha[0];
+    job.sha256 = shas[k];
     job.attempt = 1;
     Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
     env.body_case = PEFLEET__ENVELOPE__BODY_JOB;
     env.job = &job;
-    broker_job_add(best, sha[0]);
+    broker_job_add(best, shas[k]);
     b->dispatched++;
     if (pf_zsend_env(b->workers, best->id, best->idlen, 0, &env) != PF_OK) {
       drop_worker(b, best, "is unreachable");
@@ -245,7 +272,7 @@ static void dispatch(broker *b) {
     }
     char id[128];
     broker_id_str(best, id, sizeof id);
-    pf_debug("sample %s sent to worker %s", sha[0], id);
+    pf_debug("sample %s sent to worker %s", shas[k], id);
   }
 }
 
@@ -338,10 +365,7 @@ int main(int argc, char **argv) {
     if (wait > 100) wait = 100;
     if (wait < 0) wait = 0;
     if (zmq_poll(items, 2, (long)wait) < 0 && errno != EINTR) break;
-    for (int k = 0; k < 64 && (items[0].revents & ZMQ_POLLIN); k++) {
-      on_ingest(&b);
-      if (zmq_poll(items, 1, 0) <= 0) break;
-    }
+    if (items[0].revents & ZMQ_POLLIN) on_ingest(&b);
     for (int k = 0; k < 256; k++) {
       zmq_pollitem_t w1 = {b.workers, 0, ZMQ_POLLIN, 0};
       if (zmq_poll(&w1, 1, 0) <= 0) break;

@@ -114,6 +114,22 @@ static int deliver(encode_run *r, const pf_encode_result *res) {
   return PF_OK;
 }
 
+/* Gives free parsers the next files; a file that cannot be handed over
+ * gets its error result at once. */
+static void submit_more(encode_run *r, pf_encoder *enc, size_t *next) {
+  while (*next < r->files.n && pf_encoder_free_slots(enc) > 0) {
+    int rc = pf_encoder_submit(enc, *next, r->files.paths[*next]);
+    if (rc == PF_OK) { (*next)++; continue; }
+    pf_encode_result res;
+    memset(&res, 0, sizeof res);
+    res.id = (*next)++;
+    res.code = rc;
+    snprintf(res.error, sizeof res.error, "cannot hand the file to a parser: %s", pf_strerror(rc));
+    deliver(r, &res);
+    if (rc == PF_ELIMIT) break;
+  }
+}
+
 static void progress(const encode_run *r, double t0, int final) {
   double dt = now_s() - t0;
   size_t done = r->n_ok + r->n_fail;
@@ -210,21 +226,16 @@ int cmd_encode(int argc, char **argv) {
   size_t next = 0;
   pf_encode_result res;
   while (next < r.files.n || pf_encoder_pending(enc) > 0) {
-    while (next < r.files.n && pf_encoder_free_slots(enc) > 0) {
-      rc = pf_encoder_submit(enc, next, r.files.paths[next]);
-      if (rc == PF_OK) { next++; continue; }
-      memset(&res, 0, sizeof res);
-      res.id = next++;
-      res.code = rc;
-      snprintf(res.error, sizeof res.error, "cannot hand the file to a parser: %s", pf_strerror(rc));
-      deliver(&r, &res);
-      if (rc == PF_ELIMIT) break;
-    }
+    submit_more(&r, enc, &next);
     if (pf_encoder_pending(enc) == 0) continue;
     rc = pf_encoder_next(enc, &res, 200);
-    if (rc == 1 && deliver(&r, &res) != PF_OK) {
-      fprintf(stderr, "pefleet encode: out of memory\n");
-      break;
+    if (rc == 1) {
+      /* hand the freed parser its next file before formatting this row */
+      submit_more(&r, enc, &next);
+      if (deliver(&r, &res) != PF_OK) {
+        fprintf(stderr, "pefleet encode: out of memory\n");
+        break;
+      }
     }
     if (rc < 0) { fprintf(stderr, "pefleet encode: %s\n", pf_strerror(rc)); break; }
     if (tty && now_s() - last > 0.2) { progress(&r, t0, 0); last = now_s(); }

@@ -17,7 +17,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define WINDOW 64 /* ingest requests in flight at once */
+#define WINDOW 256 /* ingest requests in flight at most */
+#define BATCH 64   /* files stored (and synced at once) before asking the broker */
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -125,7 +126,7 @@ int cmd_ingest(int argc, char **argv) {
     /* store a batch without fsyncing each file, make the batch durable
      * with one syncfs, and only then ask the broker to queue it */
     size_t first = next;
-    while (next < files.n && outstanding + (next - first) < WINDOW) {
+    while (next < files.n && next - first < BATCH && outstanding + BATCH <= WINDOW) {
       item *it = &items[next];
       int rc = pf_store_put_file(cfg.store, files.paths[next], (uint64_t)max_mib << 20, PF_STORE_NOSYNC, it->sha,
                                  &it->size);
@@ -212,13 +213,15 @@ int cmd_ingest(int argc, char **argv) {
           if (it->state == 3) continue;
           if (it->state == 4) { done++; continue; }
           if (it->state == 5) { failed++; continue; }
-          static pf_db_sample s;
-          int r = pf_db_get(db, it->sha, &s);
+          char st[16];
+          int r = pf_db_status(db, it->sha, st);
           if (r == PF_EIO) { down = 1; pending++; continue; }
-          if ((r == PF_OK || r == PF_EINVAL) && strcmp(s.status, "done") == 0) { it->state = 4; done++; }
-          else if (r == PF_OK && strcmp(s.status, "failed") == 0) {
+          if (r == PF_OK && strcmp(st, "done") == 0) { it->state = 4; done++; }
+          else if (r == PF_OK && strcmp(st, "failed") == 0) {
             it->state = 5;
             failed++;
+            static pf_db_sample s;
+            pf_db_get(db, it->sha, &s);
             if (!quiet) fprintf(stderr, "pefleet ingest: %s (%s) failed: %s\n", files.paths[i], it->sha, s.reason);
           } else pending++;
         }
@@ -228,7 +231,7 @@ int cmd_ingest(int argc, char **argv) {
                   down ? " (redis unreachable)" : "");
           last = now_s();
         }
-        usleep(200 * 1000);
+        usleep(50 * 1000);
       }
       if (isatty(2)) fprintf(stderr, "\n");
       printf("done %zu, failed %zu\n", done, failed);

@@ -1044,3 +1044,86 @@ int pf_db_import_vector(pf_db *db, const char *sha, const char *label, const dou
   if (is_new) *is_new = it.result == 1;
   return PF_OK;
 }
+
+int pf_db_status(pf_db *db, const char *sha, char *status) {
+  if (!db || !status) return PF_EINVAL;
+  status[0] = '\0';
+  if (!sha_ok(db, sha)) return PF_EINVAL;
+  char rec[80];
+  rec_key(rec, sizeof rec, sha, "");
+  const char *argv[] = {"HGET", rec, "status"};
+  redisReply *r = db_cmd(db, 3, argv, NULL);
+  if (!r) return PF_EIO;
+  int rc = PF_OK;
+  if (r->type == REDIS_REPLY_NIL) rc = PF_ENOENT;
+  else if (is_str(r)) rep_copy(r, status, 16);
+  else { unexpected(db, "status"); rc = PF_EIO; }
+  freeReplyObject(r);
+  return rc;
+}
+
+int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
+                      int *rc, int *is_new, char (*status)[16]) {
+  if (!db || n > PF_DB_INGEST_MAX) return PF_EINVAL;
+  char now[24], cap[8];
+  snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+  snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
+  size_t sent = 0;
+  int ok = 1;
+  pipe_guard g;
+  pipe_block(&g);
+  if (!db->c && db_open(db) != PF_OK) ok = 0;
+  /* send every valid request, then read the replies in order */
+  for (size_t i = 0; i < n; i++) {
+    is_new[i] = 0;
+    status[i][0] = '\0';
+    rc[i] = PF_EIO;
+    if (!sha_ok(db, sha[i]) || !label_ok(db, label[i])) { rc[i] = PF_EINVAL; continue; }
+    if (!ok) continue;
+    char rec[80], labels[96], sz[24];
+    rec_key(rec, sizeof rec, sha[i], "");
+    rec_key(labels, sizeof labels, sha[i], ":labels");
+    snprintf(sz, sizeof sz, "%llu", (unsigned long long)size[i]);
+    const char *argv[] = {"EVALSHA", db->sha1[S_INGEST], "5", rec, labels, "pf:samples", "pf:queue",
+                          "pf:conflicts", sha[i], label[i], sz, now, pf_split_name(pf_split_of(sha[i])), cap};
+    if (redisAppendCommandArgv(db->c, 14, argv, NULL) != REDIS_OK) { ok = 0; continue; }
+    rc[i] = 1; /* sent: reply pending */
+    sent++;
+  }
+  int noscript = 0;
+  for (size_t i = 0; i < n && sent > 0; i++) {
+    if (rc[i] != 1) continue;
+    redisReply *r = NULL;
+    if (!ok || redisGetReply(db->c, (void **)&r) != REDIS_OK || !r) {
+      if (ok) {
+        char buf[64];
+        db_err(db, "redis %s:%d: %s", db->host, db->port, ctx_reason(db, db->c, buf, sizeof buf));
+        db_close(db);
+      }
+      ok = 0;
+      rc[i] = PF_EIO;
+      continue;
+    }
+    long long fresh;
+    if (r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+      rc[i] = 2; /* run it on its own below, which loads the script */
+      noscript = 1;
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && rep_ll(r->element[0], &fresh) &&
+               is_str(r->element[1])) {
+      is_new[i] = fresh == 1;
+      rep_copy(r->element[1], status[i], 16);
+      rc[i] = PF_OK;
+    } else {
+      if (r->type == REDIS_REPLY_ERROR) err_reply(db, r);
+      else unexpected(db, "ingest");
+      rc[i] = PF_EIO;
+    }
+    freeReplyObject(r);
+  }
+  if (!ok) db_close(db); /* replies may be out of step: never reuse this stream */
+  pipe_unblock(&g);
+  if (noscript)
+    for (size_t i = 0; i < n; i++)
+      if (rc[i] == 2) rc[i] = pf_db_ingest(db, sha[i], label[i], size[i], &is_new[i], status[i]);
+  return PF_OK;
+}

@@ -179,4 +179,19 @@ int pf_db_import_vectors(pf_db *db, pf_db_import_item *items, size_t n, uint16_t
 int pf_db_import_send(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema);
 int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema);
 
+/* pf_db_ingest for many samples in one pipelined round trip, so Redis
+ * commits them together (one fsync with appendfsync always). For each i,
+ * rc[i] is PF_OK (is_new[i], status[i] filled), PF_EINVAL (bad sha or
+ * label, nothing recorded) or PF_EIO (Redis unreachable: retry; the
+ * change may or may not have been made, and a retry is harmless). n at
+ * most PF_DB_INGEST_MAX. */
+#define PF_DB_INGEST_MAX 256
+int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
+                      int *rc, int *is_new, char (*status)[16]);
+
+/* The sample's status ("queued", "done", "failed") into status (16 bytes),
+ * with one HGET; PF_ENOENT for an unknown sample. For pollers that need
+ * nothing else (ingest --wait). */
+int pf_db_status(pf_db *db, const char *sha, char *status);
+
 #endif
