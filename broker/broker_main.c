@@ -276,6 +276,30 @@ static void dispatch(broker *b) {
   }
 }
 
+/* Jobs in flight that no live worker holds (their requeue failed while
+ * Redis was down, or the worker that held them vanished unseen) go back
+ * on the queue once they are older than the longest a job may take. */
+#define ORPHAN_AGE_MS (10LL * 60 * 1000)
+static void sweep_orphans(broker *b) {
+  static char shas[128][PF_SHA256_HEX_LEN + 1];
+  int got = 0;
+  if (pf_db_inflight_older(b->db, ORPHAN_AGE_MS, shas, 128, &got) != PF_OK) { redis_trouble(b); return; }
+  for (int k = 0; k < got; k++) {
+    int held = 0;
+    for (int i = 0; i < b->table.n && !held; i++) {
+      broker_worker *w = &b->table.w[i];
+      for (int j = 0; w->used && j < w->njobs && !held; j++) held = strcmp(w->jobs[j], shas[k]) == 0;
+    }
+    if (held) continue;
+    int outcome = 0;
+    char reason[160];
+    snprintf(reason, sizeof reason, "encoder worker died while handling this sample %d times", b->cfg.max_attempts);
+    if (pf_db_requeue(b->db, shas[k], b->cfg.max_attempts, reason, &outcome) != PF_OK) { redis_trouble(b); return; }
+    if (outcome == 1) pf_warn("sample %s was in flight with no worker for over %lld s; requeued", shas[k], ORPHAN_AGE_MS / 1000);
+    if (outcome == 2) pf_warn("sample %s failed: %s", shas[k], reason);
+  }
+}
+
 static void heartbeat(broker *b) {
   int64_t now = now_ms();
   Pefleet__Heartbeat hb = PEFLEET__HEARTBEAT__INIT;
@@ -358,7 +382,7 @@ int main(int argc, char **argv) {
   }
   pf_info("listening: ingest %s, workers %s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint);
 
-  int64_t next_hb = now_ms() + b.cfg.heartbeat_ms;
+  int64_t next_hb = now_ms() + b.cfg.heartbeat_ms, next_sweep = now_ms() + 10000;
   while (!stop) {
     zmq_pollitem_t items[2] = {{b.ingest, 0, ZMQ_POLLIN, 0}, {b.workers, 0, ZMQ_POLLIN, 0}};
     int64_t wait = next_hb - now_ms();
@@ -375,6 +399,10 @@ int main(int argc, char **argv) {
     if (now_ms() >= next_hb) {
       heartbeat(&b);
       next_hb = now_ms() + b.cfg.heartbeat_ms;
+    }
+    if (now_ms() >= next_sweep) {
+      sweep_orphans(&b);
+      next_sweep = now_ms() + 10000;
     }
   }
   pf_info("stopping: %lld ingests acknowledged, %lld jobs dispatched, %lld results, %lld redelivered", b.acked,

@@ -1127,3 +1127,30 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
       if (rc[i] == 2) rc[i] = pf_db_ingest(db, sha[i], label[i], size[i], &is_new[i], status[i]);
   return PF_OK;
 }
+
+int pf_db_inflight_older(pf_db *db, long long age_ms, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got) {
+  if (!db || !got || max < 0 || (max > 0 && !shas)) return PF_EINVAL;
+  *got = 0;
+  if (max == 0) return PF_OK;
+  if (max > DB_MAX_CLAIM) max = DB_MAX_CLAIM;
+  char upto[32], n[16];
+  snprintf(upto, sizeof upto, "%lld", now_ms() - age_ms);
+  snprintf(n, sizeof n, "%d", max);
+  const char *argv[] = {"ZRANGEBYSCORE", "pf:inflight", "-inf", upto, "LIMIT", "0", n};
+  redisReply *r = db_cmd(db, 7, argv, NULL);
+  if (!r) return PF_EIO;
+  if (r->type != REDIS_REPLY_ARRAY) {
+    freeReplyObject(r);
+    unexpected(db, "inflight");
+    return PF_EIO;
+  }
+  for (size_t i = 0; i < r->elements && *got < max; i++) {
+    const redisReply *e = r->element[i];
+    if (!is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
+    memcpy(shas[*got], e->str, PF_SHA256_HEX_LEN);
+    shas[*got][PF_SHA256_HEX_LEN] = '\0';
+    if (pf_is_sha256_hex(shas[*got])) (*got)++;
+  }
+  freeReplyObject(r);
+  return PF_OK;
+}

@@ -189,6 +189,12 @@ int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t sc
 int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
                       int *rc, int *is_new, char (*status)[16]);
 
+/* Hashes in pf:inflight claimed more than age_ms ago (oldest first, at
+ * most max). The broker requeues those no live worker holds: jobs whose
+ * requeue failed while Redis was down would otherwise wait for the next
+ * broker restart. */
+int pf_db_inflight_older(pf_db *db, long long age_ms, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got);
+
 /* The sample's status ("queued", "done", "failed") into status (16 bytes),
  * with one HGET; PF_ENOENT for an unknown sample. For pollers that need
  * nothing else (ingest --wait). */

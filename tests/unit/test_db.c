@@ -590,6 +590,31 @@ static void test_requeue_done(void **state) {
   counts(db, 0, 0, 1, 0, 1, 0);
 }
 
+/* pf_db_inflight_older lists claims older than the age, oldest first. */
+static void test_inflight_older(void **state) {
+  NEED_REDIS();
+  pf_db *db = *state;
+  char s[3][65], c[3][65];
+  for (int i = 0; i < 3; i++) {
+    sha_of(40 + i, s[i]);
+    ingest_ok(db, s[i], "x", 1);
+  }
+  int got = 0;
+  assert_int_equal(pf_db_claim(db, c, 3, &got), PF_OK);
+  assert_int_equal(got, 3);
+  /* s[1] claimed long ago, s[2] longer ago still, s[0] just now */
+  admin_do("ZADD pf:inflight 2000 %s 1000 %s", s[1], s[2]);
+  assert_int_equal(pf_db_inflight_older(db, 60000, c, 3, &got), PF_OK);
+  assert_int_equal(got, 2);
+  assert_string_equal(c[0], s[2]);
+  assert_string_equal(c[1], s[1]);
+  assert_int_equal(pf_db_inflight_older(db, 60000, c, 1, &got), PF_OK);
+  assert_int_equal(got, 1);
+  assert_int_equal(pf_db_inflight_older(db, 0, c, 3, &got), PF_OK);
+  assert_int_equal(got, 3);
+  assert_int_equal(pf_db_inflight_older(db, 60000, NULL, 3, &got), PF_EINVAL);
+}
+
 static void test_recover(void **state) {
   NEED_REDIS();
   pf_db *db = *state;
@@ -1146,6 +1171,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_requeue, setup, teardown),
     cmocka_unit_test_setup_teardown(test_requeue_done, setup, teardown),
     cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_inflight_older, setup, teardown),
     cmocka_unit_test_setup_teardown(test_store_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_store_idempotent, setup, teardown),
     cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
