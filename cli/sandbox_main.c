@@ -5,6 +5,7 @@
  * abort this process; the parent reports that and starts another. */
 #include "pf_encoder.h"
 #include "pf_err.h"
+#include "pf_io.h"
 #include "pf_lief.h"
 #include "pf_pe.h"
 #include "pf_wire.h"
@@ -21,31 +22,11 @@
 
 #define RES_FD 3
 
-static int read_exact(int fd, void *buf, size_t n) {
-  uint8_t *p = buf;
-  while (n) {
-    ssize_t r = read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    p += r;
-    n -= (size_t)r;
-  }
-  return 0;
-}
-
 static void send_frame(uint32_t type, uint64_t id, const void *payload, size_t n) {
   uint8_t frame[PF_WIRE_MAX_FRAME];
   long len = pf_wire_pack(frame, sizeof frame, type, id, payload, n);
   if (len < 0) _exit(3);
-  const uint8_t *p = frame;
-  size_t left = (size_t)len;
-  while (left) {
-    ssize_t w = write(RES_FD, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) _exit(0); /* parent is gone */
-    p += w;
-    left -= (size_t)w;
-  }
+  if (pf_io_write_all(RES_FD, frame, (size_t)len) != 0) _exit(0); /* parent is gone */
 }
 
 static void send_err(uint64_t id, int32_t code, const char *msg) {
@@ -92,7 +73,7 @@ static void encode_one(uint64_t id, const char *path, int cpu_seconds, uint64_t 
   }
   size_t sz = (size_t)st.st_size;
   uint8_t *raw = malloc(sz ? sz : 1);
-  if (!raw || (sz && read_exact(fd, raw, sz) != 0)) {
+  if (!raw || (sz && pf_io_read_exact(fd, raw, sz) != 0)) {
     send_err(id, raw ? PF_EIO : PF_ENOMEM,
              raw ? "read failed (file changed or unreadable)" : "out of memory reading the file (address-space limit)");
     free(raw);
@@ -173,11 +154,11 @@ int main(int argc, char **argv) {
   uint8_t hdr[PF_WIRE_HEADER_SIZE];
   static uint8_t frame[PF_WIRE_HEADER_SIZE + PF_WIRE_MAX_PATH + 1];
   for (;;) {
-    if (read_exact(0, hdr, sizeof hdr) != 0) return 0; /* parent closed: done */
+    if (pf_io_read_exact(0, hdr, sizeof hdr) != 0) return 0; /* parent closed: done */
     uint32_t total = (uint32_t)hdr[4] | (uint32_t)hdr[5] << 8 | (uint32_t)hdr[6] << 16 | (uint32_t)hdr[7] << 24;
     if (total < PF_WIRE_HEADER_SIZE || total > PF_WIRE_HEADER_SIZE + PF_WIRE_MAX_PATH) return 3;
     memcpy(frame, hdr, sizeof hdr);
-    if (read_exact(0, frame + sizeof hdr, total - sizeof hdr) != 0) return 0;
+    if (pf_io_read_exact(0, frame + sizeof hdr, total - sizeof hdr) != 0) return 0;
     uint32_t type;
     uint64_t id;
     const uint8_t *payload;

@@ -1,6 +1,7 @@
 /* Pool of isolated encoder children (see pf_encoder.h). */
 #include "pf_encoder.h"
 #include "pf_err.h"
+#include "pf_io.h"
 #include "pf_wire.h"
 
 #include <errno.h>
@@ -202,17 +203,6 @@ int pf_encoder_pending(const pf_encoder *e) {
   return e->n - pf_encoder_free_slots(e);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 int pf_encoder_submit(pf_encoder *e, uint64_t id, const char *path) {
   size_t len = strlen(path);
   if (len == 0 || len > PF_WIRE_MAX_PATH) return PF_EINVAL;
@@ -224,7 +214,7 @@ int pf_encoder_submit(pf_encoder *e, uint64_t id, const char *path) {
     if (n < 0) return PF_EINVAL;
     for (int attempt = 0; attempt < 2; attempt++) {
       if (c->pid == 0 && spawn(e, c) != PF_OK) return PF_EIO;
-      if (write_all(c->req_fd, frame, (size_t)n) == 0) {
+      if (pf_io_write_all(c->req_fd, frame, (size_t)n) == 0) {
         c->busy = 1;
         c->timed_out = 0;
         c->started_ms = now_ms();

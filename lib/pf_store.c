@@ -1,6 +1,7 @@
 /* Content-addressed sample store (see pf_store.h). */
 #include "pf_store.h"
 #include "pf_err.h"
+#include "pf_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,17 +47,6 @@ static int publish(const char *root, const char *tmp, const char *sha) {
   return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 static int open_tmp(const char *root, char *tmp, size_t n) {
   if (mkdir(root, 0755) != 0 && errno != EEXIST) return -1;
   snprintf(tmp, n, "%s/.incoming.XXXXXX", root);
@@ -71,7 +61,7 @@ int pf_store_put(const char *root, const uint8_t *buf, size_t len, char sha[PF_S
   char tmp[4096];
   int fd = open_tmp(root, tmp, sizeof tmp);
   if (fd < 0) return PF_EIO;
-  int bad = write_all(fd, buf, len) != 0 || fsync(fd) != 0;
+  int bad = pf_io_write_all(fd, buf, len) != 0 || fsync(fd) != 0;
   bad |= close(fd) != 0;
   if (bad) { unlink(tmp); return PF_EIO; }
   return publish(root, tmp, sha);
@@ -98,7 +88,7 @@ int pf_store_put_file(const char *root, const char *path, uint64_t max_size, int
     if (r == 0) break;
     total += (uint64_t)r;
     if (total > max_size) { rc = PF_ELIMIT; break; }
-    if (!EVP_DigestUpdate(ctx, buf, (size_t)r) || write_all(out, buf, (size_t)r) != 0) rc = PF_EIO;
+    if (!EVP_DigestUpdate(ctx, buf, (size_t)r) || pf_io_write_all(out, buf, (size_t)r) != 0) rc = PF_EIO;
   }
   uint8_t d[PF_SHA256_LEN];
   unsigned int dn = 0;

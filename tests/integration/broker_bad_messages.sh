@@ -9,22 +9,17 @@
 # restarted, and that a normal `pefleet ingest --wait` still succeeds.
 . "$(dirname "$0")/lib/common.sh"
 need_corpus broker_bad_messages
-command -v redis-server >/dev/null || { skip broker_bad_messages "redis-server not installed"; exit 0; }
+need_redis broker_bad_messages
 BUILD=${BUILD:-$ROOT/build}
 ZS=$BUILD/tools/zsend
 P=$BIN/pefleet
 if [ ! -x "$ZS" ]; then notok zsend_built "$ZS not found (run make)"; finish; fi
 D=$T/fleet
 LOG=$D/logs/broker.log
-read -r RP IP WP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+fleet_ports
 ING=tcp://127.0.0.1:$IP
 WRK=tcp://127.0.0.1:$WP
-cleanup() { "$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"; }
-trap cleanup EXIT
+fleet_cleanup_on_exit "$D"
 
 if ! "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" >"$T/up.out" 2>&1; then
   notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; tail -20 "$D"/logs/*.log; finish

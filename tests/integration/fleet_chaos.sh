@@ -7,18 +7,11 @@
 # (as float32), no hash sits in two splits, and nothing was lost.
 . "$(dirname "$0")/lib/common.sh"
 need_corpus fleet_chaos
-command -v redis-server >/dev/null || { skip fleet_chaos "redis-server not installed"; exit 0; }
-command -v redis-cli >/dev/null || { skip fleet_chaos "redis-cli not installed"; exit 0; }
+need_redis fleet_chaos
 P=$BIN/pefleet
 D=$T/fleet
-read -r RP IP WP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
-RCLI="redis-cli -p $RP --no-auth-warning"
-cleanup() { "$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"; }
-trap cleanup EXIT
+fleet_ports
+fleet_cleanup_on_exit "$D"
 
 # --- samples: corpus, mutated copies (new hashes), broken ones, non-PE ------
 S=$T/samples

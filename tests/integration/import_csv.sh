@@ -11,18 +11,11 @@
 # a different label for a known row is a conflict; status counts them done.
 . "$(dirname "$0")/lib/common.sh"
 need_corpus import_csv
-command -v redis-server >/dev/null || { skip import_csv "redis-server not installed"; exit 0; }
-command -v redis-cli >/dev/null || { skip import_csv "redis-cli not installed"; exit 0; }
+need_redis import_csv
 P=$BIN/pefleet
 D=$T/fleet
-read -r RP IP WP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
-RCLI="redis-cli -p $RP --no-auth-warning"
-cleanup() { "$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"; }
-trap cleanup EXIT
+fleet_ports
+fleet_cleanup_on_exit "$D"
 
 # --- usage errors need no fleet -------------------------------------------------
 "$P" import-csv >/dev/null 2>&1

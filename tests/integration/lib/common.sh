@@ -22,3 +22,26 @@ need_corpus() {
   if [ ! -d "$CORPUS" ]; then skip "$1" "../shared/corpus not found"; exit 0; fi
 }
 finish() { [ "$FAILS" -eq 0 ]; exit $?; }
+
+# need_redis NAME: skips the test (exit 0) without redis-server and redis-cli.
+need_redis() {
+  command -v redis-server >/dev/null || { skip "$1" "redis-server not installed"; exit 0; }
+  command -v redis-cli >/dev/null || { skip "$1" "redis-cli not installed"; exit 0; }
+}
+
+# fleet_ports: sets RP, IP, WP to three free loopback ports (Redis, ingest,
+# workers) and RCLI to a redis-cli for RP.
+fleet_ports() {
+  read -r RP IP WP < <(python3 -c '
+import socket
+s=[socket.socket() for _ in range(3)]
+for x in s: x.bind(("127.0.0.1",0))
+print(*[x.getsockname()[1] for x in s])')
+  RCLI="redis-cli -p $RP --no-auth-warning"
+}
+
+# fleet_cleanup_on_exit DIR: stops the fleet in DIR and removes $T at exit.
+fleet_cleanup_on_exit() {
+  FLEET_DIR=$1
+  trap '"$BIN/pefleet" down --data "$FLEET_DIR" >/dev/null 2>&1; rm -rf "$T"' EXIT
+}
