@@ -5,193 +5,22 @@
  * input from Redis, pipelined batches (repeats, bad items in the middle,
  * NOSCRIPT, the size cap) and a server that goes away and comes back.
  * Skipped, saying so, when redis-server is not installed. */
-#include "pf_test.h"
+#include "pf_test_redis.h"
 
-#include "pf_db.h"
-#include "pf_err.h"
-#include "pf_hash.h"
 #include "pf_split.h"
 
-#include <hiredis/hiredis.h>
-
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <float.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #define DIM 486
 
-/* ---- the server ---- */
+/* ---- fixtures (the server, setup and admin helpers are in pf_test_redis.h) ---- */
 
-static char redis_bin[1024], tmpdir[256];
-static int port;
-static pid_t redis_pid = -1;
+static int group_setup(void **state) { return redis_group_setup("pf_test_db_import"); }
 
-static int find_redis(void) {
-  const char *env = getenv("REDIS_SERVER");
-  if (env && *env) {
-    snprintf(redis_bin, sizeof redis_bin, "%s", env);
-    return access(redis_bin, X_OK) == 0 || (redis_bin[0] = '\0', 0);
-  }
-  const char *path = getenv("PATH");
-  char dirs[4096];
-  snprintf(dirs, sizeof dirs, "%s:/usr/bin:/usr/sbin:/usr/local/bin", path ? path : "");
-  for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-    snprintf(redis_bin, sizeof redis_bin, "%s/redis-server", d);
-    if (access(redis_bin, X_OK) == 0) return 1;
-  }
-  redis_bin[0] = '\0';
-  return 0;
-}
-
-#define NEED_REDIS()                                   \
-  do {                                                 \
-    if (!redis_bin[0]) {                               \
-      printf("skipped: redis-server not installed\n"); \
-      skip();                                          \
-    }                                                  \
-  } while (0)
-
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0), p = -1;
-  if (fd < 0) return -1;
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t n = sizeof a;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &n) == 0)
-    p = ntohs(a.sin_port);
-  close(fd);
-  return p;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Runs one admin command on a fresh connection; NULL when unreachable. */
-static redisReply *admin(const char *fmt, ...) {
-  struct timeval tv = {2, 0};
-  redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-  if (!c || c->err) {
-    if (c) redisFree(c);
-    return NULL;
-  }
-  redisSetTimeout(c, tv);
-  va_list ap;
-  va_start(ap, fmt);
-  redisReply *r = redisvCommand(c, fmt, ap);
-  va_end(ap);
-  redisFree(c);
-  return r;
-}
-
-/* The command's integer (a bulk string is parsed); -1 for anything else. */
-static long long admin_int(const char *fmt, const char *arg) {
-  redisReply *r = admin(fmt, arg);
-  long long v = -1;
-  if (r && r->type == REDIS_REPLY_INTEGER) v = r->integer;
-  else if (r && r->type == REDIS_REPLY_STRING) v = strtoll(r->str, NULL, 10);
-  if (r) freeReplyObject(r);
-  return v;
-}
-
-static void admin_do(const char *cmd) {
-  redisReply *r = admin(cmd, NULL);
-  int ok = r && r->type != REDIS_REPLY_ERROR;
-  if (r) freeReplyObject(r);
-  if (!ok) fail_msg("admin command failed: %s", cmd);
-}
-
-static int start_redis(void) {
-  char p[16], log[512];
-  snprintf(p, sizeof p, "%d", port);
-  snprintf(log, sizeof log, "%s/redis.log", tmpdir);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) dup2(fd, 1), dup2(fd, 2), close(fd);
-    execl(redis_bin, redis_bin, "--port", p, "--bind", "127.0.0.1", "--dir", tmpdir, "--save", "", "--appendonly",
-          "no", "--daemonize", "no", (char *)NULL);
-    _exit(127);
-  }
-  redis_pid = pid;
-  for (double t0 = now_s(); now_s() - t0 < 10; usleep(20 * 1000)) {
-    redisReply *r = admin("PING");
-    int up = r && r->type == REDIS_REPLY_STATUS;
-    if (r) freeReplyObject(r);
-    if (up) return 0;
-    int st;
-    if (waitpid(pid, &st, WNOHANG) == pid) break;
-  }
-  printf("redis-server did not start (log: %s)\n", log);
-  return -1;
-}
-
-static void stop_redis(void) {
-  if (redis_pid <= 0) return;
-  kill(redis_pid, SIGKILL);
-  waitpid(redis_pid, NULL, 0);
-  redis_pid = -1;
-}
-
-static int group_setup(void **state) {
-  if (!find_redis()) return 0;
-  const char *t = getenv("TMPDIR");
-  snprintf(tmpdir, sizeof tmpdir, "%s/pf_test_db_import.XXXXXX", t && *t ? t : "/tmp");
-  if (!mkdtemp(tmpdir)) {
-    printf("cannot make a temporary folder: %s\n", strerror(errno));
-    tmpdir[0] = '\0';
-    return -1;
-  }
-  port = free_port();
-  return port > 0 ? start_redis() : -1;
-}
-
-static int group_teardown(void **state) {
-  stop_redis();
-  if (tmpdir[0]) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/redis.log", tmpdir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/dump.rdb", tmpdir);
-    unlink(path);
-    rmdir(tmpdir);
-  }
-  return 0;
-}
-
-static int setup(void **state) {
-  *state = NULL;
-  if (!redis_bin[0]) return 0;
-  if (redis_pid <= 0 && start_redis() != 0) return -1;
-  admin_do("FLUSHALL");
-  admin_do("SCRIPT FLUSH");
-  pf_db_opts o;
-  pf_db_opts_default(&o);
-  o.port = port;
-  pf_db *db = NULL;
-  char err[256];
-  if (pf_db_connect(&o, &db, err, sizeof err) != PF_OK) {
-    printf("connect: %s\n", err);
-    return -1;
-  }
-  *state = db;
-  return 0;
-}
+static int group_teardown(void **state) { return redis_group_teardown(SIGKILL); }
 
 static int teardown(void **state) {
   pf_db *db = *state;
@@ -201,13 +30,7 @@ static int teardown(void **state) {
 
 /* ---- helpers ---- */
 
-static void sha_of(int i, char out[PF_SHA256_HEX_LEN + 1]) {
-  char msg[32];
-  uint8_t d[PF_SHA256_LEN];
-  int n = snprintf(msg, sizeof msg, "row-%d", i);
-  assert_int_equal(pf_sha256((const uint8_t *)msg, (size_t)n, d), PF_OK);
-  pf_hex(d, sizeof d, out);
-}
+static void sha_of(int i, char out[PF_SHA256_HEX_LEN + 1]) { sha_named("row-", i, out); }
 
 static void vec_of(int i, double *v) {
   for (int k = 0; k < DIM; k++) v[k] = sin((double)(i * 17 + k)) * pow(10.0, (double)(k % 7) - 3.0);
@@ -473,7 +296,7 @@ static void test_server_gone(void **state) {
   vec_of(300, v);
   pf_db_import_item it[2] = {{.sha = a, .label = "clean", .vec = v, .dim = DIM},
                              {.sha = a, .label = "a,b", .vec = v, .dim = DIM}};
-  stop_redis();
+  stop_redis(SIGKILL);
   assert_int_equal(pf_db_import_vectors(db, it, 2, 1), PF_EIO);
   assert_int_equal(it[0].result, PF_EIO);
   assert_true(it[0].reason[0] != '\0');
