@@ -12,7 +12,7 @@ CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -I$(BUILD)/proto $(shell pkg-config --c
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(EXTRA_CFLAGS)
 LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c -lcrypto -lm $(EXTRA_LDLIBS)
 
-DEB_PACKAGES := build-essential pkg-config clang liblief-dev libssl-dev libcmocka-dev \
+DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev procps bc liblief-dev libssl-dev libcmocka-dev \
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
                 libopenblas-dev libhdf5-dev redis-server python3 python3-numpy
 
