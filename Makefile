@@ -8,9 +8,10 @@ BUILD    ?= build
 BIN      ?= bin
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis 2>/dev/null) $(EXTRA_CPPFLAGS)
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis hdf5 openblas 2>/dev/null) $(EXTRA_CPPFLAGS)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(EXTRA_CFLAGS)
-LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c -lcrypto -lm $(EXTRA_LDLIBS)
+LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-config --libs hdf5 openblas 2>/dev/null) \
+            -lcrypto -lpthread -lm $(EXTRA_LDLIBS)
 
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev procps bc liblief-dev libssl-dev libcmocka-dev \
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \

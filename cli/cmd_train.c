@@ -1,0 +1,276 @@
+/* pefleet train: the seed's network on the CPU reference path, from a
+ * seed-layout CSV or the fleet's Redis splits; writes a model folder with
+ * the weights, stats.json and history.json. */
+#include "cmd.h"
+#include "fleet.h"
+#include "pf_dataset.h"
+#include "pf_err.h"
+#include "pf_ergo486.h"
+#include "pf_fmt.h"
+#include "pf_hash.h"
+#include "pf_metrics.h"
+#include "pf_model.h"
+#include "pf_split.h"
+#include "pf_train.h"
+#include "train_out.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *f) {
+  fprintf(f,
+    "usage: pefleet train [--dataset FILE | --data DIR | --config FILE] [-o MODEL_DIR] [options]\n\n"
+    "Trains the seed's network (486-70-70-2, ReLU, dropout, softmax, Adam) and writes\n"
+    "MODEL_DIR/model.pfnn, stats.json (train, validation, test figures) and history.json.\n"
+    "Input: the fleet's train/validation/test splits in Redis (default), or a CSV in\n"
+    "the seed's dataset.csv layout (--dataset; split 70/15/15 with --seed).\n\n"
+    "options (defaults are the seed's):\n"
+    "  -o, --output DIR      model folder (default ./model)\n"
+    "      --device D        auto|cpu|gpu (default auto)\n"
+    "      --epochs N        at most N epochs (50)\n"
+    "      --batch N         minibatch size (64)\n"
+    "      --lr X            Adam learning rate (0.001); --beta1 0.9 --beta2 0.999 --eps 1e-7\n"
+    "      --dropout X       dropout after each hidden layer (0.3)\n"
+    "      --layers A,B,...  hidden layer sizes (70,70)\n"
+    "      --patience N      early stopping on validation accuracy (5); --min-delta 1e-4\n"
+    "      --seed N          initialisation, shuffling, dropout, CSV split (1)\n"
+    "      --threads N       OpenBLAS threads (default 1: fastest for this small net)\n"
+    "      --classes LIST    class names (\"clean,malicious\")\n"
+    "      --threshold X     decision threshold on p(class 1) (0.5)\n"
+    "      --dim N           feature width (486)\n"
+    "  -q, --quiet           no per-epoch lines\n\n"
+    "exit status: 0 trained, 1 failure (no data, I/O), 2 usage error\n\n"
+    "example:\n"
+    "  pefleet train --dataset dataset.csv -o models/seed-repro\n");
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int parse_double(const char *s, double *out, double lo, double hi) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !(v >= lo && v <= hi)) return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_layers(const char *s, uint32_t *sizes, uint32_t *n) {
+  *n = 0;
+  const char *p = s;
+  while (*p) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || v < 1 || v > PF_MODEL_MAX_WIDTH || *n >= PF_MODEL_MAX_LAYERS - 1) return -1;
+    sizes[(*n)++] = (uint32_t)v;
+    if (*end == ',') p = end + 1;
+    else if (*end == '\0') break;
+    else return -1;
+  }
+  return *n >= 1 ? 0 : -1;
+}
+
+/* Copies every weight of src into dst (same shapes). */
+static void copy_weights(pf_model *dst, const pf_model *src) {
+  for (uint32_t l = 0; l < src->n_layers; l++) {
+    memcpy(dst->w[l], src->w[l], (size_t)src->sizes[l] * src->sizes[l + 1] * sizeof(float));
+    memcpy(dst->b[l], src->b[l], (size_t)src->sizes[l + 1] * sizeof(float));
+  }
+}
+
+int cmd_train(int argc, char **argv) {
+  static const struct option opts[] = {
+    {"dataset", required_argument, 0, 1}, {"data", required_argument, 0, 2}, {"config", required_argument, 0, 3},
+    {"output", required_argument, 0, 'o'}, {"device", required_argument, 0, 4}, {"epochs", required_argument, 0, 5},
+    {"batch", required_argument, 0, 6}, {"lr", required_argument, 0, 7}, {"beta1", required_argument, 0, 8},
+    {"beta2", required_argument, 0, 9}, {"eps", required_argument, 0, 10}, {"dropout", required_argument, 0, 11},
+    {"layers", required_argument, 0, 12}, {"patience", required_argument, 0, 13},
+    {"min-delta", required_argument, 0, 14}, {"seed", required_argument, 0, 15},
+    {"threads", required_argument, 0, 16}, {"classes", required_argument, 0, 17},
+    {"threshold", required_argument, 0, 18}, {"dim", required_argument, 0, 19}, {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+  };
+  const char *dataset = NULL, *data = NULL, *config = NULL, *out = "./model", *device = "auto";
+  const char *classes_s = "clean,malicious";
+  pf_train_opts to;
+  pf_train_opts_default(&to);
+  to.seed = 1;
+  double epochs = 50, patience = 5, min_delta = 1e-4, threshold = 0.5, batch = 64, seed = 1, threads = 1, dim = 486;
+  uint32_t hidden[PF_MODEL_MAX_LAYERS] = {70, 70}, nhidden = 2;
+  int quiet = 0, c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    int bad = 0;
+    switch (c) {
+    case 1: dataset = optarg; break;
+    case 2: data = optarg; break;
+    case 3: config = optarg; break;
+    case 'o': out = optarg; break;
+    case 4: device = optarg; bad = strcmp(device, "auto") && strcmp(device, "cpu") && strcmp(device, "gpu"); break;
+    case 5: bad = parse_double(optarg, &epochs, 1, 100000) || epochs != floor(epochs); break;
+    case 6: bad = parse_double(optarg, &batch, 1, 1 << 20) || batch != floor(batch); break;
+    case 7: bad = parse_double(optarg, &to.lr, 1e-12, 10); break;
+    case 8: bad = parse_double(optarg, &to.beta1, 0, 0.999999999); break;
+    case 9: bad = parse_double(optarg, &to.beta2, 0, 0.999999999); break;
+    case 10: bad = parse_double(optarg, &to.eps, 1e-20, 1); break;
+    case 11: bad = parse_double(optarg, &to.dropout, 0, 0.95); break;
+    case 12: bad = parse_layers(optarg, hidden, &nhidden); break;
+    case 13: bad = parse_double(optarg, &patience, 1, 100000) || patience != floor(patience); break;
+    case 14: bad = parse_double(optarg, &min_delta, 0, 1); break;
+    case 15: bad = parse_double(optarg, &seed, 0, 9007199254740992.0) || seed != floor(seed); break;
+    case 16: bad = parse_double(optarg, &threads, 1, 1024) || threads != floor(threads); break;
+    case 17: classes_s = optarg; break;
+    case 18: bad = parse_double(optarg, &threshold, 0, 1); break;
+    case 19: bad = parse_double(optarg, &dim, 1, PF_MODEL_MAX_WIDTH) || dim != floor(dim); break;
+    case 'q': quiet = 1; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+    if (bad) {
+      fprintf(stderr, "pefleet train: bad value '%s' for --%s\n", optarg, opts[c >= 1 && c <= 19 ? (c < 4 ? c - 1 : c) : 0].name);
+      return 2;
+    }
+  }
+  if (optind < argc) { fprintf(stderr, "pefleet train: unexpected argument '%s'\n", argv[optind]); return 2; }
+  pf_classes cls;
+  if (pf_classes_parse(classes_s, &cls) != PF_OK) {
+    fprintf(stderr, "pefleet train: --classes needs 2 to 16 comma-separated names\n");
+    return 2;
+  }
+  to.batch = (uint32_t)batch;
+  to.seed = (uint64_t)seed;
+  to.threads = (int)threads;
+  if (strcmp(device, "gpu") == 0) {
+    fprintf(stderr, "pefleet train: --device gpu: this build has no GPU training path yet (use cpu)\n");
+    return 1;
+  }
+  fprintf(stderr, "pefleet train: device cpu (%s)\n",
+          strcmp(device, "auto") == 0 ? "auto: no GPU training path in this build" : "as asked");
+
+  /* ---- data ---- */
+  pf_dataset all = {0}, tr = {0}, va = {0}, te = {0};
+  size_t skipped = 0;
+  char err[512];
+  double t0 = now_s();
+  if (dataset) {
+    int rc = pf_dataset_load_csv(dataset, (size_t)dim, &cls, &all, &skipped);
+    if (rc != PF_OK) {
+      fprintf(stderr, "pefleet train: cannot read %s: %s\n", dataset, rc == PF_EIO ? strerror(errno) : pf_strerror(rc));
+      return 1;
+    }
+    rc = pf_dataset_split(&all, to.seed, &tr, &va, &te);
+    pf_dataset_free(&all);
+    if (rc != PF_OK) { fprintf(stderr, "pefleet train: out of memory\n"); return 1; }
+  } else {
+    pf_config cfg;
+    if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
+      fprintf(stderr, "pefleet train: %s\n", err);
+      return 2;
+    }
+    pf_db *db = NULL;
+    if (fleet_db(&cfg, &db, err, sizeof err) != PF_OK) {
+      fprintf(stderr, "pefleet train: %s (use --dataset FILE to train from a CSV)\n", err);
+      return 1;
+    }
+    pf_dataset *dst[3] = {&tr, &va, &te};
+    for (int s = 0; s < 3; s++) {
+      size_t sk = 0;
+      if (pf_dataset_load_db(db, s, (size_t)dim, &cls, dst[s], &sk) != PF_OK) {
+        fprintf(stderr, "pefleet train: reading the %s split: %s\n", pf_split_name(s), pf_db_error(db));
+        pf_db_free(&db);
+        return 1;
+      }
+      skipped += sk;
+    }
+    pf_db_free(&db);
+  }
+  fprintf(stderr, "pefleet train: %zu train, %zu validation, %zu test rows (%zu skipped) loaded in %.1f s\n", tr.n,
+          va.n, te.n, skipped, now_s() - t0);
+  if (tr.n == 0 || va.n == 0 || te.n == 0) {
+    fprintf(stderr, "pefleet train: every split needs at least one row\n");
+    pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
+    return 1;
+  }
+
+  /* ---- model ---- */
+  uint32_t sizes[PF_MODEL_MAX_LAYERS + 1];
+  sizes[0] = (uint32_t)dim;
+  for (uint32_t i = 0; i < nhidden; i++) sizes[i + 1] = hidden[i];
+  sizes[nhidden + 1] = (uint32_t)cls.n;
+  pf_model *m = NULL, *best = NULL;
+  pf_trainer *t = NULL;
+  if (pf_model_new(nhidden + 1, sizes, &m) != PF_OK || pf_model_new(nhidden + 1, sizes, &best) != PF_OK ||
+      pf_trainer_new(m, &to, 0, &t) != PF_OK) {
+    fprintf(stderr, "pefleet train: cannot build the network\n");
+    return 1;
+  }
+  for (int i = 0; i < cls.n; i++) snprintf(m->classes[i], sizeof m->classes[i], "%s", cls.names[i]);
+  m->threshold = threshold;
+  m->schema = (uint16_t)((size_t)dim == PF_ERGO486_DIM ? PF_ERGO486_SCHEMA_ID : 0);
+
+  /* ---- epochs with early stopping ---- */
+  train_history h;
+  if (train_history_init(&h, (size_t)epochs) != PF_OK) { fprintf(stderr, "pefleet train: out of memory\n"); return 1; }
+  double best_loss = INFINITY, best_acc = -INFINITY;
+  int wait = 0, best_epoch = 0;
+  for (int e = 1; e <= (int)epochs; e++) {
+    double ts = now_s(), loss, acc, vloss, vacc;
+    if (pf_trainer_epoch(t, tr.x, tr.y, tr.n, &loss, &acc) != PF_OK ||
+        pf_model_evaluate(m, va.x, va.y, va.n, &vloss, &vacc) != PF_OK) {
+      fprintf(stderr, "pefleet train: out of memory in epoch %d\n", e);
+      return 1;
+    }
+    double secs = now_s() - ts;
+    train_history_add(&h, loss, acc, vloss, vacc, secs);
+    if (!quiet)
+      printf("epoch %3d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.3f s\n", e, (int)epochs, loss, acc,
+             vloss, vacc, secs);
+    fflush(stdout);
+    if (vloss < best_loss) { best_loss = vloss; best_epoch = e; copy_weights(best, m); }
+    if (vacc - min_delta > best_acc) { best_acc = vacc; wait = 0; }
+    else if (++wait >= (int)patience) {
+      if (!quiet) printf("early stop: validation accuracy did not improve by %g for %d epochs\n", min_delta, (int)patience);
+      break;
+    }
+  }
+  copy_weights(m, best);
+  /* the version names the weights: the first 12 hex digits of the sha256 of
+   * the encoded model, so the same run gives the same version */
+  size_t enc_n = pf_model_encoded_size(m);
+  uint8_t *enc = malloc(enc_n ? enc_n : 1), digest[PF_SHA256_LEN];
+  if (enc && pf_model_encode(m, enc, enc_n) == PF_OK && pf_sha256(enc, enc_n, digest) == PF_OK) {
+    char hex[PF_SHA256_HEX_LEN + 1];
+    pf_hex(digest, PF_SHA256_LEN, hex);
+    snprintf(m->version, sizeof m->version, "%.12s", hex);
+  }
+  free(enc);
+  fprintf(stderr, "pefleet train: keeping the weights of epoch %d (lowest validation loss %.4f)\n", best_epoch, best_loss);
+
+  /* ---- outputs ---- */
+  if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+    fprintf(stderr, "pefleet train: cannot create %s: %s\n", out, strerror(errno));
+    return 1;
+  }
+  const pf_dataset *splits[3] = {&tr, &va, &te};
+  int rc = train_write_outputs(out, m, splits, &h, err, sizeof err);
+  if (rc != PF_OK) { fprintf(stderr, "pefleet train: %s\n", err); return 1; }
+  train_print_figures(stdout, "test", m, &te);
+  printf("model written to %s\n", out);
+  train_history_free(&h);
+  pf_trainer_free(&t);
+  pf_model_free(&m);
+  pf_model_free(&best);
+  pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
+  return 0;
+}

@@ -1,0 +1,37 @@
+/* train_out: owns what a training run leaves behind and prints.
+ * Defines the per-epoch history (the seed's keys loss, acc, val_loss,
+ * val_acc plus seconds) and writes a model folder: model.pfnn, stats.json
+ * (train, validation and test figures), history.json, model.json.
+ * Called by cli/cmd_train.c and cli/cmd_evaluate.c. */
+#ifndef PF_TRAIN_OUT_H
+#define PF_TRAIN_OUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "pf_dataset.h"
+#include "pf_model.h"
+
+typedef struct {
+  size_t n, cap;
+  double *loss, *acc, *val_loss, *val_acc, *seconds;
+} train_history;
+
+int train_history_init(train_history *h, size_t cap);
+void train_history_add(train_history *h, double loss, double acc, double val_loss, double val_acc, double seconds);
+void train_history_free(train_history *h);
+
+/* Writes the figures of one data set under model m as a stats.json split
+ * object to f. Returns PF_OK or PF_ENOMEM. */
+int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d);
+
+/* Writes DIR/model.pfnn, DIR/stats.json ({"train","validation","test"}),
+ * DIR/history.json and DIR/model.json. */
+int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
+                        char *err, size_t errlen);
+
+/* One line of figures for a data set named what (accuracy, ROC AUC, FPR at
+ * the threshold, TPR at 1% FPR). */
+void train_print_figures(FILE *f, const char *what, const pf_model *m, const pf_dataset *d);
+
+#endif

@@ -1,0 +1,178 @@
+/* Labelled feature matrices (see pf_dataset.h). */
+#include "pf_dataset.h"
+#include "pf_csvrow.h"
+#include "pf_err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pf_classes_parse(const char *list, pf_classes *c) {
+  memset(c, 0, sizeof *c);
+  const char *p = list;
+  while (*p) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (len && isspace((unsigned char)*p)) { p++; len--; }
+    while (len && isspace((unsigned char)p[len - 1])) len--;
+    if (len == 0 || len >= sizeof c->names[0] || c->n >= 16) return PF_EINVAL;
+    memcpy(c->names[c->n], p, len);
+    c->names[c->n++][len] = '\0';
+    if (!end) break;
+    p = end + 1;
+  }
+  return c->n >= 2 ? PF_OK : PF_EINVAL;
+}
+
+int pf_classes_index(const pf_classes *c, const char *label) {
+  for (int i = 0; i < c->n; i++)
+    if (strcmp(c->names[i], label) == 0) return i;
+  char *end;
+  errno = 0;
+  long v = strtol(label, &end, 10);
+  if (*label && !*end && !errno && v >= 0 && v < c->n) return (int)v;
+  return -1;
+}
+
+void pf_dataset_free(pf_dataset *d) {
+  free(d->x);
+  free(d->y);
+  memset(d, 0, sizeof *d);
+}
+
+int pf_dataset_push(pf_dataset *d, const double *v, int32_t y) {
+  if (d->n >= PF_DATASET_MAX_ROWS) return PF_ELIMIT;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 1024;
+    float *x = realloc(d->x, cap * d->dim * sizeof *x);
+    if (!x) return PF_ENOMEM;
+    d->x = x;
+    int32_t *yy = realloc(d->y, cap * sizeof *yy);
+    if (!yy) return PF_ENOMEM;
+    d->y = yy;
+    d->cap = cap;
+  }
+  for (size_t i = 0; i < d->dim; i++) d->x[d->n * d->dim + i] = (float)v[i];
+  d->y[d->n++] = y;
+  return PF_OK;
+}
+
+static void report(const char *path, size_t line, const char *why, size_t *shown) {
+  if (*shown < 20) fprintf(stderr, "%s:%zu: %s\n", path, line, why);
+  (*shown)++;
+}
+
+int pf_dataset_load_csv(const char *path, size_t dim, const pf_classes *c, pf_dataset *d, size_t *skipped) {
+  FILE *f = fopen(path, "r");
+  if (!f) return PF_EIO;
+  d->dim = dim;
+  *skipped = 0;
+  char *line = NULL;
+  size_t cap = 0, lineno = 0, shown = 0;
+  ssize_t len;
+  double *vals = malloc(dim * sizeof *vals);
+  int rc = vals ? PF_OK : PF_ENOMEM;
+  while (rc == PF_OK && (len = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+    if (len == 0) continue;
+    char label[128], err[200];
+    size_t nv = 0;
+    if (pf_csvrow_parse((const uint8_t *)line, (size_t)len, label, sizeof label, vals, dim, &nv, err, sizeof err) != PF_OK) {
+      report(path, lineno, err, &shown);
+      (*skipped)++;
+      continue;
+    }
+    if (nv != dim) {
+      snprintf(err, sizeof err, "%zu values, expected %zu", nv, dim);
+      report(path, lineno, err, &shown);
+      (*skipped)++;
+      continue;
+    }
+    int y = pf_classes_index(c, label);
+    if (y < 0) {
+      snprintf(err, sizeof err, "unknown label '%.60s'", label);
+      report(path, lineno, err, &shown);
+      (*skipped)++;
+      continue;
+    }
+    rc = pf_dataset_push(d, vals, y);
+  }
+  if (shown > 20) fprintf(stderr, "%s: %zu more bad rows not shown\n", path, shown - 20);
+  if (ferror(f)) rc = PF_EIO;
+  free(vals);
+  free(line);
+  fclose(f);
+  return rc;
+}
+
+/* splitmix64: the shuffle's random numbers. */
+static uint64_t next_rand(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static int copy_rows(const pf_dataset *all, const size_t *idx, size_t from, size_t to, pf_dataset *out) {
+  memset(out, 0, sizeof *out);
+  out->dim = all->dim;
+  size_t n = to - from;
+  out->x = malloc((n ? n : 1) * all->dim * sizeof *out->x);
+  out->y = malloc((n ? n : 1) * sizeof *out->y);
+  if (!out->x || !out->y) return PF_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    memcpy(out->x + i * all->dim, all->x + idx[from + i] * all->dim, all->dim * sizeof *out->x);
+    out->y[i] = all->y[idx[from + i]];
+  }
+  out->n = out->cap = n;
+  return PF_OK;
+}
+
+int pf_dataset_split(const pf_dataset *all, uint64_t seed, pf_dataset *train, pf_dataset *val, pf_dataset *test) {
+  size_t n = all->n;
+  size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  if (!idx) return PF_ENOMEM;
+  for (size_t i = 0; i < n; i++) idx[i] = i;
+  uint64_t s = seed;
+  for (size_t i = n; i > 1; i--) {
+    size_t j = (size_t)(next_rand(&s) % i);
+    size_t t = idx[i - 1];
+    idx[i - 1] = idx[j];
+    idx[j] = t;
+  }
+  size_t ntrain = n * 70 / 100, nval = n * 15 / 100;
+  int rc = copy_rows(all, idx, 0, ntrain, train);
+  if (rc == PF_OK) rc = copy_rows(all, idx, ntrain, ntrain + nval, val);
+  if (rc == PF_OK) rc = copy_rows(all, idx, ntrain + nval, n, test);
+  free(idx);
+  return rc;
+}
+
+typedef struct {
+  pf_dataset *d;
+  const pf_classes *c;
+  size_t *skipped;
+  int rc;
+} db_ctx;
+
+static int take(const pf_db_sample *s, void *arg) {
+  db_ctx *x = arg;
+  int y = pf_classes_index(x->c, s->label);
+  if (!s->has_vector || s->dim != x->d->dim || y < 0) {
+    (*x->skipped)++;
+    return 0;
+  }
+  x->rc = pf_dataset_push(x->d, s->vec, y);
+  return x->rc != PF_OK;
+}
+
+int pf_dataset_load_db(pf_db *db, int split, size_t dim, const pf_classes *c, pf_dataset *d, size_t *skipped) {
+  d->dim = dim;
+  *skipped = 0;
+  db_ctx x = {d, c, skipped, PF_OK};
+  int rc = pf_db_each(db, split, take, &x);
+  return rc != PF_OK ? rc : x.rc;
+}
