@@ -12,6 +12,8 @@ int cmd_export(int argc, char **argv);
 int cmd_import_csv(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
+int cmd_import_keras(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 

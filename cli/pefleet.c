@@ -20,6 +20,8 @@ static const struct {
   {"evaluate", cmd_evaluate, "a model's figures on a seed-layout CSV (--json)"},
   {"export", cmd_export, "write the stored vectors (CSV or JSONL), per split"},
   {"import-csv", cmd_import_csv, "load a dataset.csv (label + 486 values per row) as vector-only samples"},
+  {"import-keras", cmd_import_keras, "convert a Keras 2 model.h5 (the seed's network) into a model folder"},
+  {"predict", cmd_predict, "score PE files with a model folder (JSONL or a table)"},
 };
 
 static void usage(FILE *f) {
@@ -27,8 +29,8 @@ static void usage(FILE *f) {
              "pefleet detects Windows PE malware with the ergo-pe-av network, as a worker fleet.\n\n"
              "commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-  fprintf(f, "  %-10s %s\n", "version", "print the version");
+    fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+  fprintf(f, "  %-12s %s\n", "version", "print the version");
   fprintf(f, "\nRun 'pefleet COMMAND --help' for a command's options.\n");
 }
 
