@@ -2,13 +2,14 @@
 # make deps   install the Debian packages the project needs (root, idempotent)
 # make        build everything into ./bin/
 # make test   deps + build + every test; ends with "N passed, N failed"
+# make GPU=0  build without the GPU training path even when CUDA is present
 
 CC       ?= cc
 BUILD    ?= build
 BIN      ?= bin
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis hdf5 openblas 2>/dev/null) $(EXTRA_CPPFLAGS)
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -Itrainer -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis hdf5 openblas 2>/dev/null) $(EXTRA_CPPFLAGS)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(EXTRA_CFLAGS)
 LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-config --libs hdf5 openblas 2>/dev/null) \
             -lcrypto -lpthread -lm $(EXTRA_LDLIBS)
@@ -17,10 +18,48 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev procps bc li
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
                 libopenblas-dev libhdf5-dev redis-server python3 python3-numpy
 
+# The GPU training path (trainer/pf_train_gpu*.{c,cu}) is built when nvcc and
+# cuDNN are found, and said so in one line; without them (or with GPU=0, or
+# NVCC=/nonexistent) trainer/pf_train_gpu.c builds as stubs that answer "no
+# GPU" and everything else is the same. A stamp file per choice rebuilds the
+# objects when the choice changes.
+CUDA_HOME ?= /usr/local/cuda
+NVCC      ?= $(CUDA_HOME)/bin/nvcc
+NVCCFLAGS ?= -O2 -std=c++17 -fmad=false -arch=all-major -Xcompiler -Wall,-Wextra
+GPU       ?= auto
+ifneq ($(GPU),0)
+NVCC_FOUND := $(shell command -v $(NVCC) 2>/dev/null)
+CUDNN_H    := $(firstword $(wildcard $(CUDA_HOME)/include/cudnn.h /usr/include/cudnn.h /usr/include/*-linux-gnu/cudnn.h))
+CUDNN_SO   := $(firstword $(wildcard $(CUDA_HOME)/lib64/libcudnn.so /usr/lib/*-linux-gnu/libcudnn.so /usr/lib64/libcudnn.so))
+CUBLAS_SO  := $(wildcard $(CUDA_HOME)/lib64/libcublas.so)
+ifneq ($(and $(NVCC_FOUND),$(CUDNN_H),$(CUDNN_SO),$(CUBLAS_SO)),)
+HAVE_GPU := 1
+endif
+endif
+ifdef HAVE_GPU
+CUDA_VERSION := $(shell $(NVCC) --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p')
+GPU_MSG   := gpu: ✓ CUDA $(CUDA_VERSION) + cuDNN found, GPU training path built
+GPU_LIBDIRS := $(sort $(patsubst %/,%,$(CUDA_HOME)/lib64 $(dir $(CUDNN_SO))))
+CPPFLAGS  += -DPF_HAVE_GPU $(addprefix -isystem ,$(filter-out /usr/include,$(sort $(CUDA_HOME)/include $(patsubst %/,%,$(dir $(CUDNN_H))))))
+# the kernels' host code is C++ (static guards): libstdc++ too
+GPU_LDLIBS := $(foreach d,$(GPU_LIBDIRS),-L$(d) -Wl,-rpath,$(d)) -lcudnn -lcublas -lcudart -lstdc++
+GPU_OBJ   := $(BUILD)/trainer/pf_train_gpu_kernels.o
+GPU_STAMP := $(BUILD)/gpu-on.stamp
+else
+GPU_MSG   := gpu: ✗ no CUDA toolkit/cuDNN, building CPU only
+GPU_STAMP := $(BUILD)/gpu-off.stamp
+endif
+ifeq ($(MAKELEVEL),0)
+ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
+$(info $(GPU_MSG))
+endif
+endif
+LDLIBS += $(GPU_LDLIBS)
+
 LIB_SRC  := $(wildcard lib/*.c)
 PROTO_C  := $(BUILD)/proto/pefleet.pb-c.c
 PROTO_H  := $(BUILD)/proto/pefleet.pb-c.h
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/pefleet.pb-c.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/pefleet.pb-c.o $(BUILD)/trainer/pf_train_gpu.o $(GPU_OBJ)
 LIBA     := $(BUILD)/libpefleet.a
 BROKER_SRC := $(wildcard broker/*.c)
 WORKER_SRC := $(wildcard encoder-worker/*.c)
@@ -34,9 +73,20 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h) | $(PROTO_H)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h) $(GPU_STAMP) | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# CUDA kernels (GPU builds only); the C flags and sanitizers stay with the C code
+$(BUILD)/trainer/%.o: trainer/%.cu trainer/pf_train_gpu_kernels.h $(GPU_STAMP)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -Itrainer -c $< -o $@
+
+# one stamp per GPU choice; making one removes the other
+$(BUILD)/gpu-on.stamp $(BUILD)/gpu-off.stamp:
+	@mkdir -p $(dir $@)
+	@rm -f $(BUILD)/gpu-on.stamp $(BUILD)/gpu-off.stamp
+	@touch $@
 
 # protobuf-c output is generated at build time, never committed; it is
 # compiled without -Werror since we do not own its style.

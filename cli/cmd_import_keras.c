@@ -5,7 +5,8 @@
  * forked child under a CPU limit; the child hands the weights back as a
  * PFNN byte string, which the parent decodes with every check of
  * pf_model_decode. A malformed file therefore costs one error line, never
- * the command. */
+ * the command (mutated copies of the seed's model.h5 do crash libhdf5
+ * 1.10 now and then). */
 #include "cmd.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
@@ -35,6 +36,7 @@
 #define MAX_CONFIG (4u << 20)           /* model_config JSON bytes */
 #define MAX_STR_ATTR 4096               /* bytes of one fixed-length string */
 #define CHILD_CPU_SECONDS 120
+#define CHILD_MEM ((rlim_t)8 << 30) /* address space of the reader: the largest model, twice, and HDF5 */
 #define NAME_LEN 64
 
 static void usage(FILE *f) {
@@ -70,7 +72,15 @@ typedef struct {
   uint64_t model_len;                         /* PFNN bytes that follow */
 } child_report;
 
-static void report_err(child_report *r, const char *fmt, ...) {
+/* snprintf for messages, where cutting a long path short is fine. */
+__attribute__((format(printf, 3, 4))) static void say(char *buf, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, n, fmt, ap);
+  va_end(ap);
+}
+
+__attribute__((format(printf, 2, 3))) static void report_err(child_report *r, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(r->err, sizeof r->err, fmt, ap);
@@ -188,18 +198,18 @@ typedef struct {
 static int parse_config(const char *text, size_t len, config_layer *out, int max, char *why, size_t whylen) {
   js top = {text, text + len}, cfg, layers;
   if (js_get(&top, "config", &cfg) != 0) {
-    snprintf(why, whylen, "model_config has no \"config\"");
+    say(why, whylen, "model_config has no \"config\"");
     return -1;
   }
   js_ws(&cfg);
   if (cfg.p < cfg.end && *cfg.p == '[') layers = cfg; /* Keras <= 2.1 Sequential: a bare list */
   else if (js_get(&cfg, "layers", &layers) != 0) {
-    snprintf(why, whylen, "model_config has no layer list");
+    say(why, whylen, "model_config has no layer list");
     return -1;
   }
   js_ws(&layers);
   if (layers.p >= layers.end || *layers.p != '[') {
-    snprintf(why, whylen, "model_config's layers are not a list");
+    say(why, whylen, "model_config's layers are not a list");
     return -1;
   }
   layers.p++;
@@ -208,7 +218,7 @@ static int parse_config(const char *text, size_t len, config_layer *out, int max
   if (layers.p < layers.end && *layers.p == ']') return 0;
   for (;;) {
     if (n == max) {
-      snprintf(why, whylen, "model_config has more than %d layers", max);
+      say(why, whylen, "model_config has more than %d layers", max);
       return -1;
     }
     config_layer *l = &out[n];
@@ -217,12 +227,12 @@ static int parse_config(const char *text, size_t len, config_layer *out, int max
     if (js_get(&layers, "class_name", &v) != 0 || js_string(&v, l->cls, sizeof l->cls) != 0 ||
         js_get(&layers, "config", &lc) != 0 || js_get(&lc, "name", &v) != 0 ||
         js_string(&v, l->name, sizeof l->name) != 0) {
-      snprintf(why, whylen, "model_config layer %d lacks a class_name or name", n + 1);
+      say(why, whylen, "model_config layer %d lacks a class_name or name", n + 1);
       return -1;
     }
     int rc = js_get(&lc, "activation", &v);
     if (rc == 0 && js_string(&v, l->activation, sizeof l->activation) != 0) {
-      snprintf(why, whylen, "model_config layer %s: activation is not a short string", l->name);
+      say(why, whylen, "model_config layer %s: activation is not a short string", l->name);
       return -1;
     }
     n++;
@@ -232,7 +242,7 @@ static int parse_config(const char *text, size_t len, config_layer *out, int max
     if (layers.p < layers.end && *layers.p == ']') return n;
     break;
   }
-  snprintf(why, whylen, "model_config is not valid JSON");
+  say(why, whylen, "model_config is not valid JSON");
   return -1;
 }
 
@@ -255,10 +265,10 @@ static void h5_close(hid_t *id, herr_t (*fn)(hid_t)) {
 }
 
 /* Reads the string attribute name of obj (a scalar or a list, fixed or
- * variable length) into out: up to max strings of NAME_LEN... bytes each
- * (outlen bytes per entry). An absent attribute gives PF_ENOENT; an empty
- * non-string list (as Keras writes for Dropout's weight_names) gives 0
- * strings. */
+ * variable length) into out: up to max NUL-terminated entries, outlen
+ * bytes apart; *count gets how many. An absent attribute gives PF_ENOENT;
+ * an empty non-string list (as Keras writes for Dropout's weight_names)
+ * gives 0 entries; more than max entries PF_ELIMIT. */
 static int read_str_attr(hid_t obj, const char *name, char *out, size_t outlen, size_t max, size_t *count,
                          char *why, size_t whylen) {
   char h5why[200];
@@ -266,28 +276,28 @@ static int read_str_attr(hid_t obj, const char *name, char *out, size_t outlen, 
   htri_t ex = H5Aexists(obj, name);
   if (ex == 0) return PF_ENOENT;
   if (ex < 0) {
-    snprintf(why, whylen, "attribute %s: %s", name, h5_reason(h5why));
+    say(why, whylen, "attribute %s: %s", name, h5_reason(h5why));
     return PF_EINVAL;
   }
   int rc = PF_EINVAL;
   hid_t attr = H5Aopen(obj, name, H5P_DEFAULT), type = -1, space = -1, mem = -1;
   char **vl = NULL, *fixed = NULL;
   if (attr < 0 || (type = H5Aget_type(attr)) < 0 || (space = H5Aget_space(attr)) < 0) {
-    snprintf(why, whylen, "attribute %s: %s", name, h5_reason(h5why));
+    say(why, whylen, "attribute %s: %s", name, h5_reason(h5why));
     goto out;
   }
   hssize_t np = H5Sget_simple_extent_npoints(space);
   if (np < 0) {
-    snprintf(why, whylen, "attribute %s: %s", name, h5_reason(h5why));
+    say(why, whylen, "attribute %s: %s", name, h5_reason(h5why));
     goto out;
   }
   if (np == 0) { rc = PF_OK; goto out; }
   if (H5Tget_class(type) != H5T_STRING) {
-    snprintf(why, whylen, "attribute %s is not text", name);
+    say(why, whylen, "attribute %s is not text", name);
     goto out;
   }
   if ((size_t)np > max) {
-    snprintf(why, whylen, "attribute %s has %lld entries (at most %zu)", name, (long long)np, max);
+    say(why, whylen, "attribute %s has %lld entries (at most %zu)", name, (long long)np, max);
     rc = PF_ELIMIT;
     goto out;
   }
@@ -295,14 +305,15 @@ static int read_str_attr(hid_t obj, const char *name, char *out, size_t outlen, 
   mem = H5Tcopy(H5T_C_S1);
   size_t fsize = var > 0 ? 0 : H5Tget_size(type);
   if (var < 0 || mem < 0 || (var == 0 && (fsize == 0 || fsize > MAX_STR_ATTR)) ||
-      H5Tset_size(mem, var > 0 ? H5T_VARIABLE : fsize) < 0 || H5Tset_cset(mem, H5Tget_cset(type)) < 0) {
-    snprintf(why, whylen, "attribute %s: unusable string type", name);
+      H5Tset_size(mem, var > 0 ? H5T_VARIABLE : fsize) < 0 || H5Tset_cset(mem, H5Tget_cset(type)) < 0 ||
+      (var == 0 && H5Tset_strpad(mem, H5T_STR_NULLPAD) < 0)) { /* NULLTERM would drop a full-width last byte */
+    say(why, whylen, "attribute %s: unusable string type", name);
     goto out;
   }
   if (var > 0) {
     vl = calloc((size_t)np, sizeof *vl);
     if (!vl || H5Aread(attr, mem, vl) < 0) {
-      snprintf(why, whylen, "attribute %s: %s", name, vl ? h5_reason(h5why) : "out of memory");
+      say(why, whylen, "attribute %s: %s", name, vl ? h5_reason(h5why) : "out of memory");
       free(vl);
       vl = NULL;
       goto out;
@@ -310,7 +321,7 @@ static int read_str_attr(hid_t obj, const char *name, char *out, size_t outlen, 
   } else {
     fixed = calloc((size_t)np, fsize);
     if (!fixed || H5Aread(attr, mem, fixed) < 0) {
-      snprintf(why, whylen, "attribute %s: %s", name, fixed ? h5_reason(h5why) : "out of memory");
+      say(why, whylen, "attribute %s: %s", name, fixed ? h5_reason(h5why) : "out of memory");
       goto out;
     }
   }
@@ -318,7 +329,7 @@ static int read_str_attr(hid_t obj, const char *name, char *out, size_t outlen, 
     const char *s = var > 0 ? (vl[i] ? vl[i] : "") : fixed + (size_t)i * fsize;
     size_t n = var > 0 ? strlen(s) : strnlen(s, fsize);
     if (n >= outlen) {
-      snprintf(why, whylen, "attribute %s: entry %lld is %zu bytes long (at most %zu)", name, (long long)i, n,
+      say(why, whylen, "attribute %s: entry %lld is %zu bytes long (at most %zu)", name, (long long)i, n,
                outlen - 1);
       rc = PF_ELIMIT;
       goto out;
@@ -351,33 +362,33 @@ static int read_array(hid_t grp, const char *layer, const char *name, h5_array *
   memset(a, 0, sizeof *a);
   htri_t ex = H5Lexists(grp, name, H5P_DEFAULT);
   if (ex <= 0) {
-    snprintf(why, whylen, "layer %s: weight %s is missing", layer, name);
+    say(why, whylen, "layer %s: weight %s is missing", layer, name);
     return PF_EINVAL;
   }
   int rc = PF_EINVAL;
   hid_t ds = H5Dopen2(grp, name, H5P_DEFAULT), type = -1, space = -1;
   if (ds < 0 || (type = H5Dget_type(ds)) < 0 || (space = H5Dget_space(ds)) < 0) {
-    snprintf(why, whylen, "layer %s: weight %s: %s", layer, name, h5_reason(h5why));
+    say(why, whylen, "layer %s: weight %s: %s", layer, name, h5_reason(h5why));
     goto out;
   }
   if (H5Tget_class(type) != H5T_FLOAT) {
-    snprintf(why, whylen, "layer %s: weight %s is not floating point", layer, name);
+    say(why, whylen, "layer %s: weight %s is not floating point", layer, name);
     goto out;
   }
   int rank = H5Sget_simple_extent_ndims(space);
   if (rank < 1 || rank > 2) {
-    snprintf(why, whylen, "layer %s: weight %s has %d dimensions (1 or 2 expected)", layer, name, rank);
+    say(why, whylen, "layer %s: weight %s has %d dimensions (1 or 2 expected)", layer, name, rank);
     goto out;
   }
   a->rank = rank;
   if (H5Sget_simple_extent_dims(space, a->dims, NULL) != rank) {
-    snprintf(why, whylen, "layer %s: weight %s: %s", layer, name, h5_reason(h5why));
+    say(why, whylen, "layer %s: weight %s: %s", layer, name, h5_reason(h5why));
     goto out;
   }
   uint64_t n = 1;
   for (int i = 0; i < rank; i++) {
     if (a->dims[i] < 1 || a->dims[i] > PF_MODEL_MAX_WIDTH) {
-      snprintf(why, whylen, "layer %s: weight %s has a dimension of %llu (1..%d allowed)", layer, name,
+      say(why, whylen, "layer %s: weight %s has a dimension of %llu (1..%d allowed)", layer, name,
                (unsigned long long)a->dims[i], PF_MODEL_MAX_WIDTH);
       rc = PF_ELIMIT;
       goto out;
@@ -385,24 +396,24 @@ static int read_array(hid_t grp, const char *layer, const char *name, h5_array *
     n *= a->dims[i];
   }
   if (n > PF_MODEL_MAX_PARAMS) {
-    snprintf(why, whylen, "layer %s: weight %s has %llu values (at most %u)", layer, name, (unsigned long long)n,
+    say(why, whylen, "layer %s: weight %s has %llu values (at most %u)", layer, name, (unsigned long long)n,
              PF_MODEL_MAX_PARAMS);
     rc = PF_ELIMIT;
     goto out;
   }
   a->data = malloc((size_t)n * sizeof(float));
   if (!a->data) {
-    snprintf(why, whylen, "layer %s: weight %s: out of memory", layer, name);
+    say(why, whylen, "layer %s: weight %s: out of memory", layer, name);
     rc = PF_ENOMEM;
     goto out;
   }
   if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, a->data) < 0) {
-    snprintf(why, whylen, "layer %s: cannot read weight %s: %s", layer, name, h5_reason(h5why));
+    say(why, whylen, "layer %s: cannot read weight %s: %s", layer, name, h5_reason(h5why));
     goto out;
   }
   for (uint64_t i = 0; i < n; i++)
     if (!isfinite(a->data[i])) {
-      snprintf(why, whylen, "layer %s: weight %s holds a non-finite value at %llu", layer, name,
+      say(why, whylen, "layer %s: weight %s holds a non-finite value at %llu", layer, name,
                (unsigned long long)i);
       goto out;
     }
@@ -457,7 +468,7 @@ static int h5_read_model(const char *path, child_report *r, pf_model **out) {
   else if (read_str_attr(mw, "keras_version", &small[0][0], sizeof small[0], 1, &one, why, sizeof why) == PF_OK && one)
     snprintf(r->keras_version, sizeof r->keras_version, "%s", small[0]);
   if (r->keras_version[0] && strncmp(r->keras_version, "2.", 2) != 0) {
-    report_err(r, "written by Keras %s; only Keras 2 files are supported", r->keras_version);
+    report_err(r, "written by Keras '%s'; only Keras 2 files are supported", r->keras_version);
     goto out;
   }
   if (read_str_attr(file, "backend", &small[0][0], sizeof small[0], 1, &one, why, sizeof why) == PF_OK && one)
@@ -498,7 +509,8 @@ static int h5_read_model(const char *path, child_report *r, pf_model **out) {
         }
       } else if (var == 0 && mem >= 0) {
         size_t n = H5Tget_size(type);
-        if (n > 0 && n <= MAX_CONFIG && H5Tset_size(mem, n) >= 0 && (config = calloc(1, n + 1)) &&
+        if (n > 0 && n <= MAX_CONFIG && H5Tset_size(mem, n) >= 0 && H5Tset_strpad(mem, H5T_STR_NULLPAD) >= 0 &&
+            H5Tset_cset(mem, H5Tget_cset(type)) >= 0 && (config = calloc(1, n + 1)) &&
             H5Aread(attr, mem, config) >= 0)
           ok = 1;
       }
@@ -561,7 +573,7 @@ static int h5_read_model(const char *path, child_report *r, pf_model **out) {
       report_err(r, "more than %d Dense layers", PF_MODEL_MAX_LAYERS);
       goto out;
     }
-    snprintf(r->dense[nd], NAME_LEN, "%s", ln);
+    say(r->dense[nd], NAME_LEN, "%s", ln);
     h5_array a, b;
     if ((rc = read_array(lg, ln, wnames[0], &a, why, sizeof why)) != PF_OK) {
       report_err(r, "%s", why);
@@ -647,6 +659,10 @@ out:
 static void child_main(const char *path, int fd) {
   struct rlimit cpu = {CHILD_CPU_SECONDS, CHILD_CPU_SECONDS + 5};
   setrlimit(RLIMIT_CPU, &cpu);
+#ifndef PF_SANITIZE /* ASan reserves more address space than any sane limit */
+  struct rlimit as = {CHILD_MEM, CHILD_MEM};
+  setrlimit(RLIMIT_AS, &as);
+#endif
   static child_report r;
   memset(&r, 0, sizeof r);
   pf_model *m = NULL;
@@ -668,13 +684,13 @@ static int read_isolated(const char *path, child_report *r, pf_model **out, char
   int fds[2];
   *out = NULL;
   if (pipe2(fds, O_CLOEXEC) != 0) {
-    snprintf(err, errlen, "pipe: %s", strerror(errno));
+    say(err, errlen, "pipe: %s", strerror(errno));
     return PF_EIO;
   }
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) {
-    snprintf(err, errlen, "fork: %s", strerror(errno));
+    say(err, errlen, "fork: %s", strerror(errno));
     close(fds[0]);
     close(fds[1]);
     return PF_EIO;
@@ -696,19 +712,21 @@ static int read_isolated(const char *path, child_report *r, pf_model **out, char
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFSIGNALED(status)) {
-    snprintf(err, errlen, "the HDF5 reader died (%s); the file is malformed", strsignal(WTERMSIG(status)));
+    say(err, errlen, "the HDF5 reader died (%s); the file is malformed", strsignal(WTERMSIG(status)));
     rc = PF_ECRASH;
   } else if (!got) {
-    snprintf(err, errlen, "the HDF5 reader gave no result (exit status %d)", WEXITSTATUS(status));
+    say(err, errlen, "the HDF5 reader gave no result (exit status %d)", WEXITSTATUS(status));
     rc = PF_EIO;
   } else if (!r->ok) {
     r->err[sizeof r->err - 1] = '\0';
-    snprintf(err, errlen, "%s", r->err);
+    for (char *q = r->err; *q; q++) /* names from the file: keep the message one printable line */
+      if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f) *q = '?';
+    say(err, errlen, "%s", r->err);
     rc = PF_EINVAL;
   } else {
     char why[256];
     rc = pf_model_decode(bytes, r->model_len, out, why, sizeof why);
-    if (rc != PF_OK) snprintf(err, errlen, "the HDF5 reader's result is damaged: %s", why);
+    if (rc != PF_OK) say(err, errlen, "the HDF5 reader's result is damaged: %s", why);
   }
   free(bytes);
   r->keras_version[sizeof r->keras_version - 1] = r->backend[sizeof r->backend - 1] = '\0';
@@ -726,7 +744,7 @@ static int write_summary(const char *dir, const pf_model *m, const child_report 
   snprintf(tmp, sizeof tmp, "%s/.model.json.tmp.%d", dir, (int)getpid());
   FILE *f = fopen(tmp, "w");
   if (!f) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    say(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
     return PF_EIO;
   }
   fprintf(f, "{\n  \"format\": \"pfnn\",\n  \"format_version\": %d,\n  \"file\": \"%s\",\n", PF_MODEL_FORMAT,
@@ -760,7 +778,7 @@ static int write_summary(const char *dir, const pf_model *m, const child_report 
   int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
   bad |= fclose(f) != 0;
   if (bad || rename(tmp, path) != 0) {
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    say(err, errlen, "cannot write %s: %s", path, strerror(errno));
     unlink(tmp);
     return PF_EIO;
   }
@@ -776,15 +794,15 @@ static int parse_classes(const char *list, char names[][PF_MODEL_NAME], char *wh
     size_t len = e ? (size_t)(e - p) : strlen(p);
     while (len && (*p == ' ' || *p == '\t')) { p++; len--; }
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
-    if (len == 0) { snprintf(why, whylen, "an empty class name"); return -1; }
-    if (len >= PF_MODEL_NAME) { snprintf(why, whylen, "a class name longer than %d bytes", PF_MODEL_NAME - 1); return -1; }
-    if (n == PF_MODEL_MAX_CLASSES) { snprintf(why, whylen, "more than %d classes", PF_MODEL_MAX_CLASSES); return -1; }
+    if (len == 0) { say(why, whylen, "an empty class name"); return -1; }
+    if (len >= PF_MODEL_NAME) { say(why, whylen, "a class name longer than %d bytes", PF_MODEL_NAME - 1); return -1; }
+    if (n == PF_MODEL_MAX_CLASSES) { say(why, whylen, "more than %d classes", PF_MODEL_MAX_CLASSES); return -1; }
     for (size_t i = 0; i < len; i++)
-      if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) { snprintf(why, whylen, "a control byte in a class name"); return -1; }
+      if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) { say(why, whylen, "a control byte in a class name"); return -1; }
     memcpy(names[n], p, len);
     names[n][len] = '\0';
     for (int i = 0; i < n; i++)
-      if (strcmp(names[i], names[n]) == 0) { snprintf(why, whylen, "class '%s' named twice", names[n]); return -1; }
+      if (strcmp(names[i], names[n]) == 0) { say(why, whylen, "class '%s' named twice", names[n]); return -1; }
     n++;
     if (!e) return n;
     p = e + 1;
@@ -795,17 +813,17 @@ static int parse_classes(const char *list, char names[][PF_MODEL_NAME], char *wh
 static int hash_file(const char *path, char hex[PF_SHA256_HEX_LEN + 1], char *err, size_t errlen) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    snprintf(err, errlen, "cannot open: %s", strerror(errno));
+    say(err, errlen, "cannot open: %s", strerror(errno));
     return PF_ENOENT;
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "not a regular file");
+    say(err, errlen, "not a regular file");
     close(fd);
     return PF_EINVAL;
   }
   if ((uint64_t)st.st_size > H5_MAX_FILE) {
-    snprintf(err, errlen, "%lld bytes, more than the %llu a model file may have", (long long)st.st_size,
+    say(err, errlen, "%lld bytes, more than the %llu a model file may have", (long long)st.st_size,
              (unsigned long long)H5_MAX_FILE);
     close(fd);
     return PF_ELIMIT;
@@ -817,7 +835,7 @@ static int hash_file(const char *path, char hex[PF_SHA256_HEX_LEN + 1], char *er
   } else {
     void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
-      snprintf(err, errlen, "cannot map: %s", strerror(errno));
+      say(err, errlen, "cannot map: %s", strerror(errno));
       close(fd);
       return PF_EIO;
     }
@@ -826,7 +844,7 @@ static int hash_file(const char *path, char hex[PF_SHA256_HEX_LEN + 1], char *er
   }
   close(fd);
   if (rc != PF_OK) {
-    snprintf(err, errlen, "sha256: %s", pf_strerror(rc));
+    say(err, errlen, "sha256: %s", pf_strerror(rc));
     return rc;
   }
   pf_hex(d, PF_SHA256_LEN, hex);

@@ -1,4 +1,5 @@
-/* pefleet train: the seed's network on the CPU reference path, from a
+/* pefleet train: the seed's network on the CPU reference path or the GPU
+ * path (--device; trainer/pf_train_gpu.h), from a
  * seed-layout CSV or the fleet's Redis splits; writes a model folder with
  * the weights, stats.json and history.json. */
 #include "cmd.h"
@@ -12,6 +13,7 @@
 #include "pf_model.h"
 #include "pf_split.h"
 #include "pf_train.h"
+#include "pf_train_gpu.h"
 #include "train_out.h"
 
 #include <errno.h>
@@ -151,12 +153,19 @@ int cmd_train(int argc, char **argv) {
   to.batch = (uint32_t)batch;
   to.seed = (uint64_t)seed;
   to.threads = (int)threads;
-  if (strcmp(device, "gpu") == 0) {
-    fprintf(stderr, "pefleet train: --device gpu: this build has no GPU training path yet (use cpu)\n");
+  /* gpu: the GPU or exit 1; auto: the GPU when one answers, else the CPU */
+  char why[256] = "";
+  int use_gpu = strcmp(device, "cpu") != 0 && pf_gpu_available(why, sizeof why);
+  if (strcmp(device, "gpu") == 0 && !use_gpu) {
+    fprintf(stderr, "pefleet train: --device gpu: %s (use cpu)\n", why);
     return 1;
   }
-  fprintf(stderr, "pefleet train: device cpu (%s)\n",
-          strcmp(device, "auto") == 0 ? "auto: no GPU training path in this build" : "as asked");
+  if (use_gpu)
+    fprintf(stderr, "pefleet train: device gpu (%s: %s)\n", strcmp(device, "auto") == 0 ? "auto" : "as asked", why);
+  else if (strcmp(device, "auto") == 0)
+    fprintf(stderr, "pefleet train: device cpu (auto: %s)\n", why);
+  else
+    fprintf(stderr, "pefleet train: device cpu (as asked)\n");
 
   /* ---- data ---- */
   pf_dataset all = {0}, tr = {0}, va = {0}, te = {0};
@@ -210,9 +219,13 @@ int cmd_train(int argc, char **argv) {
   sizes[nhidden + 1] = (uint32_t)cls.n;
   pf_model *m = NULL, *best = NULL;
   pf_trainer *t = NULL;
-  if (pf_model_new(nhidden + 1, sizes, &m) != PF_OK || pf_model_new(nhidden + 1, sizes, &best) != PF_OK ||
-      pf_trainer_new(m, &to, 0, &t) != PF_OK) {
+  pf_gpu_trainer *gt = NULL;
+  if (pf_model_new(nhidden + 1, sizes, &m) != PF_OK || pf_model_new(nhidden + 1, sizes, &best) != PF_OK) {
     fprintf(stderr, "pefleet train: cannot build the network\n");
+    return 1;
+  }
+  if (use_gpu ? pf_gpu_trainer_new(m, &to, 0, &gt, err, sizeof err) != PF_OK : pf_trainer_new(m, &to, 0, &t) != PF_OK) {
+    fprintf(stderr, "pefleet train: cannot build the network%s%s\n", use_gpu ? " on the GPU: " : "", use_gpu ? err : "");
     return 1;
   }
   for (int i = 0; i < cls.n; i++) snprintf(m->classes[i], sizeof m->classes[i], "%s", cls.names[i]);
@@ -226,8 +239,16 @@ int cmd_train(int argc, char **argv) {
   int wait = 0, best_epoch = 0;
   for (int e = 1; e <= (int)epochs; e++) {
     double ts = now_s(), loss, acc, vloss, vacc;
-    if (pf_trainer_epoch(t, tr.x, tr.y, tr.n, &loss, &acc) != PF_OK ||
-        pf_model_evaluate(m, va.x, va.y, va.n, &vloss, &vacc) != PF_OK) {
+    if (gt) {
+      int grc = pf_gpu_trainer_epoch(gt, tr.x, tr.y, tr.n, &loss, &acc);
+      if (grc == PF_OK) grc = pf_gpu_trainer_evaluate(gt, va.x, va.y, va.n, &vloss, &vacc);
+      if (grc != PF_OK) {
+        fprintf(stderr, "pefleet train: epoch %d on the GPU: %s\n", e,
+                pf_gpu_trainer_error(gt)[0] ? pf_gpu_trainer_error(gt) : pf_strerror(grc));
+        return 1;
+      }
+    } else if (pf_trainer_epoch(t, tr.x, tr.y, tr.n, &loss, &acc) != PF_OK ||
+               pf_model_evaluate(m, va.x, va.y, va.n, &vloss, &vacc) != PF_OK) {
       fprintf(stderr, "pefleet train: out of memory in epoch %d\n", e);
       return 1;
     }
@@ -269,6 +290,7 @@ int cmd_train(int argc, char **argv) {
   printf("model written to %s\n", out);
   train_history_free(&h);
   pf_trainer_free(&t);
+  pf_gpu_trainer_free(&gt);
   pf_model_free(&m);
   pf_model_free(&best);
   pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);

@@ -12,6 +12,7 @@ const char *pf_strerror(int code) {
   case PF_ECRASH: return "parser crashed";
   case PF_ETIMEOUT: return "parser timed out";
   case PF_ENOENT: return "not found";
+  case PF_EGPU: return "GPU error";
   default: return "unknown error";
   }
 }

@@ -15,6 +15,7 @@ enum {
   PF_ECRASH = -7,    /* isolated parser died */
   PF_ETIMEOUT = -8,  /* isolated parser ran out of time */
   PF_ENOENT = -9,    /* no such file or key */
+  PF_EGPU = -10,     /* a CUDA, cuBLAS or cuDNN call failed, or no usable GPU */
 };
 
 /* Returns a static, human-readable text for a PF_E* code; never NULL. */

@@ -79,10 +79,17 @@ check bad_rows_reported bash -c "grep -q 'bad.csv:1501: 3 values, expected 486' 
 "$P" train --layers 70,x --dataset "$T/ds.csv" >/dev/null 2>&1; check bad_layers_exit_2 test $? -eq 2
 "$P" train --device tpu --dataset "$T/ds.csv" >/dev/null 2>&1; check bad_device_exit_2 test $? -eq 2
 "$P" train --help >/dev/null; check train_help_exit_0 test $? -eq 0
-if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
-  notok gpu_training "a GPU is present but this build has no GPU training path yet"
+# --device gpu: trains on the GPU when one answers (GPU build), else exits 1
+# saying why; the step-by-step parity with the CPU is tests/unit/test_train_gpu.c
+"$P" train --device gpu --dataset "$T/ds.csv" -o "$T/mg" --epochs 20 --seed 7 >"$T/tg.out" 2>"$T/tg.err"; rc=$?
+if grep -q "^pefleet train: device gpu (" "$T/tg.err"; then
+  check gpu_train_exit_0 test $rc -eq 0
+  check gpu_train_quality python3 -c '
+import json,sys; s=json.load(open(sys.argv[1])); assert s["test"]["accuracy"]>=0.95, s["test"]["accuracy"]' "$T/mg/stats.json"
 else
-  skip gpu_training_parity "no GPU"
+  check gpu_unavailable_exit_1 test $rc -eq 1
+  check gpu_unavailable_says_why grep -q "^pefleet train: --device gpu: .*(use cpu)" "$T/tg.err"
+  skip gpu_training_parity "no GPU ($(head -1 "$T/tg.err" | sed 's/^pefleet train: --device gpu: //'))"
 fi
 
 # other layer sizes train too

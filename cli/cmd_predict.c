@@ -1,0 +1,267 @@
+/* pefleet predict: PE files -> class probabilities and a verdict, with a
+ * model folder (model.pfnn) and the isolated encoder pool. */
+#include "cmd.h"
+#include "pf_encoder.h"
+#include "pf_err.h"
+#include "pf_fmt.h"
+#include "pf_model.h"
+#include "pf_walk.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f) {
+  fprintf(f,
+    "usage: pefleet predict MODEL_DIR [--jsonl] [-f GLOB] [-w N] [-q] PATH...\n\n"
+    "Scores PE files (and every file under each folder, recursively) with the\n"
+    "model in MODEL_DIR (MODEL_DIR/model.pfnn, as import-keras or train write it).\n"
+    "Each file is encoded into the ergo486 vector by LIEF in an isolated child\n"
+    "process, so a malformed file only fails itself.\n\n"
+    "output (stdout, in input order):\n"
+    "  a table: verdict, one probability per class, sha256 prefix, path\n"
+    "  --jsonl: one JSON object per input file:\n"
+    "    {\"path\",\"sha256\",\"probabilities\":[p0,p1],\"verdict\":CLASS} or\n"
+    "    {\"path\",\"sha256\",\"error\"} (sha256 null when unreadable)\n"
+    "  failures are also one line each on stderr.\n\n"
+    "options:\n"
+    "  -j, --jsonl         JSON lines instead of the table\n"
+    "  -f, --filter GLOB   only files whose name matches GLOB (e.g. '*.exe')\n"
+    "  -w, --workers N     parser processes (default: number of cores)\n"
+    "      --timeout SEC   wall-clock limit per file (default 60)\n"
+    "  -q, --quiet         no summary line\n"
+    "  -h, --help          this help\n\n"
+    "exit status: 0 every file scored, 1 some failed (or none found, or the model\n"
+    "could not be loaded), 2 usage error\n\n"
+    "example:\n"
+    "  pefleet predict models/seed --jsonl samples/\n");
+}
+
+typedef struct {
+  const pf_model *m;
+  int jsonl;
+  pf_filelist files;
+  pf_encode_result **done; /* results held until every earlier file is out */
+  size_t next_emit, n_fail, per_class[PF_MODEL_MAX_CLASSES];
+  int colw[PF_MODEL_MAX_CLASSES];
+} predict_run;
+
+/* The shortest %g form of a float that reads back as the same float. */
+static void fmt_float(float v, char *buf, size_t n) {
+  for (int prec = 6; prec <= 9; prec++) {
+    snprintf(buf, n, "%.*g", prec, (double)v);
+    if (strtof(buf, NULL) == v) return;
+  }
+}
+
+static void header(predict_run *r) {
+  uint32_t nc = pf_model_classes(r->m);
+  printf("%-12s", "verdict");
+  for (uint32_t c = 0; c < nc; c++) {
+    char h[PF_MODEL_NAME + 3];
+    snprintf(h, sizeof h, "p_%s", r->m->classes[c]);
+    r->colw[c] = (int)strlen(h) > 8 ? (int)strlen(h) : 8;
+    printf(" %*s", r->colw[c], h);
+  }
+  printf("  %-12s  %s\n", "sha256", "path");
+}
+
+static void emit(predict_run *r, size_t i, const pf_encode_result *res) {
+  const char *path = r->files.paths[i];
+  uint32_t nc = pf_model_classes(r->m);
+  char hex[PF_SHA256_HEX_LEN + 1] = "", num[40], why[300];
+  float x[PF_ERGO486_DIM], p[PF_MODEL_MAX_CLASSES];
+  int ok = res->ok;
+  if (res->have_hash) pf_hex(res->sha256, PF_SHA256_LEN, hex);
+  if (ok) {
+    for (int k = 0; k < PF_ERGO486_DIM; k++) x[k] = (float)res->vec[k];
+    int rc = pf_model_predict(r->m, x, 1, p);
+    if (rc != PF_OK) {
+      ok = 0;
+      snprintf(why, sizeof why, "inference failed: %s", pf_strerror(rc));
+    }
+  } else {
+    snprintf(why, sizeof why, "%s", res->error);
+  }
+  if (!ok) {
+    fprintf(stderr, "pefleet predict: error: %s: %s\n", path, why);
+    r->n_fail++;
+  }
+  uint32_t v = ok ? pf_model_verdict(r->m, p) : 0;
+  if (ok) r->per_class[v]++;
+  if (r->jsonl) {
+    fputs("{\"path\":", stdout);
+    pf_fmt_json_string(stdout, path);
+    fputs(",\"sha256\":", stdout);
+    if (res->have_hash) printf("\"%s\"", hex);
+    else fputs("null", stdout);
+    if (ok) {
+      fputs(",\"probabilities\":[", stdout);
+      for (uint32_t c = 0; c < nc; c++) {
+        fmt_float(p[c], num, sizeof num);
+        printf("%s%s", c ? "," : "", num);
+      }
+      fputs("],\"verdict\":", stdout);
+      pf_fmt_json_string(stdout, r->m->classes[v]);
+      fputs("}\n", stdout);
+    } else {
+      fputs(",\"error\":", stdout);
+      pf_fmt_json_string(stdout, why);
+      fputs("}\n", stdout);
+    }
+    return;
+  }
+  printf("%-12s", ok ? r->m->classes[v] : "ERROR");
+  for (uint32_t c = 0; c < nc; c++) {
+    if (ok) printf(" %*.6f", r->colw[c], (double)p[c]);
+    else printf(" %*s", r->colw[c], "-");
+  }
+  printf("  %-12.12s  %s\n", res->have_hash ? hex : "-", path);
+}
+
+/* Stores a finished result and writes every result that is next in order. */
+static int deliver(predict_run *r, const pf_encode_result *res) {
+  size_t i = (size_t)res->id;
+  r->done[i] = malloc(sizeof *res);
+  if (!r->done[i]) return PF_ENOMEM;
+  *r->done[i] = *res;
+  while (r->next_emit < r->files.n && r->done[r->next_emit]) {
+    emit(r, r->next_emit, r->done[r->next_emit]);
+    free(r->done[r->next_emit]);
+    r->done[r->next_emit] = NULL;
+    r->next_emit++;
+  }
+  return PF_OK;
+}
+
+static void submit_more(predict_run *r, pf_encoder *enc, size_t *next) {
+  while (*next < r->files.n && pf_encoder_free_slots(enc) > 0) {
+    int rc = pf_encoder_submit(enc, *next, r->files.paths[*next]);
+    if (rc == PF_OK) { (*next)++; continue; }
+    pf_encode_result res;
+    memset(&res, 0, sizeof res);
+    res.id = (*next)++;
+    res.code = rc;
+    snprintf(res.error, sizeof res.error, "cannot hand the file to a parser: %s", pf_strerror(rc));
+    deliver(r, &res);
+    if (rc == PF_ELIMIT) break;
+  }
+}
+
+int cmd_predict(int argc, char **argv) {
+  static const struct option opts[] = {
+    {"jsonl", no_argument, 0, 'j'}, {"filter", required_argument, 0, 'f'},
+    {"workers", required_argument, 0, 'w'}, {"quiet", no_argument, 0, 'q'},
+    {"timeout", required_argument, 0, 1}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+  };
+  predict_run r;
+  memset(&r, 0, sizeof r);
+  pf_encoder_opts eo;
+  pf_encoder_opts_default(&eo);
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  eo.workers = ncpu > 0 ? (int)ncpu : 1;
+  const char *glob = NULL;
+  int quiet = 0, c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "jf:w:qh", opts, NULL)) != -1) {
+    char *end = NULL;
+    long v = 0;
+    if (c == 'w' || c == 1) {
+      v = strtol(optarg, &end, 10);
+      if (!*optarg || *end || v < 1 || v > 1000000) {
+        fprintf(stderr, "pefleet predict: invalid number '%s' for --%s\n", optarg, c == 'w' ? "workers" : "timeout");
+        return 2;
+      }
+    }
+    switch (c) {
+    case 'j': r.jsonl = 1; break;
+    case 'f': glob = optarg; break;
+    case 'w': eo.workers = (int)v; break;
+    case 'q': quiet = 1; break;
+    case 1: eo.timeout_ms = (int)(v * 1000 > 0x7fffffff ? 0x7fffffff : v * 1000); break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (argc - optind < 2) {
+    fprintf(stderr, "pefleet predict: %s\n", optind >= argc ? "no MODEL_DIR given" : "no PATH given");
+    usage(stderr);
+    return 2;
+  }
+  char err[600];
+  pf_model *m = NULL;
+  if (pf_model_load(argv[optind], &m, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet predict: error: %s\n", err);
+    return 1;
+  }
+  if (m->schema != PF_ERGO486_SCHEMA_ID || m->sizes[0] != PF_ERGO486_DIM) {
+    fprintf(stderr, "pefleet predict: error: %s: the model takes %u inputs of schema %u, not the %d of ergo486\n",
+            argv[optind], m->sizes[0], m->schema, PF_ERGO486_DIM);
+    pf_model_free(&m);
+    return 1;
+  }
+  r.m = m;
+  int missing = 0;
+  for (int i = optind + 1; i < argc; i++) {
+    int rc = pf_walk_add(&r.files, argv[i], glob, err, sizeof err);
+    if (rc == PF_ENOENT) { fprintf(stderr, "pefleet predict: error: %s\n", err); missing++; }
+    else if (rc != PF_OK) {
+      fprintf(stderr, "pefleet predict: %s\n", pf_strerror(rc));
+      pf_filelist_destroy(&r.files);
+      pf_model_free(&m);
+      return 1;
+    }
+  }
+  if (r.files.n == 0) {
+    fprintf(stderr, "pefleet predict: no files to score\n");
+    pf_filelist_destroy(&r.files);
+    pf_model_free(&m);
+    return 1;
+  }
+  if ((size_t)eo.workers > r.files.n) eo.workers = (int)r.files.n;
+  pf_encoder *enc = NULL;
+  int rc = pf_encoder_new(&eo, &enc, err, sizeof err);
+  r.done = rc == PF_OK ? calloc(r.files.n, sizeof *r.done) : NULL;
+  if (rc != PF_OK || !r.done) {
+    fprintf(stderr, "pefleet predict: %s\n", rc != PF_OK ? err : "out of memory");
+    pf_encoder_free(&enc);
+    pf_filelist_destroy(&r.files);
+    pf_model_free(&m);
+    return 1;
+  }
+  if (!r.jsonl) header(&r);
+  size_t next = 0;
+  pf_encode_result res;
+  while (next < r.files.n || pf_encoder_pending(enc) > 0) {
+    submit_more(&r, enc, &next);
+    if (pf_encoder_pending(enc) == 0) continue;
+    rc = pf_encoder_next(enc, &res, 200);
+    if (rc == 1) {
+      submit_more(&r, enc, &next);
+      if (deliver(&r, &res) != PF_OK) {
+        fprintf(stderr, "pefleet predict: out of memory\n");
+        break;
+      }
+    }
+    if (rc < 0) { fprintf(stderr, "pefleet predict: %s\n", pf_strerror(rc)); break; }
+  }
+  pf_encoder_free(&enc);
+  int write_failed = fflush(stdout) != 0 || ferror(stdout);
+  if (write_failed) fprintf(stderr, "pefleet predict: cannot write the output\n");
+  size_t scored = 0;
+  for (uint32_t k = 0; k < pf_model_classes(m); k++) scored += r.per_class[k];
+  int lost = scored + r.n_fail != r.files.n;
+  if (lost) fprintf(stderr, "pefleet predict: error: %zu files got no result\n", r.files.n - scored - r.n_fail);
+  if (!quiet) {
+    fprintf(stderr, "pefleet predict: %zu files", r.files.n);
+    for (uint32_t k = 0; k < pf_model_classes(m); k++) fprintf(stderr, ", %zu %s", r.per_class[k], m->classes[k]);
+    fprintf(stderr, ", %zu failed (model %s)\n", r.n_fail, m->version[0] ? m->version : "unversioned");
+  }
+  for (size_t i = 0; i < r.files.n; i++) free(r.done[i]);
+  free(r.done);
+  pf_filelist_destroy(&r.files);
+  pf_model_free(&m);
+  return (r.n_fail || missing || lost || write_failed) ? 1 : 0;
+}

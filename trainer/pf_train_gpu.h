@@ -1,0 +1,53 @@
+/* pf_train_gpu: owns training of a pf_model on an NVIDIA GPU (CUDA, cuBLAS, cuDNN).
+ * Defines the GPU trainer, with the same recipe and calls as pf_train.h
+ * (dense layers with cublasSgemm, bias with cudnnAddTensor, ReLU, dropout
+ * and softmax with cuDNN, the cross-entropy gradient and Adam as kernels).
+ * Called by `pefleet train --device gpu|auto` and tests/unit/test_train_gpu.c,
+ * which checks one step against the CPU reference (pf_train.h).
+ *
+ * Built for real only with -DPF_HAVE_GPU (the Makefile sets it when it finds
+ * nvcc and cuDNN); otherwise every call is a stub: pf_gpu_available() says
+ * the build has no GPU path and the others return PF_EGPU. */
+#ifndef PF_TRAIN_GPU_H
+#define PF_TRAIN_GPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pf_model.h"
+#include "pf_train.h"
+
+/* 1 when this build has the GPU path and at least one CUDA device answers;
+ * else 0 with the reason in why (e.g. "no CUDA driver", "built without
+ * CUDA"). Safe on machines without a driver. why may be NULL. */
+int pf_gpu_available(char *why, size_t whylen);
+
+typedef struct pf_gpu_trainer pf_gpu_trainer;
+
+/* As pf_trainer_new: initialises m's weights exactly as the CPU trainer does
+ * (Glorot uniform from o->seed, zero biases) unless keep_weights, then copies
+ * them to device 0. The trainer borrows m. Returns PF_OK, PF_EINVAL,
+ * PF_ENOMEM or PF_EGPU (reason in err). */
+int pf_gpu_trainer_new(pf_model *m, const pf_train_opts *o, int keep_weights, pf_gpu_trainer **out, char *err,
+                       size_t errlen);
+void pf_gpu_trainer_free(pf_gpu_trainer **t);
+
+/* The reason of the last failure of t ("" if none). */
+const char *pf_gpu_trainer_error(const pf_gpu_trainer *t);
+
+/* As pf_trainer_epoch: shuffled minibatches (its own shuffle stream, so the
+ * row order differs from the CPU's), cuDNN dropout, one Adam step per
+ * batch; m's weights are brought up to date when it returns PF_OK. */
+int pf_gpu_trainer_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss, double *acc);
+
+/* As pf_model_evaluate, with the trainer's current weights on the device. */
+int pf_gpu_trainer_evaluate(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss,
+                            double *acc);
+
+/* One batch of n rows in the given order, dropout off: loss (mean
+ * cross-entropy before the update), gradients, one Adam step, weights copied
+ * back to m. For the parity test against pf_trainer_epoch with dropout 0 and
+ * batch >= n. */
+int pf_gpu_trainer_step(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss);
+
+#endif
