@@ -351,7 +351,8 @@ static void backward(pf_trainer *t, const float *in, const int32_t *y, size_t B,
 
 /* One Adam step as TF's ApplyAdam: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
  * w -= lr_t m / (sqrt(v) + eps), lr_t = lr sqrt(1 - b2^t) / (1 - b1^t). */
-static void adam_update(float *w, float *mm, float *vv, const float *g, size_t n, float lr_t, float om1, float om2,
+static void adam_update(float *restrict w, float *restrict mm, float *restrict vv, const float *restrict g, size_t n,
+                        float lr_t, float om1, float om2,
                         float eps) {
   for (size_t k = 0; k < n; k++) {
     mm[k] += (g[k] - mm[k]) * om1;
