@@ -1,6 +1,7 @@
 /* pefleet encode: PE files -> ergo486 vectors, in the seed's dataset.csv
  * layout or as JSON lines, parsed in isolated children. */
 #include "cmd.h"
+#include "pf_encode_run.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
 #include "pf_fmt.h"
@@ -48,9 +49,8 @@ typedef struct {
   int jsonl;
   const char *label;      /* NULL: auto */
   pf_filelist files;
-  pf_encode_result **done; /* results held until every earlier file is out */
-  size_t next_emit, n_ok, n_fail;
-  uint64_t bytes;
+  int tty;                /* progress line on stderr */
+  double t0, last;        /* pool start, last progress line */
 } encode_run;
 
 static double now_s(void) {
@@ -59,7 +59,9 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void emit(encode_run *r, size_t i, const pf_encode_result *res) {
+/* Writes one file's row (or failure line); called in input order. */
+static void emit(void *ctx, size_t i, const pf_encode_result *res) {
+  const encode_run *r = ctx;
   const char *path = r->files.paths[i];
   char num[40], hex[PF_SHA256_HEX_LEN + 1];
   if (res->have_hash) pf_hex(res->sha256, PF_SHA256_LEN, hex);
@@ -95,46 +97,24 @@ static void emit(encode_run *r, size_t i, const pf_encode_result *res) {
     }
     fputc('\n', r->out);
   }
-  if (res->ok) { r->n_ok++; r->bytes += res->size; }
-  else r->n_fail++;
 }
 
-/* Stores a finished result and writes every result that is next in order. */
-static int deliver(encode_run *r, const pf_encode_result *res) {
-  size_t i = (size_t)res->id;
-  r->done[i] = malloc(sizeof *res);
-  if (!r->done[i]) return PF_ENOMEM;
-  *r->done[i] = *res;
-  while (r->next_emit < r->files.n && r->done[r->next_emit]) {
-    emit(r, r->next_emit, r->done[r->next_emit]);
-    free(r->done[r->next_emit]);
-    r->done[r->next_emit] = NULL;
-    r->next_emit++;
-  }
-  return PF_OK;
-}
-
-/* Gives free parsers the next files; a file that cannot be handed over
- * gets its error result at once. */
-static void submit_more(encode_run *r, pf_encoder *enc, size_t *next) {
-  while (*next < r->files.n && pf_encoder_free_slots(enc) > 0) {
-    int rc = pf_encoder_submit(enc, *next, r->files.paths[*next]);
-    if (rc == PF_OK) { (*next)++; continue; }
-    pf_encode_result res;
-    memset(&res, 0, sizeof res);
-    res.id = (*next)++;
-    res.code = rc;
-    snprintf(res.error, sizeof res.error, "cannot hand the file to a parser: %s", pf_strerror(rc));
-    deliver(r, &res);
-    if (rc == PF_ELIMIT) break;
-  }
-}
-
-static void progress(const encode_run *r, double t0, int final) {
-  double dt = now_s() - t0;
-  size_t done = r->n_ok + r->n_fail;
+static void progress(const encode_run *r, const pf_encode_run_counts *n, int final) {
+  double dt = now_s() - r->t0;
+  size_t done = n->ok + n->failed;
   fprintf(stderr, "\rencode: %zu/%zu files, %.1f files/s, %zu failed%s", done, r->files.n,
-          dt > 0 ? (double)done / dt : 0.0, r->n_fail, final ? "\n" : "   ");
+          dt > 0 ? (double)done / dt : 0.0, n->failed, final ? "\n" : "   ");
+}
+
+static void started_hook(void *ctx) {
+  encode_run *r = ctx;
+  r->t0 = now_s();
+  r->last = 0;
+}
+
+static void tick_hook(void *ctx, const pf_encode_run_counts *n) {
+  encode_run *r = ctx;
+  if (r->tty && now_s() - r->last > 0.2) { progress(r, n, 0); r->last = now_s(); }
 }
 
 int cmd_encode(int argc, char **argv) {
@@ -149,9 +129,7 @@ int cmd_encode(int argc, char **argv) {
   encode_run r;
   memset(&r, 0, sizeof r);
   pf_encoder_opts eo;
-  pf_encoder_opts_default(&eo);
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  eo.workers = ncpu > 0 ? (int)ncpu : 1;
+  pf_encode_run_opts_default(&eo);
   const char *output = NULL, *glob = NULL;
   int quiet = 0, c;
   optind = 1;
@@ -210,38 +188,15 @@ int cmd_encode(int argc, char **argv) {
   } else {
     r.out = stdout;
   }
-  if ((size_t)eo.workers > r.files.n) eo.workers = (int)r.files.n;
-  pf_encoder *enc = NULL;
-  int rc = pf_encoder_new(&eo, &enc, err, sizeof err);
-  r.done = rc == PF_OK ? calloc(r.files.n, sizeof *r.done) : NULL;
-  if (rc != PF_OK || !r.done) {
-    fprintf(stderr, "pefleet encode: %s\n", rc != PF_OK ? err : "out of memory");
+  r.tty = !quiet && isatty(2);
+  pf_encode_run_hooks hooks = {started_hook, emit, tick_hook, &r};
+  pf_encode_run_counts n;
+  if (pf_encode_run(&eo, &r.files, &hooks, "pefleet encode", &n, err, sizeof err) != PF_OK) {
     if (output) { fclose(r.out); unlink(tmp); }
-    pf_encoder_free(&enc);
     pf_filelist_destroy(&r.files);
     return 1;
   }
-  int tty = !quiet && isatty(2);
-  double t0 = now_s(), last = 0;
-  size_t next = 0;
-  pf_encode_result res;
-  while (next < r.files.n || pf_encoder_pending(enc) > 0) {
-    submit_more(&r, enc, &next);
-    if (pf_encoder_pending(enc) == 0) continue;
-    rc = pf_encoder_next(enc, &res, 200);
-    if (rc == 1) {
-      /* hand the freed parser its next file before formatting this row */
-      submit_more(&r, enc, &next);
-      if (deliver(&r, &res) != PF_OK) {
-        fprintf(stderr, "pefleet encode: out of memory\n");
-        break;
-      }
-    }
-    if (rc < 0) { fprintf(stderr, "pefleet encode: %s\n", pf_strerror(rc)); break; }
-    if (tty && now_s() - last > 0.2) { progress(&r, t0, 0); last = now_s(); }
-  }
-  pf_encoder_free(&enc);
-  if (tty) progress(&r, t0, 1);
+  if (r.tty) progress(&r, &n, 1);
   int write_failed = fflush(r.out) != 0 || ferror(r.out);
   if (output) {
     write_failed |= fclose(r.out) != 0;
@@ -251,15 +206,13 @@ int cmd_encode(int argc, char **argv) {
       write_failed = 1;
     }
   }
-  double dt = now_s() - t0;
+  double dt = now_s() - r.t0;
   if (!quiet)
     fprintf(stderr, "pefleet encode: %zu files, %zu encoded, %zu failed, %.2f s, %.1f files/s, %.2f MB/s\n",
-            r.files.n, r.n_ok, r.n_fail, dt, dt > 0 ? (double)(r.n_ok + r.n_fail) / dt : 0.0,
-            dt > 0 ? (double)r.bytes / 1e6 / dt : 0.0);
-  int lost = r.n_ok + r.n_fail != r.files.n;
-  if (lost) fprintf(stderr, "pefleet encode: error: %zu files got no result\n", r.files.n - r.n_ok - r.n_fail);
-  for (size_t i = 0; i < r.files.n; i++) free(r.done[i]);
-  free(r.done);
+            r.files.n, n.ok, n.failed, dt, dt > 0 ? (double)(n.ok + n.failed) / dt : 0.0,
+            dt > 0 ? (double)n.bytes / 1e6 / dt : 0.0);
+  int lost = n.ok + n.failed != r.files.n;
+  if (lost) fprintf(stderr, "pefleet encode: error: %zu files got no result\n", r.files.n - n.ok - n.failed);
   pf_filelist_destroy(&r.files);
-  return (r.n_fail || missing || lost || write_failed) ? 1 : 0;
+  return (n.failed || missing || lost || write_failed) ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /* pefleet predict: PE files -> class probabilities and a verdict, with a
  * model folder (model.pfnn) and the isolated encoder pool. */
 #include "cmd.h"
+#include "pf_encode_run.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
 #include "pf_fmt.h"
@@ -43,8 +44,7 @@ typedef struct {
   const pf_model *m;
   int jsonl;
   pf_filelist files;
-  pf_encode_result **done; /* results held until every earlier file is out */
-  size_t next_emit, n_fail, per_class[PF_MODEL_MAX_CLASSES];
+  size_t n_fail, per_class[PF_MODEL_MAX_CLASSES];
   int colw[PF_MODEL_MAX_CLASSES];
 } predict_run;
 
@@ -56,7 +56,10 @@ static void fmt_float(float v, char *buf, size_t n) {
   }
 }
 
-static void header(predict_run *r) {
+/* The table's header line, once the pool is up; nothing for --jsonl. */
+static void header(void *ctx) {
+  predict_run *r = ctx;
+  if (r->jsonl) return;
   uint32_t nc = pf_model_classes(r->m);
   printf("%-12s", "verdict");
   for (uint32_t c = 0; c < nc; c++) {
@@ -68,7 +71,9 @@ static void header(predict_run *r) {
   printf("  %-12s  %s\n", "sha256", "path");
 }
 
-static void emit(predict_run *r, size_t i, const pf_encode_result *res) {
+/* Scores one file and writes its line; called in input order. */
+static void emit(void *ctx, size_t i, const pf_encode_result *res) {
+  predict_run *r = ctx;
   const char *path = r->files.paths[i];
   uint32_t nc = pf_model_classes(r->m);
   char hex[PF_SHA256_HEX_LEN + 1] = "", num[40], why[300];
@@ -121,35 +126,6 @@ static void emit(predict_run *r, size_t i, const pf_encode_result *res) {
   printf("  %-12.12s  %s\n", res->have_hash ? hex : "-", path);
 }
 
-/* Stores a finished result and writes every result that is next in order. */
-static int deliver(predict_run *r, const pf_encode_result *res) {
-  size_t i = (size_t)res->id;
-  r->done[i] = malloc(sizeof *res);
-  if (!r->done[i]) return PF_ENOMEM;
-  *r->done[i] = *res;
-  while (r->next_emit < r->files.n && r->done[r->next_emit]) {
-    emit(r, r->next_emit, r->done[r->next_emit]);
-    free(r->done[r->next_emit]);
-    r->done[r->next_emit] = NULL;
-    r->next_emit++;
-  }
-  return PF_OK;
-}
-
-static void submit_more(predict_run *r, pf_encoder *enc, size_t *next) {
-  while (*next < r->files.n && pf_encoder_free_slots(enc) > 0) {
-    int rc = pf_encoder_submit(enc, *next, r->files.paths[*next]);
-    if (rc == PF_OK) { (*next)++; continue; }
-    pf_encode_result res;
-    memset(&res, 0, sizeof res);
-    res.id = (*next)++;
-    res.code = rc;
-    snprintf(res.error, sizeof res.error, "cannot hand the file to a parser: %s", pf_strerror(rc));
-    deliver(r, &res);
-    if (rc == PF_ELIMIT) break;
-  }
-}
-
 int cmd_predict(int argc, char **argv) {
   static const struct option opts[] = {
     {"jsonl", no_argument, 0, 'j'}, {"filter", required_argument, 0, 'f'},
@@ -159,9 +135,7 @@ int cmd_predict(int argc, char **argv) {
   predict_run r;
   memset(&r, 0, sizeof r);
   pf_encoder_opts eo;
-  pf_encoder_opts_default(&eo);
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  eo.workers = ncpu > 0 ? (int)ncpu : 1;
+  pf_encode_run_opts_default(&eo);
   const char *glob = NULL;
   int quiet = 0, c;
   optind = 1;
@@ -220,34 +194,13 @@ int cmd_predict(int argc, char **argv) {
     pf_model_free(&m);
     return 1;
   }
-  if ((size_t)eo.workers > r.files.n) eo.workers = (int)r.files.n;
-  pf_encoder *enc = NULL;
-  int rc = pf_encoder_new(&eo, &enc, err, sizeof err);
-  r.done = rc == PF_OK ? calloc(r.files.n, sizeof *r.done) : NULL;
-  if (rc != PF_OK || !r.done) {
-    fprintf(stderr, "pefleet predict: %s\n", rc != PF_OK ? err : "out of memory");
-    pf_encoder_free(&enc);
+  pf_encode_run_hooks hooks = {header, emit, NULL, &r};
+  pf_encode_run_counts n;
+  if (pf_encode_run(&eo, &r.files, &hooks, "pefleet predict", &n, err, sizeof err) != PF_OK) {
     pf_filelist_destroy(&r.files);
     pf_model_free(&m);
     return 1;
   }
-  if (!r.jsonl) header(&r);
-  size_t next = 0;
-  pf_encode_result res;
-  while (next < r.files.n || pf_encoder_pending(enc) > 0) {
-    submit_more(&r, enc, &next);
-    if (pf_encoder_pending(enc) == 0) continue;
-    rc = pf_encoder_next(enc, &res, 200);
-    if (rc == 1) {
-      submit_more(&r, enc, &next);
-      if (deliver(&r, &res) != PF_OK) {
-        fprintf(stderr, "pefleet predict: out of memory\n");
-        break;
-      }
-    }
-    if (rc < 0) { fprintf(stderr, "pefleet predict: %s\n", pf_strerror(rc)); break; }
-  }
-  pf_encoder_free(&enc);
   int write_failed = fflush(stdout) != 0 || ferror(stdout);
   if (write_failed) fprintf(stderr, "pefleet predict: cannot write the output\n");
   size_t scored = 0;
@@ -259,8 +212,6 @@ int cmd_predict(int argc, char **argv) {
     for (uint32_t k = 0; k < pf_model_classes(m); k++) fprintf(stderr, ", %zu %s", r.per_class[k], m->classes[k]);
     fprintf(stderr, ", %zu failed (model %s)\n", r.n_fail, m->version[0] ? m->version : "unversioned");
   }
-  for (size_t i = 0; i < r.files.n; i++) free(r.done[i]);
-  free(r.done);
   pf_filelist_destroy(&r.files);
   pf_model_free(&m);
   return (r.n_fail || missing || lost || write_failed) ? 1 : 0;
