@@ -196,6 +196,13 @@ static void on_worker_msg(broker *b) {
     char ids[128];
     broker_id_str(w, ids, sizeof ids);
     if (fresh) pf_info("worker %s (pid %u) ready, capacity %d", ids, w->pid, w->capacity);
+    else if (w->njobs > 0) {
+      /* it reconnected: jobs queued on its old connection (and results sent
+       * on it) are gone; forget them so they no longer take its capacity,
+       * and sweep_orphans requeues those still in flight */
+      pf_warn("worker %s reconnected; %d job(s) it may not have received left to the orphan sweep", ids, w->njobs);
+      w->njobs = 0;
+    }
     b->next_claim = 0;
     break;
   }

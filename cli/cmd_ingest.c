@@ -148,6 +148,7 @@ int cmd_ingest(int argc, char **argv) {
       send_req(sock, &items[i], label);
       items[i].sent = now_s();
       outstanding++;
+      deadline = items[i].sent + (double)retry_for; /* the limit runs from the last progress */
     }
     if (outstanding == 0) continue;
     zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};
@@ -174,6 +175,7 @@ int cmd_ingest(int argc, char **argv) {
                     a->error[0] ? "  " : "", a->error);
           outstanding--;
           acked++;
+          deadline = now_s() + (double)retry_for;
         }
       }
       pf_msg_free(e);

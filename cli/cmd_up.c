@@ -89,7 +89,7 @@ static int supervise(pf_config *c, fleet_state *st) {
       fleet_daemon *d = slots[i].d;
       if (d->pid == 0 && now >= slots[i].restart_at) {
         d->pid = start_daemon(c, d);
-        if (d->pid < 0) d->pid = 0;
+        if (d->pid < 0) { d->pid = 0; slots[i].restart_at = now + 5; } /* not every 50 ms */
         slots[i].started = now;
         pf_info("started %s%s%.0d (pid %d)", d->role, d->index ? "-" : "", d->index, (int)d->pid);
         changed = 1;

@@ -166,8 +166,11 @@ static void start_jobs(worker *w) {
     }
     if (access(path, R_OK) != 0) {
       char reason[256];
-      snprintf(reason, sizeof reason, "sample missing from the store (%.160s: %s)", path, strerror(errno));
-      fail_sample(w, sha, reason);
+      int missing = errno == ENOENT;
+      snprintf(reason, sizeof reason, "%s (%.160s: %s)",
+               missing ? "sample missing from the store" : "store unreadable", path, strerror(errno));
+      if (missing) fail_sample(w, sha, reason);  /* a verdict: the sample is not there */
+      else send_result(w, sha, 0, reason, 1);    /* maybe passing (EIO, EACCES): the broker retries */
       continue;
     }
     int slot = -1;

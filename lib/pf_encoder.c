@@ -157,8 +157,8 @@ int pf_encoder_new(const pf_encoder_opts *opts, pf_encoder **out, char *err, siz
   if (!e->c) { free(e); return PF_ENOMEM; }
   /* a child that dies while we write to it must not kill us */
   signal(SIGPIPE, SIG_IGN);
+  for (int i = 0; i < e->n; i++) e->c[i].req_fd = e->c[i].res_fd = e->c[i].err_fd = -1;
   for (int i = 0; i < e->n; i++) {
-    e->c[i].req_fd = e->c[i].res_fd = e->c[i].err_fd = -1;
     if (spawn(e, &e->c[i]) != PF_OK) {
       snprintf(err, errlen, "cannot start %s: %s", e->sandbox, strerror(errno));
       pf_encoder_free(&e);
@@ -220,6 +220,7 @@ int pf_encoder_submit(pf_encoder *e, uint64_t id, const char *path) {
         c->started_ms = now_ms();
         c->buflen = 0;
         c->taillen = 0;
+        c->tail[0] = '\0';
         memset(&c->cur, 0, sizeof c->cur);
         c->cur.id = id;
         return PF_OK;
@@ -432,7 +433,7 @@ int pf_encoder_next(pf_encoder *e, pf_encode_result *res, int timeout_ms) {
 int pf_encoder_pollfds(const pf_encoder *e, int *fds, int max) {
   int k = 0;
   for (int i = 0; i < e->n && k + 2 <= max; i++) {
-    if (e->c[i].pid <= 0) continue;
+    if (e->c[i].pid <= 0 || !e->c[i].busy) continue; /* an idle child's EOF would wake the caller forever */
     fds[k++] = e->c[i].res_fd;
     fds[k++] = e->c[i].err_fd;
   }

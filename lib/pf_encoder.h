@@ -62,7 +62,7 @@ int pf_encoder_submit(pf_encoder *enc, uint64_t id, const char *path);
  * ok=0 and a reason; the child is replaced. */
 int pf_encoder_next(pf_encoder *enc, pf_encode_result *res, int timeout_ms);
 
-/* Writes the descriptors that become readable when a child has news (a
+/* Writes the descriptors that become readable when a busy child has news (a
  * result, output, or death) into fds (room for max); returns how many. For
  * callers that wait on other things too (zmq_poll); then call
  * pf_encoder_next with timeout 0. */
