@@ -218,6 +218,12 @@ int cmd_ingest(int argc, char **argv) {
           char st[16];
           int r = pf_db_status(db, it->sha, st);
           if (r == PF_EIO) { down = 1; pending++; continue; }
+          if (r == PF_ENOENT) { /* acknowledged, then gone: Redis lost it */
+            it->state = 5;
+            failed++;
+            fprintf(stderr, "pefleet ingest: %s (%s) is no longer in Redis; ingest it again\n", files.paths[i], it->sha);
+            continue;
+          }
           if (r == PF_OK && strcmp(st, "done") == 0) { it->state = 4; done++; }
           else if (r == PF_OK && strcmp(st, "failed") == 0) {
             it->state = 5;

@@ -50,7 +50,7 @@ static pid_t start_daemon(const pf_config *c, const fleet_daemon *d) {
   if (pid != 0) return pid;
   int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); }
-  int nul = open("/dev/null", O_RDONLY);
+  int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (nul >= 0) dup2(nul, 0);
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
@@ -234,7 +234,7 @@ int cmd_up(int argc, char **argv) {
     snprintf(p, sizeof p, "%s/logs/supervisor.log", cfg.data);
     int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); }
-    int nul = open("/dev/null", O_RDONLY);
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nul >= 0) dup2(nul, 0);
     st.supervisor = getpid();
     fleet_state_save(&cfg, &st);
