@@ -84,14 +84,13 @@ void pf_train_opts_default(pf_train_opts *o) {
   o->threads = 0;
 }
 
-static int opts_ok(const pf_train_opts *o) {
+int pf_train_opts_valid(const pf_train_opts *o) {
   return o && o->lr > 0 && isfinite(o->lr) && o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1 &&
          o->eps > 0 && isfinite(o->eps) && o->dropout >= 0 && o->dropout < 1 && o->batch >= 1 &&
          o->batch <= (uint32_t)INT_MAX && o->threads >= 0;
 }
 
-/* Sizes within the header's limits and every buffer present. */
-static int model_ok(const pf_model *m) {
+int pf_train_model_valid(const pf_model *m) {
   if (!m || m->n_layers < 1 || m->n_layers > PF_MODEL_MAX_LAYERS) return 0;
   for (uint32_t i = 0; i <= m->n_layers; i++)
     if (m->sizes[i] < 1 || m->sizes[i] > PF_MODEL_MAX_WIDTH) return 0;
@@ -100,7 +99,7 @@ static int model_ok(const pf_model *m) {
   return 1;
 }
 
-static int labels_ok(const int32_t *y, size_t n, uint32_t classes) {
+int pf_train_labels_valid(const int32_t *y, size_t n, uint32_t classes) {
   for (size_t r = 0; r < n; r++)
     if (y[r] < 0 || (uint32_t)y[r] >= classes) return 0;
   return 1;
@@ -185,7 +184,7 @@ static void glorot_init(pf_model *m, uint64_t seed) {
 int pf_trainer_new(pf_model *m, const pf_train_opts *o, int keep_weights, pf_trainer **out) {
   if (!out) return PF_EINVAL;
   *out = NULL;
-  if (!model_ok(m) || !opts_ok(o)) return PF_EINVAL;
+  if (!pf_train_model_valid(m) || !pf_train_opts_valid(o)) return PF_EINVAL;
   pf_trainer *t = calloc(1, sizeof *t);
   if (!t) return PF_ENOMEM;
   t->m = m;
@@ -381,7 +380,7 @@ int pf_trainer_epoch(pf_trainer *t, const float *x, const int32_t *y, size_t n, 
   pf_model *m = t->m;
   uint32_t L = m->n_layers;
   size_t in = m->sizes[0], c = m->sizes[L], B = t->o.batch;
-  if (!labels_ok(y, n, (uint32_t)c)) return PF_EINVAL;
+  if (!pf_train_labels_valid(y, n, (uint32_t)c)) return PF_EINVAL;
   if (n > t->perm_n) {
     size_t *p = realloc(t->perm, n * sizeof *p);
     if (!p) return PF_ENOMEM;
@@ -424,7 +423,7 @@ int pf_trainer_gradients(pf_trainer *t, const float *x, const int32_t *y, size_t
   uint32_t L = m->n_layers;
   for (uint32_t i = 0; i < L; i++)
     if (!grad_w[i] || !grad_b[i]) return PF_EINVAL;
-  if (!labels_ok(y, n, m->sizes[L])) return PF_EINVAL;
+  if (!pf_train_labels_valid(y, n, m->sizes[L])) return PF_EINVAL;
   int rc = ensure_work(t, n);
   if (rc != PF_OK) return rc;
   double rate = dropout_on ? t->o.dropout : 0.0, loss_sum = 0;
@@ -439,10 +438,10 @@ int pf_trainer_gradients(pf_trainer *t, const float *x, const int32_t *y, size_t
 /* ---- evaluation ---- */
 
 int pf_model_evaluate(const pf_model *m, const float *x, const int32_t *y, size_t n, double *loss, double *acc) {
-  if (!model_ok(m) || !x || !y || n == 0) return PF_EINVAL;
+  if (!pf_train_model_valid(m) || !x || !y || n == 0) return PF_EINVAL;
   uint32_t L = m->n_layers;
   size_t c = m->sizes[L], rows = n < PF_TRAIN_EVAL_ROWS ? n : PF_TRAIN_EVAL_ROWS;
-  if (!labels_ok(y, n, (uint32_t)c)) return PF_EINVAL;
+  if (!pf_train_labels_valid(y, n, (uint32_t)c)) return PF_EINVAL;
   float *act[PF_MODEL_MAX_LAYERS] = {0};
   int ok = 1;
   for (uint32_t i = 0; i < L; i++) ok = (act[i] = alloc_floats(rows, m->sizes[i + 1])) && ok;

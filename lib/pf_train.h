@@ -48,4 +48,12 @@ int pf_model_evaluate(const pf_model *m, const float *x, const int32_t *y, size_
 int pf_trainer_gradients(pf_trainer *t, const float *x, const int32_t *y, size_t n, int dropout_on, double *loss,
                          float **grad_w, float **grad_b);
 
+/* Checks shared with the GPU path: 1 when the options are in range (rates
+ * in [0,1), positive lr and eps, batch >= 1), the model's sizes are within
+ * the header's limits with every buffer present, and every label is a
+ * class index below classes; else 0. */
+int pf_train_opts_valid(const pf_train_opts *o);
+int pf_train_model_valid(const pf_model *m);
+int pf_train_labels_valid(const int32_t *y, size_t n, uint32_t classes);
+
 #endif

@@ -173,29 +173,6 @@ int pf_gpu_available(char *why, size_t whylen) {
 
 const char *pf_gpu_trainer_error(const pf_gpu_trainer *t) { return t ? t->err : "no trainer"; }
 
-/* ---- checks, the same as the CPU reference's ---- */
-
-static int opts_ok(const pf_train_opts *o) {
-  return o && o->lr > 0 && isfinite(o->lr) && o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1 &&
-         o->eps > 0 && isfinite(o->eps) && o->dropout >= 0 && o->dropout < 1 && o->batch >= 1 &&
-         o->batch <= (uint32_t)INT_MAX && o->threads >= 0;
-}
-
-static int model_ok(const pf_model *m) {
-  if (!m || m->n_layers < 1 || m->n_layers > PF_MODEL_MAX_LAYERS) return 0;
-  for (uint32_t i = 0; i <= m->n_layers; i++)
-    if (m->sizes[i] < 1 || m->sizes[i] > PF_MODEL_MAX_WIDTH) return 0;
-  for (uint32_t i = 0; i < m->n_layers; i++)
-    if (!m->w[i] || !m->b[i]) return 0;
-  return 1;
-}
-
-static int labels_ok(const int32_t *y, size_t n, uint32_t classes) {
-  for (size_t r = 0; r < n; r++)
-    if (y[r] < 0 || (uint32_t)y[r] >= classes) return 0;
-  return 1;
-}
-
 /* ---- device memory ---- */
 
 static int dalloc(pf_gpu_trainer *t, void **p, size_t rows, size_t cols, size_t elem) {
@@ -356,7 +333,7 @@ int pf_gpu_trainer_new(pf_model *m, const pf_train_opts *o, int keep_weights, pf
   set_msg(err, errlen, "%s", "");
   if (!out) return PF_EINVAL;
   *out = NULL;
-  if (!model_ok(m) || !opts_ok(o)) {
+  if (!pf_train_model_valid(m) || !pf_train_opts_valid(o)) {
     set_msg(err, errlen, "bad model or options");
     return PF_EINVAL;
   }
@@ -546,7 +523,7 @@ int pf_gpu_trainer_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, si
   if (!t || !x || !y || n == 0) return PF_EINVAL;
   t->err[0] = '\0';
   size_t in = t->m->sizes[0], B = t->o.batch;
-  if (!labels_ok(y, n, t->m->sizes[t->L])) return PF_EINVAL;
+  if (!pf_train_labels_valid(y, n, t->m->sizes[t->L])) return PF_EINVAL;
   if (n > t->perm_n) {
     size_t *p = realloc(t->perm, n * sizeof *p);
     if (!p) return PF_ENOMEM;
@@ -582,7 +559,7 @@ int pf_gpu_trainer_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, si
 int pf_gpu_trainer_step(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss) {
   if (!t || !x || !y || n == 0) return PF_EINVAL;
   t->err[0] = '\0';
-  if (!labels_ok(y, n, t->m->sizes[t->L])) return PF_EINVAL;
+  if (!pf_train_labels_valid(y, n, t->m->sizes[t->L])) return PF_EINVAL;
   CK(ensure_rows(t, n));
   double loss_sum = 0;
   size_t correct = 0;
@@ -597,7 +574,7 @@ int pf_gpu_trainer_evaluate(pf_gpu_trainer *t, const float *x, const int32_t *y,
                             double *acc) {
   if (!t || !x || !y || n == 0) return PF_EINVAL;
   t->err[0] = '\0';
-  if (!labels_ok(y, n, t->m->sizes[t->L])) return PF_EINVAL;
+  if (!pf_train_labels_valid(y, n, t->m->sizes[t->L])) return PF_EINVAL;
   size_t in = t->m->sizes[0], rows = t->cap;
   double loss_sum = 0;
   size_t correct = 0;
