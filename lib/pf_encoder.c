@@ -142,6 +142,20 @@ static int reap(child *c, int kill_first) {
   return status;
 }
 
+/* Waits until deadline for c (already sent EOF) to exit by itself, then
+ * kills what is left, and releases its slot. A busy child is killed at once. */
+static void retire(child *c, int64_t deadline) {
+  if (c->pid <= 0) return;
+  int status;
+  pid_t r = 0;
+  while (!c->busy && now_ms() < deadline && (r = waitpid(c->pid, &status, WNOHANG)) == 0) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (r == c->pid) c->pid = 0; /* already reaped: nothing to kill */
+  reap(c, 1);
+}
+
 int pf_encoder_new(const pf_encoder_opts *opts, pf_encoder **out, char *err, size_t errlen) {
   *out = NULL;
   pf_encoder *e = calloc(1, sizeof *e);
@@ -176,18 +190,7 @@ void pf_encoder_free(pf_encoder **ep) {
    * gone within a second (busy, or hung) is killed. */
   for (int i = 0; i < e->n; i++) close_fd(&e->c[i].req_fd);
   int64_t deadline = now_ms() + 1000;
-  for (int i = 0; i < e->n; i++) {
-    child *c = &e->c[i];
-    if (c->pid <= 0) continue;
-    int status;
-    pid_t r = 0;
-    while (!c->busy && now_ms() < deadline && (r = waitpid(c->pid, &status, WNOHANG)) == 0) {
-      struct timespec ts = {0, 5 * 1000 * 1000};
-      nanosleep(&ts, NULL);
-    }
-    if (r == c->pid) c->pid = 0; /* already reaped: nothing to kill */
-    reap(c, 1);
-  }
+  for (int i = 0; i < e->n; i++) retire(&e->c[i], deadline);
   free(e->c);
   free(e);
   *ep = NULL;
@@ -359,8 +362,8 @@ static void finish(pf_encoder *e, child *c, pf_encode_result *res, int complete,
   if (dead) {
     spawn(e, c); /* a failed respawn is retried at the next submit */
   } else if (c->files >= e->o.recycle_after) {
-    close_fd(&c->req_fd);
-    reap(c, 0);
+    close_fd(&c->req_fd); /* EOF: the child exits; one stuck in cleanup is killed after a second */
+    retire(c, now_ms() + 1000);
     spawn(e, c);
   }
 }
