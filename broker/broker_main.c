@@ -4,6 +4,7 @@
  * heartbeats; a worker that stops answering has its jobs redelivered, up
  * to max_attempts, after which the sample is parked as failed. */
 #include "broker.h"
+#include "pf_clock.h"
 #include "pf_config.h"
 #include "pf_db.h"
 #include "pf_err.h"
@@ -21,12 +22,6 @@
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 typedef struct {
   pf_config cfg;
@@ -185,7 +180,7 @@ static void on_worker_msg(broker *b) {
     pf_zframes_close(&f);
     return;
   }
-  int64_t expiry = now_ms() + (int64_t)b->cfg.heartbeat_ms * b->cfg.liveness;
+  int64_t expiry = pf_clock_ms() + (int64_t)b->cfg.heartbeat_ms * b->cfg.liveness;
   broker_worker *w = broker_find(&b->table, id, idlen);
   switch (e->body_case) {
   case PEFLEET__ENVELOPE__BODY_READY: {
@@ -239,7 +234,7 @@ static void on_worker_msg(broker *b) {
  * One claim takes as many jobs as the workers have room for, so Redis
  * commits (and fsyncs) them together. */
 static void dispatch(broker *b) {
-  if (now_ms() < b->next_claim) return;
+  if (pf_clock_ms() < b->next_claim) return;
   int room = 0;
   for (int i = 0; i < b->table.n; i++)
     if (b->table.w[i].used) room += b->table.w[i].capacity - b->table.w[i].njobs;
@@ -249,11 +244,11 @@ static void dispatch(broker *b) {
   int got = 0;
   if (pf_db_claim(b->db, shas, room, &got) != PF_OK) {
     redis_trouble(b);
-    b->next_claim = now_ms() + 500;
+    b->next_claim = pf_clock_ms() + 500;
     return;
   }
   redis_ok(b);
-  if (got < room) b->next_claim = now_ms() + 200; /* the queue ran dry: look again soon */
+  if (got < room) b->next_claim = pf_clock_ms() + 200; /* the queue ran dry: look again soon */
   for (int k = 0; k < got; k++) {
     broker_worker *best = NULL;
     for (int i = 0; i < b->table.n; i++) {
@@ -308,7 +303,7 @@ static void sweep_orphans(broker *b) {
 }
 
 static void heartbeat(broker *b) {
-  int64_t now = now_ms();
+  int64_t now = pf_clock_ms();
   Pefleet__Heartbeat hb = PEFLEET__HEARTBEAT__INIT;
   hb.worker_id = (char *)"broker";
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
@@ -389,10 +384,10 @@ int main(int argc, char **argv) {
   }
   pf_info("listening: ingest %s, workers %s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint);
 
-  int64_t next_hb = now_ms() + b.cfg.heartbeat_ms, next_sweep = now_ms() + 10000;
+  int64_t next_hb = pf_clock_ms() + b.cfg.heartbeat_ms, next_sweep = pf_clock_ms() + 10000;
   while (!stop) {
     zmq_pollitem_t items[2] = {{b.ingest, 0, ZMQ_POLLIN, 0}, {b.workers, 0, ZMQ_POLLIN, 0}};
-    int64_t wait = next_hb - now_ms();
+    int64_t wait = next_hb - pf_clock_ms();
     if (wait > 100) wait = 100;
     if (wait < 0) wait = 0;
     if (zmq_poll(items, 2, (long)wait) < 0 && errno != EINTR) break;
@@ -403,13 +398,13 @@ int main(int argc, char **argv) {
       on_worker_msg(&b);
     }
     dispatch(&b);
-    if (now_ms() >= next_hb) {
+    if (pf_clock_ms() >= next_hb) {
       heartbeat(&b);
-      next_hb = now_ms() + b.cfg.heartbeat_ms;
+      next_hb = pf_clock_ms() + b.cfg.heartbeat_ms;
     }
-    if (now_ms() >= next_sweep) {
+    if (pf_clock_ms() >= next_sweep) {
       sweep_orphans(&b);
-      next_sweep = now_ms() + 10000;
+      next_sweep = pf_clock_ms() + 10000;
     }
   }
   pf_info("stopping: %lld ingests acknowledged, %lld jobs dispatched, %lld results, %lld redelivered", b.acked,

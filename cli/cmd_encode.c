@@ -1,6 +1,7 @@
 /* pefleet encode: PE files -> ergo486 vectors, in the seed's dataset.csv
  * layout or as JSON lines, parsed in isolated children. */
 #include "cmd.h"
+#include "pf_clock.h"
 #include "pf_encode_run.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
@@ -53,12 +54,6 @@ typedef struct {
   double t0, last;        /* pool start, last progress line */
 } encode_run;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Writes one file's row (or failure line); called in input order. */
 static void emit(void *ctx, size_t i, const pf_encode_result *res) {
   const encode_run *r = ctx;
@@ -100,7 +95,7 @@ static void emit(void *ctx, size_t i, const pf_encode_result *res) {
 }
 
 static void progress(const encode_run *r, const pf_encode_run_counts *n, int final) {
-  double dt = now_s() - r->t0;
+  double dt = pf_clock_s() - r->t0;
   size_t done = n->ok + n->failed;
   fprintf(stderr, "\rencode: %zu/%zu files, %.1f files/s, %zu failed%s", done, r->files.n,
           dt > 0 ? (double)done / dt : 0.0, n->failed, final ? "\n" : "   ");
@@ -108,13 +103,13 @@ static void progress(const encode_run *r, const pf_encode_run_counts *n, int fin
 
 static void started_hook(void *ctx) {
   encode_run *r = ctx;
-  r->t0 = now_s();
+  r->t0 = pf_clock_s();
   r->last = 0;
 }
 
 static void tick_hook(void *ctx, const pf_encode_run_counts *n) {
   encode_run *r = ctx;
-  if (r->tty && now_s() - r->last > 0.2) { progress(r, n, 0); r->last = now_s(); }
+  if (r->tty && pf_clock_s() - r->last > 0.2) { progress(r, n, 0); r->last = pf_clock_s(); }
 }
 
 int cmd_encode(int argc, char **argv) {
@@ -206,7 +201,7 @@ int cmd_encode(int argc, char **argv) {
       write_failed = 1;
     }
   }
-  double dt = now_s() - r.t0;
+  double dt = pf_clock_s() - r.t0;
   if (!quiet)
     fprintf(stderr, "pefleet encode: %zu files, %zu encoded, %zu failed, %.2f s, %.1f files/s, %.2f MB/s\n",
             r.files.n, n.ok, n.failed, dt, dt > 0 ? (double)(n.ok + n.failed) / dt : 0.0,

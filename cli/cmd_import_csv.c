@@ -10,6 +10,7 @@
  * then the first one's answers are read (pf_db_import_wait). Bad rows are
  * reported in line order, one line each, once their batch is answered. */
 #include "cmd.h"
+#include "pf_clock.h"
 #include "fleet.h"
 #include "pf_csvrow.h"
 #include "pf_err.h"
@@ -62,12 +63,6 @@ static void usage(FILE *f) {
     "example:\n"
     "  pefleet import-csv --data /srv/pefleet dataset.csv\n",
     IMPORT_DIM, IMPORT_BATCH);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- --label-map ---- */
@@ -336,7 +331,7 @@ static void batch_rotate(import_run *x) {
 }
 
 static void progress(import_run *x, const line_reader *lr, long long size, double t0) {
-  double dt = now_s() - t0;
+  double dt = pf_clock_s() - t0;
   char pct[16] = "";
   if (size > 0) snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * (double)lr->consumed / (double)size);
   fprintf(stderr, "\r\033[Kimport-csv: %llu rows%s, %llu imported, %llu duplicates, %llu skipped, %.0f rows/s",
@@ -415,7 +410,7 @@ int cmd_import_csv(int argc, char **argv) {
     goto out;
   }
   int tty = !quiet && isatty(2), read_err = 0; /* read_err: the errno of a failed read */
-  double t0 = now_s(), last = t0;
+  double t0 = pf_clock_s(), last = t0;
   const uint8_t *line;
   size_t len;
   int too_long, got;
@@ -430,9 +425,9 @@ int cmd_import_csv(int argc, char **argv) {
     take_row(&x, &map, x.read, line, len, too_long);
     if (x.b[x.cur].n == x.cap) {
       batch_rotate(&x);
-      if (tty && now_s() - last >= 0.5) {
+      if (tty && pf_clock_s() - last >= 0.5) {
         progress(&x, &lr, size, t0);
-        last = now_s();
+        last = pf_clock_s();
       }
     }
   }
@@ -440,7 +435,7 @@ int cmd_import_csv(int argc, char **argv) {
   if (x.b[!x.cur].busy) batch_finish(&x, &x.b[!x.cur]);
   clear_progress(&x);
   if (read_err) fprintf(stderr, "%s: cannot read %s: %s\n", prog, path, strerror(read_err));
-  double dt = now_s() - t0;
+  double dt = pf_clock_s() - t0;
   if (!quiet) {
     fprintf(stderr, "%s: %s: %llu rows read, %llu imported, %llu duplicates", prog, path, x.read, x.imported, x.dups);
     if (x.conflicts) fprintf(stderr, " (%llu with another label)", x.conflicts);

@@ -1,6 +1,7 @@
 /* pefleet ingest: stores files in the sample store and queues their hashes
  * with the broker; --wait blocks until every one is done or failed. */
 #include "cmd.h"
+#include "pf_clock.h"
 #include "fleet.h"
 #include "pf_err.h"
 #include "pf_msg.h"
@@ -39,12 +40,6 @@ static void usage(FILE *f) {
     "exit status: 0 all accepted (and, with --wait, all done), 1 otherwise, 2 usage error\n\n"
     "example:\n"
     "  pefleet ingest --label malicious --wait /srv/sandbox/drops\n");
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 typedef struct {
@@ -120,7 +115,7 @@ int cmd_ingest(int argc, char **argv) {
   }
   size_t next = 0, outstanding = 0, acked = 0;
   size_t n_q = 0, n_dup = 0, n_rej = 0;
-  double t0 = now_s(), deadline = t0 + (double)retry_for;
+  double t0 = pf_clock_s(), deadline = t0 + (double)retry_for;
   /* stores the files and keeps WINDOW requests in flight; resends after 3 s */
   while (acked < files.n) {
     /* store a batch without fsyncing each file, make the batch durable
@@ -146,7 +141,7 @@ int cmd_ingest(int argc, char **argv) {
     for (size_t i = first; i < next; i++) {
       if (items[i].state != 0) continue;
       send_req(sock, &items[i], label);
-      items[i].sent = now_s();
+      items[i].sent = pf_clock_s();
       outstanding++;
       deadline = items[i].sent + (double)retry_for; /* the limit runs from the last progress */
     }
@@ -175,13 +170,13 @@ int cmd_ingest(int argc, char **argv) {
                     a->error[0] ? "  " : "", a->error);
           outstanding--;
           acked++;
-          deadline = now_s() + (double)retry_for;
+          deadline = pf_clock_s() + (double)retry_for;
         }
       }
       pf_msg_free(e);
       pf_zframes_close(&f);
     }
-    double now = now_s();
+    double now = pf_clock_s();
     if (now > deadline && outstanding > 0) {
       fprintf(stderr, "pefleet ingest: error: broker at %s did not acknowledge %zu file(s) within %ld s\n",
               cfg.ingest_endpoint, outstanding, retry_for);
@@ -195,7 +190,7 @@ int cmd_ingest(int argc, char **argv) {
   }
   int unacked = (int)(files.n - acked);
   fprintf(stderr, "pefleet ingest: %zu files: %zu queued, %zu duplicates, %zu rejected%s in %.2f s\n", files.n, n_q,
-          n_dup, n_rej, unacked ? ", some unacknowledged" : "", now_s() - t0);
+          n_dup, n_rej, unacked ? ", some unacknowledged" : "", pf_clock_s() - t0);
   zmq_close(sock);
   zmq_ctx_term(ctx);
   int rc = (bad || n_rej || unacked) ? 1 : 0;
@@ -234,10 +229,10 @@ int cmd_ingest(int argc, char **argv) {
           } else pending++;
         }
         if (pending == 0) break;
-        if (isatty(2) && now_s() - last > 1.0) {
+        if (isatty(2) && pf_clock_s() - last > 1.0) {
           fprintf(stderr, "\rwaiting: %zu done, %zu failed, %zu pending%s   ", done, failed, pending,
                   down ? " (redis unreachable)" : "");
-          last = now_s();
+          last = pf_clock_s();
         }
         usleep(50 * 1000);
       }

@@ -3,6 +3,7 @@
  * seed-layout CSV or the fleet's Redis splits; writes a model folder with
  * the weights, stats.json and history.json. */
 #include "cmd.h"
+#include "pf_clock.h"
 #include "fleet.h"
 #include "pf_dataset.h"
 #include "pf_err.h"
@@ -51,12 +52,6 @@ static void usage(FILE *f) {
     "exit status: 0 trained, 1 failure (no data, I/O), 2 usage error\n\n"
     "example:\n"
     "  pefleet train --dataset dataset.csv -o models/seed-repro\n");
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int parse_double(const char *s, double *out, double lo, double hi) {
@@ -171,7 +166,7 @@ int cmd_train(int argc, char **argv) {
   pf_dataset all = {0}, tr = {0}, va = {0}, te = {0};
   size_t skipped = 0;
   char err[512];
-  double t0 = now_s();
+  double t0 = pf_clock_s();
   if (dataset) {
     int rc = pf_dataset_load_csv(dataset, (size_t)dim, &cls, &all, &skipped);
     if (rc != PF_OK) {
@@ -205,7 +200,7 @@ int cmd_train(int argc, char **argv) {
     pf_db_free(&db);
   }
   fprintf(stderr, "pefleet train: %zu train, %zu validation, %zu test rows (%zu skipped) loaded in %.1f s\n", tr.n,
-          va.n, te.n, skipped, now_s() - t0);
+          va.n, te.n, skipped, pf_clock_s() - t0);
   if (tr.n == 0 || va.n == 0 || te.n == 0) {
     fprintf(stderr, "pefleet train: every split needs at least one row\n");
     pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
@@ -238,7 +233,7 @@ int cmd_train(int argc, char **argv) {
   double best_loss = INFINITY, best_acc = -INFINITY;
   int wait = 0, best_epoch = 0;
   for (int e = 1; e <= (int)epochs; e++) {
-    double ts = now_s(), loss, acc, vloss, vacc;
+    double ts = pf_clock_s(), loss, acc, vloss, vacc;
     if (gt) {
       int grc = pf_gpu_trainer_epoch(gt, tr.x, tr.y, tr.n, &loss, &acc);
       if (grc == PF_OK) grc = pf_gpu_trainer_evaluate(gt, va.x, va.y, va.n, &vloss, &vacc);
@@ -252,7 +247,7 @@ int cmd_train(int argc, char **argv) {
       fprintf(stderr, "pefleet train: out of memory in epoch %d\n", e);
       return 1;
     }
-    double secs = now_s() - ts;
+    double secs = pf_clock_s() - ts;
     train_history_add(&h, loss, acc, vloss, vacc, secs);
     if (!quiet)
       printf("epoch %3d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.3f s\n", e, (int)epochs, loss, acc,

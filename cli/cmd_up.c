@@ -3,6 +3,7 @@
  * supervisor that restarts any daemon that dies, with backoff; and stop
  * exactly what up started. */
 #include "cmd.h"
+#include "pf_clock.h"
 #include "fleet.h"
 #include "pf_err.h"
 #include "pf_log.h"
@@ -21,12 +22,6 @@
 
 static volatile sig_atomic_t sup_stop;
 static void on_term(int sig) { (void)sig; sup_stop = 1; }
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 typedef struct {
   fleet_daemon *d;
@@ -83,7 +78,7 @@ static int supervise(pf_config *c, fleet_state *st) {
   }
   pf_info("supervising %d daemons in %s", st->n, c->data);
   while (!sup_stop) {
-    double now = now_s();
+    double now = pf_clock_s();
     int changed = 0;
     for (int i = 0; i < st->n; i++) {
       fleet_daemon *d = slots[i].d;
@@ -102,7 +97,7 @@ static int supervise(pf_config *c, fleet_state *st) {
       for (int i = 0; i < st->n; i++) {
         fleet_daemon *d = slots[i].d;
         if (d->pid != pid) continue;
-        double up = now_s() - slots[i].started;
+        double up = pf_clock_s() - slots[i].started;
         if (up > 60) d->restarts = 0; /* it had been healthy: start the backoff over */
         double delay = 0.25 * (double)(1 << (d->restarts < 7 ? d->restarts : 7));
         if (delay > 30) delay = 30;
@@ -111,7 +106,7 @@ static int supervise(pf_config *c, fleet_state *st) {
                 d->index, (int)pid, WIFSIGNALED(status) ? "killed by signal" : "exited with status",
                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), up, delay);
         d->pid = 0;
-        slots[i].restart_at = now_s() + delay;
+        slots[i].restart_at = pf_clock_s() + delay;
         fleet_state_save(c, st);
       }
     } else {
@@ -126,12 +121,12 @@ static int supervise(pf_config *c, fleet_state *st) {
       if (d->pid <= 0 || (strcmp(d->role, "redis") == 0) != (pass == 1)) continue;
       kill(d->pid, SIGTERM);
     }
-    double until = now_s() + 10;
+    double until = pf_clock_s() + 10;
     for (int i = 0; i < st->n; i++) {
       fleet_daemon *d = &st->d[i];
       if (d->pid <= 0 || (strcmp(d->role, "redis") == 0) != (pass == 1)) continue;
       while (waitpid(d->pid, NULL, WNOHANG) == 0) {
-        if (now_s() > until) { kill(d->pid, SIGKILL); waitpid(d->pid, NULL, 0); break; }
+        if (pf_clock_s() > until) { kill(d->pid, SIGKILL); waitpid(d->pid, NULL, 0); break; }
         usleep(20 * 1000);
       }
       d->pid = 0;
@@ -244,9 +239,9 @@ int cmd_up(int argc, char **argv) {
   /* wait until Redis answers and every daemon has started */
   pf_db *db = NULL;
   char err[512];
-  double until = now_s() + 15;
+  double until = pf_clock_s() + 15;
   int ready = 0;
-  while (now_s() < until && !ready) {
+  while (pf_clock_s() < until && !ready) {
     if (fleet_state_load(&cfg, &st) == PF_OK && st.supervisor && !db && fleet_db(&cfg, &db, err, sizeof err) == PF_OK) {}
     int all = db != NULL && st.n > 0;
     for (int i = 0; i < st.n; i++) all &= fleet_alive(st.d[i].pid);
@@ -283,8 +278,8 @@ int cmd_down(int argc, char **argv) {
     return 1;
   }
   kill(st.supervisor, SIGTERM);
-  double until = now_s() + 30;
-  while (fleet_alive(st.supervisor) && now_s() < until) usleep(50 * 1000);
+  double until = pf_clock_s() + 30;
+  while (fleet_alive(st.supervisor) && pf_clock_s() < until) usleep(50 * 1000);
   if (fleet_alive(st.supervisor)) {
     fprintf(stderr, "pefleet down: supervisor %d did not stop within 30 s\n", (int)st.supervisor);
     return 1;

@@ -4,6 +4,7 @@
  * reports to the broker. Heartbeats both ways; when the broker goes quiet
  * the worker reconnects with backoff and announces itself again. */
 #include "pf_config.h"
+#include "pf_clock.h"
 #include "pf_db.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
@@ -33,12 +34,6 @@ typedef struct {
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 typedef struct {
   pf_config cfg;
@@ -105,8 +100,8 @@ static void connect_broker(worker *w) {
   if (zmq_connect(w->sock, w->cfg.worker_endpoint) != 0)
     pf_error("cannot connect to %s: %s", w->cfg.worker_endpoint, zmq_strerror(errno));
   send_ready(w);
-  w->broker_seen = now_ms();
-  w->next_hb = now_ms() + w->cfg.heartbeat_ms;
+  w->broker_seen = pf_clock_ms();
+  w->next_hb = pf_clock_ms() + w->cfg.heartbeat_ms;
 }
 
 /* Writes one verdict to Redis and tells the broker. Returns 0 when Redis
@@ -141,12 +136,12 @@ static void verdict(worker *w, const char *sha, int ok, const char *reason, cons
 }
 
 static void flush_unsaved(worker *w) {
-  if (w->nunsaved == 0 || now_ms() < w->next_flush) return;
+  if (w->nunsaved == 0 || pf_clock_ms() < w->next_flush) return;
   int k = 0;
   while (k < w->nunsaved && save(w, &w->unsaved[k])) k++;
   memmove(w->unsaved, w->unsaved + k, (size_t)(w->nunsaved - k) * sizeof *w->unsaved);
   w->nunsaved -= k;
-  if (w->nunsaved) w->next_flush = now_ms() + 500;
+  if (w->nunsaved) w->next_flush = pf_clock_ms() + 500;
   else pf_info("redis is back; all held verdicts saved");
 }
 
@@ -190,7 +185,7 @@ static void on_broker_msg(worker *w) {
   int rc = pf_zrecv(w->sock, &f, ZMQ_DONTWAIT);
   if (rc == PF_ELIMIT) pf_warn("dropping a broker message with %d frames", f.dropped);
   if (rc != PF_OK) { pf_zframes_close(&f); return; }
-  w->broker_seen = now_ms();
+  w->broker_seen = pf_clock_ms();
   w->backoff_ms = 0;
   char err[256];
   Pefleet__Envelope *e =
@@ -311,7 +306,7 @@ int main(int argc, char **argv) {
       on_encoded(&w, &res);
       start_jobs(&w);
     }
-    int64_t now = now_ms();
+    int64_t now = pf_clock_ms();
     if (now >= w.next_hb) {
       send_heartbeat(&w);
       w.next_hb = now + w.cfg.heartbeat_ms;

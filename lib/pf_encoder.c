@@ -1,5 +1,6 @@
 /* Pool of isolated encoder children (see pf_encoder.h). */
 #include "pf_encoder.h"
+#include "pf_clock.h"
 #include "pf_err.h"
 #include "pf_io.h"
 #include "pf_wire.h"
@@ -47,12 +48,6 @@ void pf_encoder_opts_default(pf_encoder_opts *o) {
   o->mem_bytes = 4ull << 30;
   o->max_file_size = 512ull << 20;
   o->recycle_after = 1000;
-}
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void close_fd(int *fd) {
@@ -148,7 +143,7 @@ static void retire(child *c, int64_t deadline) {
   if (c->pid <= 0) return;
   int status;
   pid_t r = 0;
-  while (!c->busy && now_ms() < deadline && (r = waitpid(c->pid, &status, WNOHANG)) == 0) {
+  while (!c->busy && pf_clock_ms() < deadline && (r = waitpid(c->pid, &status, WNOHANG)) == 0) {
     struct timespec ts = {0, 5 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -189,7 +184,7 @@ void pf_encoder_free(pf_encoder **ep) {
   /* EOF on its request pipe asks every child to exit; a child that has not
    * gone within a second (busy, or hung) is killed. */
   for (int i = 0; i < e->n; i++) close_fd(&e->c[i].req_fd);
-  int64_t deadline = now_ms() + 1000;
+  int64_t deadline = pf_clock_ms() + 1000;
   for (int i = 0; i < e->n; i++) retire(&e->c[i], deadline);
   free(e->c);
   free(e);
@@ -220,7 +215,7 @@ int pf_encoder_submit(pf_encoder *e, uint64_t id, const char *path) {
       if (pf_io_write_all(c->req_fd, frame, (size_t)n) == 0) {
         c->busy = 1;
         c->timed_out = 0;
-        c->started_ms = now_ms();
+        c->started_ms = pf_clock_ms();
         c->buflen = 0;
         c->taillen = 0;
         c->tail[0] = '\0';
@@ -363,19 +358,19 @@ static void finish(pf_encoder *e, child *c, pf_encode_result *res, int complete,
     spawn(e, c); /* a failed respawn is retried at the next submit */
   } else if (c->files >= e->o.recycle_after) {
     close_fd(&c->req_fd); /* EOF: the child exits; one stuck in cleanup is killed after a second */
-    retire(c, now_ms() + 1000);
+    retire(c, pf_clock_ms() + 1000);
     spawn(e, c);
   }
 }
 
 int pf_encoder_next(pf_encoder *e, pf_encode_result *res, int timeout_ms) {
   if (pf_encoder_pending(e) == 0) return PF_EINVAL;
-  int64_t start = now_ms();
+  int64_t start = pf_clock_ms();
   struct pollfd *pfd = calloc((size_t)e->n * 2, sizeof *pfd);
   if (!pfd) return PF_ENOMEM;
   int rc = 0;
   for (int first = 1;; first = 0) {
-    int64_t now = now_ms();
+    int64_t now = pf_clock_ms();
     int wait = timeout_ms < 0 ? -1 : (int)(timeout_ms - (now - start));
     if (timeout_ms >= 0 && wait <= 0) {
       if (!first) break;
