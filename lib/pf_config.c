@@ -3,9 +3,34 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Every key once: its type, where it lives, its bounds and whether it is a
+ * secret (masked in print-outs). */
+typedef struct {
+  const char *key;
+  char type;      /* 's' string, 'i' integer */
+  size_t off, size;
+  long lo, hi;
+  int secret;
+} key_def;
+
+#define S(k) {#k, 's', offsetof(pf_config, k), sizeof(((pf_config *)0)->k), 0, 0, 0}
+#define I(k, lo, hi) {#k, 'i', offsetof(pf_config, k), sizeof(int), lo, hi, 0}
+static const key_def keys[] = {
+  S(data), S(store), S(redis_host), I(redis_port, 1, 65535),
+  {"redis_password", 's', offsetof(pf_config, redis_password), sizeof(((pf_config *)0)->redis_password), 0, 0, 1},
+  I(redis_db, 0, 15), S(ingest_endpoint), S(worker_endpoint), S(score_endpoint), S(scorer_endpoint),
+  S(similar_endpoint), S(http_address), I(http_port, 1, 65535), S(model), I(heartbeat_ms, 50, 600000),
+  I(liveness, 1, 100), I(max_attempts, 1, 100), I(workers, 0, 1024), I(scorers, 0, 1024), I(gateway, 0, 1),
+  I(similar, 0, 1), I(curve, 0, 1), S(curve_secret_file), S(curve_server_key), S(curve_allow_dir),
+};
+#undef S
+#undef I
+#define NKEYS (sizeof keys / sizeof keys[0])
 
 void pf_config_default(pf_config *c, const char *data) {
   memset(c, 0, sizeof *c);
@@ -18,47 +43,52 @@ void pf_config_default(pf_config *c, const char *data) {
   c->redis_db = 0;
   snprintf(c->ingest_endpoint, sizeof c->ingest_endpoint, "tcp://127.0.0.1:5555");
   snprintf(c->worker_endpoint, sizeof c->worker_endpoint, "tcp://127.0.0.1:5556");
+  snprintf(c->score_endpoint, sizeof c->score_endpoint, "tcp://127.0.0.1:5557");
+  snprintf(c->scorer_endpoint, sizeof c->scorer_endpoint, "tcp://127.0.0.1:5558");
+  snprintf(c->similar_endpoint, sizeof c->similar_endpoint, "tcp://127.0.0.1:5559");
+  snprintf(c->http_address, sizeof c->http_address, "127.0.0.1");
+  c->http_port = 8080;
   c->heartbeat_ms = 1000;
   c->liveness = 3;
   c->max_attempts = 3;
   c->workers = 2;
+  c->scorers = 2;
+  c->gateway = 1;
+  c->similar = 1;
 }
 
-static int set_int(int *dst, const char *v, int lo, int hi) {
-  char *end;
-  errno = 0;
-  long x = strtol(v, &end, 10);
-  if (errno || end == v || *end || x < lo || x > hi) return PF_EINVAL;
-  *dst = (int)x;
-  return PF_OK;
-}
-
-static int set_str(char *dst, size_t n, const char *v) {
-  if (strlen(v) >= n) return PF_EINVAL;
-  memcpy(dst, v, strlen(v) + 1);
-  return PF_OK;
+static const key_def *find(const char *key) {
+  for (size_t i = 0; i < NKEYS; i++)
+    if (strcmp(keys[i].key, key) == 0) return &keys[i];
+  return NULL;
 }
 
 int pf_config_set(pf_config *c, const char *key, const char *v, char *err, size_t errlen) {
-  int rc;
-  if (strcmp(key, "data") == 0) rc = set_str(c->data, sizeof c->data, v);
-  else if (strcmp(key, "store") == 0) rc = set_str(c->store, sizeof c->store, v);
-  else if (strcmp(key, "redis_host") == 0) rc = set_str(c->redis_host, sizeof c->redis_host, v);
-  else if (strcmp(key, "redis_port") == 0) rc = set_int(&c->redis_port, v, 1, 65535);
-  else if (strcmp(key, "redis_password") == 0) rc = set_str(c->redis_password, sizeof c->redis_password, v);
-  else if (strcmp(key, "redis_db") == 0) rc = set_int(&c->redis_db, v, 0, 15);
-  else if (strcmp(key, "ingest_endpoint") == 0) rc = set_str(c->ingest_endpoint, sizeof c->ingest_endpoint, v);
-  else if (strcmp(key, "worker_endpoint") == 0) rc = set_str(c->worker_endpoint, sizeof c->worker_endpoint, v);
-  else if (strcmp(key, "heartbeat_ms") == 0) rc = set_int(&c->heartbeat_ms, v, 50, 600000);
-  else if (strcmp(key, "liveness") == 0) rc = set_int(&c->liveness, v, 1, 100);
-  else if (strcmp(key, "max_attempts") == 0) rc = set_int(&c->max_attempts, v, 1, 100);
-  else if (strcmp(key, "workers") == 0) rc = set_int(&c->workers, v, 0, 1024);
-  else {
+  const key_def *k = find(key);
+  if (!k) {
     snprintf(err, errlen, "unknown setting '%s'", key);
     return PF_EINVAL;
   }
-  if (rc != PF_OK) snprintf(err, errlen, "bad value '%s' for %s", v, key);
-  return rc;
+  char *dst = (char *)c + k->off;
+  if (k->type == 's') {
+    size_t n = strlen(v);
+    if (n >= k->size) {
+      snprintf(err, errlen, "value for %s is too long (at most %zu bytes)", key, k->size - 1);
+      return PF_EINVAL;
+    }
+    memcpy(dst, v, n + 1);
+    return PF_OK;
+  }
+  char *end;
+  errno = 0;
+  long x = strtol(v, &end, 10);
+  if (errno || end == v || *end || x < k->lo || x > k->hi) {
+    snprintf(err, errlen, "bad value '%s' for %s (an integer %ld-%ld)", v, key, k->lo, k->hi);
+    return PF_EINVAL;
+  }
+  int iv = (int)x;
+  memcpy(dst, &iv, sizeof iv);
+  return PF_OK;
 }
 
 static char *trim(char *s) {
@@ -98,18 +128,17 @@ int pf_config_load(pf_config *c, const char *path, char *err, size_t errlen) {
 }
 
 int pf_config_env(pf_config *c, char *err, size_t errlen) {
-  static const char *const map[][2] = {
-    {"PEFLEET_REDIS_HOST", "redis_host"}, {"PEFLEET_REDIS_PORT", "redis_port"},
-    {"PEFLEET_REDIS_PASSWORD", "redis_password"}, {"PEFLEET_REDIS_DB", "redis_db"},
-    {"PEFLEET_INGEST_ENDPOINT", "ingest_endpoint"}, {"PEFLEET_WORKER_ENDPOINT", "worker_endpoint"},
-    {"PEFLEET_STORE", "store"},
-  };
-  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-    const char *v = getenv(map[i][0]);
+  for (size_t i = 0; i < NKEYS; i++) {
+    if (strcmp(keys[i].key, "data") == 0) continue;
+    char name[64] = "PEFLEET_";
+    size_t j = 8;
+    for (const char *p = keys[i].key; *p && j + 1 < sizeof name; p++) name[j++] = (char)toupper((unsigned char)*p);
+    name[j] = '\0';
+    const char *v = getenv(name);
     if (!v) continue;
     char why[256];
-    if (pf_config_set(c, map[i][1], v, why, sizeof why) != PF_OK) {
-      snprintf(err, errlen, "%s: %s", map[i][0], why);
+    if (pf_config_set(c, keys[i].key, v, why, sizeof why) != PF_OK) {
+      snprintf(err, errlen, "%s: %s", name, why);
       return PF_EINVAL;
     }
   }
@@ -131,18 +160,32 @@ int pf_config_resolve(pf_config *c, const char *data_dir, const char *config_fil
   return pf_config_env(c, err, errlen);
 }
 
+/* One key's value as text; secrets masked when mask. */
+static void value_of(const pf_config *c, const key_def *k, int mask, char *out, size_t n) {
+  const char *src = (const char *)c + k->off;
+  if (k->type == 'i') {
+    int iv;
+    memcpy(&iv, src, sizeof iv);
+    snprintf(out, n, "%d", iv);
+  } else if (mask && k->secret) {
+    snprintf(out, n, "%s", *src ? "****" : "(none)");
+  } else {
+    snprintf(out, n, "%s", src);
+  }
+}
+
 int pf_config_save(const pf_config *c, const char *path) {
   char tmp[1100];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "w");
   if (!f) return PF_EIO;
   fprintf(f, "# pefleet configuration (written by pefleet up)\n");
-  fprintf(f, "data = %s\nstore = %s\nredis_host = %s\nredis_port = %d\nredis_db = %d\n", c->data, c->store,
-          c->redis_host, c->redis_port, c->redis_db);
-  if (c->redis_password[0]) fprintf(f, "redis_password = %s\n", c->redis_password);
-  fprintf(f, "ingest_endpoint = %s\nworker_endpoint = %s\nheartbeat_ms = %d\nliveness = %d\n", c->ingest_endpoint,
-          c->worker_endpoint, c->heartbeat_ms, c->liveness);
-  fprintf(f, "max_attempts = %d\nworkers = %d\n", c->max_attempts, c->workers);
+  for (size_t i = 0; i < NKEYS; i++) {
+    char v[1100];
+    value_of(c, &keys[i], 0, v, sizeof v);
+    if (keys[i].type == 's' && !v[0]) continue; /* an empty value means "unset": the default */
+    fprintf(f, "%s = %s\n", keys[i].key, v);
+  }
   int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
   bad |= fclose(f) != 0;
   if (bad || rename(tmp, path) != 0) { unlink(tmp); return PF_EIO; }
@@ -150,9 +193,9 @@ int pf_config_save(const pf_config *c, const char *path) {
 }
 
 void pf_config_print(const pf_config *c, FILE *f, const char *p) {
-  fprintf(f, "%sdata = %s\n%sstore = %s\n%sredis = %s:%d db %d, password %s\n", p, c->data, p, c->store, p,
-          c->redis_host, c->redis_port, c->redis_db, c->redis_password[0] ? "****" : "(none)");
-  fprintf(f, "%singest_endpoint = %s\n%sworker_endpoint = %s\n", p, c->ingest_endpoint, p, c->worker_endpoint);
-  fprintf(f, "%sheartbeat_ms = %d, liveness = %d, max_attempts = %d, workers = %d\n", p, c->heartbeat_ms,
-          c->liveness, c->max_attempts, c->workers);
+  for (size_t i = 0; i < NKEYS; i++) {
+    char v[1100];
+    value_of(c, &keys[i], 1, v, sizeof v);
+    fprintf(f, "%s%s = %s\n", p, keys[i].key, v);
+  }
 }

@@ -1,7 +1,8 @@
 /* pf_config: owns the one configuration format of every daemon and command.
  * Defines pf_config (Redis address, password and db; ZeroMQ endpoints;
- * store and data folders; heartbeat and retry limits), a "key = value" file
- * format, PEFLEET_* environment overrides and a masked print-out.
+ * store, data and model folders; HTTP address; heartbeat and retry limits),
+ * a "key = value" file format, PEFLEET_<KEY> environment overrides and a
+ * masked print-out, all driven by one table of keys (pf_config.c).
  * Called by every daemon's main and the fleet commands. */
 #ifndef PF_CONFIG_H
 #define PF_CONFIG_H
@@ -17,10 +18,24 @@ typedef struct {
   int redis_db;
   char ingest_endpoint[256];  /* broker's ingest ROUTER */
   char worker_endpoint[256];  /* broker's worker ROUTER */
+  char score_endpoint[256];   /* score router's client ROUTER (gateway, pefleet scan --server) */
+  char scorer_endpoint[256];  /* score router's scorer ROUTER */
+  char similar_endpoint[256]; /* similarity service's ROUTER */
+  char http_address[256];     /* gateway bind address */
+  int http_port;              /* gateway port */
+  char model[1024];           /* model folder `up` promotes at start ("" none) */
   int heartbeat_ms;           /* broker <-> worker heartbeat interval */
   int liveness;               /* missed heartbeats before a peer is dead */
   int max_attempts;           /* deliveries of a job before it is failed */
   int workers;                /* encoder workers `up` starts */
+  int scorers;                /* scorers `up` starts */
+  int gateway;                /* 1: `up` starts the HTTP gateway */
+  int similar;                /* 1: `up` starts the similarity service */
+  /* ZeroMQ CURVE between hosts (see pf_curve.h) */
+  int curve;                  /* 1: encrypt and authenticate ZeroMQ links */
+  char curve_secret_file[1024];   /* this daemon's key pair (pefleet keygen) */
+  char curve_server_key[128];     /* the servers' (broker's, router's) public key, Z85 */
+  char curve_allow_dir[1024];     /* folder of allowed client public keys */
 } pf_config;
 
 /* Defaults for a fleet in data (NULL: $PEFLEET_DATA or ./pefleet-data). */
@@ -34,9 +49,9 @@ int pf_config_set(pf_config *c, const char *key, const char *value, char *err, s
  * PF_ENOENT; a bad line is PF_EINVAL with "FILE:LINE: reason". */
 int pf_config_load(pf_config *c, const char *path, char *err, size_t errlen);
 
-/* Applies PEFLEET_REDIS_HOST, PEFLEET_REDIS_PORT, PEFLEET_REDIS_PASSWORD,
- * PEFLEET_REDIS_DB, PEFLEET_INGEST_ENDPOINT, PEFLEET_WORKER_ENDPOINT,
- * PEFLEET_STORE. */
+/* Applies PEFLEET_<KEY> for every key (PEFLEET_REDIS_HOST, PEFLEET_STORE,
+ * PEFLEET_SCORE_ENDPOINT, ...), except data, which PEFLEET_DATA sets
+ * through pf_config_default. */
 int pf_config_env(pf_config *c, char *err, size_t errlen);
 
 /* The usual resolution for a command: defaults for data_dir (NULL: env or
@@ -47,7 +62,7 @@ int pf_config_resolve(pf_config *c, const char *data_dir, const char *config_fil
 /* Writes the configuration as a loadable file (the password included). */
 int pf_config_save(const pf_config *c, const char *path);
 
-/* One line per key, the password masked, each prefixed by prefix. */
+/* One line per key, secrets masked, each prefixed by prefix. */
 void pf_config_print(const pf_config *c, FILE *f, const char *prefix);
 
 #endif

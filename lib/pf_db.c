@@ -1154,3 +1154,15 @@ int pf_db_inflight_older(pf_db *db, long long age_ms, char (*shas)[PF_SHA256_HEX
   freeReplyObject(r);
   return PF_OK;
 }
+
+struct redisReply *pf_db_command(pf_db *db, int argc, const char **argv, const size_t *lens) {
+  if (!db || argc < 1 || !argv) return NULL;
+  return db_cmd(db, argc, argv, lens);
+}
+
+void pf_db_params(const pf_db *db, const char **host, int *port, const char **password, int *dbnum) {
+  if (host) *host = db->host;
+  if (port) *port = db->port;
+  if (password) *password = db->password;
+  if (dbnum) *dbnum = db->dbnum;
+}

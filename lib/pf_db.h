@@ -200,4 +200,19 @@ int pf_db_inflight_older(pf_db *db, long long age_ms, char (*shas)[PF_SHA256_HEX
  * nothing else (ingest --wait). */
 int pf_db_status(pf_db *db, const char *sha, char *status);
 
+/* ---- other modules' keys (pf_registry, the similarity service) ---- */
+
+/* One Redis command (argv with lens; lens NULL for NUL-terminated values),
+ * reconnecting once when the connection was lost. Returns the reply (free
+ * with freeReplyObject from <hiredis/hiredis.h>), or NULL with the reason
+ * in pf_db_error when Redis is unreachable or answered with an error. For
+ * modules that own keys of their own; pf_db's keys are changed only
+ * through the functions above. */
+struct redisReply;
+struct redisReply *pf_db_command(pf_db *db, int argc, const char **argv, const size_t *lens);
+
+/* Connection parameters the db was opened with, for a second connection
+ * (e.g. a pub/sub subscriber): host, port, password (NULL: none), db. */
+void pf_db_params(const pf_db *db, const char **host, int *port, const char **password, int *dbnum);
+
 #endif
