@@ -63,8 +63,10 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/pefleet.pb-c.o $(BUILD)/t
 LIBA     := $(BUILD)/libpefleet.a
 BROKER_SRC := $(wildcard broker/*.c)
 WORKER_SRC := $(wildcard encoder-worker/*.c)
+ROUTER_SRC := scorer/router_main.c scorer/router_table.c
+SCORER_SRC := scorer/scorer_main.c scorer/scorer_model.c
 PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefleet-broker) \
-            $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker)
+            $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -73,7 +75,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h) $(GPU_STAMP) | $(PROTO_H)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
@@ -114,6 +116,14 @@ $(BIN)/pefleet-broker: $(BROKER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BIN)/pefleet-encoder-worker: $(WORKER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/pefleet-score-router: $(ROUTER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/pefleet-scorer: $(SCORER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
