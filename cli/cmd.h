@@ -16,5 +16,10 @@ int cmd_import_keras(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
+int cmd_promote(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_retrain(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
 
 #endif
