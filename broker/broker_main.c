@@ -6,6 +6,7 @@
 #include "broker.h"
 #include "pf_clock.h"
 #include "pf_config.h"
+#include "pf_curve.h"
 #include "pf_db.h"
 #include "pf_err.h"
 #include "pf_log.h"
@@ -369,8 +370,17 @@ int main(int argc, char **argv) {
   pf_info("resumed from redis: %lld in-flight job(s) back on the queue", moved);
 
   void *ctx = zmq_ctx_new();
+  if (pf_curve_zap_start(ctx, &b.cfg, err, sizeof err) != PF_OK) {
+    pf_error("%s", err);
+    return 1;
+  }
   b.ingest = zmq_socket(ctx, ZMQ_ROUTER);
   b.workers = zmq_socket(ctx, ZMQ_ROUTER);
+  if (pf_curve_server(b.ingest, &b.cfg, err, sizeof err) != PF_OK ||
+      pf_curve_server(b.workers, &b.cfg, err, sizeof err) != PF_OK) {
+    pf_error("%s", err);
+    return 1;
+  }
   int one = 1, zero = 0;
   int64_t maxmsg = PF_MSG_MAX_CONTROL + 1024;
   zmq_setsockopt(b.workers, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
@@ -382,7 +392,8 @@ int main(int argc, char **argv) {
     pf_error("cannot bind %s / %s: %s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint, zmq_strerror(errno));
     return 1;
   }
-  pf_info("listening: ingest %s, workers %s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint);
+  pf_info("listening: ingest %s, workers %s%s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint,
+          b.cfg.curve ? " (CURVE: encrypted, allowed client keys only)" : "");
 
   int64_t next_hb = pf_clock_ms() + b.cfg.heartbeat_ms, next_sweep = pf_clock_ms() + 10000;
   while (!stop) {
@@ -411,6 +422,7 @@ int main(int argc, char **argv) {
           b.dispatched, b.finished, b.redelivered);
   zmq_close(b.ingest);
   zmq_close(b.workers);
+  pf_curve_zap_stop();
   zmq_ctx_term(ctx);
   pf_db_free(&b.db);
   return 0;

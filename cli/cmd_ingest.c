@@ -7,6 +7,7 @@
 #include "pf_msg.h"
 #include "pf_store.h"
 #include "pf_walk.h"
+#include "pf_curve.h"
 #include "pf_zmq.h"
 
 #include <errno.h>
@@ -109,6 +110,10 @@ int cmd_ingest(int argc, char **argv) {
   void *sock = zmq_socket(ctx, ZMQ_DEALER);
   int zero = 0;
   zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+  if (pf_curve_client(sock, &cfg, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet ingest: %s\n", err);
+    return 1;
+  }
   if (zmq_connect(sock, cfg.ingest_endpoint) != 0) {
     fprintf(stderr, "pefleet ingest: cannot connect to %s: %s\n", cfg.ingest_endpoint, zmq_strerror(errno));
     return 1;

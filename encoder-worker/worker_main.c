@@ -5,6 +5,7 @@
  * the worker reconnects with backoff and announces itself again. */
 #include "pf_config.h"
 #include "pf_clock.h"
+#include "pf_curve.h"
 #include "pf_db.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
@@ -97,6 +98,8 @@ static void connect_broker(worker *w) {
   zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero);
   zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
   zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->id, strlen(w->id));
+  char err[1400];
+  if (pf_curve_client(w->sock, &w->cfg, err, sizeof err) != PF_OK) pf_error("%s", err); /* checked at start */
   if (zmq_connect(w->sock, w->cfg.worker_endpoint) != 0)
     pf_error("cannot connect to %s: %s", w->cfg.worker_endpoint, zmq_strerror(errno));
   send_ready(w);
@@ -282,8 +285,14 @@ int main(int argc, char **argv) {
   w.unsaved = calloc(UNSAVED, sizeof *w.unsaved);
   if (!w.unsaved) { pf_error("out of memory"); return 1; }
   w.ctx = zmq_ctx_new();
+  if (w.cfg.curve) { /* the keys are read again at each reconnect; check them once here */
+    void *probe = zmq_socket(w.ctx, ZMQ_DEALER);
+    int bad = pf_curve_client(probe, &w.cfg, err, sizeof err) != PF_OK;
+    zmq_close(probe);
+    if (bad) { pf_error("%s", err); return 1; }
+  }
   connect_broker(&w);
-  pf_info("connected to broker %s", w.cfg.worker_endpoint);
+  pf_info("connected to broker %s%s", w.cfg.worker_endpoint, w.cfg.curve ? " (CURVE)" : "");
 
   while (!stop) {
     /* wait on the broker and on the parsers at once */

@@ -1,7 +1,7 @@
 /* zsend: sends one (usually bad) message to a pefleet ZeroMQ endpoint and
  * prints the reply, for the integration tests of the broker's input checks.
  *
- *   zsend [--delim|--no-delim] [--timeout MS] ENDPOINT MODE [ARG...]
+ *   zsend [--delim|--no-delim] [--timeout MS] [--curve KEYFILE SERVERKEY] ENDPOINT MODE [ARG...]
  *
  * Connects a DEALER to ENDPOINT, sends one message, and prints one line:
  *   ack status=N (NAME) sha256=SHA sample_status=S error=TEXT   an IngestAck
@@ -19,8 +19,12 @@
  * ingest and job-to-ingest are sent behind the empty delimiter frame, as
  * `pefleet ingest` does; the other modes are one bare frame, so that they
  * reach the decoder on the ingest and the worker endpoint alike.
- * --delim / --no-delim override that. Exit status: 0 sent (reply or not),
+ * --delim / --no-delim override that. --curve: a CURVE client with the key
+ * pair KEYFILE (pefleet keygen) and the server's public key SERVERKEY (Z85
+ * or a .pub file), as curve_secret_file and curve_server_key. Exit status: 0 sent (reply or not),
  * 1 could not send, 2 usage. */
+#include "pf_config.h"
+#include "pf_curve.h"
 #include "pf_msg.h"
 #include "pf_zmq.h"
 #include "pf_err.h"
@@ -36,7 +40,7 @@
 #define SHA_ZERO "0000000000000000000000000000000000000000000000000000000000000000"
 
 static void usage(void) {
-  fprintf(stderr, "usage: zsend [--delim|--no-delim] [--timeout MS] ENDPOINT MODE [ARG...]\n"
+  fprintf(stderr, "usage: zsend [--delim|--no-delim] [--timeout MS] [--curve KEYFILE SERVERKEY] ENDPOINT MODE [ARG...]\n"
                   "modes: garbage N [SEED] | oversize N | version2 | empty | frames K |\n"
                   "       ingest SHA LABEL | job-to-ingest\n");
   exit(2);
@@ -92,11 +96,17 @@ static void print_reply(pf_zframes *f) {
 int main(int argc, char **argv) {
   int delim = -1; /* -1: the mode's default */
   long timeout_ms = 2000;
+  static pf_config cc; /* curve off unless --curve */
   int i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--delim") == 0) delim = 1;
     else if (strcmp(argv[i], "--no-delim") == 0) delim = 0;
     else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) timeout_ms = num_arg(argv[++i], 0, 600000);
+    else if (strcmp(argv[i], "--curve") == 0 && i + 2 < argc) {
+      cc.curve = 1;
+      snprintf(cc.curve_secret_file, sizeof cc.curve_secret_file, "%s", argv[++i]);
+      snprintf(cc.curve_server_key, sizeof cc.curve_server_key, "%s", argv[++i]);
+    }
     else usage();
   }
   if (argc - i < 2) usage();
@@ -163,6 +173,11 @@ int main(int argc, char **argv) {
   int linger = 1000, tmo = (int)timeout_ms;
   zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
   zmq_setsockopt(sock, ZMQ_SNDTIMEO, &tmo, sizeof tmo);
+  char cerr[1400];
+  if (pf_curve_client(sock, &cc, cerr, sizeof cerr) != PF_OK) {
+    fprintf(stderr, "zsend: %s\n", cerr);
+    return 1;
+  }
   if (zmq_connect(sock, endpoint) != 0) {
     fprintf(stderr, "zsend: cannot connect to %s: %s\n", endpoint, zmq_strerror(errno));
     return 1;
