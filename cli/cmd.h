@@ -21,5 +21,6 @@ int cmd_models(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_retrain(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const struct {
   {"rollback", cmd_rollback, "make the model promoted before the current one serve again"},
   {"retrain", cmd_retrain, "train a challenger on the current splits; promote it if it beats the champion"},
   {"feed", cmd_feed, "ingest the new files of a folder (known ones skipped by sha256; --move)"},
+  {"keygen", cmd_keygen, "make a CURVE key pair (NAME.key, NAME.pub) for encrypted links between hosts"},
 };
 
 static void usage(FILE *f) {
