@@ -247,3 +247,6 @@ clean:
 # The trainer's element-wise loops (Adam, bias, ReLU) vectorise at -O3 only;
 # vector sqrt and division are exact, so results stay bit-identical.
 $(BUILD)/lib/pf_train.o: CFLAGS += -O3
+# The similarity index's int8 scan vectorises at -O3 only (integer dot
+# products: exact whatever the instruction set).
+$(BUILD)/lib/pf_simindex.o: CFLAGS += -O3
