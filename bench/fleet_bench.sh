@@ -53,7 +53,7 @@ fleet_case() { # workers
   for ((r = 0; r < REPEAT; r++)); do
     rm -rf "$WORK/fleet"
     read -r RP IP WP < <(ports)
-    "$BIN/pefleet" up --data "$WORK/fleet" --workers "$1" --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" >/dev/null
+    "$BIN/pefleet" up --data "$WORK/fleet" --workers "$1" --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 >/dev/null
     t0=$(now)
     "$BIN/pefleet" ingest --data "$WORK/fleet" --label bench -q --wait "$SET" >/dev/null 2>&1
     t1=$(now)

@@ -7,6 +7,7 @@
 #include "fleet.h"
 #include "pf_err.h"
 #include "pf_log.h"
+#include "pf_registry.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,14 +29,25 @@ typedef struct {
   double started, restart_at;
 } slot;
 
+/* The program of each role (redis aside). */
+static const char *role_program(const char *role) {
+  static const char *const map[][2] = {
+    {"broker", "pefleet-broker"}, {"encoder-worker", "pefleet-encoder-worker"},
+    {"score-router", "pefleet-score-router"}, {"scorer", "pefleet-scorer"},
+    {"gateway", "pefleet-gateway"}, {"similar", "pefleet-similar"},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(map[i][0], role) == 0) return map[i][1];
+  return "pefleet-unknown-role";
+}
+
 /* Starts one daemon with stdout/stderr appended to DATA/logs/ROLE[-i].log. */
 static pid_t start_daemon(const pf_config *c, const fleet_daemon *d) {
   char log[1200], prog[1024], port[16], dir[1100];
   if (d->index > 0) snprintf(log, sizeof log, "%s/logs/%s-%d.log", c->data, d->role, d->index);
   else snprintf(log, sizeof log, "%s/logs/%s.log", c->data, d->role);
   if (strcmp(d->role, "redis") == 0) snprintf(prog, sizeof prog, "redis-server");
-  else if (fleet_program(strcmp(d->role, "broker") == 0 ? "pefleet-broker" : "pefleet-encoder-worker", prog,
-                         sizeof prog) != PF_OK) {
+  else if (fleet_program(role_program(d->role), prog, sizeof prog) != PF_OK) {
     pf_error("cannot find the %s program beside pefleet", d->role);
     return -1;
   }
@@ -141,18 +153,45 @@ static int supervise(pf_config *c, fleet_state *st) {
 
 static void usage_up(FILE *f) {
   fprintf(f,
-    "usage: pefleet up [--workers N] [--data DIR] [--redis-port P] [--ingest-port P] [--worker-port P]\n\n"
+    "usage: pefleet up [--workers N] [--scorers N] [--port P] [--model DIR] [--data DIR] [port options]\n\n"
     "Starts the fleet on this machine, detached: redis-server (AOF on, data in\n"
-    "DIR/redis), the broker and N encoder workers, each restarted with backoff if it\n"
-    "dies. Logs go to DIR/logs/, settings to DIR/pefleet.conf. Stop it with\n"
+    "DIR/redis), the broker, N encoder workers, the score router with N scorers,\n"
+    "the HTTP gateway and the similarity service, each restarted with backoff if\n"
+    "it dies. Logs go to DIR/logs/, settings to DIR/pefleet.conf. Stop it with\n"
     "'pefleet down --data DIR'.\n\n"
     "options:\n"
     "  -w, --workers N     encoder workers (default: number of cores)\n"
+    "  -s, --scorers N     scorers (default 2; 0: no scorer pool, gateway or similarity service)\n"
+    "  -p, --port P        HTTP gateway port (default 8080; bound to 127.0.0.1)\n"
+    "      --model DIR     register this model folder and make it the one that serves\n"
     "      --data DIR      the fleet's folder (default $PEFLEET_DATA or ./pefleet-data)\n"
     "      --redis-port P  (default 6390)  --ingest-port P (5555)  --worker-port P (5556)\n"
+    "      --score-port P  (5557)  --scorer-port P (5558)  --similar-port P (5559)\n"
     "      --max-attempts N  deliveries of a sample before it is failed (default 3)\n\n"
     "example:\n"
-    "  pefleet up --workers 4 --data /srv/pefleet\n");
+    "  pefleet up --workers 4 --scorers 2 --port 8080 --model models/seed --data /srv/pefleet\n");
+}
+
+/* Registers and promotes the --model folder once Redis answers. */
+static int promote_model(const pf_config *cfg, const char *dir) {
+  pf_db *db = NULL;
+  char err[512], version[PF_MODEL_NAME];
+  double until = pf_clock_s() + 15;
+  while (fleet_db(cfg, &db, err, sizeof err) != PF_OK) {
+    if (pf_clock_s() > until) { fprintf(stderr, "pefleet up: redis: %s\n", err); return 1; }
+    usleep(100 * 1000);
+  }
+  int rc = pf_registry_register(db, dir, -1, version, err, sizeof err);
+  if (rc == PF_OK) rc = pf_registry_promote(db, version, err, sizeof err);
+  pf_db_free(&db);
+  if (rc != PF_OK) { fprintf(stderr, "pefleet up: --model %s: %s\n", dir, err); return 1; }
+  printf("  model %s (from %s) serves\n", version, dir);
+  return 0;
+}
+
+static void add_role(fleet_state *st, const char *role, int index) {
+  snprintf(st->d[st->n].role, sizeof st->d[0].role, "%s", role);
+  st->d[st->n++].index = index;
 }
 
 int cmd_up(int argc, char **argv) {
@@ -160,31 +199,47 @@ int cmd_up(int argc, char **argv) {
     {"workers", required_argument, 0, 'w'}, {"data", required_argument, 0, 1},
     {"redis-port", required_argument, 0, 2}, {"ingest-port", required_argument, 0, 3},
     {"worker-port", required_argument, 0, 4}, {"max-attempts", required_argument, 0, 5},
+    {"scorers", required_argument, 0, 's'}, {"port", required_argument, 0, 'p'},
+    {"model", required_argument, 0, 6}, {"score-port", required_argument, 0, 7},
+    {"scorer-port", required_argument, 0, 8}, {"similar-port", required_argument, 0, 9},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
-  const char *data = NULL;
+  const char *data = NULL, *model = NULL;
   long workers = sysconf(_SC_NPROCESSORS_ONLN), rport = 6390, iport = 5555, wport = 5556, attempts = 3;
+  long scorers = 2, hport = 8080, sport = 5557, scport = 5558, simport = 5559;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "w:s:p:h", opts, NULL)) != -1) {
     char *end = NULL;
     long v = optarg ? strtol(optarg, &end, 10) : 0;
-    if (optarg && c != 1 && (*end || v < 0 || v > 65535)) {
+    if (optarg && c != 1 && c != 6 && (*end || v < 0 || v > 65535)) {
       fprintf(stderr, "pefleet up: bad number '%s'\n", optarg);
       return 2;
     }
     switch (c) {
     case 'w': workers = v; break;
+    case 's': scorers = v; break;
+    case 'p': hport = v; break;
     case 1: data = optarg; break;
     case 2: rport = v; break;
     case 3: iport = v; break;
     case 4: wport = v; break;
     case 5: attempts = v; break;
+    case 6: model = optarg; break;
+    case 7: sport = v; break;
+    case 8: scport = v; break;
+    case 9: simport = v; break;
     case 'h': usage_up(stdout); return 0;
     default: usage_up(stderr); return 2;
     }
   }
-  if (workers < 1 || workers > 128) { fprintf(stderr, "pefleet up: --workers must be 1..128\n"); return 2; }
+  if (workers < 1 || workers > 64) { fprintf(stderr, "pefleet up: --workers must be 1..64\n"); return 2; }
+  if (scorers > 32) { fprintf(stderr, "pefleet up: --scorers must be 0..32\n"); return 2; }
+  if (model) {
+    char mp[1200];
+    snprintf(mp, sizeof mp, "%s/%s", model, PF_MODEL_FILE);
+    if (access(mp, R_OK) != 0) { fprintf(stderr, "pefleet up: --model %s: no readable %s\n", model, mp); return 2; }
+  }
   pf_config cfg;
   pf_config_default(&cfg, data);
   char abs[1024];
@@ -201,10 +256,15 @@ int cmd_up(int argc, char **argv) {
   }
   cfg.redis_port = (int)rport;
   cfg.workers = (int)workers;
+  cfg.scorers = (int)scorers;
+  cfg.http_port = (int)hport;
   if (attempts < 1 || attempts > 100) { fprintf(stderr, "pefleet up: --max-attempts must be 1..100\n"); return 2; }
   cfg.max_attempts = (int)attempts;
   snprintf(cfg.ingest_endpoint, sizeof cfg.ingest_endpoint, "tcp://127.0.0.1:%ld", iport);
   snprintf(cfg.worker_endpoint, sizeof cfg.worker_endpoint, "tcp://127.0.0.1:%ld", wport);
+  snprintf(cfg.score_endpoint, sizeof cfg.score_endpoint, "tcp://127.0.0.1:%ld", sport);
+  snprintf(cfg.scorer_endpoint, sizeof cfg.scorer_endpoint, "tcp://127.0.0.1:%ld", scport);
+  snprintf(cfg.similar_endpoint, sizeof cfg.similar_endpoint, "tcp://127.0.0.1:%ld", simport);
   char p[1100];
   for (int i = 0; i < 3; i++) {
     snprintf(p, sizeof p, "%s/%s", cfg.data, i == 0 ? "logs" : i == 1 ? "redis" : "store");
@@ -214,11 +274,17 @@ int cmd_up(int argc, char **argv) {
   if (pf_config_save(&cfg, p) != PF_OK) { fprintf(stderr, "pefleet up: cannot write %s\n", p); return 1; }
 
   memset(&st, 0, sizeof st);
-  snprintf(st.d[st.n++].role, sizeof st.d[0].role, "redis");
-  snprintf(st.d[st.n++].role, sizeof st.d[0].role, "broker");
-  for (int i = 1; i <= workers; i++) {
-    snprintf(st.d[st.n].role, sizeof st.d[0].role, "encoder-worker");
-    st.d[st.n++].index = i;
+  add_role(&st, "redis", 0);
+  add_role(&st, "broker", 0);
+  for (int i = 1; i <= workers; i++) add_role(&st, "encoder-worker", i);
+  char prog[1024];
+  if (scorers > 0) {
+    add_role(&st, "score-router", 0);
+    for (int i = 1; i <= scorers; i++) add_role(&st, "scorer", i);
+    if (fleet_program("pefleet-gateway", prog, sizeof prog) == PF_OK) add_role(&st, "gateway", 0);
+    else printf("  (no pefleet-gateway beside pefleet: the HTTP gateway is not started)\n");
+    if (fleet_program("pefleet-similar", prog, sizeof prog) == PF_OK) add_role(&st, "similar", 0);
+    else printf("  (no pefleet-similar beside pefleet: the similarity service is not started)\n");
   }
   fflush(NULL);
   pid_t pid = fork();
@@ -256,6 +322,10 @@ int cmd_up(int argc, char **argv) {
   printf("pefleet up: fleet running in %s (supervisor pid %d)\n", cfg.data, (int)st.supervisor);
   printf("  redis %s:%d (AOF in %s/redis), broker ingest %s workers %s, %ld encoder workers\n", cfg.redis_host,
          cfg.redis_port, cfg.data, cfg.ingest_endpoint, cfg.worker_endpoint, workers);
+  if (scorers > 0)
+    printf("  score router %s with %ld scorers; HTTP gateway http://%s:%d/\n", cfg.score_endpoint, scorers,
+           cfg.http_address, cfg.http_port);
+  if (model && promote_model(&cfg, model) != 0) return 1;
   printf("  logs in %s/logs/; stop with: pefleet down --data %s\n", cfg.data, cfg.data);
   return 0;
 }

@@ -39,7 +39,7 @@
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
-enum { J_FREE, J_READY, J_PARSING };
+enum { J_FREE, J_READY, J_WAITING, J_PARSING }; /* J_WAITING: for a free parser */
 
 typedef struct {
   int state;
@@ -49,6 +49,7 @@ typedef struct {
   int64_t t0;
   char sha[PF_SHA256_HEX_LEN + 1];
   char tmp[1100];            /* temporary file of an uploaded sample, "" when none */
+  char path[1100];           /* the file to parse (J_WAITING) */
   double vec[PF_DB_MAX_DIM];
   uint32_t dim;
 } job;
@@ -184,13 +185,26 @@ static job *free_job(scorer *s) {
   return NULL;
 }
 
-/* Hands a file to a parser child; the job waits in J_PARSING. */
+/* Queues a file for a parser child (J_WAITING); start_waiting hands it over. */
 static void start_parse(scorer *s, job *j, const char *path) {
-  if (pf_encoder_submit(s->enc, (uint64_t)(j - s->jobs), path) != PF_OK) {
-    reply_error(s, j, PEFLEET__SCORE_STATUS__SCORE_ERROR, "could not start a parser");
-    return;
+  (void)s;
+  snprintf(j->path, sizeof j->path, "%s", path);
+  j->state = J_WAITING;
+}
+
+/* Hands waiting files to free parser children, oldest request first. */
+static void start_waiting(scorer *s) {
+  while (pf_encoder_free_slots(s->enc) > 0) {
+    job *oldest = NULL;
+    for (int i = 0; i < s->capacity; i++)
+      if (s->jobs[i].state == J_WAITING && (!oldest || s->jobs[i].t0 < oldest->t0)) oldest = &s->jobs[i];
+    if (!oldest) return;
+    if (pf_encoder_submit(s->enc, (uint64_t)(oldest - s->jobs), oldest->path) != PF_OK) {
+      reply_error(s, oldest, PEFLEET__SCORE_STATUS__SCORE_ERROR, "could not start a parser");
+      continue;
+    }
+    oldest->state = J_PARSING;
   }
-  j->state = J_PARSING;
 }
 
 static void take_vector(scorer *s, job *j, const Pefleet__Vector *v) {
@@ -478,7 +492,11 @@ int main(int argc, char **argv) {
       on_router(&s);
     }
     pf_encode_result res;
-    while (pf_encoder_pending(s.enc) > 0 && pf_encoder_next(s.enc, &res, 0) == 1) on_parsed(&s, &res);
+    start_waiting(&s);
+    while (pf_encoder_pending(s.enc) > 0 && pf_encoder_next(s.enc, &res, 0) == 1) {
+      on_parsed(&s, &res);
+      start_waiting(&s);
+    }
     score_ready(&s);
     int64_t now = pf_clock_ms();
     if (now >= s.next_hb) {

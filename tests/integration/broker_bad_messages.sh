@@ -21,7 +21,7 @@ ING=tcp://127.0.0.1:$IP
 WRK=tcp://127.0.0.1:$WP
 fleet_cleanup_on_exit "$D"
 
-if ! "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" >"$T/up.out" 2>&1; then
+if ! "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 >"$T/up.out" 2>&1; then
   notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; tail -20 "$D"/logs/*.log; finish
 fi
 ok "fleet_up (redis $RP, ingest $IP, workers $WP)"

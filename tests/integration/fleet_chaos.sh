@@ -42,7 +42,7 @@ nfiles=$(ls "$S" | wc -l)
 ndistinct=$(sha256sum "$S"/* | awk '{print $1}' | sort -u | wc -l)
 
 # --- start the fleet -----------------------------------------------------------
-if ! "$P" up --data "$D" --workers 2 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --max-attempts 6 >"$T/up.out" 2>&1; then
+if ! "$P" up --data "$D" --workers 2 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 --max-attempts 6 >"$T/up.out" 2>&1; then
   notok fleet_up "$(cat "$T/up.out" | tr '\n' ' ')"; tail -20 "$D"/logs/*.log; finish
 fi
 ok "fleet_up (redis $RP, ingest $IP, workers $WP)"
