@@ -123,10 +123,8 @@ int pf_registry_register(pf_db *db, const char *dir, long long samples, char *ve
   const char *a4[] = {"ZADD", REG_SET, "NX", now_ms, version};
   redisReply *r = pf_db_command(db, 6, a1, NULL);
   if (r) { freeReplyObject(r); r = pf_db_command(db, 4, a2, NULL); }
-  int is_new = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-  if (r) { freeReplyObject(r); r = is_new ? pf_db_command(db, 8, a3, l3) : pf_db_command(db, 1, a1, NULL); }
-  /* an entry left without its blob by an earlier interrupted call gets it now */
-  if (r && !is_new) {
+  /* new, or an entry left without its blob by an earlier interrupted call */
+  if (r) {
     freeReplyObject(r);
     const char *a5[] = {"HEXISTS", key, "blob"};
     r = pf_db_command(db, 3, a5, NULL);
