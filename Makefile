@@ -72,7 +72,7 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean
+.PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean demo
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) | $(PROTO_H)
@@ -146,6 +146,12 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root to install:$$missing" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "deps: all present"; fi
+
+# The README's main command: the whole system end to end on this machine
+# (scripts/demo.sh: Debian packages' PE files, fleet, training, HTTP scans).
+demo: deps
+	$(MAKE) all
+	@BIN=$(abspath $(BIN)) scripts/demo.sh
 
 test: deps
 	$(MAKE) all
