@@ -112,8 +112,10 @@ static const char *const scripts[S_COUNT] = {
     "end\n"
     "return moved\n",
 
-  /* STORE  KEYS: record, pf:done, pf:split:<name>, pf:failed, pf:inflight
-   *        ARGV: sha, blob, schema, split  -> 1 stored, 0 unknown sample */
+  /* STORE  KEYS: record, pf:done, pf:split:<name>, pf:failed, pf:inflight, pf:vectors
+   *        ARGV: sha, blob, schema, split  -> 1 stored, 0 unknown sample
+   * pf:vectors is a stream of stored vectors' hashes (the similarity
+   * service follows it), trimmed to about PF_DB_VECTORS_MAXLEN entries */
   [S_STORE] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
     "  redis.call('ZREM', KEYS[5], ARGV[1])\n"
@@ -125,6 +127,7 @@ static const char *const scripts[S_COUNT] = {
     "redis.call('SADD', KEYS[3], ARGV[1])\n"
     "redis.call('SREM', KEYS[4], ARGV[1])\n"
     "redis.call('ZREM', KEYS[5], ARGV[1])\n"
+    "redis.call('XADD', KEYS[6], 'MAXLEN', '~', '" PF_DB_VECTORS_MAXLEN "', '*', 'sha', ARGV[1])\n"
     "return 1\n",
 
   /* FAIL  KEYS: record, pf:failed, pf:inflight  ARGV: sha, reason
@@ -619,11 +622,11 @@ int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t d
   rec_key(rec, sizeof rec, sha, "");
   snprintf(split_key, sizeof split_key, "pf:split:%s", pf_split_name(sp));
   snprintf(sch, sizeof sch, "%u", (unsigned)schema);
-  const char *v[] = {rec, "pf:done", split_key, "pf:failed", "pf:inflight", sha, (const char *)blob, sch,
-                     pf_split_name(sp)};
-  size_t lens[9];
-  for (int i = 0; i < 9; i++) lens[i] = i == 6 ? (size_t)len : strlen(v[i]);
-  redisReply *r = db_eval(db, S_STORE, 5, 9, v, lens);
+  const char *v[] = {rec, "pf:done", split_key, "pf:failed", "pf:inflight", PF_DB_VECTORS_KEY, sha,
+                     (const char *)blob, sch, pf_split_name(sp)};
+  size_t lens[10];
+  for (int i = 0; i < 10; i++) lens[i] = i == 7 ? (size_t)len : strlen(v[i]);
+  redisReply *r = db_eval(db, S_STORE, 6, 10, v, lens);
   if (!r) return PF_EIO;
   long long x;
   int ok = rep_ll(r, &x) && (x == 0 || x == 1);
@@ -823,7 +826,7 @@ int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg)
  * written at once, the answers are read in order, and the items answered
  * NOSCRIPT go again with EVAL. */
 
-/* IMPORT  KEYS: record, labels, pf:samples, pf:done, pf:split:<name>, pf:conflicts
+/* IMPORT  KEYS: record, labels, pf:samples, pf:done, pf:split:<name>, pf:conflicts, pf:vectors
  *         ARGV: sha, label, blob, schema, split, now (s), max labels kept
  * -> 1 new, 0 known, 2 known and its first label differs (conflict) */
 static const char import_script[] =
@@ -835,6 +838,7 @@ static const char import_script[] =
   "  redis.call('SADD', KEYS[3], ARGV[1])\n"
   "  redis.call('SADD', KEYS[4], ARGV[1])\n"
   "  redis.call('SADD', KEYS[5], ARGV[1])\n"
+  "  redis.call('XADD', KEYS[7], 'MAXLEN', '~', '" PF_DB_VECTORS_MAXLEN "', '*', 'sha', ARGV[1])\n"
   "  return 1\n"
   "end\n"
   "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0\n"
@@ -885,10 +889,10 @@ static int import_append(pf_db *db, const pf_db_import_item *it, uint16_t schema
   snprintf(split_key, sizeof split_key, "pf:split:%s", split);
   snprintf(sch, sizeof sch, "%u", (unsigned)schema);
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
-  const char *argv[] = {use_eval ? "EVAL" : "EVALSHA", use_eval ? import_script : sha1, "6",
-                        rec, labels, "pf:samples", "pf:done", split_key, "pf:conflicts",
+  const char *argv[] = {use_eval ? "EVAL" : "EVALSHA", use_eval ? import_script : sha1, "7",
+                        rec, labels, "pf:samples", "pf:done", split_key, "pf:conflicts", PF_DB_VECTORS_KEY,
                         it->sha, it->label, (const char *)blob, sch, split, now, cap};
-  enum { NARGS = sizeof argv / sizeof argv[0], BLOB_ARG = 11 };
+  enum { NARGS = sizeof argv / sizeof argv[0], BLOB_ARG = 12 };
   size_t lens[NARGS];
   for (int i = 0; i < NARGS; i++) lens[i] = i == BLOB_ARG ? (size_t)blen : strlen(argv[i]);
   return redisAppendCommandArgv(db->c, NARGS, argv, lens) == REDIS_OK ? PF_OK : PF_ENOMEM;

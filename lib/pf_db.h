@@ -14,6 +14,9 @@
  *   pf:inflight        ZSET  hashes handed to a worker, score = claim time (ms)
  *   pf:done, pf:failed SET   finished samples
  *   pf:split:<name>    SET   done samples of train, validation, test
+ *   pf:vectors         STREAM one entry {sha: <sha>} per vector stored (worker or
+ *                            import), trimmed to about 2,000,000 entries; the
+ *                            similarity service follows it
  * A queued sample is always in pf:queue or pf:inflight until it is done or
  * failed. */
 #ifndef PF_DB_H
@@ -41,6 +44,8 @@ typedef struct {
 #define PF_DB_MAX_LABEL 128
 #define PF_DB_MAX_REASON 256
 #define PF_DB_MAX_DIM 486 /* values a stored vector may have (pf_db_sample.vec) */
+#define PF_DB_VECTORS_KEY "pf:vectors" /* stream of stored vectors' hashes */
+#define PF_DB_VECTORS_MAXLEN "2000000"  /* its approximate length cap (XADD MAXLEN ~) */
 
 typedef struct {
   char sha[PF_SHA256_HEX_LEN + 1];
