@@ -16,6 +16,7 @@
 #include "pf_train.h"
 #include "pf_train_gpu.h"
 #include "train_out.h"
+#include "train_plots.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -280,6 +281,7 @@ int cmd_train(int argc, char **argv) {
   }
   const pf_dataset *splits[3] = {&tr, &va, &te};
   int rc = train_write_outputs(out, m, splits, &h, err, sizeof err);
+  if (rc == PF_OK) rc = train_write_source(out, dataset, to.seed, err, sizeof err); /* for relevance */
   if (rc != PF_OK) { fprintf(stderr, "pefleet train: %s\n", err); return 1; }
   train_print_figures(stdout, "test", m, &te);
   printf("model written to %s\n", out);

@@ -1,5 +1,6 @@
 /* A training run's outputs (see train_out.h). */
 #include "train_out.h"
+#include "train_plots.h"
 #include "pf_err.h"
 #include "pf_fmt.h"
 #include "pf_metrics.h"
@@ -72,13 +73,12 @@ static void json_array(FILE *f, const char *key, const double *v, size_t n, int 
   fprintf(f, "]%s\n", last ? "" : ",");
 }
 
-/* Opens DIR/NAME.tmp for writing; close_publish renames it into place. */
-static FILE *open_out(const char *dir, const char *name, char *tmp, size_t n) {
+FILE *train_open_out(const char *dir, const char *name, char *tmp, size_t n) {
   snprintf(tmp, n, "%s/%s.tmp", dir, name);
   return fopen(tmp, "w");
 }
 
-static int close_publish(FILE *f, const char *tmp, const char *dir, const char *name) {
+int train_close_publish(FILE *f, const char *tmp, const char *dir, const char *name) {
   char dst[4200];
   int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
   bad |= fclose(f) != 0;
@@ -95,7 +95,7 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
     return PF_EIO;
   }
   static const char *const keys[3] = {"train", "validation", "test"};
-  FILE *f = open_out(dir, "stats.json", tmp, sizeof tmp);
+  FILE *f = train_open_out(dir, "stats.json", tmp, sizeof tmp);
   if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno)); return PF_EIO; }
   fputs("{\n", f);
   for (int s = 0; s < 3; s++) {
@@ -109,11 +109,11 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
     fprintf(f, "%s\n", s < 2 ? "," : "");
   }
   fputs("}\n", f);
-  if (close_publish(f, tmp, dir, "stats.json") != PF_OK) {
+  if (train_close_publish(f, tmp, dir, "stats.json") != PF_OK) {
     snprintf(err, errlen, "cannot write %s/stats.json", dir);
     return PF_EIO;
   }
-  f = open_out(dir, "history.json", tmp, sizeof tmp);
+  f = train_open_out(dir, "history.json", tmp, sizeof tmp);
   if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno)); return PF_EIO; }
   fputs("{\n", f);
   json_array(f, "loss", h->loss, h->n, 0);
@@ -122,11 +122,11 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
   json_array(f, "val_acc", h->val_acc, h->n, 0);
   json_array(f, "seconds", h->seconds, h->n, 1);
   fputs("}\n", f);
-  if (close_publish(f, tmp, dir, "history.json") != PF_OK) {
+  if (train_close_publish(f, tmp, dir, "history.json") != PF_OK) {
     snprintf(err, errlen, "cannot write %s/history.json", dir);
     return PF_EIO;
   }
-  f = open_out(dir, "model.json", tmp, sizeof tmp);
+  f = train_open_out(dir, "model.json", tmp, sizeof tmp);
   if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno)); return PF_EIO; }
   fprintf(f, "{\"format\": %d, \"version\": ", PF_MODEL_FORMAT);
   pf_fmt_json_string(f, m->version);
@@ -143,11 +143,14 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
   pf_fmt_double(m->threshold, num, sizeof num);
   fprintf(f, "], \"threshold\": %s, \"rows\": {\"train\": %zu, \"validation\": %zu, \"test\": %zu}}\n", num,
           splits[0]->n, splits[1]->n, splits[2]->n);
-  if (close_publish(f, tmp, dir, "model.json") != PF_OK) {
+  if (train_close_publish(f, tmp, dir, "model.json") != PF_OK) {
     snprintf(err, errlen, "cannot write %s/model.json", dir);
     return PF_EIO;
   }
-  return PF_OK;
+  /* the report's plot data: the test split's ROC curve and PCA */
+  int rc = train_write_roc(dir, "test", m, splits[2], err, errlen);
+  if (rc == PF_OK) rc = train_write_pca(dir, "test", m, splits[2], err, errlen);
+  return rc;
 }
 
 void train_print_figures(FILE *f, const char *what, const pf_model *m, const pf_dataset *test) {

@@ -1,7 +1,8 @@
 /* train_out: owns what a training run leaves behind and prints.
  * Defines the per-epoch history (the seed's keys loss, acc, val_loss,
  * val_acc plus seconds) and writes a model folder: model.pfnn, stats.json
- * (train, validation and test figures), history.json, model.json.
+ * (train, validation and test figures), history.json, model.json, and the
+ * report's roc.json and pca.json (cli/train_plots.h).
  * Called by cli/cmd_train.c and cli/cmd_evaluate.c. */
 #ifndef PF_TRAIN_OUT_H
 #define PF_TRAIN_OUT_H
@@ -26,9 +27,16 @@ void train_history_free(train_history *h);
 int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d);
 
 /* Writes DIR/model.pfnn, DIR/stats.json ({"train","validation","test"}),
- * DIR/history.json and DIR/model.json. */
+ * DIR/history.json, DIR/model.json, and DIR/roc.json and DIR/pca.json of
+ * the test split (splits[2]). */
 int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
                         char *err, size_t errlen);
+
+/* Opens DIR/NAME.tmp for writing (its path into tmp); train_close_publish
+ * flushes, fsyncs, closes and renames it to DIR/NAME (PF_OK or PF_EIO, the
+ * temporary file removed on failure). */
+FILE *train_open_out(const char *dir, const char *name, char *tmp, size_t n);
+int train_close_publish(FILE *f, const char *tmp, const char *dir, const char *name);
 
 /* One line of figures for a data set named what (accuracy, ROC AUC, FPR at
  * the threshold, TPR at 1% FPR). */
