@@ -16,7 +16,8 @@ LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-conf
 
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev procps bc liblief-dev libssl-dev libcmocka-dev \
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
-                libopenblas-dev libhdf5-dev redis-server python3 python3-numpy
+                libopenblas-dev libhdf5-dev redis-server python3 python3-numpy \
+                libmicrohttpd-dev wrk curl
 
 # The GPU training path (trainer/pf_train_gpu*.{c,cu}) is built when nvcc and
 # cuDNN are found, and said so in one line; without them (or with GPU=0, or
@@ -56,6 +57,11 @@ endif
 endif
 LDLIBS += $(GPU_LDLIBS)
 
+# the model report (pefleet report/relevance): cJSON reads the model folder's
+# JSON files; Debian's chromium renders the page in tests/integration/report.sh
+DEB_PACKAGES += libcjson-dev chromium
+LDLIBS += -lcjson
+
 LIB_SRC  := $(wildcard lib/*.c)
 PROTO_C  := $(BUILD)/proto/pefleet.pb-c.c
 PROTO_H  := $(BUILD)/proto/pefleet.pb-c.h
@@ -65,8 +71,10 @@ BROKER_SRC := $(wildcard broker/*.c)
 WORKER_SRC := $(wildcard encoder-worker/*.c)
 ROUTER_SRC := scorer/router_main.c scorer/router_table.c
 SCORER_SRC := scorer/scorer_main.c scorer/scorer_model.c
+GATEWAY_SRC := $(wildcard gateway/*.c)
 PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefleet-broker) \
-            $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer
+            $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer \
+            $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -126,6 +134,14 @@ $(BIN)/pefleet-score-router: $(ROUTER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 $(BIN)/pefleet-scorer: $(SCORER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+# the HTTP gateway (libmicrohttpd)
+$(BUILD)/gateway/%.o: gateway/%.c $(wildcard gateway/*.h lib/*.h) | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BIN)/pefleet-gateway: $(GATEWAY_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) -lmicrohttpd
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 	@mkdir -p $(dir $@)

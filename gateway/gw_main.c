@@ -1,0 +1,56 @@
+/* pefleet-gateway: the HTTP gateway of the scorer pool (the seed's
+ * `ergo serve` API and pefleet's /v1 routes). Sets up the options, the
+ * pool connections and the HTTP server, then waits for SIGTERM/SIGINT. */
+#include "gw_http.h"
+#include "gw_metrics.h"
+#include "gw_opts.h"
+#include "gw_pool.h"
+#include "pf_err.h"
+#include "pf_log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+  static gw_opts o; /* large (allowed folders): not on the stack */
+  char err[600];
+  int rc = gw_opts_parse(argc, argv, &o, err, sizeof err);
+  if (rc == 1) { gw_opts_usage(stdout); return 0; }
+  if (rc != 0) {
+    fprintf(stderr, "pefleet-gateway: %s\n", err);
+    gw_opts_usage(stderr);
+    return 2;
+  }
+  pf_log_init("gateway");
+  const char *lvl = getenv("PEFLEET_LOG");
+  if (lvl && strcmp(lvl, "debug") == 0) pf_log_set_level(PF_LOG_DEBUG);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL); /* the HTTP threads inherit it; sigwait below */
+  gw_metrics_init();
+  if (gw_pool_init(&o.cfg, o.score_endpoint, o.similar_endpoint) != PF_OK) {
+    pf_error("cannot make a ZeroMQ context");
+    return 1;
+  }
+  if (gw_http_start(&o, err, sizeof err) != PF_OK) {
+    pf_error("%s", err);
+    gw_pool_shutdown();
+    return 1;
+  }
+  pf_info("listening on http://%s:%d (threads %d, max connections %d, upload limit %zu bytes, token %s, "
+          "server-side paths %s); score pool %s, similarity %s",
+          o.address, o.port, o.threads, o.max_connections, o.max_upload, o.auth.token[0] ? "required" : "off",
+          o.auth.n_allow ? "allowed under --allow-path" : "off", o.score_endpoint, o.similar_endpoint);
+  int sig = 0;
+  sigwait(&set, &sig);
+  pf_info("signal %d: stopping", sig);
+  gw_http_stop();
+  gw_pool_shutdown();
+  pf_info("stopped");
+  return 0;
+}

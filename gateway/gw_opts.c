@@ -1,0 +1,155 @@
+#include "gw_opts.h"
+#include "pf_err.h"
+#include "pf_msg.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gw_opts_usage(FILE *f) {
+  fprintf(f,
+    "usage: pefleet-gateway [--data DIR | --config FILE] [--address A] [--port N]\n"
+    "                       [--classes \"clean, malicious\"] [--allow-path DIR]... [--token-file F]\n"
+    "                       [--max-upload BYTES] [--threads N] [--max-connections N]\n"
+    "                       [--timeout SEC] [--score-timeout MS] [--similar-timeout MS]\n"
+    "                       [--score-endpoint EP] [--similar-endpoint EP]\n\n"
+    "The HTTP gateway of the scorer pool, compatible with the seed's `ergo serve`:\n"
+    "  GET /?x=...  POST / (x: multipart file upload, urlencoded, or JSON {\"x\": ...})\n"
+    "      x is a file upload, a comma-separated vector or a server-side path\n"
+    "      -> {\"clean\": p0, \"malicious\": p1}\n"
+    "  GET|POST /encode       -> the feature vector as a JSON list\n"
+    "  POST /v1/scan          -> {\"sha256\",\"verdict\",\"probabilities\",\"threshold\",\"model_version\",\"elapsed_ms\"}\n"
+    "                            (x as above, or sha256= a stored sample: 404 when unknown)\n"
+    "  GET|POST /similar      -> {\"hits\":[{\"sha256\",\"similarity\",\"labels\",\"split\"}...]}\n"
+    "                            (sha256= or x, threshold=, top=)\n"
+    "  GET /healthz, GET /metrics (Prometheus text)\n\n"
+    "options (flags override the configuration of --data/--config):\n"
+    "  --address A          bind address (http_address, default 127.0.0.1)\n"
+    "  --port N             port (http_port, default 8080)\n"
+    "  --classes LIST       reply names of the probabilities (default \"clean, malicious\")\n"
+    "  --allow-path DIR     server-side paths may name files under DIR (repeatable; default: none)\n"
+    "  --token-file F       require \"Authorization: Bearer <first line of F>\" (not on /healthz)\n"
+    "  --max-upload BYTES   largest uploaded file, suffix k/m/g allowed (default 100m; 413 beyond)\n"
+    "  --threads N          HTTP threads, each with its own pool connection (default 8)\n"
+    "  --max-connections N  open connections at once (default 256)\n"
+    "  --timeout SEC        idle connection timeout (default 30)\n"
+    "  --score-timeout MS   wait for the score pool (default 60000; 503 beyond)\n"
+    "  --similar-timeout MS wait for the similarity service (default 5000; 503 beyond)\n"
+    "  --score-endpoint EP, --similar-endpoint EP   override score_endpoint / similar_endpoint\n\n"
+    "errors are JSON {\"error\": \"one line\"}: 400 bad input (missing x, malformed vector,\n"
+    "not a PE, wrong vector length), 401 bad token, 403 path not allowed, 404 no such\n"
+    "file/sample/route, 405, 413 too large, 500/503 the pool failed or did not answer.\n");
+}
+
+int gw_opts_classes(gw_opts *o, const char *list, char *err, size_t errlen) {
+  int n = 0;
+  const char *s = list;
+  while (*s) {
+    const char *e = strchr(s, ',');
+    if (!e) e = s + strlen(s);
+    const char *a = s, *b = e;
+    while (a < b && (*a == ' ' || *a == '\t')) a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+    if (a == b || (size_t)(b - a) >= sizeof o->classes[0] || n >= GW_MAX_CLASSES) {
+      snprintf(err, errlen, "--classes: %s", a == b ? "an empty class name" : "too many or too long names");
+      return PF_EINVAL;
+    }
+    memcpy(o->classes[n], a, (size_t)(b - a));
+    o->classes[n][b - a] = '\0';
+    n++;
+    s = *e ? e + 1 : e;
+  }
+  if (n < 2) {
+    snprintf(err, errlen, "--classes needs at least two names, e.g. \"clean, malicious\"");
+    return PF_EINVAL;
+  }
+  o->n_classes = n;
+  return PF_OK;
+}
+
+static int number(const char *arg, const char *name, long long lo, long long hi, long long *out, char *err, size_t errlen) {
+  char *end = NULL;
+  long long v = strtoll(arg, &end, 10);
+  long long mult = 1;
+  if (end && *end && strcmp(name, "max-upload") == 0 && !end[1]) {
+    if (*end == 'k' || *end == 'K') mult = 1024;
+    else if (*end == 'm' || *end == 'M') mult = 1024 * 1024;
+    else if (*end == 'g' || *end == 'G') mult = 1024LL * 1024 * 1024;
+    if (mult > 1) end++;
+  }
+  if (!*arg || !end || *end || v < lo || v > hi / mult) {
+    snprintf(err, errlen, "invalid value '%s' for --%s (%lld..%lld)", arg, name, lo, hi);
+    return PF_EINVAL;
+  }
+  *out = v * mult;
+  return PF_OK;
+}
+
+int gw_opts_parse(int argc, char **argv, gw_opts *o, char *err, size_t errlen) {
+  static const struct option opts[] = {
+    {"data", required_argument, 0, 'd'}, {"config", required_argument, 0, 'c'},
+    {"address", required_argument, 0, 'a'}, {"port", required_argument, 0, 'p'},
+    {"classes", required_argument, 0, 'C'}, {"allow-path", required_argument, 0, 'A'},
+    {"token-file", required_argument, 0, 'T'}, {"max-upload", required_argument, 0, 'U'},
+    {"threads", required_argument, 0, 't'}, {"max-connections", required_argument, 0, 'M'},
+    {"timeout", required_argument, 0, 'o'}, {"score-timeout", required_argument, 0, 's'},
+    {"similar-timeout", required_argument, 0, 'S'}, {"score-endpoint", required_argument, 0, 'e'},
+    {"similar-endpoint", required_argument, 0, 'E'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+  };
+  memset(o, 0, sizeof *o);
+  const char *data = NULL, *config = NULL, *address = NULL, *classes = "clean, malicious", *token = NULL;
+  const char *sep = NULL, *simep = NULL;
+  const char *allow[GW_MAX_ALLOW];
+  int n_allow = 0, port = 0, c;
+  o->max_upload = 100u << 20;
+  o->threads = 8;
+  o->max_connections = 256;
+  o->conn_timeout_s = 30;
+  o->score_timeout_ms = 60000;
+  o->similar_timeout_ms = 5000;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    long long v = 0;
+    int rc = PF_OK;
+    switch (c) {
+    case 'd': data = optarg; break;
+    case 'c': config = optarg; break;
+    case 'a': address = optarg; break;
+    case 'p': rc = number(optarg, "port", 1, 65535, &v, err, errlen); port = (int)v; break;
+    case 'C': classes = optarg; break;
+    case 'A':
+      if (n_allow >= GW_MAX_ALLOW) { snprintf(err, errlen, "at most %d --allow-path", GW_MAX_ALLOW); return 2; }
+      allow[n_allow++] = optarg;
+      break;
+    case 'T': token = optarg; break;
+    case 'U': rc = number(optarg, "max-upload", 1, (long long)PF_MSG_MAX_SAMPLE - 65536, &v, err, errlen); o->max_upload = (size_t)v; break;
+    case 't': rc = number(optarg, "threads", 1, 256, &v, err, errlen); o->threads = (int)v; break;
+    case 'M': rc = number(optarg, "max-connections", 1, 100000, &v, err, errlen); o->max_connections = (int)v; break;
+    case 'o': rc = number(optarg, "timeout", 1, 86400, &v, err, errlen); o->conn_timeout_s = (int)v; break;
+    case 's': rc = number(optarg, "score-timeout", 1, 3600000, &v, err, errlen); o->score_timeout_ms = (int)v; break;
+    case 'S': rc = number(optarg, "similar-timeout", 1, 3600000, &v, err, errlen); o->similar_timeout_ms = (int)v; break;
+    case 'e': sep = optarg; break;
+    case 'E': simep = optarg; break;
+    case 'h': return 1;
+    default:
+      snprintf(err, errlen, "unknown or incomplete option '%s'", argv[optind - 1]);
+      return 2;
+    }
+    if (rc != PF_OK) return 2;
+  }
+  if (optind < argc) {
+    snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+    return 2;
+  }
+  if (pf_config_resolve(&o->cfg, data, config, err, errlen) != PF_OK) return 2;
+  snprintf(o->address, sizeof o->address, "%s", address ? address : o->cfg.http_address);
+  o->port = port ? port : o->cfg.http_port;
+  snprintf(o->score_endpoint, sizeof o->score_endpoint, "%s", sep ? sep : o->cfg.score_endpoint);
+  snprintf(o->similar_endpoint, sizeof o->similar_endpoint, "%s", simep ? simep : o->cfg.similar_endpoint);
+  if (gw_opts_classes(o, classes, err, errlen) != PF_OK) return 2;
+  if (token && gw_auth_load_token(&o->auth, token, err, errlen) != PF_OK) return 2;
+  for (int k = 0; k < n_allow; k++)
+    if (gw_auth_allow(&o->auth, allow[k], err, errlen) != PF_OK) return 2;
+  return 0;
+}

@@ -1,0 +1,434 @@
+#include "gw_routes.h"
+#include "gw_metrics.h"
+#include "gw_pool.h"
+#include "pf_clock.h"
+#include "pf_ergo486.h"
+#include "pf_err.h"
+#include "pf_fmt.h"
+#include "pf_hash.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { IN_SAMPLE, IN_VECTOR, IN_SHA256 };
+
+/* The input of a scoring request, resolved from x or sha256. */
+typedef struct {
+  int kind;
+  const uint8_t *bytes; /* IN_SAMPLE */
+  size_t len;
+  uint8_t *owned;       /* bytes read from a server-side path */
+  double *vec;          /* IN_VECTOR (malloc'd) */
+  size_t n;
+  char sha256[PF_SHA256_HEX_LEN + 1];
+} gw_input;
+
+static void input_free(gw_input *in) {
+  free(in->owned);
+  free(in->vec);
+  memset(in, 0, sizeof *in);
+}
+
+/* Reads a whole server-side file of at most max bytes. */
+static int read_file(const char *path, size_t max, uint8_t **out, size_t *len, char *err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    snprintf(err, errlen, "cannot read %.200s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return PF_EIO;
+  }
+  if ((unsigned long long)st.st_size > max) {
+    close(fd);
+    snprintf(err, errlen, "file of %lld bytes is larger than the upload limit of %zu bytes", (long long)st.st_size, max);
+    return PF_ELIMIT;
+  }
+  uint8_t *b = malloc((size_t)st.st_size + 1);
+  size_t got = 0;
+  while (b && got < (size_t)st.st_size) {
+    ssize_t k = read(fd, b + got, (size_t)st.st_size - got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break;
+    got += (size_t)k;
+  }
+  close(fd);
+  if (!b || got != (size_t)st.st_size) {
+    free(b);
+    snprintf(err, errlen, "cannot read %.200s", path);
+    return PF_EIO;
+  }
+  *out = b;
+  *len = got;
+  return PF_OK;
+}
+
+/* Resolves the request's input. Returns 1 when *in is ready, 0 when an
+ * error reply was queued (its MHD result in *mhd). */
+static int resolve_input(gw_req *r, gw_input *in, int allow_sha, int *mhd) {
+  memset(in, 0, sizeof *in);
+  gw_params *p = &r->p;
+  char err[300];
+  if (p->x_set && p->x_file) {
+    in->kind = IN_SAMPLE;
+    in->bytes = p->x ? p->x : (const uint8_t *)"";
+    in->len = p->x_len;
+    return 1;
+  }
+  if (p->x_set && p->x_len > 0) {
+    const char *s = (const char *)p->x;
+    if (strlen(s) != p->x_len) {
+      *mhd = gw_http_error(r, 400, "x holds a NUL byte (send files as an upload)");
+      return 0;
+    }
+    if (gw_parse_is_path(s, p->x_len)) {
+      char path[PATH_MAX];
+      int rc = gw_auth_path(&r->o->auth, s, path, sizeof path, err, sizeof err);
+      if (rc == PF_OK) rc = read_file(path, r->o->max_upload, &in->owned, &in->len, err, sizeof err);
+      if (rc != PF_OK) {
+        *mhd = gw_http_error(r, rc == PF_EINVAL ? 403 : rc == PF_ENOENT ? 404 : rc == PF_ELIMIT ? 413 : 500, "%s", err);
+        return 0;
+      }
+      in->kind = IN_SAMPLE;
+      in->bytes = in->owned;
+      return 1;
+    }
+    in->vec = malloc(GW_VECTOR_MAX * sizeof *in->vec);
+    if (!in->vec) {
+      *mhd = gw_http_error(r, 500, "out of memory");
+      return 0;
+    }
+    if (gw_parse_vector(s, p->x_len, in->vec, GW_VECTOR_MAX, &in->n, err, sizeof err) != PF_OK) {
+      input_free(in);
+      *mhd = gw_http_error(r, 400, "%s", err);
+      return 0;
+    }
+    in->kind = IN_VECTOR;
+    return 1;
+  }
+  if (allow_sha && p->sha256[0]) {
+    char *h = p->sha256;
+    for (char *q = h; *q; q++) *q = (char)tolower((unsigned char)*q);
+    if (!pf_is_sha256_hex(h)) {
+      *mhd = gw_http_error(r, 400, "sha256 must be 64 hex characters");
+      return 0;
+    }
+    in->kind = IN_SHA256;
+    memcpy(in->sha256, h, PF_SHA256_HEX_LEN + 1);
+    return 1;
+  }
+  *mhd = gw_http_error(r, 400, "missing x (a file upload, a comma-separated vector or a server-side path)%s",
+                       allow_sha ? " or sha256" : "");
+  return 0;
+}
+
+/* The HTTP status of a score reply's status. */
+static int score_http(Pefleet__ScoreStatus st) {
+  switch (st) {
+  case PEFLEET__SCORE_STATUS__SCORE_OK: return 200;
+  case PEFLEET__SCORE_STATUS__SCORE_NOT_PE:
+  case PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR: return 400;
+  case PEFLEET__SCORE_STATUS__SCORE_UNKNOWN_SHA256: return 404;
+  case PEFLEET__SCORE_STATUS__SCORE_TOO_LARGE: return 413;
+  default: return 500;
+  }
+}
+
+static const char *score_default_reason(Pefleet__ScoreStatus st) {
+  switch (st) {
+  case PEFLEET__SCORE_STATUS__SCORE_NOT_PE: return "not a PE file";
+  case PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR: return "bad vector";
+  case PEFLEET__SCORE_STATUS__SCORE_UNKNOWN_SHA256: return "unknown sha256";
+  case PEFLEET__SCORE_STATUS__SCORE_TOO_LARGE: return "sample too large";
+  default: return "the scorer failed";
+  }
+}
+
+/* Sends in to the score pool. Returns the reply (status OK), or NULL with
+ * an error reply queued (*mhd). */
+static Pefleet__ScoreReply *score(gw_req *r, const gw_input *in, int want_vector, Pefleet__Envelope **env_out, int *mhd) {
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  Pefleet__ScoreRequest sr;
+  pefleet__score_request__init(&sr); /* (the oneof INIT macros trip -Wmissing-braces) */
+  Pefleet__Vector v = PEFLEET__VECTOR__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_SCORE;
+  env.score = &sr;
+  sr.want_vector = want_vector ? 1 : 0;
+  char sha[PF_SHA256_HEX_LEN + 1];
+  sha[0] = '\0';
+  if (in->kind == IN_SAMPLE) {
+    sr.input_case = PEFLEET__SCORE_REQUEST__INPUT_SAMPLE;
+    sr.sample.data = (uint8_t *)in->bytes;
+    sr.sample.len = in->len;
+  } else if (in->kind == IN_VECTOR) {
+    sr.input_case = PEFLEET__SCORE_REQUEST__INPUT_VECTOR;
+    v.n_values = in->n;
+    v.values = in->vec;
+    sr.vector = &v;
+  } else {
+    sr.input_case = PEFLEET__SCORE_REQUEST__INPUT_SHA256;
+    snprintf(sha, sizeof sha, "%s", in->sha256);
+    sr.sha256 = sha;
+    snprintf(r->sha256, sizeof r->sha256, "%s", sha);
+  }
+  char err[300];
+  Pefleet__Envelope *rep = NULL;
+  int rc = gw_pool_call(GW_SVC_SCORE, &env, r->o->score_timeout_ms, &rep, err, sizeof err);
+  if (rc != PF_OK) {
+    *mhd = gw_http_error(r, 503, "score pool at %s: %s", gw_pool_endpoint(GW_SVC_SCORE),
+                         rc == PF_ETIMEOUT ? "no answer in time (is pefleet-score-router running?)" : err);
+    return NULL;
+  }
+  Pefleet__ScoreReply *sr2 = rep->score_reply;
+  if (sr2->sha256 && pf_is_sha256_hex(sr2->sha256)) memcpy(r->sha256, sr2->sha256, sizeof r->sha256);
+  if (sr2->model_version && *sr2->model_version) gw_metrics_model(sr2->model_version);
+  if (sr2->status != PEFLEET__SCORE_STATUS__SCORE_OK) {
+    *mhd = gw_http_error(r, score_http(sr2->status), "%s",
+                         sr2->error && *sr2->error ? sr2->error : score_default_reason(sr2->status));
+    pf_msg_free(rep);
+    return NULL;
+  }
+  if (sr2->n_probabilities == 0 || (want_vector && (!sr2->vector || sr2->vector->n_values == 0))) {
+    *mhd = gw_http_error(r, 500, "the score pool sent an incomplete reply");
+    pf_msg_free(rep);
+    return NULL;
+  }
+  if (sr2->verdict) gw_metrics_verdict(sr2->verdict);
+  *env_out = rep;
+  return sr2;
+}
+
+/* A probability: as the float it was computed in when it is one (the
+ * shortest text that reads back to it), else the shortest double. */
+static void put_prob(FILE *f, double v) {
+  char buf[40];
+  float fv = (float)v;
+  if ((double)fv == v && isfinite(v)) {
+    for (int prec = 6; prec <= 9; prec++) {
+      snprintf(buf, sizeof buf, "%.*g", prec, (double)fv);
+      if (strtof(buf, NULL) == fv) break;
+    }
+  } else {
+    pf_fmt_double(v, buf, sizeof buf);
+  }
+  fputs(buf, f);
+}
+
+static int reply_stream(gw_req *r, FILE *f, char *body, size_t len, const char *type) {
+  (void)f;
+  int rc = gw_http_reply(r, 200, type, body, len);
+  free(body);
+  return rc;
+}
+
+#define OPEN_BODY(f, body, len)                                 \
+  char *body = NULL;                                            \
+  size_t len = 0;                                               \
+  FILE *f = open_memstream(&body, &len);                        \
+  if (!f) return gw_http_error(r, 500, "out of memory")
+
+static int route_predict(gw_req *r, int full) {
+  gw_input in;
+  int mhd = 0;
+  if (!resolve_input(r, &in, full, &mhd)) return mhd;
+  double t0 = pf_clock_s();
+  Pefleet__Envelope *rep = NULL;
+  Pefleet__ScoreReply *s = score(r, &in, 0, &rep, &mhd);
+  input_free(&in);
+  if (!s) return mhd;
+  double ms = (pf_clock_s() - t0) * 1000.0;
+  OPEN_BODY(f, body, len);
+  if (!full) { /* the seed's reply: {"clean": p0, "malicious": p1} */
+    fputc('{', f);
+    for (size_t k = 0; k < s->n_probabilities; k++) {
+      char name[32];
+      if (k) fputs(", ", f);
+      if ((int)k < r->o->n_classes) pf_fmt_json_string(f, r->o->classes[k]);
+      else { snprintf(name, sizeof name, "class%zu", k); pf_fmt_json_string(f, name); }
+      fputs(": ", f);
+      put_prob(f, s->probabilities[k]);
+    }
+    fputs("}\n", f);
+  } else {
+    char num[40];
+    fputs("{\"sha256\":", f);
+    if (s->sha256 && *s->sha256) pf_fmt_json_string(f, s->sha256);
+    else fputs("null", f);
+    fputs(",\"verdict\":", f);
+    pf_fmt_json_string(f, s->verdict ? s->verdict : "");
+    fputs(",\"probabilities\":[", f);
+    for (size_t k = 0; k < s->n_probabilities; k++) {
+      if (k) fputc(',', f);
+      put_prob(f, s->probabilities[k]);
+    }
+    fputs("],\"threshold\":", f);
+    put_prob(f, s->threshold);
+    fputs(",\"model_version\":", f);
+    pf_fmt_json_string(f, s->model_version ? s->model_version : "");
+    pf_fmt_double(round(ms * 1000.0) / 1000.0, num, sizeof num);
+    fprintf(f, ",\"elapsed_ms\":%s", num);
+    pf_fmt_double(round(s->elapsed_ms * 1000.0) / 1000.0, num, sizeof num);
+    fprintf(f, ",\"scorer_ms\":%s}\n", num);
+  }
+  pf_msg_free(rep);
+  fclose(f);
+  return reply_stream(r, NULL, body, len, "application/json");
+}
+
+static void put_vector(FILE *f, const double *v, size_t n) {
+  char num[40];
+  fputc('[', f);
+  for (size_t k = 0; k < n; k++) {
+    pf_fmt_double(v[k], num, sizeof num);
+    if (k) fputc(',', f);
+    fputs(num, f);
+  }
+  fputs("]\n", f);
+}
+
+static int route_encode(gw_req *r) {
+  gw_input in;
+  int mhd = 0;
+  if (!resolve_input(r, &in, 0, &mhd)) return mhd;
+  if (in.kind == IN_VECTOR) { /* as the seed: a vector encodes to itself */
+    if (in.n != PF_ERGO486_DIM) {
+      size_t n = in.n;
+      input_free(&in);
+      return gw_http_error(r, 400, "vector has %zu values, ergo486 has %d", n, PF_ERGO486_DIM);
+    }
+    OPEN_BODY(f, body, len);
+    put_vector(f, in.vec, in.n);
+    input_free(&in);
+    fclose(f);
+    return reply_stream(r, NULL, body, len, "application/json");
+  }
+  Pefleet__Envelope *rep = NULL;
+  Pefleet__ScoreReply *s = score(r, &in, 1, &rep, &mhd);
+  input_free(&in);
+  if (!s) return mhd;
+  OPEN_BODY(f, body, len);
+  put_vector(f, s->vector->values, s->vector->n_values);
+  pf_msg_free(rep);
+  fclose(f);
+  return reply_stream(r, NULL, body, len, "application/json");
+}
+
+static int route_similar(gw_req *r) {
+  gw_input in;
+  int mhd = 0;
+  double threshold = 0;
+  long top = 0;
+  if (r->p.threshold[0]) {
+    char *end = NULL;
+    threshold = strtod(r->p.threshold, &end);
+    if (!end || *end || !isfinite(threshold) || threshold < -1 || threshold > 1)
+      return gw_http_error(r, 400, "threshold must be a number from -1 to 1");
+  }
+  if (r->p.top[0]) {
+    char *end = NULL;
+    top = strtol(r->p.top, &end, 10);
+    if (!end || *end || top < 1 || top > 10000) return gw_http_error(r, 400, "top must be a whole number from 1 to 10000");
+  }
+  if (!resolve_input(r, &in, 1, &mhd)) return mhd;
+  Pefleet__Envelope *srep = NULL;
+  if (in.kind == IN_SAMPLE) { /* an upload: its vector from the score pool first */
+    Pefleet__ScoreReply *s = score(r, &in, 1, &srep, &mhd);
+    input_free(&in);
+    if (!s) return mhd;
+    in.kind = IN_VECTOR;
+    in.vec = s->vector->values;
+    in.n = s->vector->n_values;
+  }
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  Pefleet__SimilarRequest q;
+  pefleet__similar_request__init(&q);
+  Pefleet__Vector v = PEFLEET__VECTOR__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_SIMILAR;
+  env.similar = &q;
+  q.threshold = threshold;
+  q.top = (uint32_t)top;
+  if (in.kind == IN_VECTOR) {
+    q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_VECTOR;
+    v.n_values = in.n;
+    v.values = in.vec;
+    q.vector = &v;
+  } else {
+    q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_SHA256;
+    q.sha256 = in.sha256;
+    snprintf(r->sha256, sizeof r->sha256, "%s", in.sha256);
+  }
+  char err[300];
+  Pefleet__Envelope *rep = NULL;
+  int rc = gw_pool_call(GW_SVC_SIMILAR, &env, r->o->similar_timeout_ms, &rep, err, sizeof err);
+  if (srep) { in.vec = NULL; pf_msg_free(srep); } /* in.vec pointed into the score reply */
+  input_free(&in);
+  if (rc != PF_OK)
+    return gw_http_error(r, 503, "similarity service at %s: %s", gw_pool_endpoint(GW_SVC_SIMILAR),
+                         rc == PF_ETIMEOUT ? "no answer in time (is pefleet-similar running?)" : err);
+  Pefleet__SimilarReply *s = rep->similar_reply;
+  if (s->status != PEFLEET__SCORE_STATUS__SCORE_OK) {
+    int st = score_http(s->status);
+    mhd = gw_http_error(r, st, "%s", s->error && *s->error ? s->error : score_default_reason(s->status));
+    pf_msg_free(rep);
+    return mhd;
+  }
+  OPEN_BODY(f, body, len);
+  char num[40];
+  fputs("{\"hits\":[", f);
+  for (size_t k = 0; k < s->n_hits; k++) {
+    const Pefleet__SimilarHit *h = s->hits[k];
+    fputs(k ? ",{\"sha256\":" : "{\"sha256\":", f);
+    pf_fmt_json_string(f, h->sha256 ? h->sha256 : "");
+    pf_fmt_double(h->similarity, num, sizeof num);
+    fprintf(f, ",\"similarity\":%s,\"labels\":[", num);
+    for (size_t l = 0; l < h->n_labels; l++) {
+      if (l) fputc(',', f);
+      pf_fmt_json_string(f, h->labels[l] ? h->labels[l] : "");
+    }
+    fputs("],\"split\":", f);
+    pf_fmt_json_string(f, h->split ? h->split : "");
+    fputc('}', f);
+  }
+  fputs("]}\n", f);
+  pf_msg_free(rep);
+  fclose(f);
+  return reply_stream(r, NULL, body, len, "application/json");
+}
+
+static int route_healthz(gw_req *r) {
+  char ver[128];
+  gw_metrics_model_get(ver, sizeof ver);
+  OPEN_BODY(f, body, len);
+  fputs("{\"status\":\"ok\",\"model_version\":", f);
+  if (ver[0]) pf_fmt_json_string(f, ver);
+  else fputs("null", f);
+  fputs("}\n", f);
+  fclose(f);
+  return reply_stream(r, NULL, body, len, "application/json");
+}
+
+static int route_metrics(gw_req *r) {
+  size_t len = 0;
+  char *body = gw_metrics_render(&len);
+  if (!body) return gw_http_error(r, 500, "out of memory");
+  return reply_stream(r, NULL, body, len, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+int gw_routes_handle(gw_req *r) {
+  switch (r->route) {
+  case GW_R_PREDICT: return route_predict(r, 0);
+  case GW_R_SCAN: return route_predict(r, 1);
+  case GW_R_ENCODE: return route_encode(r);
+  case GW_R_SIMILAR: return route_similar(r);
+  case GW_R_HEALTHZ: return route_healthz(r);
+  case GW_R_METRICS: return route_metrics(r);
+  default: return gw_http_error(r, 404, "no such route: %s", r->url);
+  }
+}
