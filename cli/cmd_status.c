@@ -1,22 +1,37 @@
 /* pefleet status: queue counters from Redis and each daemon's liveness. */
 #include "cmd.h"
 #include "fleet.h"
+#include "pf_clock.h"
 #include "pf_err.h"
+#include "pf_registry.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cmd_status(int argc, char **argv) {
   const char *data = NULL, *config = NULL;
   int json = 0;
+  double interval = 1;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf("usage: pefleet status [--json] [--data DIR | --config FILE]\n\n"
-             "Shows queued, in-flight, done and failed samples and each daemon with its\n"
-             "role, pid and liveness. Exit 1 when Redis cannot be reached.\n");
+      printf("usage: pefleet status [--json] [--interval SEC] [--data DIR | --config FILE]\n\n"
+             "Shows queued, in-flight, done and failed samples, the rates at which samples\n"
+             "are ingested and finished (counted over --interval seconds, default 1; 0: no\n"
+             "rates), the model that serves, and each daemon with its role, pid and\n"
+             "liveness. Exit 1 when Redis cannot be reached.\n");
       return 0;
     }
     if (strcmp(argv[i], "--json") == 0) json = 1;
+    else if (i + 1 < argc && strcmp(argv[i], "--interval") == 0) {
+      char *end;
+      interval = strtod(argv[++i], &end);
+      if (*end || interval < 0 || interval > 60) {
+        fprintf(stderr, "pefleet status: --interval must be 0..60 seconds\n");
+        return 2;
+      }
+    }
     else if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
     else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
     else { fprintf(stderr, "usage: pefleet status [--json] [--data DIR | --config FILE]\n"); return 2; }
@@ -33,11 +48,33 @@ int cmd_status(int argc, char **argv) {
   pf_db_counts k = {0};
   int up = fleet_db(&cfg, &db, err, sizeof err) == PF_OK && pf_db_counts_get(db, &k) == PF_OK;
   if (!up && db) snprintf(err, sizeof err, "%s", pf_db_error(db));
+  /* rates: the same counters again after the interval */
+  double in_rate = -1, done_rate = -1, fail_rate = -1;
+  pf_db_counts k2 = k;
+  if (up && interval > 0) {
+    double t0 = pf_clock_s();
+    usleep((useconds_t)(interval * 1e6));
+    if (pf_db_counts_get(db, &k2) == PF_OK) {
+      double dt = pf_clock_s() - t0;
+      in_rate = (double)(k2.samples - k.samples) / dt;
+      done_rate = (double)(k2.done - k.done) / dt;
+      fail_rate = (double)(k2.failed - k.failed) / dt;
+      k = k2;
+    }
+  }
+  char model[PF_MODEL_NAME] = "";
+  if (up && pf_registry_current(db, model) != PF_OK) model[0] = '\0';
   pf_db_free(&db);
   if (json) {
     printf("{\"redis\":%s,\"queued\":%lld,\"in_flight\":%lld,\"done\":%lld,\"failed\":%lld,\"samples\":%lld,"
-           "\"conflicts\":%lld,\"daemons\":[",
+           "\"conflicts\":%lld,",
            up ? "true" : "false", k.queued, k.in_flight, k.done, k.failed, k.samples, k.conflicts);
+    if (in_rate >= 0)
+      printf("\"rates\":{\"ingested_per_s\":%.1f,\"done_per_s\":%.1f,\"failed_per_s\":%.1f},", in_rate, done_rate,
+             fail_rate);
+    if (model[0]) printf("\"model\":\"%s\",", model);
+    else printf("\"model\":null,");
+    printf("\"daemons\":[");
     if (have_state) {
       printf("{\"role\":\"supervisor\",\"pid\":%d,\"alive\":%s}", (int)st.supervisor,
              fleet_alive(st.supervisor) ? "true" : "false");
@@ -50,7 +87,10 @@ int cmd_status(int argc, char **argv) {
     if (up)
       printf("samples %lld: queued %lld, in flight %lld, done %lld, failed %lld (label conflicts %lld)\n", k.samples,
              k.queued, k.in_flight, k.done, k.failed, k.conflicts);
-    else
+    if (up && in_rate >= 0)
+      printf("rates over %.1f s: %.1f ingested/s, %.1f done/s, %.1f failed/s\n", interval, in_rate, done_rate, fail_rate);
+    if (up) printf("model serving: %s\n", model[0] ? model : "none promoted (pefleet promote MODEL_DIR)");
+    if (!up)
       printf("redis %s:%d unreachable: %s\n", cfg.redis_host, cfg.redis_port, err);
     if (have_state) {
       printf("%-16s %-8s %-6s %s\n", "ROLE", "PID", "ALIVE", "RESTARTS");
