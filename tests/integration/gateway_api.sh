@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# The HTTP gateway with curl, over a real pool: `pefleet up` (redis, score
+# router, two scorers, the seed's model imported with import-keras and
+# promoted with --model, and the gateway `up` starts), plus two more
+# pefleet-gateway processes on the same pool with their own flags (a small
+# --max-upload, --allow-path, --token-file, a dead similarity endpoint).
+# Checks every seed API form (multipart upload, GET ?x=, urlencoded POST,
+# JSON string and list, server-side path) against the seed's own scores
+# (1e-5), /encode against `pefleet encode`, /v1/scan, /healthz, /metrics,
+# each bad input with its status and one-line JSON reason, and that the
+# gateway still answers afterwards.
+. "$(dirname "$0")/lib/common.sh"
+NAME=gateway_api
+need_corpus "$NAME"
+need_redis "$NAME"
+command -v curl >/dev/null || { skip "$NAME" "curl not installed"; exit 0; }
+P=$BIN/pefleet
+G=$BIN/pefleet-gateway
+H5=$SHARED/seed/ergo-pe-av/model.h5
+TSV=$CORPUS/expected-seed-model-scores.tsv
+[ -x "$G" ] || { notok "$NAME" "$G not built"; finish; }
+[ -f "$H5" ] || { skip "$NAME" "$H5 not found"; exit 0; }
+fleet_ports
+read -r SP SCP SIMP HP G1 G2 DEAD < <(python3 -c '
+import socket
+s=[socket.socket() for _ in range(7)]
+for x in s: x.bind(("127.0.0.1",0))
+print(*[x.getsockname()[1] for x in s])')
+D=$T/fleet
+GPIDS=()
+trap 'for p in "${GPIDS[@]}"; do kill "$p" 2>/dev/null; done; "$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"' EXIT
+
+"$P" import-keras "$H5" -o "$T/m1" --version seed-a >/dev/null 2>&1 || { notok import "import-keras failed"; finish; }
+if ! "$P" up --data "$D" --workers 1 --scorers 2 --model "$T/m1" --redis-port "$RP" --ingest-port "$IP" \
+     --worker-port "$WP" --score-port "$SP" --scorer-port "$SCP" --similar-port "$SIMP" --port "$HP" \
+     >"$T/up.out" 2>&1; then
+  notok up "$(tail -3 "$T/up.out")"; finish
+fi
+for _ in $(seq 100); do
+  [ "$(grep -c 'ready, capacity' "$D/logs/score-router.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1
+done
+
+# --- our own gateways on the same pool ---------------------------------------------
+mkdir -p "$T/allowed" "$T/outside"
+cp "$CORPUS/clean/t32.exe" "$T/allowed/t32.exe"
+cp "$CORPUS/clean/t32.exe" "$T/outside/t32.exe"
+ln -s "$T/outside/t32.exe" "$T/allowed/escape.exe" # a symlink out of the allowed folder
+printf 'secret-token-%s\n' "$RANDOM" >"$T/token"
+"$G" --data "$D" --port "$G1" --max-upload 3m --allow-path "$T/allowed" --threads 4 2>"$T/g1.log" &
+GPIDS+=($!)
+"$G" --data "$D" --port "$G2" --token-file "$T/token" --similar-endpoint "tcp://127.0.0.1:$DEAD" \
+  --similar-timeout 300 --classes "safe, bad" 2>"$T/g2.log" &
+GPIDS+=($!)
+U1=http://127.0.0.1:$G1
+U2=http://127.0.0.1:$G2
+UP=http://127.0.0.1:$HP
+for _ in $(seq 100); do
+  curl -sf "$U1/healthz" >/dev/null && curl -sf "$U2/healthz" >/dev/null && curl -sf "$UP/healthz" >/dev/null && break
+  sleep 0.1
+done
+check gateways_listen curl -sf "$U1/healthz" -o /dev/null
+check up_started_gateway curl -sf "$UP/healthz" -o /dev/null
+
+# req NAME URL CURL-ARGS...: body in $T/NAME.out, status in $T/NAME.code
+req() {
+  local n=$1 url=$2; shift 2
+  curl -s -o "$T/$n.out" -w '%{http_code}' "$@" "$url" >"$T/$n.code" 2>/dev/null || true
+}
+# want NAME CODE [REASON-REGEX]: the status, and for errors a one-line JSON {"error"} matching REASON-REGEX
+want() {
+  local n=$1 code=$2 re=${3:-}
+  local got; got=$(cat "$T/$n.code")
+  if [ "$got" != "$code" ]; then notok "$n" "status $got, wanted $code: $(head -c 300 "$T/$n.out")"; return; fi
+  if [ "$code" != 200 ]; then
+    if ! python3 -c '
+import json,sys,re
+b=open(sys.argv[1]).read()
+assert b.count("\n")<=1, "more than one line"
+e=json.loads(b)["error"]
+assert e and "\n" not in e
+assert re.search(sys.argv[2], e), e' "$T/$n.out" "$re" 2>"$T/$n.why"; then
+      notok "$n" "reply $(head -c 300 "$T/$n.out"): $(tail -1 "$T/$n.why")"; return
+    fi
+  fi
+  ok "$n ($code)"
+}
+
+# --- the seed API: every corpus file uploaded (curl -F x=@file) -------------------
+: >"$T/seed.tsv"
+while IFS=$'\t' read -r path _ _; do
+  [ "$path" = path ] && continue
+  curl -s -F "x=@$CORPUS/$path" "$U1/" | tr -d '\n' >>"$T/seed.tsv"
+  printf '\t%s\n' "$path" >>"$T/seed.tsv"
+done <"$TSV"
+check seed_upload_scores_match_expected python3 - "$T/seed.tsv" "$TSV" <<'PY'
+import json, sys
+exp = {}
+for line in open(sys.argv[2]).read().splitlines()[1:]:
+    path, p0, p1 = line.split("\t")
+    exp[path] = (float(p0), float(p1))
+worst, n = 0, 0
+for line in open(sys.argv[1]):
+    body, path = line.rstrip("\n").split("\t")
+    r = json.loads(body)
+    assert set(r) == {"clean", "malicious"}, (path, body)
+    e = exp[path]
+    worst = max(worst, abs(r["clean"] - e[0]), abs(r["malicious"] - e[1]))
+    n += 1
+assert n == len(exp), (n, len(exp))
+assert worst <= 1e-5, worst
+print("# %d files, largest difference %.2g" % (n, worst))
+PY
+
+# --- one file through every other form ------------------------------------------------
+F=$CORPUS/clean/t32.exe
+"$P" encode --jsonl "$F" >"$T/enc.jsonl" 2>/dev/null
+VEC=$(python3 -c 'import json,sys; print(",".join(repr(v) for v in json.loads(open(sys.argv[1]).readline())["vector"]))' "$T/enc.jsonl")
+printf '{"x": "%s"}' "$VEC" >"$T/x_str.json"
+printf '{"x": [%s], "other": {"nested": [1, "two", null]}}' "$VEC" >"$T/x_list.json"
+req ref "$U1/" -F "x=@$F"
+req get_vector "$U1/?x=$VEC"
+req post_urlencoded "$U1/" --data-urlencode "x=$VEC"
+req post_multipart_text "$U1/" -F "x=$VEC"
+req post_json_string "$U1/" -H 'Content-Type: application/json' --data-binary @"$T/x_str.json"
+req post_json_list "$U1/" -H 'Content-Type: application/json' --data-binary @"$T/x_list.json"
+req get_path "$U1/?x=$T/allowed/t32.exe"
+req post_path "$U1/" --data-urlencode "x=$T/allowed/t32.exe"
+req up_gateway_upload "$UP/" -F "x=@$F"
+for n in get_vector post_urlencoded post_multipart_text post_json_string post_json_list get_path post_path up_gateway_upload; do
+  check "${n}_same_as_upload" python3 -c '
+import json,sys
+a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
+assert set(a)=={"clean","malicious"} and set(a)==set(b), (a,b)
+assert all(abs(a[k]-b[k])<=1e-6 for k in a), (a,b)' "$T/ref.out" "$T/$n.out"
+done
+req classes_flag "$U2/" -H "Authorization: Bearer $(cat "$T/token")" -F "x=@$F"
+check classes_flag_names python3 -c '
+import json,sys; a=json.load(open(sys.argv[1])); assert set(a)=={"safe","bad"}, a' "$T/classes_flag.out"
+
+# --- /encode equals pefleet encode ------------------------------------------------------
+req encode_upload "$U1/encode" -F "x=@$F"
+req encode_path "$U1/encode?x=$T/allowed/t32.exe"
+for n in encode_upload encode_path; do
+  check "${n}_equals_pefleet_encode" python3 -c '
+import json,sys
+a=json.load(open(sys.argv[1])); b=json.loads(open(sys.argv[2]).readline())["vector"]
+assert isinstance(a,list) and len(a)==486==len(b), len(a)
+d=max(abs(x-y) for x,y in zip(a,b)); assert d==0, d' "$T/$n.out" "$T/enc.jsonl"
+done
+
+# --- /v1/scan ---------------------------------------------------------------------------------
+req scan_upload "$U1/v1/scan" -F "x=@$CORPUS/malicious-test/clam-aspack.exe"
+req scan_raw "$U1/v1/scan" -H 'Content-Type: application/octet-stream' --data-binary @"$CORPUS/malicious-test/clam-aspack.exe"
+for n in scan_upload scan_raw; do
+  check "$n" python3 -c '
+import json,sys,hashlib
+r=json.load(open(sys.argv[1]))
+for k in ("sha256","verdict","probabilities","threshold","model_version","elapsed_ms"): assert k in r, k
+assert r["sha256"]==hashlib.sha256(open(sys.argv[2],"rb").read()).hexdigest(), r
+assert r["verdict"]=="malicious" and r["model_version"]=="seed-a", r
+assert abs(r["probabilities"][1]-0.983559)<=1e-5 and r["threshold"]==0.5, r' "$T/$n.out" "$CORPUS/malicious-test/clam-aspack.exe"
+done
+req scan_unknown_sha "$U1/v1/scan?sha256=$(printf '0%.0s' $(seq 64))"
+want scan_unknown_sha 404 .
+
+# --- bad inputs: status and a one-line reason ------------------------------------------
+printf 'just some text, not a PE\n' >"$T/text.txt"
+head -c 4000000 /dev/urandom >"$T/big.bin"
+req missing_x "$U1/"
+want missing_x 400 'missing x'
+req missing_x_post "$U1/" -d "y=1"
+want missing_x_post 400 'missing x'
+req malformed_vector "$U1/?x=1,2,abc"
+want malformed_vector 400 'not a number'
+req empty_value "$U1/?x=1,,2"
+want empty_value 400 'empty'
+req wrong_length "$U1/?x=1,2,3"
+want wrong_length 400 '486|length|values'
+req nan_value "$U1/" --data-urlencode "x=${VEC%%,*},nan,${VEC#*,}"
+want nan_value 400 'NaN'
+req inf_value "$U1/" --data-urlencode "x=1e999,${VEC#*,}"
+want inf_value 400 'finite'
+req encode_wrong_length "$U1/encode?x=1,2"
+want encode_wrong_length 400 '486'
+req not_pe_upload "$U1/" -F "x=@$T/text.txt"
+want not_pe_upload 400 'PE|MZ'
+req empty_upload "$U1/v1/scan" -H 'Content-Type: application/octet-stream' --data-binary ''
+want empty_upload 400 .
+req oversized_upload "$U1/" -F "x=@$T/big.bin"
+want oversized_upload 413 'limit'
+req oversized_chunked "$U1/v1/scan" -H 'Transfer-Encoding: chunked' -F "x=@$T/big.bin"
+want oversized_chunked 413 'limit'
+req oversized_raw_chunked "$U1/v1/scan" -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/octet-stream' --data-binary @"$T/big.bin"
+want oversized_raw_chunked 413 'limit'
+req path_missing "$U1/?x=$T/allowed/nope.exe"
+want path_missing 404 'no such file'
+req path_outside "$U1/?x=/etc/passwd"
+want path_outside 403 'outside'
+req path_symlink_escape "$U1/?x=$T/allowed/escape.exe"
+want path_symlink_escape 403 'outside'
+req path_dotdot "$U1/?x=$T/allowed/../outside/t32.exe"
+want path_dotdot 403 'outside'
+req paths_disabled "$U2/?x=$T/allowed/t32.exe" -H "Authorization: Bearer $(cat "$T/token")"
+want paths_disabled 403 'disabled'
+req bad_json "$U1/" -H 'Content-Type: application/json' -d '{"x": [1, 2'
+want bad_json 400 'JSON'
+req json_not_object "$U1/" -H 'Content-Type: application/json' -d '[1,2]'
+want json_not_object 400 'JSON'
+req no_token "$U2/"
+want no_token 401 'token'
+req bad_token "$U2/" -H 'Authorization: Bearer wrong' -F "x=@$F"
+want bad_token 401 'token'
+req good_token "$U2/" -H "Authorization: Bearer $(cat "$T/token")" -F "x=@$F"
+want good_token 200
+req healthz_without_token "$U2/healthz"
+want healthz_without_token 200
+req similar_down "$U2/similar?sha256=$(printf 'a%.0s' $(seq 64))" -H "Authorization: Bearer $(cat "$T/token")"
+want similar_down 503 'similarity service'
+req unknown_route "$U1/nope"
+want unknown_route 404 'no such route'
+req bad_method "$U1/" -X PUT
+want bad_method 405 'not allowed'
+
+# --- /metrics and /healthz, and the gateway still answers --------------------------------
+req metrics "$U1/metrics"
+check metrics_prometheus python3 -c '
+import sys,re
+t=open(sys.argv[1]).read()
+for pat in (r"pefleet_gateway_requests_total\{route=\"/\",code=\"200\"\} [1-9]",
+            r"pefleet_gateway_requests_total\{route=\"/\",code=\"400\"\} [1-9]",
+            r"pefleet_gateway_requests_total\{route=\"/v1/scan\",code=\"413\"\} [1-9]",
+            r"pefleet_gateway_request_duration_seconds_bucket\{route=\"/\",le=\"\+Inf\"\} [1-9]",
+            r"pefleet_gateway_request_duration_seconds_count\{route=\"/encode\"\} [1-9]",
+            r"pefleet_gateway_verdicts_total\{verdict=\"malicious\"\} [1-9]",
+            r"pefleet_gateway_verdicts_total\{verdict=\"clean\"\} [1-9]",
+            r"pefleet_gateway_in_flight [0-9]", r"pefleet_gateway_pool_waiting 0",
+            r"pefleet_gateway_model_info\{version=\"seed-a\"\} 1"):
+    assert re.search(pat, t), pat' "$T/metrics.out"
+req healthz "$U1/healthz"
+check healthz_names_model grep -q '"status":"ok","model_version":"seed-a"' "$T/healthz.out"
+req still_answers "$U1/" -F "x=@$F"
+want still_answers 200
+check gateways_alive kill -0 "${GPIDS[0]}" "${GPIDS[1]}"
+check log_line_per_request grep -Eq 'POST / 200 sha256=[0-9a-f]{64} [0-9.]+ ms' "$T/g1.log"
+finish
