@@ -72,9 +72,10 @@ WORKER_SRC := $(wildcard encoder-worker/*.c)
 ROUTER_SRC := scorer/router_main.c scorer/router_table.c
 SCORER_SRC := scorer/scorer_main.c scorer/scorer_model.c
 GATEWAY_SRC := $(wildcard gateway/*.c)
+SIMILAR_SRC := $(wildcard similar/*.c)
 PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefleet-broker) \
             $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer \
-            $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway)
+            $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway) $(if $(SIMILAR_SRC),$(BIN)/pefleet-similar)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -142,6 +143,14 @@ $(BUILD)/gateway/%.o: gateway/%.c $(wildcard gateway/*.h lib/*.h) | $(PROTO_H)
 $(BIN)/pefleet-gateway: $(GATEWAY_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) -lmicrohttpd
+
+# the similarity service
+$(BUILD)/similar/%.o: similar/%.c $(wildcard similar/*.h lib/*.h) | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BIN)/pefleet-similar: $(SIMILAR_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 	@mkdir -p $(dir $@)

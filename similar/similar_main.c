@@ -1,0 +1,358 @@
+/* pefleet-similar: the similarity service. Holds every stored vector in
+ * an exact cosine index (lib/pf_simindex.h), loaded from Redis at start and
+ * kept current from the pf:vectors stream, and answers SimilarRequest
+ * envelopes on a ROUTER (similar_endpoint): by sha256 of a stored sample,
+ * by raw vector, or by a file's bytes (encoded by an isolated
+ * pefleet-sandbox child, never parsed in this process). */
+#include "similar.h"
+#include "pf_clock.h"
+#include "pf_config.h"
+#include "pf_curve.h"
+#include "pf_encoder.h"
+#include "pf_err.h"
+#include "pf_hash.h"
+#include "pf_io.h"
+#include "pf_log.h"
+#include "pf_msg.h"
+#include "pf_simindex.h"
+#include "pf_zmq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define DEFAULT_THRESHOLD 0.9
+#define DEFAULT_TOP 100
+#define POLL_MS 150          /* how often the pf:vectors stream is read */
+#define SAMPLE_TIMEOUT_MS 30000
+
+static volatile int stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+typedef struct {
+  pf_config cfg;
+  sim_sync *sync;
+  pf_simindex *ix;
+  void *sock;
+  pf_encoder *enc;  /* started at the first request that carries a file */
+  pf_simhit hits[PF_SIMINDEX_MAX_TOP];
+  long long queries, errors;
+} service;
+
+typedef struct {
+  Pefleet__ScoreStatus status;
+  char error[320];
+} outcome;
+
+static void set_err(outcome *o, Pefleet__ScoreStatus st, const char *fmt, const char *arg) {
+  o->status = st;
+  snprintf(o->error, sizeof o->error, fmt, arg ? arg : "");
+}
+
+/* Encodes a file's bytes in a sandbox child: written to a private
+ * temporary file, handed to the pool, removed. */
+static int encode_sample(service *sv, const ProtobufCBinaryData *b, double *vec, outcome *o) {
+  if (!sv->enc) {
+    pf_encoder_opts opts;
+    pf_encoder_opts_default(&opts);
+    opts.workers = 1;
+    opts.timeout_ms = SAMPLE_TIMEOUT_MS;
+    char err[256];
+    if (pf_encoder_new(&opts, &sv->enc, err, sizeof err) != PF_OK) {
+      set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot start the isolated encoder: %s", err);
+      return PF_EIO;
+    }
+  }
+  const char *tmp = getenv("TMPDIR");
+  char path[1100];
+  snprintf(path, sizeof path, "%s/pefleet-similar-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int fd = mkstemp(path);
+  if (fd < 0) {
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot write a temporary file: %s", strerror(errno));
+    return PF_EIO;
+  }
+  int w = pf_io_write_all(fd, b->data, b->len);
+  close(fd);
+  if (w != 0) {
+    unlink(path);
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot write a temporary file: %s", strerror(errno));
+    return PF_EIO;
+  }
+  pf_encode_result *res = malloc(sizeof *res);
+  int rc = res ? pf_encoder_encode_one(sv->enc, path, res) : PF_ENOMEM;
+  unlink(path);
+  if (rc < 0 || !res->ok) {
+    const char *why = rc < 0 ? pf_strerror(rc) : res->error;
+    int code = rc < 0 ? rc : res->code;
+    set_err(o,
+            code == PF_ENOTPE || code == PF_ETRUNC ? PEFLEET__SCORE_STATUS__SCORE_NOT_PE
+            : code == PF_ELIMIT                   ? PEFLEET__SCORE_STATUS__SCORE_TOO_LARGE
+                                                  : PEFLEET__SCORE_STATUS__SCORE_ERROR,
+            "the file could not be encoded: %s", why);
+    free(res);
+    return PF_EINVAL;
+  }
+  memcpy(vec, res->vec, sizeof res->vec);
+  free(res);
+  return PF_OK;
+}
+
+/* Runs one request; hits in sv->hits, *n of them; o says how it went. */
+static void run(service *sv, const Pefleet__SimilarRequest *q, size_t *n, outcome *o, char *what, size_t whatlen) {
+  *n = 0;
+  o->status = PEFLEET__SCORE_STATUS__SCORE_OK;
+  o->error[0] = '\0';
+  double t = q->threshold == 0 ? DEFAULT_THRESHOLD : q->threshold;
+  size_t top = q->top == 0 ? DEFAULT_TOP : q->top > PF_SIMINDEX_MAX_TOP ? PF_SIMINDEX_MAX_TOP : q->top;
+  if (!(t >= -1 && t <= 1)) {
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "threshold must be in [-1, 1]%s", NULL);
+    return;
+  }
+  char err[256] = "";
+  int rc;
+  pf_simstats st;
+  int64_t t0 = pf_clock_ms();
+  switch (q->query_case) {
+  case PEFLEET__SIMILAR_REQUEST__QUERY_SHA256:
+    snprintf(what, whatlen, "sha %.64s", q->sha256);
+    if (!pf_is_sha256_hex(q->sha256)) {
+      set_err(o, PEFLEET__SCORE_STATUS__SCORE_UNKNOWN_SHA256, "malformed sha256: 64 lower-case hex characters expected%s",
+              NULL);
+      return;
+    }
+    rc = pf_simindex_query_sha(sv->ix, q->sha256, t, top, sv->hits, n, &st, err, sizeof err);
+    if (rc == PF_ENOENT) {
+      set_err(o, PEFLEET__SCORE_STATUS__SCORE_UNKNOWN_SHA256, "unknown sha256 %s: no stored vector for this sample",
+              q->sha256);
+      return;
+    }
+    break;
+  case PEFLEET__SIMILAR_REQUEST__QUERY_VECTOR: {
+    size_t k = q->vector ? q->vector->n_values : 0;
+    snprintf(what, whatlen, "vector of %zu values", k);
+    if (k != pf_simindex_dim(sv->ix)) {
+      char m[64];
+      snprintf(m, sizeof m, "%zu", k);
+      set_err(o, PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR, "bad vector: it has %s values, expected 486", m);
+      return;
+    }
+    rc = pf_simindex_query(sv->ix, q->vector->values, (uint32_t)k, t, top, sv->hits, n, &st, err, sizeof err);
+    if (rc == PF_EINVAL) {
+      set_err(o, PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR, "bad vector: %s", err);
+      return;
+    }
+    break;
+  }
+  case PEFLEET__SIMILAR_REQUEST__QUERY_SAMPLE: {
+    snprintf(what, whatlen, "file of %zu bytes", q->sample.len);
+    double vec[PF_ERGO486_DIM];
+    if (encode_sample(sv, &q->sample, vec, o) != PF_OK) return;
+    rc = pf_simindex_query(sv->ix, vec, PF_ERGO486_DIM, t, top, sv->hits, n, &st, err, sizeof err);
+    if (rc == PF_EINVAL) {
+      set_err(o, PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR, "the file's vector cannot be searched: %s", err);
+      return;
+    }
+    break;
+  }
+  default:
+    snprintf(what, whatlen, "empty query");
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "no query: set sha256, vector or sample%s", NULL);
+    return;
+  }
+  if (rc != PF_OK) {
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "search failed: %s", err);
+    return;
+  }
+  pf_info("%s: %zu hit(s) at >= %g (top %zu) among %zu vectors: %zu candidates, %zu rechecked, %lld ms", what, *n, t,
+          top, st.scanned, st.candidates, st.reranked, (long long)(pf_clock_ms() - t0));
+}
+
+/* Labels text "a,b" -> a NULL-terminated list of pointers into text (modified). */
+static size_t split_labels(char *text, char **out, size_t max) {
+  size_t n = 0;
+  if (!*text) return 0;
+  for (char *p = text; n < max;) {
+    out[n++] = p;
+    char *c = strchr(p, ',');
+    if (!c) break;
+    *c = '\0';
+    p = c + 1;
+  }
+  return n;
+}
+
+static void reply(service *sv, const void *id, size_t idlen, int delim, const char *request_id, size_t n,
+                  const outcome *o) {
+  Pefleet__SimilarReply rep = PEFLEET__SIMILAR_REPLY__INIT;
+  rep.request_id = (char *)(request_id ? request_id : "");
+  rep.status = o->status;
+  rep.error = (char *)o->error;
+  Pefleet__SimilarHit *h = n ? calloc(n, sizeof *h) : NULL;
+  Pefleet__SimilarHit **hp = n ? calloc(n, sizeof *hp) : NULL;
+  char(*sha)[PF_SHA256_HEX_LEN + 1] = n ? calloc(n, sizeof *sha) : NULL;
+  char **text = n ? calloc(n, sizeof *text) : NULL;
+  char ***labels = n ? calloc(n, sizeof *labels) : NULL;
+  if (n && (!h || !hp || !sha || !text || !labels)) n = 0; /* out of memory: an empty answer */
+  for (size_t i = 0; i < n; i++) {
+    pefleet__similar_hit__init(&h[i]);
+    pf_simindex_sha(sv->ix, sv->hits[i].idx, sha[i]);
+    h[i].sha256 = sha[i];
+    h[i].similarity = sv->hits[i].similarity;
+    h[i].split = (char *)pf_simindex_split(sv->ix, sv->hits[i].idx);
+    text[i] = strdup(pf_simindex_labels(sv->ix, sv->hits[i].idx));
+    labels[i] = calloc(33, sizeof(char *));
+    if (text[i] && labels[i]) {
+      h[i].n_labels = split_labels(text[i], labels[i], 32);
+      h[i].labels = labels[i];
+    }
+    hp[i] = &h[i];
+  }
+  rep.n_hits = n;
+  rep.hits = hp;
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_SIMILAR_REPLY;
+  env.similar_reply = &rep;
+  if (pf_zsend_env(sv->sock, id, idlen, delim, &env) != PF_OK)
+    pf_warn("could not answer a client: %s", zmq_strerror(errno));
+  for (size_t i = 0; i < n; i++) {
+    free(text[i]);
+    free(labels[i]);
+  }
+  free(h);
+  free(hp);
+  free(sha);
+  free(text);
+  free(labels);
+}
+
+/* One request: [identity][envelope] from a DEALER, or [identity][""][envelope]. */
+static void on_request(service *sv) {
+  pf_zframes f;
+  int rc = pf_zrecv(sv->sock, &f, ZMQ_DONTWAIT);
+  if (rc == PF_EIO) return;
+  if (rc != PF_OK || f.n < 2 || f.n > 3 || (f.n == 3 && zmq_msg_size(&f.part[1]) != 0)) {
+    pf_warn("dropping a message with %d frames (want identity + one envelope)", f.n + f.dropped);
+    pf_zframes_close(&f);
+    return;
+  }
+  const void *id = zmq_msg_data(&f.part[0]);
+  size_t idlen = zmq_msg_size(&f.part[0]);
+  int delim = f.n == 3;
+  zmq_msg_t *payload = &f.part[f.n - 1];
+  char err[256];
+  outcome o = {PEFLEET__SCORE_STATUS__SCORE_ERROR, ""};
+  Pefleet__Envelope *e = pf_msg_decode(zmq_msg_data(payload), zmq_msg_size(payload), PF_MSG_MAX_SAMPLE, err, sizeof err);
+  if (!e || e->body_case != PEFLEET__ENVELOPE__BODY_SIMILAR || !e->similar) {
+    if (e) snprintf(err, sizeof err, "expected a similar request, got %s", pf_msg_body_name(e));
+    pf_warn("rejecting a request: %s", err);
+    snprintf(o.error, sizeof o.error, "bad request: %s", err);
+    sv->errors++;
+    reply(sv, id, idlen, delim, NULL, 0, &o);
+    pf_msg_free(e);
+    pf_zframes_close(&f);
+    return;
+  }
+  size_t n = 0;
+  char what[128] = "request";
+  run(sv, e->similar, &n, &o, what, sizeof what);
+  sv->queries++;
+  if (o.status != PEFLEET__SCORE_STATUS__SCORE_OK) {
+    sv->errors++;
+    pf_warn("%s: %s", what, o.error);
+  }
+  reply(sv, id, idlen, delim, e->similar->request_id, n, &o);
+  pf_msg_free(e);
+  pf_zframes_close(&f);
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: pefleet-similar [--data DIR] [--config FILE]\n\n"
+             "Holds every stored vector in an exact cosine-similarity index (loaded from\n"
+             "Redis, kept current from the pf:vectors stream) and answers similar requests\n"
+             "on similar_endpoint (default tcp://127.0.0.1:5559).\n"
+             "Settings come from --config FILE, else DIR/pefleet.conf, then PEFLEET_*\n"
+             "environment variables (see README).\n");
+}
+
+int main(int argc, char **argv) {
+  const char *data = NULL, *config = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
+    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
+    else { usage(stderr); return 2; }
+  }
+  pf_log_init("similar");
+  static service sv;
+  char err[512];
+  if (pf_config_resolve(&sv.cfg, data, config, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet-similar: %s\n", err);
+    return 2;
+  }
+  pf_info("starting; effective configuration:");
+  pf_config_print(&sv.cfg, stderr, "  ");
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  signal(SIGPIPE, SIG_IGN);
+
+  /* bind first, so a port clash is reported at once, not after the load */
+  void *ctx = zmq_ctx_new();
+  if (pf_curve_zap_start(ctx, &sv.cfg, err, sizeof err) != PF_OK) {
+    pf_error("%s", err);
+    return 1;
+  }
+  sv.sock = zmq_socket(ctx, ZMQ_ROUTER);
+  if (pf_curve_server(sv.sock, &sv.cfg, err, sizeof err) != PF_OK) {
+    pf_error("%s", err);
+    return 1;
+  }
+  int zero = 0;
+  int64_t maxmsg = (int64_t)PF_MSG_MAX_SAMPLE + 4096;
+  zmq_setsockopt(sv.sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+  zmq_setsockopt(sv.sock, ZMQ_LINGER, &zero, sizeof zero);
+  if (zmq_bind(sv.sock, sv.cfg.similar_endpoint) != 0) {
+    pf_error("cannot bind %s: %s", sv.cfg.similar_endpoint, zmq_strerror(errno));
+    return 1;
+  }
+
+  if (sim_sync_new(&sv.cfg, &stop, &sv.sync) != PF_OK) return 1;
+  while (!stop && sim_sync_load(sv.sync, &sv.ix) != PF_OK) {
+    pf_warn("the load failed; trying again in a second");
+    sleep(1);
+  }
+  if (stop) return 1;
+  pf_info("listening on %s%s", sv.cfg.similar_endpoint,
+          sv.cfg.curve ? " (CURVE: encrypted, allowed client keys only)" : "");
+
+  int64_t next_poll = pf_clock_ms() + POLL_MS;
+  while (!stop) {
+    zmq_pollitem_t it = {sv.sock, 0, ZMQ_POLLIN, 0};
+    int64_t wait = next_poll - pf_clock_ms();
+    if (wait < 0) wait = 0;
+    if (zmq_poll(&it, 1, (long)wait) < 0 && errno != EINTR) break;
+    for (int k = 0; k < 64 && (it.revents & ZMQ_POLLIN); k++) {
+      zmq_pollitem_t one = {sv.sock, 0, ZMQ_POLLIN, 0};
+      if (k > 0 && zmq_poll(&one, 1, 0) <= 0) break;
+      on_request(&sv);
+    }
+    if (pf_clock_ms() >= next_poll) {
+      sim_sync_poll(sv.sync, &sv.ix);
+      next_poll = pf_clock_ms() + POLL_MS;
+    }
+  }
+  pf_info("stopping: %lld queries answered (%lld with an error), %zu vectors held", sv.queries, sv.errors,
+          pf_simindex_count(sv.ix));
+  pf_encoder_free(&sv.enc);
+  zmq_close(sv.sock);
+  pf_curve_zap_stop();
+  zmq_ctx_term(ctx);
+  pf_simindex_free(&sv.ix);
+  sim_sync_free(&sv.sync);
+  return 0;
+}
