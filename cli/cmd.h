@@ -22,5 +22,6 @@ int cmd_rollback(int argc, char **argv);
 int cmd_retrain(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_similar(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const struct {
   {"retrain", cmd_retrain, "train a challenger on the current splits; promote it if it beats the champion"},
   {"feed", cmd_feed, "ingest the new files of a folder (known ones skipped by sha256; --move)"},
   {"keygen", cmd_keygen, "make a CURVE key pair (NAME.key, NAME.pub) for encrypted links between hosts"},
+  {"similar", cmd_similar, "stored samples most similar to a sample (sha256) or a file (exact cosine)"},
 };
 
 static void usage(FILE *f) {
