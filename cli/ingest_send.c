@@ -1,0 +1,180 @@
+/* Handing files to the fleet (see ingest_send.h): moved out of
+ * cmd_ingest.c so that `pefleet feed` sends exactly as `ingest` does. */
+#include "ingest_send.h"
+#include "fleet.h"
+#include "pf_clock.h"
+#include "pf_curve.h"
+#include "pf_err.h"
+#include "pf_msg.h"
+#include "pf_store.h"
+#include "pf_zmq.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define WINDOW 256 /* ingest requests in flight at most */
+#define BATCH 64   /* files stored (and synced at once) before asking the broker */
+
+static int send_req(void *sock, const ingest_item *it, const char *label) {
+  Pefleet__IngestRequest rq = PEFLEET__INGEST_REQUEST__INIT;
+  rq.sha256 = (char *)it->sha;
+  rq.label = (char *)label;
+  rq.size = it->size;
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_INGEST;
+  env.ingest = &rq;
+  return pf_zsend_env(sock, NULL, 0, 1, &env);
+}
+
+int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, ingest_item *items, size_t n,
+                ingest_totals *t) {
+  char err[512];
+  memset(t, 0, sizeof *t);
+  t->unacked = n;
+  void *ctx = zmq_ctx_new();
+  void *sock = zmq_socket(ctx, ZMQ_DEALER);
+  int zero = 0;
+  zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+  if (pf_curve_client(sock, cfg, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "%s: %s\n", o->who, err);
+    return PF_EIO;
+  }
+  if (zmq_connect(sock, cfg->ingest_endpoint) != 0) {
+    fprintf(stderr, "%s: cannot connect to %s: %s\n", o->who, cfg->ingest_endpoint, zmq_strerror(errno));
+    return PF_EIO;
+  }
+  size_t next = 0, outstanding = 0, acked = 0;
+  double t0 = pf_clock_s(), deadline = t0 + (double)o->retry_for;
+  /* stores the files and keeps WINDOW requests in flight; resends after 3 s */
+  while (acked < n) {
+    /* store a batch without fsyncing each file, make the batch durable
+     * with one syncfs, and only then ask the broker to queue it */
+    size_t first = next;
+    while (next < n && next - first < BATCH && outstanding + BATCH <= WINDOW) {
+      ingest_item *it = &items[next];
+      int rc = pf_store_put_file(cfg->store, paths[next], o->max_size, PF_STORE_NOSYNC, it->sha, &it->size);
+      if (rc != PF_OK) {
+        it->state = INGEST_REJECTED;
+        t->rejected++;
+        acked++;
+        fprintf(stderr, "%s: error: %s: cannot store: %s\n", o->who, paths[next],
+                rc == PF_ELIMIT ? "file too large" : rc == PF_EINVAL ? "not a regular file" : strerror(errno));
+      }
+      next++;
+    }
+    if (next > first && pf_store_sync(cfg->store) != PF_OK) {
+      fprintf(stderr, "%s: error: cannot sync the store %s: %s\n", o->who, cfg->store, strerror(errno));
+      break;
+    }
+    for (size_t i = first; i < next; i++) {
+      if (items[i].state != INGEST_PENDING) continue;
+      send_req(sock, &items[i], o->label);
+      items[i].sent = pf_clock_s();
+      outstanding++;
+      deadline = items[i].sent + (double)o->retry_for; /* the limit runs from the last progress */
+    }
+    if (outstanding == 0) continue;
+    zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};
+    zmq_poll(&pi, 1, 200);
+    pf_zframes f;
+    while (pf_zrecv(sock, &f, ZMQ_DONTWAIT) == PF_OK) {
+      Pefleet__Envelope *e = f.n >= 1 ? pf_msg_decode(zmq_msg_data(&f.part[f.n - 1]), zmq_msg_size(&f.part[f.n - 1]),
+                                                      PF_MSG_MAX_CONTROL, err, sizeof err) : NULL;
+      if (e && e->body_case == PEFLEET__ENVELOPE__BODY_INGEST_ACK) {
+        const Pefleet__IngestAck *a = e->ingest_ack;
+        for (size_t i = 0; i < next; i++) {
+          ingest_item *it = &items[i];
+          if (it->state != INGEST_PENDING || strcmp(it->sha, a->sha256) != 0) continue;
+          if (a->status == PEFLEET__INGEST_STATUS__INGEST_UNAVAILABLE) {
+            it->sent = 0; /* resend below */
+            break;
+          }
+          it->state = a->status == PEFLEET__INGEST_STATUS__INGEST_QUEUED      ? INGEST_QUEUED
+                      : a->status == PEFLEET__INGEST_STATUS__INGEST_DUPLICATE ? INGEST_DUPLICATE
+                                                                              : INGEST_REJECTED;
+          if (it->state == INGEST_QUEUED) t->queued++;
+          else if (it->state == INGEST_DUPLICATE) t->duplicates++;
+          else t->rejected++;
+          if (!o->quiet || it->state == INGEST_REJECTED)
+            fprintf(it->state == INGEST_REJECTED ? stderr : stdout, "%s  %s  %s%s%s\n", it->sha,
+                    it->state == INGEST_QUEUED ? "queued" : it->state == INGEST_DUPLICATE ? "duplicate" : "rejected",
+                    paths[i], a->error[0] ? "  " : "", a->error);
+          outstanding--;
+          acked++;
+          deadline = pf_clock_s() + (double)o->retry_for;
+        }
+      }
+      pf_msg_free(e);
+      pf_zframes_close(&f);
+    }
+    double now = pf_clock_s();
+    if (now > deadline && outstanding > 0) {
+      fprintf(stderr, "%s: error: broker at %s did not acknowledge %zu file(s) within %ld s\n", o->who,
+              cfg->ingest_endpoint, outstanding, o->retry_for);
+      break;
+    }
+    for (size_t i = 0; i < next; i++)
+      if (items[i].state == INGEST_PENDING && items[i].sent < now - 3.0 && items[i].sha[0]) {
+        send_req(sock, &items[i], o->label);
+        items[i].sent = now;
+      }
+  }
+  t->unacked = n - acked;
+  t->seconds = pf_clock_s() - t0;
+  zmq_close(sock);
+  zmq_ctx_term(ctx);
+  return PF_OK;
+}
+
+int ingest_wait(const pf_config *cfg, const ingest_opts *o, char *const *paths, ingest_item *items, size_t n) {
+  char err[512];
+  pf_db *db = NULL;
+  if (fleet_db(cfg, &db, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "%s: cannot wait: %s\n", o->who, err);
+    return 1;
+  }
+  size_t done = 0, failed = 0, pending = 0;
+  double last = 0;
+  for (;;) {
+    done = failed = pending = 0;
+    int down = 0;
+    for (size_t i = 0; i < n; i++) {
+      ingest_item *it = &items[i];
+      if (it->state == INGEST_REJECTED || it->state == INGEST_PENDING) continue;
+      if (it->state == INGEST_DONE) { done++; continue; }
+      if (it->state == INGEST_FAILED) { failed++; continue; }
+      char st[16];
+      int r = pf_db_status(db, it->sha, st);
+      if (r == PF_EIO) { down = 1; pending++; continue; }
+      if (r == PF_ENOENT) { /* acknowledged, then gone: Redis lost it */
+        it->state = INGEST_FAILED;
+        failed++;
+        fprintf(stderr, "%s: %s (%s) is no longer in Redis; ingest it again\n", o->who, paths[i], it->sha);
+        continue;
+      }
+      if (r == PF_OK && strcmp(st, "done") == 0) { it->state = INGEST_DONE; done++; }
+      else if (r == PF_OK && strcmp(st, "failed") == 0) {
+        it->state = INGEST_FAILED;
+        failed++;
+        static pf_db_sample s;
+        pf_db_get(db, it->sha, &s);
+        if (!o->quiet) fprintf(stderr, "%s: %s (%s) failed: %s\n", o->who, paths[i], it->sha, s.reason);
+      } else pending++;
+    }
+    if (pending == 0) break;
+    if (isatty(2) && pf_clock_s() - last > 1.0) {
+      fprintf(stderr, "\rwaiting: %zu done, %zu failed, %zu pending%s   ", done, failed, pending,
+              down ? " (redis unreachable)" : "");
+      last = pf_clock_s();
+    }
+    usleep(50 * 1000);
+  }
+  if (isatty(2)) fprintf(stderr, "\n");
+  printf("done %zu, failed %zu\n", done, failed);
+  pf_db_free(&db);
+  return failed ? 1 : 0;
+}

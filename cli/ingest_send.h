@@ -1,0 +1,52 @@
+/* ingest_send: owns handing files to the fleet: storing them in the sample
+ * store, queueing their hashes with the broker (which acknowledges once the
+ * sample is durable in Redis) and waiting until they are encoded.
+ * Defines the per-file state of one run and the send and wait steps.
+ * Called by `pefleet ingest` (cli/cmd_ingest.c) and `pefleet feed`. */
+#ifndef PF_INGEST_SEND_H
+#define PF_INGEST_SEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pf_config.h"
+#include "pf_hash.h"
+
+enum { INGEST_PENDING, INGEST_QUEUED, INGEST_DUPLICATE, INGEST_REJECTED, INGEST_DONE, INGEST_FAILED };
+
+typedef struct {
+  char sha[PF_SHA256_HEX_LEN + 1];
+  uint64_t size;
+  int state;   /* INGEST_*: PENDING until the broker answered (or the store refused) */
+  double sent;
+} ingest_item;
+
+typedef struct {
+  const char *who;   /* message prefix, e.g. "pefleet ingest" */
+  const char *label;
+  uint64_t max_size; /* bytes; larger files are rejected */
+  long retry_for;    /* seconds without progress before giving up */
+  int quiet;         /* no per-file lines (rejections are still printed) */
+} ingest_opts;
+
+typedef struct {
+  size_t queued, duplicates, rejected, unacked;
+  double seconds;
+} ingest_totals;
+
+/* Stores paths[0..n) and sends them, WINDOW at a time, resending after 3 s;
+ * items[i] (zeroed by the caller) follows paths[i]. One line per answer:
+ * "SHA256  queued|duplicate  PATH" on stdout (unless quiet), rejections on
+ * stderr with the reason. Returns PF_OK when the run went through (some
+ * files may still be rejected or unacknowledged: see t), or PF_EIO when
+ * the broker's socket could not be set up (reason printed; nothing sent). */
+int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, ingest_item *items, size_t n,
+                ingest_totals *t);
+
+/* Polls Redis until every queued or duplicate item is done or failed
+ * (items become INGEST_DONE / INGEST_FAILED; failures printed with their
+ * reason unless quiet), then prints "done N, failed N" on stdout. Returns
+ * 0 when all are done, 1 when some failed or Redis could not be reached. */
+int ingest_wait(const pf_config *cfg, const ingest_opts *o, char *const *paths, ingest_item *items, size_t n);
+
+#endif

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# pefleet feed against a real fleet (`pefleet up` on free ports: redis,
+# broker, an encoder worker): a copy of the corpus fed into the store (one
+# line per file, every file in Redis and encoded); fed again, every file is
+# skipped by its sha256 and nothing is sent; new files are fed with --move
+# and --wait and every acknowledged or known file lands in DIR/done/ with
+# its relative path; a file the store refuses (larger than --max-size)
+# stays in place, is named on stderr and makes the exit status 1; done/ is
+# never fed again; usage errors. Also a regression check of `pefleet
+# ingest`, which shares the sending code.
+. "$(dirname "$0")/lib/common.sh"
+need_corpus feed
+need_redis feed
+P=$BIN/pefleet
+D=$T/fleet
+fleet_ports
+fleet_cleanup_on_exit "$D"
+
+# --- usage errors need no fleet ----------------------------------------------------
+"$P" feed "$T" --data "$D" >/dev/null 2>&1; check usage_no_label_exit_2 test $? -eq 2
+"$P" feed "$T/nope" --label clean --data "$D" >/dev/null 2>&1; check usage_not_a_folder_exit_2 test $? -eq 2
+"$P" feed --label clean --data "$D" >/dev/null 2>&1; check usage_no_dir_exit_2 test $? -eq 2
+
+if ! "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 >"$T/up.out" 2>&1; then
+  notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; finish
+fi
+ok "fleet_up (redis $RP)"
+
+DROP=$T/drop
+mkdir -p "$DROP"
+cp -r "$CORPUS/clean" "$CORPUS/malicious-test" "$DROP/"
+N=$(find "$DROP" -type f | wc -l)
+U=$(find "$DROP" -type f -exec sha256sum {} + | awk '{print $1}' | sort -u | wc -l)
+
+# --- first feed: every file is new -----------------------------------------------------
+"$P" feed "$DROP" --label clean --wait --data "$D" >"$T/f1.out" 2>"$T/f1.err"; rc=$?
+check "first_feed_exit_0_or_encode_failures (rc $rc)" test $rc -eq 0 -o $rc -eq 1
+check "first_feed_queued_all ($N files, $U distinct)" test "$(grep -c "  queued  \|  duplicate  " "$T/f1.out")" -eq "$N"
+check first_feed_summary grep -q "^feed $DROP: $N new ($U queued, $((N - U)) duplicates, 0 rejected, 0 unacknowledged), 0 skipped" "$T/f1.out"
+check "first_feed_in_redis ($($RCLI SCARD pf:samples))" test "$($RCLI SCARD pf:samples)" -eq "$U"
+check first_feed_waited grep -q "^done [0-9]*, failed [0-9]*$" "$T/f1.out"
+check first_feed_nothing_queued test "$($RCLI LLEN pf:queue)" -eq 0 -a "$($RCLI ZCARD pf:inflight)" -eq 0
+check first_feed_left_files test "$(find "$DROP" -type f | wc -l)" -eq "$N"
+
+# --- fed again: all skipped by sha256, nothing sent ------------------------------------
+"$P" feed "$DROP" --label clean --data "$D" >"$T/f2.out" 2>"$T/f2.err"; rc=$?
+check "second_feed_exit_0 (rc $rc)" test $rc -eq 0
+check "second_feed_all_skipped" test "$(grep -c "  skipped  " "$T/f2.out")" -eq "$N"
+check second_feed_sent_nothing bash -c "! grep -q '  queued  \|  duplicate  ' '$T/f2.out'"
+check second_feed_summary grep -q "^feed $DROP: 0 new (0 queued, 0 duplicates, 0 rejected, 0 unacknowledged), $N skipped (already ingested)" "$T/f2.out"
+check second_feed_no_new_sample test "$($RCLI SCARD pf:samples)" -eq "$U"
+
+# --- new files with --move: new and known files all go to done/ --------------------------
+mkdir -p "$DROP/new/deeper"
+f0=$(find "$CORPUS/clean" -type f | sort | head -1)
+{ cat "$f0"; echo "feed-test-1"; } >"$DROP/new/a.exe"
+{ cat "$f0"; echo "feed-test-2"; } >"$DROP/new/deeper/b.exe"
+head -c 3000000 /dev/urandom >"$DROP/big.bin"
+"$P" feed "$DROP" --label clean --move --wait --max-size 2 --data "$D" >"$T/f3.out" 2>"$T/f3.err"; rc=$?
+check "move_feed_rejects_big_exit_1 (rc $rc)" test $rc -eq 1
+check move_feed_names_big grep -q "big.bin: cannot store: file too large" "$T/f3.err"
+check move_feed_big_stays test -f "$DROP/big.bin"
+check move_feed_queued_new test "$(grep -c "  queued  " "$T/f3.out")" -eq 2
+check move_feed_summary grep -q "^feed $DROP: 3 new (2 queued, 0 duplicates, 1 rejected, 0 unacknowledged), $N skipped (already ingested), 0 failed to read or move, $((N + 2)) moved to $DROP/done" "$T/f3.out"
+check move_feed_new_in_redis test "$($RCLI SCARD pf:samples)" -eq "$((U + 2))"
+check move_feed_keeps_paths test -f "$DROP/done/new/deeper/b.exe" -a -f "$DROP/done/new/a.exe" -a -f "$DROP/done/clean/$(basename "$f0")"
+check "move_feed_only_failure_left ($(find "$DROP" -type f -not -path "$DROP/done/*" | tr '\n' ' '))" \
+  test "$(find "$DROP" -type f -not -path "$DROP/done/*" | wc -l)" -eq 1
+check move_feed_done_count test "$(find "$DROP/done" -type f | wc -l)" -eq "$((N + 2))"
+
+# --- done/ is not fed again; a name already in done/ gets the sha appended --------------------
+rm -f "$DROP/big.bin"
+cp "$f0" "$DROP/clean/"
+"$P" feed "$DROP" --label clean --move --data "$D" >"$T/f4.out" 2>"$T/f4.err"; rc=$?
+check "refeed_exit_0 (rc $rc)" test $rc -eq 0
+check refeed_done_left_out grep -q "^feed $DROP: 0 new (.*), 1 skipped (already ingested), 0 failed to read or move, 1 moved" "$T/f4.out"
+check refeed_same_name_kept_both test "$(ls "$DROP/done/clean/$(basename "$f0")"* | wc -l)" -eq 2
+
+# --- pefleet ingest still sends as before (the code feed shares) ---------------------------
+{ cat "$f0"; echo "ingest-test"; } >"$T/i.exe"
+"$P" ingest --label clean --wait --data "$D" "$T/i.exe" "$f0" >"$T/i.out" 2>"$T/i.err"; rc=$?
+check "ingest_exit_0 (rc $rc)" test $rc -eq 0
+check ingest_lines grep -q "  queued  $T/i.exe" "$T/i.out"
+check ingest_duplicate grep -q "  duplicate  $f0" "$T/i.out"
+check ingest_summary grep -q "^pefleet ingest: 2 files: 1 queued, 1 duplicates, 0 rejected in" "$T/i.err"
+finish
