@@ -14,6 +14,10 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_import_keras(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+/* predict with prog ("pefleet scan") naming it in messages */
+int cmd_predict_as(int argc, char **argv, const char *prog);
+int cmd_scan(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_promote(int argc, char **argv);

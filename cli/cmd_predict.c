@@ -7,6 +7,7 @@
 #include "pf_fmt.h"
 #include "pf_model.h"
 #include "pf_walk.h"
+#include "score_out.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -42,41 +43,27 @@ static void usage(FILE *f) {
 
 typedef struct {
   const pf_model *m;
+  const char *prog;  /* "pefleet predict" or "pefleet scan" (messages) */
   int jsonl;
   pf_filelist files;
   size_t n_fail, per_class[PF_MODEL_MAX_CLASSES];
-  int colw[PF_MODEL_MAX_CLASSES];
+  score_out out;
 } predict_run;
-
-/* The shortest %g form of a float that reads back as the same float. */
-static void fmt_float(float v, char *buf, size_t n) {
-  for (int prec = 6; prec <= 9; prec++) {
-    snprintf(buf, n, "%.*g", prec, (double)v);
-    if (strtof(buf, NULL) == v) return;
-  }
-}
 
 /* The table's header line, once the pool is up; nothing for --jsonl. */
 static void header(void *ctx) {
   predict_run *r = ctx;
-  if (r->jsonl) return;
-  uint32_t nc = pf_model_classes(r->m);
-  printf("%-12s", "verdict");
-  for (uint32_t c = 0; c < nc; c++) {
-    char h[PF_MODEL_NAME + 3];
-    snprintf(h, sizeof h, "p_%s", r->m->classes[c]);
-    r->colw[c] = (int)strlen(h) > 8 ? (int)strlen(h) : 8;
-    printf(" %*s", r->colw[c], h);
-  }
-  printf("  %-12s  %s\n", "sha256", "path");
+  const char *names[PF_MODEL_MAX_CLASSES];
+  for (uint32_t c = 0; c < pf_model_classes(r->m) && c < PF_MODEL_MAX_CLASSES; c++) names[c] = r->m->classes[c];
+  score_out_init(&r->out, r->jsonl, pf_model_classes(r->m), names);
+  score_out_header(&r->out);
 }
 
 /* Scores one file and writes its line; called in input order. */
 static void emit(void *ctx, size_t i, const pf_encode_result *res) {
   predict_run *r = ctx;
   const char *path = r->files.paths[i];
-  uint32_t nc = pf_model_classes(r->m);
-  char hex[PF_SHA256_HEX_LEN + 1] = "", num[40], why[300];
+  char hex[PF_SHA256_HEX_LEN + 1] = "", why[300] = "";
   float x[PF_ERGO486_DIM], p[PF_MODEL_MAX_CLASSES];
   int ok = res->ok;
   if (res->have_hash) pf_hex(res->sha256, PF_SHA256_LEN, hex);
@@ -91,42 +78,17 @@ static void emit(void *ctx, size_t i, const pf_encode_result *res) {
     snprintf(why, sizeof why, "%s", res->error);
   }
   if (!ok) {
-    fprintf(stderr, "pefleet predict: error: %s: %s\n", path, why);
+    fprintf(stderr, "%s: error: %s: %s\n", r->prog, path, why);
     r->n_fail++;
   }
   uint32_t v = ok ? pf_model_verdict(r->m, p) : 0;
   if (ok) r->per_class[v]++;
-  if (r->jsonl) {
-    fputs("{\"path\":", stdout);
-    pf_fmt_json_string(stdout, path);
-    fputs(",\"sha256\":", stdout);
-    if (res->have_hash) printf("\"%s\"", hex);
-    else fputs("null", stdout);
-    if (ok) {
-      fputs(",\"probabilities\":[", stdout);
-      for (uint32_t c = 0; c < nc; c++) {
-        fmt_float(p[c], num, sizeof num);
-        printf("%s%s", c ? "," : "", num);
-      }
-      fputs("],\"verdict\":", stdout);
-      pf_fmt_json_string(stdout, r->m->classes[v]);
-      fputs("}\n", stdout);
-    } else {
-      fputs(",\"error\":", stdout);
-      pf_fmt_json_string(stdout, why);
-      fputs("}\n", stdout);
-    }
-    return;
-  }
-  printf("%-12s", ok ? r->m->classes[v] : "ERROR");
-  for (uint32_t c = 0; c < nc; c++) {
-    if (ok) printf(" %*.6f", r->colw[c], (double)p[c]);
-    else printf(" %*s", r->colw[c], "-");
-  }
-  printf("  %-12.12s  %s\n", res->have_hash ? hex : "-", path);
+  score_out_line(&r->out, path, res->have_hash ? hex : NULL, ok ? p : NULL, ok ? r->m->classes[v] : NULL, why);
 }
 
-int cmd_predict(int argc, char **argv) {
+int cmd_predict(int argc, char **argv) { return cmd_predict_as(argc, argv, "pefleet predict"); }
+
+int cmd_predict_as(int argc, char **argv, const char *prog) {
   static const struct option opts[] = {
     {"jsonl", no_argument, 0, 'j'}, {"filter", required_argument, 0, 'f'},
     {"workers", required_argument, 0, 'w'}, {"quiet", no_argument, 0, 'q'},
@@ -134,6 +96,7 @@ int cmd_predict(int argc, char **argv) {
   };
   predict_run r;
   memset(&r, 0, sizeof r);
+  r.prog = prog;
   pf_encoder_opts eo;
   pf_encode_run_opts_default(&eo);
   const char *glob = NULL;
@@ -145,7 +108,7 @@ int cmd_predict(int argc, char **argv) {
     if (c == 'w' || c == 1) {
       v = strtol(optarg, &end, 10);
       if (!*optarg || *end || v < 1 || v > 1000000) {
-        fprintf(stderr, "pefleet predict: invalid number '%s' for --%s\n", optarg, c == 'w' ? "workers" : "timeout");
+        fprintf(stderr, "%s: invalid number '%s' for --%s\n", prog, optarg, c == 'w' ? "workers" : "timeout");
         return 2;
       }
     }
@@ -160,18 +123,18 @@ int cmd_predict(int argc, char **argv) {
     }
   }
   if (argc - optind < 2) {
-    fprintf(stderr, "pefleet predict: %s\n", optind >= argc ? "no MODEL_DIR given" : "no PATH given");
+    fprintf(stderr, "%s: %s\n", prog, optind >= argc ? "no MODEL_DIR given" : "no PATH given");
     usage(stderr);
     return 2;
   }
   char err[600];
   pf_model *m = NULL;
   if (pf_model_load(argv[optind], &m, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet predict: error: %s\n", err);
+    fprintf(stderr, "%s: error: %s\n", prog, err);
     return 1;
   }
   if (m->schema != PF_ERGO486_SCHEMA_ID || m->sizes[0] != PF_ERGO486_DIM) {
-    fprintf(stderr, "pefleet predict: error: %s: the model takes %u inputs of schema %u, not the %d of ergo486\n",
+    fprintf(stderr, "%s: error: %s: the model takes %u inputs of schema %u, not the %d of ergo486\n", prog,
             argv[optind], m->sizes[0], m->schema, PF_ERGO486_DIM);
     pf_model_free(&m);
     return 1;
@@ -180,35 +143,35 @@ int cmd_predict(int argc, char **argv) {
   int missing = 0;
   for (int i = optind + 1; i < argc; i++) {
     int rc = pf_walk_add(&r.files, argv[i], glob, err, sizeof err);
-    if (rc == PF_ENOENT) { fprintf(stderr, "pefleet predict: error: %s\n", err); missing++; }
+    if (rc == PF_ENOENT) { fprintf(stderr, "%s: error: %s\n", prog, err); missing++; }
     else if (rc != PF_OK) {
-      fprintf(stderr, "pefleet predict: %s\n", pf_strerror(rc));
+      fprintf(stderr, "%s: %s\n", prog, pf_strerror(rc));
       pf_filelist_destroy(&r.files);
       pf_model_free(&m);
       return 1;
     }
   }
   if (r.files.n == 0) {
-    fprintf(stderr, "pefleet predict: no files to score\n");
+    fprintf(stderr, "%s: no files to score\n", prog);
     pf_filelist_destroy(&r.files);
     pf_model_free(&m);
     return 1;
   }
   pf_encode_run_hooks hooks = {header, emit, NULL, &r};
   pf_encode_run_counts n;
-  if (pf_encode_run(&eo, &r.files, &hooks, "pefleet predict", &n, err, sizeof err) != PF_OK) {
+  if (pf_encode_run(&eo, &r.files, &hooks, prog, &n, err, sizeof err) != PF_OK) {
     pf_filelist_destroy(&r.files);
     pf_model_free(&m);
     return 1;
   }
   int write_failed = fflush(stdout) != 0 || ferror(stdout);
-  if (write_failed) fprintf(stderr, "pefleet predict: cannot write the output\n");
+  if (write_failed) fprintf(stderr, "%s: cannot write the output\n", prog);
   size_t scored = 0;
   for (uint32_t k = 0; k < pf_model_classes(m); k++) scored += r.per_class[k];
   int lost = scored + r.n_fail != r.files.n;
-  if (lost) fprintf(stderr, "pefleet predict: error: %zu files got no result\n", r.files.n - scored - r.n_fail);
+  if (lost) fprintf(stderr, "%s: error: %zu files got no result\n", prog, r.files.n - scored - r.n_fail);
   if (!quiet) {
-    fprintf(stderr, "pefleet predict: %zu files", r.files.n);
+    fprintf(stderr, "%s: %zu files", prog, r.files.n);
     for (uint32_t k = 0; k < pf_model_classes(m); k++) fprintf(stderr, ", %zu %s", r.per_class[k], m->classes[k]);
     fprintf(stderr, ", %zu failed (model %s)\n", r.n_fail, m->version[0] ? m->version : "unversioned");
   }

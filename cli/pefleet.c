@@ -22,6 +22,8 @@ static const struct {
   {"import-csv", cmd_import_csv, "load a dataset.csv (label + 486 values per row) as vector-only samples"},
   {"import-keras", cmd_import_keras, "convert a Keras 2 model.h5 (the seed's network) into a model folder"},
   {"predict", cmd_predict, "score PE files with a model folder (JSONL or a table)"},
+  {"scan", cmd_scan, "score PE files locally (MODEL_DIR) or through the score pool (--server)"},
+  {"serve", cmd_serve, "run the HTTP gateway (the seed's ergo serve API) in the foreground"},
   {"promote", cmd_promote, "register a model folder (or take a registered version) and make it serve"},
   {"models", cmd_models, "list the registered models, their parents and test figures (--json)"},
   {"rollback", cmd_rollback, "make the model promoted before the current one serve again"},

@@ -1,0 +1,33 @@
+/* score_out: owns the output of scored files that `pefleet predict` and
+ * `pefleet scan` (local or through the pool) share.
+ * Defines the table (verdict, one probability column per class, sha256
+ * prefix, path) and the JSON lines ({"path","sha256","probabilities",
+ * "verdict"} or {"path","sha256","error"}), one line per input file.
+ * Called by cli/cmd_predict.c and cli/cmd_scan.c. */
+#ifndef PF_SCORE_OUT_H
+#define PF_SCORE_OUT_H
+
+#include <stdint.h>
+
+#include "pf_model.h"
+
+typedef struct {
+  int jsonl;
+  uint32_t nc;                                /* classes (probability columns) */
+  const char *names[PF_MODEL_MAX_CLASSES];    /* their names (not copied) */
+  int colw[PF_MODEL_MAX_CLASSES];
+} score_out;
+
+/* Sets up the output of nc classes named names[0..nc) (nc capped at
+ * PF_MODEL_MAX_CLASSES). */
+void score_out_init(score_out *o, int jsonl, uint32_t nc, const char *const *names);
+
+/* The table's header line on stdout; nothing for JSON lines. */
+void score_out_header(score_out *o);
+
+/* One file's line on stdout. sha256_hex: NULL when unknown. A scored file
+ * has p (nc probabilities) and verdict; a failed one has why (p NULL). */
+void score_out_line(const score_out *o, const char *path, const char *sha256_hex, const float *p, const char *verdict,
+                    const char *why);
+
+#endif
