@@ -291,14 +291,15 @@ int pf_curve_client(void *sock, const pf_config *c, char *err, size_t errlen) {
     snprintf(err, errlen, "curve is on but curve_server_key is not set (the servers' public key, or its .pub file)");
     return PF_EINVAL;
   }
-  if (z85_key(sk, strlen(sk), NULL)) {
-    snprintf(server, sizeof server, "%s", sk);
-  } else {
+  /* a file first: a 40-character path may also be valid Z85 text */
+  if (access(sk, F_OK) == 0 || !z85_key(sk, strlen(sk), NULL)) {
     char why[1200];
     if (read_public(sk, server, why, sizeof why) != PF_OK) {
       snprintf(err, errlen, "curve_server_key is neither 40 Z85 characters nor a readable .pub file (%s)", why);
       return PF_EINVAL;
     }
+  } else {
+    snprintf(server, sizeof server, "%s", sk);
   }
   pf_curve_keypair kp;
   int rc = pf_curve_read_keypair(c->curve_secret_file, &kp, err, errlen);

@@ -16,8 +16,8 @@
  *
  * Settings (pf_config): curve = 1 turns it on (0: plain TCP, the default
  * for a fleet on loopback); curve_secret_file = this process's NAME.key;
- * curve_server_key = the servers' public key, 40 Z85 characters or the path
- * of a NAME.pub; curve_allow_dir = folder of *.pub a server admits. One
+ * curve_server_key = the servers' public key: the path of a NAME.pub (tried
+ * first) or its 40 Z85 characters; curve_allow_dir = folder of *.pub a server admits. One
  * server key pair is shared by every server socket of a fleet (broker,
  * score router, similarity service). */
 #ifndef PF_CURVE_H

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Many hosts on one machine: network namespaces joined by veth pairs stand
+# for the hosts, and every link between them is a real TCP connection with
+# ZeroMQ CURVE on and Redis AUTH.
+#   core    10.77.X.1   redis-server (password), pefleet-broker, score router
+#   enc     10.77.X.2   encoder workers (one per core), pefleet ingest
+#   score   10.78.X.2   scorers (when built), a worker whose key is unknown
+# (X is picked per run.) The sample store is a folder all three see, as a
+# shared mount would be between real hosts. Ingest the corpus through it
+# and check every sample is done; check the worker with an unknown key is
+# refused (it is never ready at the broker, never encodes a sample, and the
+# broker's log names its key). Needs root (CAP_NET_ADMIN) to make
+# namespaces: skipped with the reason otherwise. Namespaces and daemons are
+# removed at exit, failure or not.
+. "$(dirname "$0")/lib/common.sh"
+need_corpus multihost_netns
+need_redis multihost_netns
+command -v ip >/dev/null || { skip multihost_netns "ip (iproute2) not installed"; exit 0; }
+P=$BIN/pefleet
+NET=$((RANDOM % 200 + 20))
+NS_CORE=pfc$$ NS_ENC=pfe$$ NS_SCORE=pfs$$
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.3
+  for ns in $NS_CORE $NS_ENC $NS_SCORE; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+  done
+  wait 2>/dev/null
+  [ -n "${KEEP_LOGS:-}" ] && cp -r "$T/logs" "$KEEP_LOGS"
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+if ! ip netns add "$NS_CORE" 2>"$T/netns.err"; then
+  skip multihost_netns "cannot make network namespaces ($(head -1 "$T/netns.err"); needs root or CAP_NET_ADMIN)"
+  exit 0
+fi
+ip netns add "$NS_ENC" && ip netns add "$NS_SCORE" || { notok netns_setup "ip netns add failed"; finish; }
+CORE_IP=10.77.$NET.1 ENC_IP=10.77.$NET.2 CORE_IP2=10.78.$NET.1 SCORE_IP=10.78.$NET.2
+setup_net() {
+  ip link add "pfa$$" type veth peer name "pfb$$" &&
+    ip link set "pfa$$" netns "$NS_CORE" && ip link set "pfb$$" netns "$NS_ENC" &&
+    ip link add "pfc$$" type veth peer name "pfd$$" &&
+    ip link set "pfc$$" netns "$NS_CORE" && ip link set "pfd$$" netns "$NS_SCORE" &&
+    ip -n "$NS_CORE" addr add "$CORE_IP/24" dev "pfa$$" && ip -n "$NS_ENC" addr add "$ENC_IP/24" dev "pfb$$" &&
+    ip -n "$NS_CORE" addr add "$CORE_IP2/24" dev "pfc$$" && ip -n "$NS_SCORE" addr add "$SCORE_IP/24" dev "pfd$$" &&
+    for ns in $NS_CORE $NS_ENC $NS_SCORE; do ip -n "$ns" link set lo up || return 1; done &&
+    ip -n "$NS_CORE" link set "pfa$$" up && ip -n "$NS_CORE" link set "pfc$$" up &&
+    ip -n "$NS_ENC" link set "pfb$$" up && ip -n "$NS_SCORE" link set "pfd$$" up
+}
+if ! setup_net 2>"$T/net.err"; then notok netns_setup "$(cat "$T/net.err")"; finish; fi
+check "hosts_have_routes_to_core (core $CORE_IP/$CORE_IP2, enc $ENC_IP, score $SCORE_IP)" \
+  sh -c "ip -n $NS_ENC route get $CORE_IP >/dev/null && ip -n $NS_SCORE route get $CORE_IP2 >/dev/null"
+check encoder_host_has_no_route_to_score_host sh -c "! ip -n $NS_ENC route get $SCORE_IP >/dev/null 2>&1"
+
+# --- keys: one server pair (broker, score router), one per client ------------
+K=$T/keys
+mkdir -p "$K/allowed" "$T/logs"
+for n in server worker client scorer rogue; do "$P" keygen "$n" -o "$K" >/dev/null 2>&1 || notok keygen "$n"; done
+cp "$K/worker.pub" "$K/client.pub" "$K/scorer.pub" "$K/allowed/"
+PASS=ns-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+STORE=$T/store
+mkdir -p "$STORE"
+
+# One configuration per host role, as each host would have its own file.
+common() {
+  cat <<EOF
+redis_password = $PASS
+store = $STORE
+ingest_endpoint = tcp://$CORE_IP:5555
+worker_endpoint = tcp://$CORE_IP:5556
+curve = 1
+curve_server_key = $K/server.pub
+heartbeat_ms = 300
+EOF
+}
+# the broker binds every address of its host; clients name the one they reach
+{ common; echo "data = $T/core"; echo "redis_host = 127.0.0.1"; echo "redis_port = 6390"
+  echo "ingest_endpoint = tcp://*:5555"; echo "worker_endpoint = tcp://*:5556"
+  echo "curve_secret_file = $K/server.key"; echo "curve_allow_dir = $K/allowed"; } >"$T/core.conf"
+{ common; echo "redis_host = $CORE_IP"; echo "redis_port = 6390"; echo "curve_secret_file = $K/worker.key"; } >"$T/worker.conf"
+{ common; echo "redis_host = $CORE_IP"; echo "redis_port = 6390"; echo "curve_secret_file = $K/client.key"; } >"$T/client.conf"
+{ common; echo "redis_host = $CORE_IP2"; echo "redis_port = 6390"; echo "curve_secret_file = $K/rogue.key"
+  echo "worker_endpoint = tcp://$CORE_IP2:5556"; } >"$T/rogue.conf"
+mkdir -p "$T/core"
+
+# --- core host: redis (password, AOF) and the broker ------------------------
+ip netns exec "$NS_CORE" redis-server --port 6390 --bind "127.0.0.1 $CORE_IP $CORE_IP2" --requirepass "$PASS" \
+  --appendonly yes --dir "$T/core" --save '' >"$T/logs/redis.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do
+  ip netns exec "$NS_ENC" redis-cli -h "$CORE_IP" -p 6390 -a "$PASS" --no-auth-warning ping 2>/dev/null | grep -q PONG && break
+  sleep 0.1
+done
+check redis_reachable_from_encoder_host_with_password \
+  sh -c "ip netns exec $NS_ENC redis-cli -h $CORE_IP -p 6390 -a '$PASS' --no-auth-warning ping | grep -q PONG"
+check redis_refuses_encoder_host_without_password \
+  sh -c "ip netns exec $NS_ENC redis-cli -h $CORE_IP -p 6390 get x 2>&1 | grep -q NOAUTH"
+
+ip netns exec "$NS_CORE" "$BIN/pefleet-broker" --config "$T/core.conf" 2>"$T/logs/broker.log" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q listening "$T/logs/broker.log" && break; sleep 0.1; done
+check broker_listens_with_curve grep -q "listening: ingest tcp://\\*:5555.*CURVE" "$T/logs/broker.log"
+
+# --- encoder host: one worker per core; score host: a worker with an unknown key
+ncores=$(nproc)
+for i in $(seq 1 "$ncores"); do
+  ip netns exec "$NS_ENC" "$BIN/pefleet-encoder-worker" --config "$T/worker.conf" 2>"$T/logs/worker-$i.log" &
+  PIDS+=($!)
+done
+ip netns exec "$NS_SCORE" "$BIN/pefleet-encoder-worker" --config "$T/rogue.conf" 2>"$T/logs/rogue.log" &
+ROGUE=$!
+PIDS+=($ROGUE)
+for _ in $(seq 100); do
+  [ "$(grep -c ' ready, capacity' "$T/logs/broker.log")" -ge "$ncores" ] && break
+  sleep 0.1
+done
+check "all_${ncores}_workers_ready_over_curve" test "$(grep -c ' ready, capacity' "$T/logs/broker.log")" -ge "$ncores"
+
+# --- ingest the corpus from the encoder host --------------------------------
+S=$T/samples
+mkdir -p "$S"
+cp "$CORPUS"/clean/* "$S/"
+nfiles=$(ls "$S" | wc -l)
+ip netns exec "$NS_ENC" "$P" ingest --config "$T/client.conf" --label clean --wait -q "$S" >"$T/ingest.out" 2>&1
+irc=$?
+# a corpus file LIEF rejects is a verdict too ("done" or "failed"): count both
+read -r done failed < <(ip netns exec "$NS_ENC" redis-cli -h "$CORE_IP" -p 6390 -a "$PASS" --no-auth-warning \
+  eval "return {redis.call('scard','pf:done'), redis.call('scard','pf:failed')}" 0 | tr '\n' ' ')
+check "every_sample_finished_over_the_hosts ($nfiles files: done $done, failed $failed, ingest exit $irc)" \
+  test "$((done + failed))" -eq "$nfiles"
+check ingest_waited_successfully grep -q "^done $done, failed $failed" "$T/ingest.out"
+encoded=$(cat "$T"/logs/worker-*.log | grep -c 'encoded$')
+check "encoder_host_workers_did_the_work ($encoded encoded)" test "$encoded" -eq "$done"
+
+# --- the worker with an unknown key ------------------------------------------
+rogue_key=$(cat "$K/rogue.pub")
+check rogue_worker_refused_in_broker_log grep -qF "refused client key $rogue_key at $SCORE_IP" "$T/logs/broker.log"
+check rogue_worker_never_ready sh -c "! grep -q '(pid $ROGUE) ready' '$T/logs/broker.log'"
+check rogue_worker_never_encoded sh -c "! grep -qE 'encoded|failed:' '$T/logs/rogue.log'"
+check rogue_worker_still_running kill -0 "$ROGUE"
+finish
