@@ -17,7 +17,8 @@ LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-conf
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev procps bc liblief-dev libssl-dev libcmocka-dev \
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
                 libopenblas-dev libhdf5-dev redis-server python3 python3-numpy \
-                libmicrohttpd-dev wrk curl
+                libmicrohttpd-dev wrk curl \
+                iproute2 docker-compose
 
 # The GPU training path (trainer/pf_train_gpu*.{c,cu}) is built when nvcc and
 # cuDNN are found, and said so in one line; without them (or with GPU=0, or
@@ -271,6 +272,14 @@ $(BASELINE): bench/lief_baseline.c $(LIBA)
 # Builds only what it runs, so a fleet program that does not build does not stop it.
 bench: $(BIN)/pefleet $(BIN)/pefleet-sandbox $(BASELINE)
 	@BIN=$(abspath $(BIN)) BASELINE=$(abspath $(BASELINE)) bench/encode_bench.sh
+
+# Validates compose.yaml with Debian's docker-compose (v1.29, Compose
+# specification); a throwaway password stands in for the one compose needs.
+.PHONY: compose-check
+compose-check:
+	@command -v docker-compose >/dev/null || { echo "compose-check: docker-compose not installed (make deps)" >&2; exit 1; }
+	PEFLEET_REDIS_PASSWORD=compose-check docker-compose -f compose.yaml --profile train --profile train-gpu config -q
+	@echo "compose-check: compose.yaml is valid"
 
 clean:
 	rm -rf build bin
