@@ -84,27 +84,81 @@ check "below_floor_says_why ($V2)" grep -q "^not promoted: $V2 was trained on [0
 check below_floor_champion_stays test "$($RCLI GET pf:model:current)" = "$V1"
 check below_floor_parent_in_model_json grep -q "\"parent\": \"$V1\"" "$M/$V2/model.json"
 
+# --- a promotion reaches running scorers: a score router and two scorers
+# answer a steady stream of vector requests (build/tools/zscore, one thread,
+# chunks of 200 back to back) while a retrain promotes a new model; no
+# request fails, the first replies name the old version, the last chunk
+# (sent after the promotion) only the new one
+CH=$V1
+Z=${BUILD:-$ROOT/build}/tools/zscore
+if [ -x "$Z" ] && [ -x "$BIN/pefleet-score-router" ] && [ -x "$BIN/pefleet-scorer" ]; then
+  read -r SP SCP < <(python3 -c '
+import socket
+s=[socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1",0))
+print(*[x.getsockname()[1] for x in s])')
+  printf 'score_endpoint = tcp://127.0.0.1:%s\nscorer_endpoint = tcp://127.0.0.1:%s\n' "$SP" "$SCP" >>"$D/pefleet.conf"
+  EP=tcp://127.0.0.1:$SP
+  "$BIN/pefleet-score-router" --data "$D" >"$T/router.log" 2>&1 & RTP=$!
+  "$BIN/pefleet-scorer" --data "$D" >"$T/scorer1.log" 2>&1 & SC1=$!
+  "$BIN/pefleet-scorer" --data "$D" >"$T/scorer2.log" 2>&1 & SC2=$!
+  trap 'touch "$T/stop"; kill $RTP $SC1 $SC2 2>/dev/null; kill "$(cat "$D/redis/redis.pid" 2>/dev/null)" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+  for _ in $(seq 100); do "$Z" "$EP" --csv "$T/good.csv" --rows 1 -n 1 --timeout 500 >/dev/null 2>&1 && break; sleep 0.1; done
+  ( while [ ! -e "$T/stop" ]; do
+      "$Z" "$EP" --csv "$T/good.csv" --rows 200 -n 200 -t 1 --print >>"$T/stream.jsonl" 2>>"$T/stream.err" ||
+        echo "chunk failed" >>"$T/stream.fail"
+    done ) &
+  LOOP=$!
+  for _ in $(seq 100); do [ -s "$T/stream.jsonl" ] && break; sleep 0.1; done
+  "$P" retrain --data "$D" --epochs 20 --seed 9 -q --auc-tolerance 0.05 --fpr-tolerance 0.05 >"$T/r5.out" 2>"$T/r5.err"; rc=$?
+  check "hot_reload_retrain_promoted_exit_0 (rc $rc)" test $rc -eq 0
+  V4=$(sed -n 's/^promoted \([^ ]*\), replacing .*/\1/p' "$T/r5.out")
+  check "hot_reload_retrain_replaced_champion ($V4)" grep -q "^promoted $V4, replacing $V1$" "$T/r5.out"
+  # two more whole chunks, both begun after the promotion
+  k=$(grep -c . "$T/stream.err" 2>/dev/null)
+  for _ in $(seq 600); do [ "$(grep -c . "$T/stream.err")" -ge $((k + 2)) ] && break; sleep 0.1; done
+  touch "$T/stop"; wait $LOOP
+  check "hot_reload_no_failed_request ($(grep -c . "$T/stream.err") chunks)" test ! -e "$T/stream.fail"
+  python3 - "$T/stream.jsonl" "$V1" "$V4" <<'PY' >"$T/stream.check" 2>&1
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+old, new = sys.argv[2:4]
+assert all(r["status"] == 1 for r in rows), [r for r in rows if r["status"] != 1][:1]
+vers = [r["model_version"] for r in rows]
+assert set(vers) <= {old, new}, set(vers)
+assert vers[0] == old, vers[0]
+assert vers[-200:] == [new] * 200, vers[-200:].count(old)
+print("%d replies: %d from %s, then %d from %s" % (len(vers), vers.count(old), old, vers.count(new), new))
+PY
+  check "hot_reload_scorers_switched ($(tail -1 "$T/stream.check"))" grep -q "^[0-9]* replies" "$T/stream.check"
+  [ -n "$V4" ] && CH=$V4
+else
+  skip hot_reload "zscore or the scorer programs are not built"
+fi
+
 # --- poisoned training data: the challenger is worse, the champion stays -----------
 "$P" import-csv --data "$D" --label-map none "$T/poison.csv" >/dev/null 2>&1
 check "poison_left_test_split_alone ($TEST_N)" test "$($RCLI SCARD pf:split:test)" = "$TEST_N"
 "$P" retrain --data "$D" --epochs 20 --seed 7 -q >"$T/r4.out" 2>"$T/r4.err"; rc=$?
 check "worse_challenger_refused_exit_4 (rc $rc)" test $rc -eq 4
 V3=$(sed -n 's/^registered \([^ ]*\) in .*/\1/p' "$T/r4.out")
-check "worse_challenger_says_why ($V3)" grep -q "^kept champion $V1: challenger's ROC AUC [0-9.]* is below the champion's [0-9.]* - tolerance 0;" "$T/r4.out"
-check worse_challenger_prints_both grep -q "^champion   $V1: test ROC AUC" "$T/r4.out"
-check worse_challenger_champion_stays test "$($RCLI GET pf:model:current)" = "$V1"
+check "worse_challenger_says_why ($V3)" grep -q "^kept champion $CH: challenger's ROC AUC [0-9.]* is below the champion's [0-9.]* - tolerance 0;" "$T/r4.out"
+check worse_challenger_prints_both grep -q "^champion   $CH: test ROC AUC" "$T/r4.out"
+check worse_challenger_champion_stays test "$($RCLI GET pf:model:current)" = "$CH"
 
 # --- models --json: every challenger, parents, samples, figures, current -----------
 "$P" models --json --data "$D" >"$T/m1.json" 2>&1
-python3 - "$T/m1.json" "$V1" "$V2" "$V3" "$M" <<'PY' >"$T/m1.check" 2>&1
+python3 - "$T/m1.json" "$V1" "$V2" "$V3" "$M" "$CH" <<'PY' >"$T/m1.check" 2>&1
 import json, sys
-path, v1, v2, v3, models = sys.argv[1:6]
+path, v1, v2, v3, models, ch = sys.argv[1:7]
 l = json.load(open(path))
 by = {e["version"]: e for e in l}
-assert [e["version"] for e in l] == [v3, v2, v1], [e["version"] for e in l]   # newest first
-assert [e["current"] for e in l] == [False, False, True]
-assert by[v1]["parent"] == "" and by[v2]["parent"] == v1 and by[v3]["parent"] == v1
-for v in (v1, v2, v3):
+order = [v3, ch, v2, v1] if ch != v1 else [v3, v2, v1]
+assert [e["version"] for e in l] == order, [e["version"] for e in l]   # newest first
+assert [e["version"] for e in l if e["current"]] == [ch]
+assert by[v1]["parent"] == "" and by[v2]["parent"] == v1 and by[ch]["parent"] == (v1 if ch != v1 else "")
+assert by[v3]["parent"] == ch
+for v in order:
     e = by[v]
     assert e["dir"].endswith("/models/" + v), e["dir"]
     assert isinstance(e["samples"], int) and e["samples"] > 0 and e["registered"] > 0
@@ -112,12 +166,12 @@ for v in (v1, v2, v3):
     s = json.load(open(models + "/" + v + "/model.json"))
     assert e["samples"] == s["rows"]["train"], (e["samples"], s["rows"])
 assert by[v3]["samples"] > by[v1]["samples"]            # the poison went to train
-assert by[v1]["test_roc_auc"] > by[v3]["test_roc_auc"]
+assert by[ch]["test_roc_auc"] > by[v3]["test_roc_auc"]
 print("ok")
 PY
 check "models_json_content ($(tail -1 "$T/m1.check"))" grep -qx ok "$T/m1.check"
 "$P" models --data "$D" >"$T/m1.txt" 2>&1
-check models_text_marks_current grep -q "^\* $V1 " "$T/m1.txt"
+check models_text_marks_current grep -q "^\* $CH " "$T/m1.txt"
 
 # --- promote by version and by folder, rollback ----------------------------------
 "$P" promote "$V2" --data "$D" >"$T/p1.out" 2>&1; rc=$?
@@ -125,8 +179,8 @@ check "promote_version_exit_0 (rc $rc)" test $rc -eq 0
 check promote_version_current test "$($RCLI GET pf:model:current)" = "$V2"
 "$P" rollback --data "$D" >"$T/rb.out" 2>&1; rc=$?
 check "rollback_exit_0 (rc $rc)" test $rc -eq 0
-check rollback_back_to_champion test "$($RCLI GET pf:model:current)" = "$V1"
-check rollback_says grep -q "^rolled back from $V2 to $V1$" "$T/rb.out"
+check rollback_back_to_champion test "$($RCLI GET pf:model:current)" = "$CH"
+check rollback_says grep -q "^rolled back from $V2 to $CH$" "$T/rb.out"
 "$P" promote 0123456789ab --data "$D" >/dev/null 2>"$T/p2.err"; rc=$?
 check "promote_unknown_version_exit_1 (rc $rc)" test $rc -eq 1
 cp -r "$M/$V3" "$T/imported"
