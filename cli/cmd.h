@@ -27,5 +27,7 @@ int cmd_retrain(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_similar(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_relevance(int argc, char **argv);
 
 #endif

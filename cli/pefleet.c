@@ -31,6 +31,8 @@ static const struct {
   {"feed", cmd_feed, "ingest the new files of a folder (known ones skipped by sha256; --move)"},
   {"keygen", cmd_keygen, "make a CURVE key pair (NAME.key, NAME.pub) for encrypted links between hosts"},
   {"similar", cmd_similar, "stored samples most similar to a sample (sha256) or a file (exact cosine)"},
+  {"report", cmd_report, "a model folder as one self-contained HTML page (curves, ROC, matrices, PCA)"},
+  {"relevance", cmd_relevance, "how much accuracy and AUC drop when each feature is nulled (relevance.json)"},
 };
 
 static void usage(FILE *f) {

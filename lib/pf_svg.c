@@ -66,8 +66,11 @@ void pf_svg_begin(pf_svg_plot *p, FILE *f, double w, double h, const char *label
 
 void pf_svg_end(pf_svg_plot *p) { fputs("</svg>\n", p->f); }
 
+void pf_svg_set_xlog(pf_svg_plot *p) { p->xlog = p->x0 > 0 && p->x1 > p->x0; }
+
 double pf_svg_px(const pf_svg_plot *p, double x) {
-  double t = (x - p->x0) / (p->x1 - p->x0);
+  double t = p->xlog ? (log10(x > p->x0 ? x : p->x0) - log10(p->x0)) / (log10(p->x1) - log10(p->x0))
+                     : (x - p->x0) / (p->x1 - p->x0);
   if (!(t >= 0)) t = 0;
   if (t > 1) t = 1;
   return p->ml + t * (p->w - p->ml - p->mr);
@@ -88,7 +91,12 @@ static void tick_label(FILE *f, double v, int pct) {
 void pf_svg_axes(pf_svg_plot *p, const char *xtitle, const char *ytitle, int xpct, int ypct) {
   FILE *f = p->f;
   double t[PF_SVG_MAX_TICKS], L = p->ml, R = p->w - p->mr, T = p->mt, B = p->h - p->mb;
-  int n = pf_svg_ticks(p->x0, p->x1, 6, t, PF_SVG_MAX_TICKS);
+  int n = 0;
+  if (p->xlog)
+    for (double k = ceil(log10(p->x0) - 1e-9); k <= floor(log10(p->x1) + 1e-9) && n < PF_SVG_MAX_TICKS; k++)
+      t[n++] = pow(10, k);
+  else
+    n = pf_svg_ticks(p->x0, p->x1, 6, t, PF_SVG_MAX_TICKS);
   fputs("<g " FONT " font-size=\"12\" fill=\"#333\">\n", f);
   for (int i = 0; i < n; i++) {
     double x = pf_svg_px(p, t[i]);

@@ -31,6 +31,7 @@ typedef struct {
   double w, h;                  /* viewBox width and height */
   double ml, mr, mt, mb;        /* margins around the plotting area */
   double x0, x1, y0, y1;        /* data ranges shown */
+  int xlog;                     /* x axis in decades (pf_svg_set_xlog) */
 } pf_svg_plot;
 
 /* Opens <svg viewBox="0 0 w h" role="img" aria-label=label> with a <title>
@@ -39,6 +40,10 @@ typedef struct {
 void pf_svg_begin(pf_svg_plot *p, FILE *f, double w, double h, const char *label, double x0, double x1, double y0,
                   double y1);
 void pf_svg_end(pf_svg_plot *p);
+
+/* Makes the x axis logarithmic (decade ticks) when 0 < x0 < x1; values
+ * below x0 are drawn at x0. */
+void pf_svg_set_xlog(pf_svg_plot *p);
 
 /* Pixel position of a data coordinate (clamped to the plotting area). */
 double pf_svg_px(const pf_svg_plot *p, double x);

@@ -102,6 +102,27 @@ static void test_plot_document(void **state) {
   free(s);
 }
 
+static void logplot(FILE *f, void *arg) {
+  (void)arg;
+  pf_svg_plot p;
+  pf_svg_begin(&p, f, 600, 400, "log", 0.001, 1, 0, 1);
+  pf_svg_set_xlog(&p);
+  /* three decades over 520 px: 0.01 one third of the way, 0 clamped to 0.001 */
+  assert_true(fabs(pf_svg_px(&p, 0.01) - (64 + 520.0 / 3)) < 1e-9);
+  assert_true(fabs(pf_svg_px(&p, 0) - 64) < 1e-9);
+  pf_svg_axes(&p, "FPR", "TPR", 1, 1);
+  pf_svg_end(&p);
+}
+
+static void test_log_axis(void **state) {
+  (void)state;
+  char *s = capture(logplot, NULL);
+  assert_non_null(strstr(s, ">0.1%</text>"));
+  assert_non_null(strstr(s, ">1%</text>"));
+  assert_non_null(strstr(s, ">10%</text>"));
+  free(s);
+}
+
 static void bars(FILE *f, void *arg) {
   (void)arg;
   const char *names[2] = {"kernel32.dll", "<evil>"};
@@ -126,7 +147,7 @@ static void test_hbars(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_escape), cmocka_unit_test(test_ticks), cmocka_unit_test(test_plot_document),
-    cmocka_unit_test(test_hbars),
+    cmocka_unit_test(test_hbars), cmocka_unit_test(test_log_axis),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

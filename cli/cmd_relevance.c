@@ -1,0 +1,246 @@
+/* pefleet relevance: how much a model's accuracy and ROC AUC drop when each
+ * feature is nulled (the seed's `ergo relevance`), written as relevance.json
+ * (most relevant first) for the report. Input: the test split of the CSV the
+ * model folder records (dataset.json, rebuilt with the same seed), or
+ * --dataset FILE; --ratio takes a seeded random share of it. */
+#include "cmd.h"
+#include "pf_clock.h"
+#include "pf_dataset.h"
+#include "pf_err.h"
+#include "pf_ergo486.h"
+#include "pf_fmt.h"
+#include "pf_model.h"
+#include "pf_relevance.h"
+#include "train_out.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+  fprintf(f,
+    "usage: pefleet relevance MODEL_DIR [--dataset FILE] [--ratio R] [-o FILE]\n\n"
+    "For every feature, sets it to 0 in every row and measures how much the model's\n"
+    "accuracy and ROC AUC drop; writes the features, most relevant first (largest\n"
+    "accuracy drop, then AUC drop), with their names from the feature schema.\n"
+    "Rows: the test split of the CSV the model was trained on (recorded in\n"
+    "MODEL_DIR/dataset.json), or every row of --dataset FILE.\n\n"
+    "options:\n"
+    "      --dataset FILE  a seed-layout CSV instead of the recorded test split\n"
+    "      --ratio R       use a random share R (0 < R <= 1) of the rows (1)\n"
+    "      --seed N        the sample's seed for --ratio (1)\n"
+    "  -o, --output FILE   where to write (MODEL_DIR/relevance.json)\n"
+    "      --top N         features printed on stdout (10; 0 for none)\n\n"
+    "exit status: 0 written, 1 failure, 2 usage error\n");
+}
+
+/* The CSV and split seed the model folder records; PF_ENOENT when none. */
+static int recorded_csv(const char *dir, char *path, size_t cap, uint64_t *seed, char *why, size_t whylen) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/dataset.json", dir);
+  FILE *f = fopen(p, "rb");
+  if (!f) { snprintf(why, whylen, "no dataset.json in %s (%s)", dir, strerror(errno)); return PF_ENOENT; }
+  char buf[8192];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  cJSON *j = cJSON_ParseWithLength(buf, n);
+  const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "source"), *pa = cJSON_GetObjectItemCaseSensitive(j, "path");
+  const cJSON *sd = cJSON_GetObjectItemCaseSensitive(j, "seed");
+  int rc = PF_ENOENT;
+  if (!cJSON_IsString(src) || strcmp(src->valuestring, "csv") != 0)
+    snprintf(why, whylen, "%s records no CSV (the model was trained from %s)", p,
+             cJSON_IsString(src) ? src->valuestring : "an unknown source");
+  else if (!cJSON_IsString(pa) || !cJSON_IsNumber(sd) || sd->valuedouble < 0)
+    snprintf(why, whylen, "%s lacks the CSV's path or seed", p);
+  else {
+    snprintf(path, cap, "%s", pa->valuestring);
+    *seed = (uint64_t)sd->valuedouble;
+    rc = PF_OK;
+  }
+  cJSON_Delete(j);
+  return rc;
+}
+
+/* A seeded random share of d's rows (at least one), in their order. */
+static int sample(const pf_dataset *d, double ratio, uint64_t seed, pf_dataset *out) {
+  size_t want = (size_t)ceil(ratio * (double)d->n), left = d->n;
+  if (want == 0) want = 1;
+  double *row = malloc(d->dim * sizeof *row);
+  if (!row) return PF_ENOMEM;
+  out->dim = d->dim;
+  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
+  int rc = PF_OK;
+  /* selection sampling: row i is taken with probability want/left */
+  for (size_t i = 0; i < d->n && want && rc == PF_OK; i++, left--) {
+    s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+    if ((double)(s >> 11) / 9007199254740992.0 * (double)left < (double)want) {
+      for (size_t j = 0; j < d->dim; j++) row[j] = d->x[i * d->dim + j];
+      rc = pf_dataset_push(out, row, d->y[i]);
+      want--;
+    }
+  }
+  free(row);
+  return rc;
+}
+
+static void feature_name(const pf_model *m, uint32_t j, char *buf, size_t cap) {
+  if (m->schema == PF_ERGO486_SCHEMA_ID && m->sizes[0] == PF_ERGO486_DIM && pf_ergo486_name((int)j, buf, cap) == PF_OK)
+    return;
+  snprintf(buf, cap, "feature%u", j);
+}
+
+static void jnum(FILE *f, double v) {
+  char b[40];
+  pf_fmt_double(v, b, sizeof b);
+  fputs(b, f);
+}
+
+static int write_json(const char *path, const pf_model *m, const char *source, size_t rows, double bacc, double bauc,
+                      const pf_relevance_item *it, size_t n) {
+  char tmp[4300], dir[4200], *slash;
+  snprintf(dir, sizeof dir, "%s", path);
+  slash = strrchr(dir, '/');
+  const char *name = slash ? slash + 1 : dir;
+  if (slash) *slash = '\0';
+  FILE *f = train_open_out(slash ? (dir[0] ? dir : "/") : ".", name, tmp, sizeof tmp);
+  if (!f) return PF_EIO;
+  fputs("{\"model\": ", f);
+  pf_fmt_json_string(f, m->version);
+  fputs(", \"source\": ", f);
+  pf_fmt_json_string(f, source);
+  fprintf(f, ", \"rows\": %zu, \"method\": \"each feature set to 0 in every row\",\n \"base\": {\"accuracy\": ", rows);
+  jnum(f, bacc);
+  fputs(", \"roc_auc\": ", f);
+  jnum(f, bauc);
+  fputs("},\n \"features\": [\n", f);
+  for (size_t i = 0; i < n; i++) {
+    char nm[128];
+    feature_name(m, it[i].feature, nm, sizeof nm);
+    fprintf(f, "  {\"rank\": %zu, \"index\": %u, \"name\": ", i + 1, it[i].feature);
+    pf_fmt_json_string(f, nm);
+    fputs(", \"accuracy_drop\": ", f);
+    jnum(f, it[i].d_accuracy);
+    fputs(", \"auc_drop\": ", f);
+    jnum(f, it[i].d_auc);
+    fputs(", \"accuracy\": ", f);
+    jnum(f, it[i].accuracy);
+    fputs(", \"roc_auc\": ", f);
+    jnum(f, it[i].roc_auc);
+    fprintf(f, "}%s\n", i + 1 < n ? "," : "");
+  }
+  fputs(" ]\n}\n", f);
+  return train_close_publish(f, tmp, slash ? (dir[0] ? dir : "/") : ".", name);
+}
+
+int cmd_relevance(int argc, char **argv) {
+  static const struct option opts[] = {
+    {"dataset", required_argument, 0, 'd'}, {"ratio", required_argument, 0, 'r'}, {"seed", required_argument, 0, 's'},
+    {"output", required_argument, 0, 'o'}, {"top", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+  };
+  const char *dataset = NULL, *out = NULL;
+  double ratio = 1, seedd = 1, top = 10;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    char *end = NULL;
+    switch (c) {
+    case 'd': dataset = optarg; break;
+    case 'o': out = optarg; break;
+    case 'r': ratio = strtod(optarg, &end); if (*end || !(ratio > 0 && ratio <= 1)) goto bad; break;
+    case 's': seedd = strtod(optarg, &end); if (*end || !(seedd >= 0 && seedd < 1e18) || seedd != floor(seedd)) goto bad; break;
+    case 't': top = strtod(optarg, &end); if (*end || !(top >= 0 && top <= 100000)) goto bad; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+    continue;
+  bad:
+    fprintf(stderr, "pefleet relevance: bad value '%s'\n", optarg);
+    return 2;
+  }
+  if (optind + 1 != argc) { usage(stderr); return 2; }
+  const char *dir = argv[optind];
+  char err[4400], outbuf[4200], csv[4200], source[4400];
+  pf_model *m = NULL;
+  if (pf_model_load(dir, &m, err, sizeof err) != PF_OK) { fprintf(stderr, "pefleet relevance: %s\n", err); return 1; }
+  if (pf_model_classes(m) != 2) {
+    fprintf(stderr, "pefleet relevance: the model has %u classes; relevance needs two\n", pf_model_classes(m));
+    pf_model_free(&m);
+    return 1;
+  }
+  uint64_t split_seed = 0;
+  if (!dataset) {
+    if (recorded_csv(dir, csv, sizeof csv, &split_seed, err, sizeof err) != PF_OK) {
+      fprintf(stderr, "pefleet relevance: %s; give --dataset FILE\n", err);
+      pf_model_free(&m);
+      return 2;
+    }
+  } else {
+    snprintf(csv, sizeof csv, "%s", dataset);
+  }
+  pf_classes cls;
+  memset(&cls, 0, sizeof cls);
+  cls.n = 2;
+  for (int i = 0; i < 2; i++) snprintf(cls.names[i], sizeof cls.names[i], "%s", m->classes[i]);
+  pf_dataset all = {0}, tr = {0}, va = {0}, te = {0}, smp = {0}, *use = &all;
+  size_t skipped = 0;
+  double t0 = pf_clock_s();
+  int rc = pf_dataset_load_csv(csv, m->sizes[0], &cls, &all, &skipped);
+  if (rc != PF_OK) {
+    fprintf(stderr, "pefleet relevance: cannot read %s: %s\n", csv, rc == PF_EIO ? strerror(errno) : pf_strerror(rc));
+    pf_model_free(&m);
+    return 1;
+  }
+  if (!dataset) {
+    rc = pf_dataset_split(&all, split_seed, &tr, &va, &te);
+    use = &te;
+    snprintf(source, sizeof source, "test split of %s (seed %llu)", csv, (unsigned long long)split_seed);
+  } else {
+    snprintf(source, sizeof source, "%s", csv);
+  }
+  if (rc == PF_OK && ratio < 1) {
+    rc = sample(use, ratio, (uint64_t)seedd, &smp);
+    use = &smp;
+    size_t l = strlen(source);
+    snprintf(source + l, sizeof source - l, ", %g of the rows (seed %.0f)", ratio, seedd);
+  }
+  pf_relevance_item *it = rc == PF_OK ? calloc(m->sizes[0], sizeof *it) : NULL;
+  double bacc = 0, bauc = 0;
+  if (rc == PF_OK && use->n == 0) {
+    fprintf(stderr, "pefleet relevance: no rows to score in %s\n", source);
+    rc = PF_EINVAL;
+  } else if (rc == PF_OK && !it) {
+    rc = PF_ENOMEM;
+  }
+  if (rc == PF_OK) rc = pf_relevance_compute(m, use->x, use->y, use->n, 0, &bacc, &bauc, it);
+  if (rc == PF_OK) {
+    pf_relevance_sort(it, m->sizes[0]);
+    if (!out) { snprintf(outbuf, sizeof outbuf, "%s/relevance.json", dir); out = outbuf; }
+    if (write_json(out, m, source, use->n, bacc, bauc, it, m->sizes[0]) != PF_OK) {
+      fprintf(stderr, "pefleet relevance: cannot write %s: %s\n", out, strerror(errno));
+      rc = PF_EIO;
+    }
+  } else if (rc != PF_EINVAL || use->n) {
+    fprintf(stderr, "pefleet relevance: %s\n", pf_strerror(rc));
+  }
+  if (rc == PF_OK) {
+    fprintf(stderr, "pefleet relevance: %zu rows (%s), %u features, %.1f s\n", use->n, source, m->sizes[0],
+            pf_clock_s() - t0);
+    printf("base accuracy %.4f, ROC AUC %.4f\n", bacc, bauc);
+    for (size_t i = 0; i < (size_t)top && i < m->sizes[0]; i++) {
+      char nm[128];
+      feature_name(m, it[i].feature, nm, sizeof nm);
+      printf("%3zu  %-32s  index %3u  accuracy drop %+.4f  AUC drop %+.4f\n", i + 1, nm, it[i].feature,
+             it[i].d_accuracy, it[i].d_auc);
+    }
+    printf("written to %s\n", out);
+  }
+  free(it);
+  pf_dataset_free(&all); pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te); pf_dataset_free(&smp);
+  pf_model_free(&m);
+  return rc == PF_OK ? 0 : 1;
+}
