@@ -1,7 +1,41 @@
-# pefleet image: Debian 12, built from this repository.
-FROM debian:12
+# pefleet image: Debian 12, built from this repository. One image runs every
+# role of compose.yaml (redis, broker, encoder-worker, score router, scorer,
+# similarity service, gateway, trainer, keygen, the CLI).
+#
+#   docker build -t pefleet .
+#
+# Stage 1 builds with the project's own `make deps && make` (GPU=0: the
+# CUDA toolkit is not in Debian's images; a GPU image would start FROM
+# nvidia/cuda and build with GPU=auto). Stage 2 holds the programs and
+# the run-time libraries only.
+FROM debian:12 AS build
 WORKDIR /src
 COPY . .
-RUN apt-get update && make deps && make && install -m 0755 bin/pefleet bin/pefleet-sandbox /usr/local/bin/ \
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make \
+ && make deps \
+ && make clean && make -j"$(nproc)" GPU=0 \
  && rm -rf /var/lib/apt/lists/*
-ENTRYPOINT []
+
+FROM debian:12
+# the run-time halves of the -dev packages in the Makefile's DEB_PACKAGES,
+# redis-server (with redis-cli) for the redis service, and the tools the
+# health checks use
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      liblief0 libzmq5 libhiredis0.14 libprotobuf-c1 libopenblas0 libhdf5-103-1 libmicrohttpd12 libssl3 \
+      redis-server redis-tools curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/bin/ /usr/local/bin/
+# fail the build here, not at run time, when a run-time library is missing
+RUN for b in /usr/local/bin/pefleet*; do \
+      if ldd "$b" | grep 'not found'; then echo "missing library for $b" >&2; exit 1; fi; done
+# one unprivileged user owns the data; named volumes mounted on these
+# folders start out owned by it
+RUN useradd --system --uid 10001 --home-dir /var/lib/pefleet --shell /usr/sbin/nologin pefleet \
+ && mkdir -p /var/lib/pefleet/store /var/lib/pefleet/models /var/lib/pefleet/keys /var/lib/pefleet/redis \
+ && chown -R pefleet:pefleet /var/lib/pefleet
+USER pefleet
+WORKDIR /var/lib/pefleet
+ENV PEFLEET_DATA=/var/lib/pefleet
+CMD ["pefleet", "--help"]
