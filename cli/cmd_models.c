@@ -177,9 +177,14 @@ int cmd_models(int argc, char **argv) {
     pf_db_free(&db);
     return 1;
   }
+  int wv = 7, wp = 6; /* column widths: the longest version and parent */
+  for (int i = 0; i < n; i++) {
+    if ((int)strlen(e[i].version) > wv) wv = (int)strlen(e[i].version);
+    if ((int)strlen(e[i].parent) > wp) wp = (int)strlen(e[i].parent);
+  }
   if (json) fputs("[", stdout);
-  else printf("  %-16s %-16s %-20s %10s %9s %9s\n", "VERSION", "PARENT", "REGISTERED (UTC)", "SAMPLES", "TEST_AUC",
-              "TEST_FPR");
+  else printf("  %-*s  %-*s  %-19s  %10s  %8s  %8s\n", wv, "VERSION", wp, "PARENT", "REGISTERED (UTC)", "SAMPLES",
+              "TEST_AUC", "TEST_FPR");
   for (int i = 0; i < n; i++) {
     char *stats = NULL;
     double auc = NAN, fpr = NAN;
@@ -209,7 +214,7 @@ int cmd_models(int argc, char **argv) {
       if (e[i].samples >= 0) snprintf(samp, sizeof samp, "%lld", e[i].samples);
       fig(a, sizeof a, auc);
       fig(f, sizeof f, fpr);
-      printf("%c %-16s %-16s %-20s %10s %9s %9s\n", e[i].current ? '*' : ' ', e[i].version,
+      printf("%c %-*s  %-*s  %-19s  %10s  %8s  %8s\n", e[i].current ? '*' : ' ', wv, e[i].version, wp,
              e[i].parent[0] ? e[i].parent : "-", when, samp, a, f);
     }
   }
