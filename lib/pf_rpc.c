@@ -1,5 +1,6 @@
 #include "pf_rpc.h"
 #include "pf_clock.h"
+#include "pf_curve.h"
 #include "pf_err.h"
 
 #include <errno.h>
@@ -20,7 +21,6 @@ struct pf_rpc {
 };
 
 int pf_rpc_new(void *zctx, const char *endpoint, const pf_config *cfg, pf_rpc **out, char *err, size_t errlen) {
-  (void)cfg; /* CURVE client keys: see pf_curve */
   if (!endpoint || !*endpoint || !out) {
     snprintf(err, errlen, "no endpoint given");
     return PF_EINVAL;
@@ -44,6 +44,10 @@ int pf_rpc_new(void *zctx, const char *endpoint, const pf_config *cfg, pf_rpc **
   zmq_setsockopt(r->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
   long long maxmsg = (long long)PF_MSG_MAX_SAMPLE + 4096;
   zmq_setsockopt(r->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+  if (cfg && pf_curve_client(r->sock, cfg, err, errlen) != PF_OK) {
+    pf_rpc_free(&r);
+    return PF_EINVAL;
+  }
   if (zmq_connect(r->sock, endpoint) != 0) {
     snprintf(err, errlen, "cannot connect to %s: %s", endpoint, zmq_strerror(zmq_errno()));
     pf_rpc_free(&r);

@@ -10,6 +10,7 @@
 
 #include "pf_clock.h"
 #include "pf_config.h"
+#include "pf_curve.h"
 #include "pf_err.h"
 #include "pf_log.h"
 #include "pf_msg.h"
@@ -253,8 +254,14 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   rt_init(&r.t);
   r.ctx = zmq_ctx_new();
+  if (pf_curve_zap_start(r.ctx, &r.cfg, err, sizeof err) != PF_OK) { pf_error("%s", err); return 1; }
   r.front = zmq_socket(r.ctx, ZMQ_ROUTER);
   r.back = zmq_socket(r.ctx, ZMQ_ROUTER);
+  if (pf_curve_server(r.front, &r.cfg, err, sizeof err) != PF_OK ||
+      pf_curve_server(r.back, &r.cfg, err, sizeof err) != PF_OK) {
+    pf_error("%s", err);
+    return 1;
+  }
   int zero = 0, one = 1, hwm = 100000;
   int64_t maxfront = (int64_t)PF_MSG_MAX_SAMPLE + 4096, maxback = (int64_t)PF_MSG_MAX_SAMPLE + 4096;
   void *socks[2] = {r.front, r.back};
@@ -302,6 +309,7 @@ int main(int argc, char **argv) {
     if (r.t.req[k].used) rt_release(&r.t, k);
   zmq_close(r.front);
   zmq_close(r.back);
+  pf_curve_zap_stop();
   zmq_ctx_term(r.ctx);
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "pf_clock.h"
 #include "pf_config.h"
+#include "pf_curve.h"
 #include "pf_db.h"
 #include "pf_encoder.h"
 #include "pf_ergo486.h"
@@ -369,6 +370,8 @@ static void connect_router(scorer *s) {
   zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
   zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
   zmq_setsockopt(s->sock, ZMQ_ROUTING_ID, s->id, strlen(s->id));
+  char err[1400];
+  if (pf_curve_client(s->sock, &s->cfg, err, sizeof err) != PF_OK) pf_error("%s", err); /* checked at start */
   if (zmq_connect(s->sock, s->cfg.scorer_endpoint) != 0)
     pf_error("cannot connect to %s: %s", s->cfg.scorer_endpoint, zmq_strerror(errno));
   send_control(s, 1);
@@ -469,6 +472,13 @@ int main(int argc, char **argv) {
   sm_tick(&s.sm, 0); /* the current model, before the first request */
   if (!s.sm.model) pf_warn("no model promoted yet; requests get an error until one is (pefleet promote)");
   s.ctx = zmq_ctx_new();
+  if (s.cfg.curve) { /* the keys are read again at each reconnect; check them once here */
+    char cerr[1400];
+    void *probe = zmq_socket(s.ctx, ZMQ_DEALER);
+    int bad = pf_curve_client(probe, &s.cfg, cerr, sizeof cerr) != PF_OK;
+    zmq_close(probe);
+    if (bad) { pf_error("%s", cerr); return 1; }
+  }
   connect_router(&s);
   pf_info("connected to score router %s", s.cfg.scorer_endpoint);
 
