@@ -217,10 +217,12 @@ FUZZ_PE_LIB       := lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c
 FUZZ_WIRE_LIB     := lib/pf_wire.c
 FUZZ_MSG_LIB      := lib/pf_msg.c
 FUZZ_CSVROW_LIB   := lib/pf_csvrow.c
+FUZZ_GWPARSE_LIB  := gateway/gw_parse.c
+FUZZ_GWPARSE_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_JOBS         ?= 1
 FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
-.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow
-fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow
+.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse
+fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow $(FUZZ_DIR)/fuzz_gwparse
 FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
              mkdir -p $(dir $@)
 $(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
@@ -239,7 +241,16 @@ $(FUZZ_DIR)/fuzz_msg: tests/fuzz/fuzz_msg.c $(FUZZ_MSG_LIB) $(FUZZ_DIR)/pefleet.
 $(FUZZ_DIR)/fuzz_csvrow: tests/fuzz/fuzz_csvrow.c $(FUZZ_CSVROW_LIB) $(wildcard lib/*.h)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_CSVROW_LIB) -o $@ -lm
-fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow
+# the gateway's request parsing (JSON bodies, vectors, capped fields): gateway/gw_parse.c
+$(FUZZ_DIR)/fuzz_gwparse: tests/fuzz/fuzz_gwparse.c $(FUZZ_GWPARSE_LIB) gateway/gw_parse.h $(wildcard lib/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) -Igateway $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_GWPARSE_LIB) -o $@ -lm
+fuzz-run-gwparse: $(FUZZ_DIR)/fuzz_gwparse
+	@mkdir -p $(FUZZ_DIR)/corpus-gwparse
+	tests/fuzz/seed_gwparse.sh $(FUZZ_DIR)/corpus-gwparse
+	$(FUZZ_DIR)/fuzz_gwparse -max_total_time=$(FUZZ_GWPARSE_SECONDS) -max_len=16384 -dict=tests/fuzz/gwparse.dict \
+	  $(FUZZ_RUN_OPTS) -artifact_prefix=$(FUZZ_DIR)/gwparse- $(FUZZ_DIR)/corpus-gwparse
+fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse
 fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
 	@mkdir -p $(FUZZ_DIR)/corpus-pe
 	tests/fuzz/seed_corpus.sh $(FUZZ_DIR)/corpus-pe

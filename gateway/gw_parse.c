@@ -268,6 +268,7 @@ static int jfield(jp *j, gw_params *p, const char *key) {
 
 int gw_parse_json(const uint8_t *buf, size_t len, gw_params *p, char *err, size_t errlen) {
   jp j = {buf, buf ? len : 0, 0, err, errlen};
+  unsigned seen = 0; /* wanted members already given: each once */
   jws(&j);
   if (j.i >= j.n || j.b[j.i] != '{') return jfail(&j, "not a JSON object");
   j.i++;
@@ -286,9 +287,14 @@ int gw_parse_json(const uint8_t *buf, size_t len, gw_params *p, char *err, size_
       jws(&j);
       if (j.i >= j.n || j.b[j.i] != ':') return jfail(&j, "expected ':'");
       j.i++;
-      int wanted = strcmp(key, "x") == 0 || strcmp(key, "sha256") == 0 || strcmp(key, "threshold") == 0 ||
-                   strcmp(key, "top") == 0;
-      rc = wanted ? jfield(&j, p, key) : jskip(&j, 1);
+      unsigned bit = strcmp(key, "x") == 0 ? 1u : strcmp(key, "sha256") == 0 ? 2u : strcmp(key, "threshold") == 0 ? 4u
+                     : strcmp(key, "top") == 0 ? 8u : 0u;
+      if (bit & seen) {
+        snprintf(err, errlen, "JSON body: member %s given twice", key);
+        return PF_EINVAL;
+      }
+      seen |= bit;
+      rc = bit ? jfield(&j, p, key) : jskip(&j, 1);
       if (rc == PF_ELIMIT) {
         snprintf(err, errlen, "JSON body: member %s is too large", key);
         return rc;
@@ -355,9 +361,13 @@ int gw_parse_vector(const char *s, size_t len, double *out, size_t cap, size_t *
       int is_inf = tl - sg >= 3 && strncasecmp(s + ta + sg, "inf", 3) == 0;
       if (is_nan || is_inf)
         snprintf(err, errlen, "malformed vector: value %zu is %s, not a finite number", count + 1, is_nan ? "NaN" : "infinite");
-      else
-        snprintf(err, errlen, "malformed vector: value %zu ('%.*s') is not a number", count + 1, (int)(tl > 24 ? 24 : tl),
-                 s + ta);
+      else {
+        char shown[25]; /* the value's start, printable ASCII only (the reason is one line) */
+        size_t k = 0;
+        for (; k < tl && k + 1 < sizeof shown; k++) shown[k] = s[ta + k] >= 0x20 && s[ta + k] < 0x7f ? s[ta + k] : '?';
+        shown[k] = '\0';
+        snprintf(err, errlen, "malformed vector: value %zu ('%s%s') is not a number", count + 1, shown, tl > k ? "..." : "");
+      }
       return PF_EINVAL;
     }
     if (!isfinite(v)) {

@@ -117,4 +117,16 @@ else
   tail -30 "$T/csvrow.log" | sed 's/^/    /'
 fi
 
+# --- fuzz_gwparse (the gateway's request parsing) over its seeds ----------------
+"$ROOT/tests/fuzz/seed_gwparse.sh" "$T/gwparse" >/dev/null || notok fuzz_seeds "seed_gwparse.sh failed"
+"$FZ/fuzz_gwparse" -max_total_time=5 -max_len=16384 -timeout=10 -print_final_stats=1 \
+  -dict="$ROOT/tests/fuzz/gwparse.dict" -artifact_prefix="$FZ/smoke-gwparse-" "$T/gwparse" >"$T/gwparse.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "fuzz_gwparse ran 5s clean"
+else
+  cp "$T/gwparse.log" "$FZ/smoke-gwparse.log"
+  notok "fuzz_gwparse ran 5s clean" "$(why "$T/gwparse.log" "$rc") (log: $FZ/smoke-gwparse.log)"
+  tail -30 "$T/gwparse.log" | sed 's/^/    /'
+fi
+
 [ "$FAILS" -eq 0 ]
