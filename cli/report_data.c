@@ -146,6 +146,7 @@ int report_parse_roc(const uint8_t *buf, size_t len, report_roc *out) {
   if (rc == PF_OK && (nf != nt || nf < 2)) rc = PF_EINVAL;
   if (rc != PF_OK) WHY(out, "\"fpr\" and \"tpr\" are not two equal arrays of 2 to %u numbers", REPORT_MAX_POINTS);
   out->n = nf;
+  copy_str(out->split, sizeof out->split, cJSON_GetObjectItemCaseSensitive(j, "split"));
   out->roc_auc = num(j, "roc_auc");
   out->rows = count_of(j, "rows");
   out->positives = count_of(j, "positives");

@@ -47,6 +47,7 @@ typedef struct {
   int present;
   char why[REPORT_WHY];
   size_t n, rows, positives, negatives, points_total;
+  char split[64];                  /* "test", or what the rows were */
   double *fpr, *tpr, roc_auc;
   report_op op[3];
   int nop;
@@ -85,6 +86,7 @@ typedef struct {
   report_roc roc;
   report_pca pca;
   report_relevance relevance;
+  char computed_from[512];         /* when some figures came from a CSV (report --dataset) */
 } report_model;
 
 /* Parsers: PF_OK with the struct filled and present = 1, or PF_EINVAL with

@@ -82,6 +82,11 @@ void report_page_head(FILE *f, const report_model *a, const report_model *b) {
   struct tm tm;
   strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime_r(&now, &tm));
   fprintf(f, ". Written by pefleet report on %s.</p>\n", when);
+  if (a->computed_from[0]) {
+    fputs("<p class=\"meta\">The model folder lacked some figures; they were computed from ", f);
+    esc(f, a->computed_from);
+    fputs(" (every row, shown as the test split).</p>\n", f);
+  }
 }
 
 void report_page_tail(FILE *f) { fputs("</main>\n</body>\n</html>\n", f); }
@@ -237,7 +242,10 @@ static void roc_plot(FILE *f, const report_model *a, const report_model *b, int 
 }
 
 void report_section_roc(FILE *f, const report_model *a, const report_model *b) {
-  h2(f, "roc", "ROC curve (test split)");
+  char title[128];
+  snprintf(title, sizeof title, "ROC curve (%s%s)", a->roc.present && a->roc.split[0] ? a->roc.split : "test",
+           !a->roc.present || !a->roc.split[0] || strcmp(a->roc.split, "test") == 0 ? " split" : "");
+  h2(f, "roc", title);
   if (!a->roc.present) { unavailable(f, "ROC curve", a->roc.why); fputs("</section>\n", f); return; }
   if (b && !b->roc.present) unavailable(f, "the compared model's ROC curve", b->roc.why);
   const report_roc *r = &a->roc;
@@ -479,7 +487,7 @@ static void pca_variance(FILE *f, const report_pca *p) {
   pf_svg_vbars(&pl, x, r, p->k, 0.7, C_TRAIN);
   pf_svg_line(&pl, x, cum, p->k, C_VAL, NULL, 2.2);
   pf_svg_points(&pl, x, cum, p->k, C_VAL, 2.5, 1);
-  pf_svg_legend_item it[2] = {{"each component", C_TRAIN, NULL, 0}, {"cumulative", C_VAL, NULL, 0}};
+  pf_svg_legend_item it[2] = {{"each component", C_TRAIN, NULL, 1}, {"cumulative", C_VAL, NULL, 0}};
   pf_svg_legend(&pl, it, 2, 0);
   pf_svg_end(&pl);
   char cap[200];

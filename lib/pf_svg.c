@@ -185,7 +185,7 @@ void pf_svg_legend(pf_svg_plot *p, const pf_svg_legend_item *items, int n, int c
     size_t l = items[i].label ? strlen(items[i].label) : 0;
     if (l > longest) longest = l;
   }
-  double bw = 34 + 6.6 * (double)longest, bh = 8 + 18.0 * n;
+  double bw = 40 + 7.2 * (double)longest, bh = 8 + 18.0 * n;
   double L = p->ml + 8, R = p->w - p->mr - 8 - bw, T = p->mt + 8, B = p->h - p->mb - 8 - bh;
   double x = corner == 1 || corner == 2 ? R : L, y = corner >= 2 ? B : T;
   fprintf(p->f, "<g class=\"legend\" " FONT " font-size=\"12\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "

@@ -90,6 +90,16 @@ check report_missing_files_exit_0 test $? -eq 0
 check report_not_a_model_exit_1 test $? -eq 1
 "$P" report "$T/m1" >/dev/null 2>&1
 check report_default_path test -s "$T/m1/report.html"
+# a folder with only model.pfnn (as import-keras leaves): --dataset computes the figures, ROC and PCA
+"$P" report "$T/bare" --dataset "$T/ds.csv" -o "$T/rb.html" >/dev/null 2>"$T/repb.err"
+check report_dataset_exit_0 test $? -eq 0
+check report_dataset_fills_figures python3 -c '
+import sys; t=open(sys.argv[1]).read()
+for w in ("<h2>ROC curve (rows of ds.csv)</h2>", "aria-label=\"PCA projection of the test split\"",
+          "aria-label=\"confusion matrix test\"", "computed from", "(3000 rows, 0 skipped)"):
+    assert w in t, w
+for w in ("Not available: ROC", "Not available: PCA", "Not available: figures"):
+    assert w not in t, w' "$T/rb.html"
 # self-contained: nothing to fetch, no scripts
 check report_self_contained bash -c "! grep -Eiq '<script|<link|<img|<iframe|src=|href=|url\\(|https?://' '$T/r1.html' '$T/rc.html'"
 V1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$T/m1/model.json")
