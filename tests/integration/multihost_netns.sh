@@ -3,13 +3,18 @@
 # for the hosts, and every link between them is a real TCP connection with
 # ZeroMQ CURVE on and Redis AUTH.
 #   core    10.77.X.1   redis-server (password), pefleet-broker, score router
-#   enc     10.77.X.2   encoder workers (one per core), pefleet ingest
-#   score   10.78.X.2   scorers (when built), a worker whose key is unknown
+#           10.78.X.1
+#   enc     10.77.X.2   encoder workers (one per core), pefleet ingest and
+#                       scan --server, the HTTP gateway
+#   score   10.78.X.2   scorers, a worker whose key is unknown
 # (X is picked per run.) The sample store is a folder all three see, as a
 # shared mount would be between real hosts. Ingest the corpus through it
 # and check every sample is done; check the worker with an unknown key is
 # refused (it is never ready at the broker, never encodes a sample, and the
-# broker's log names its key). Needs root (CAP_NET_ADMIN) to make
+# broker's log names its key). Then scan through the pool (the seed's model
+# promoted): `pefleet scan --server` and the gateway's POST / from the
+# encoder host give what a local `pefleet scan` gives, and a scan client
+# with an unknown key gets nothing. Needs root (CAP_NET_ADMIN) to make
 # namespaces: skipped with the reason otherwise. Namespaces and daemons are
 # removed at exit, failure or not.
 . "$(dirname "$0")/lib/common.sh"
@@ -58,8 +63,8 @@ check encoder_host_has_no_route_to_score_host sh -c "! ip -n $NS_ENC route get $
 # --- keys: one server pair (broker, score router), one per client ------------
 K=$T/keys
 mkdir -p "$K/allowed" "$T/logs"
-for n in server worker client scorer rogue; do "$P" keygen "$n" -o "$K" >/dev/null 2>&1 || notok keygen "$n"; done
-cp "$K/worker.pub" "$K/client.pub" "$K/scorer.pub" "$K/allowed/"
+for n in server worker client scorer gateway rogue; do "$P" keygen "$n" -o "$K" >/dev/null 2>&1 || notok keygen "$n"; done
+cp "$K/worker.pub" "$K/client.pub" "$K/scorer.pub" "$K/gateway.pub" "$K/allowed/"
 PASS=ns-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 STORE=$T/store
 mkdir -p "$STORE"
@@ -71,6 +76,8 @@ redis_password = $PASS
 store = $STORE
 ingest_endpoint = tcp://$CORE_IP:5555
 worker_endpoint = tcp://$CORE_IP:5556
+score_endpoint = tcp://$CORE_IP:5557
+scorer_endpoint = tcp://$CORE_IP2:5558
 curve = 1
 curve_server_key = $K/server.pub
 heartbeat_ms = 300
@@ -79,11 +86,15 @@ EOF
 # the broker binds every address of its host; clients name the one they reach
 { common; echo "data = $T/core"; echo "redis_host = 127.0.0.1"; echo "redis_port = 6390"
   echo "ingest_endpoint = tcp://*:5555"; echo "worker_endpoint = tcp://*:5556"
+  echo "score_endpoint = tcp://*:5557"; echo "scorer_endpoint = tcp://*:5558"
   echo "curve_secret_file = $K/server.key"; echo "curve_allow_dir = $K/allowed"; } >"$T/core.conf"
 { common; echo "redis_host = $CORE_IP"; echo "redis_port = 6390"; echo "curve_secret_file = $K/worker.key"; } >"$T/worker.conf"
 { common; echo "redis_host = $CORE_IP"; echo "redis_port = 6390"; echo "curve_secret_file = $K/client.key"; } >"$T/client.conf"
 { common; echo "redis_host = $CORE_IP2"; echo "redis_port = 6390"; echo "curve_secret_file = $K/rogue.key"
   echo "worker_endpoint = tcp://$CORE_IP2:5556"; } >"$T/rogue.conf"
+{ common; echo "redis_host = $CORE_IP2"; echo "redis_port = 6390"; echo "curve_secret_file = $K/scorer.key"; } >"$T/scorer.conf"
+{ common; echo "redis_host = $CORE_IP"; echo "redis_port = 6390"; echo "curve_secret_file = $K/gateway.key"
+  echo "http_address = $ENC_IP"; echo "http_port = 8080"; } >"$T/gateway.conf"
 mkdir -p "$T/core"
 
 # --- core host: redis (password, AOF) and the broker ------------------------
@@ -141,4 +152,66 @@ check rogue_worker_refused_in_broker_log grep -qF "refused client key $rogue_key
 check rogue_worker_never_ready sh -c "! grep -q '(pid $ROGUE) ready' '$T/logs/broker.log'"
 check rogue_worker_never_encoded sh -c "! grep -qE 'encoded|failed:' '$T/logs/rogue.log'"
 check rogue_worker_still_running kill -0 "$ROGUE"
+
+# --- scanning through the pool: router on core, scorers on the score host ----
+H5=$SHARED/seed/ergo-pe-av/model.h5
+if [ ! -x "$BIN/pefleet-score-router" ] || [ ! -x "$BIN/pefleet-scorer" ]; then
+  skip multihost_scan "pefleet-score-router / pefleet-scorer not built"; finish
+fi
+[ -f "$H5" ] || { skip multihost_scan "$H5 not found"; finish; }
+"$P" import-keras "$H5" -o "$T/m1" >/dev/null 2>&1 || { notok import_keras "import-keras failed"; finish; }
+ip netns exec "$NS_CORE" "$P" promote "$T/m1" --config "$T/core.conf" >"$T/promote.out" 2>&1
+check promote_on_core_host test $? -eq 0
+ip netns exec "$NS_CORE" "$BIN/pefleet-score-router" --config "$T/core.conf" 2>"$T/logs/score-router.log" &
+PIDS+=($!)
+for i in 1 2; do
+  ip netns exec "$NS_SCORE" "$BIN/pefleet-scorer" --config "$T/scorer.conf" 2>"$T/logs/scorer-$i.log" &
+  PIDS+=($!)
+done
+for _ in $(seq 100); do
+  [ "$(grep -c 'ready, capacity' "$T/logs/score-router.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1
+done
+check router_runs_the_curve_allow_list grep -q 'curve: 4 allowed client key' "$T/logs/score-router.log"
+check "two_scorers_ready_over_curve" test "$(grep -c 'ready, capacity' "$T/logs/score-router.log")" -ge 2
+SC=$T/scan
+mkdir -p "$SC"
+cp "$CORPUS"/clean/t32.exe "$CORPUS"/malicious-test/clam-aspack.exe "$SC/" 2>/dev/null || cp "$CORPUS"/clean/* "$SC/"
+"$P" scan "$T/m1" --jsonl -q "$SC" >"$T/local.jsonl" 2>/dev/null
+ip netns exec "$NS_ENC" "$P" scan --server --config "$T/client.conf" --jsonl -q "$SC" >"$T/remote.jsonl" 2>"$T/remote.err"
+src=$?
+check "scan_through_the_hosts_equals_local (exit $src)" python3 - "$T/local.jsonl" "$T/remote.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) and len(a) >= 2, (len(a), len(b))
+for x, y in zip(a, b):
+    assert x["sha256"] == y["sha256"] and "error" not in y, (x, y)
+    assert x["verdict"] == y["verdict"], (x, y)
+    assert max(abs(p - q) for p, q in zip(x["probabilities"], y["probabilities"])) <= 1e-6, (x, y)
+PY
+sed "s|^curve_secret_file.*|curve_secret_file = $K/rogue.key|" "$T/client.conf" >"$T/rogue-client.conf"
+ip netns exec "$NS_ENC" "$P" scan --server --config "$T/rogue-client.conf" --timeout 2 -q "$SC" >/dev/null 2>"$T/rogue-scan.err"
+rsc=$?
+check "scan_with_unknown_key_gets_no_answer (exit $rsc)" sh -c "[ $rsc -eq 1 ] && grep -q 'did not answer' '$T/rogue-scan.err'"
+check router_logged_refused_scan_key grep -qF "refused client key $(cat "$K/rogue.pub") at $ENC_IP" "$T/logs/score-router.log"
+
+# the HTTP gateway on the encoder host, a client of the router on core
+if [ -x "$BIN/pefleet-gateway" ] && command -v curl >/dev/null; then
+  ip netns exec "$NS_ENC" "$BIN/pefleet-gateway" --config "$T/gateway.conf" 2>"$T/logs/gateway.log" &
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    ip netns exec "$NS_ENC" curl -sf "http://$ENC_IP:8080/healthz" >/dev/null 2>&1 && break; sleep 0.1
+  done
+  f=$(ls "$SC" | head -1)
+  ip netns exec "$NS_ENC" curl -s -F "x=@$SC/$f" "http://$ENC_IP:8080/" >"$T/gw.json" 2>&1
+  check "gateway_scan_through_the_hosts_equals_local ($(head -c 120 "$T/gw.json"))" python3 - "$T/local.jsonl" "$T/gw.json" "$f" <<'PY'
+import json, sys
+loc = [json.loads(l) for l in open(sys.argv[1])]
+want = [x for x in loc if x["path"].endswith("/" + sys.argv[3])][0]
+got = json.load(open(sys.argv[2]))
+assert abs(got["clean"] - want["probabilities"][0]) <= 1e-6 and abs(got["malicious"] - want["probabilities"][1]) <= 1e-6, (got, want)
+PY
+else
+  skip multihost_gateway "pefleet-gateway or curl missing"
+fi
 finish
