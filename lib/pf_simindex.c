@@ -9,7 +9,18 @@
  *   u.q^ = s*t*(c.d) + s*c.f + e.q^,  |s*c.f| <= (1+E)F,  |e.q^| <= E
  * (Cauchy-Schwarz), so approx = s*t*(c.d) (an exact integer dot product,
  * scaled) is within E + (1+E)F + SLACK of the cosine; SLACK covers the
- * double rounding of the normalisations (~1e-13). Rows whose upper bound
+ * double rounding of the normalisations (~1e-13).
+ *
+ * The scan reads less than that: the dimensions are ranked by their share
+ * of the stored unit vectors' energy (re-ranked each time the index
+ * doubles), and the first HEAD_DIMS of them form a head, kept as a separate
+ * int8 array. Splitting u = uA + uB and q^ = qA + qB over head and rest,
+ *   u.q^ = uA.qA + uB.qB,  |uA.qA - s*t*(cA.dA)| <= EA + (1+EA)FA,
+ *   |uB.qB| <= |uB| |qB|
+ * so the head alone bounds the cosine; for ergo486 vectors the rest holds
+ * about 1% of a vector's norm. A row whose head bound is loose (its tail
+ * term larger than its quantisation terms) is also bounded with its full
+ * codes, and the tighter of the two bounds is kept. Rows whose upper bound
  * reaches the threshold are candidates; candidates are recomputed exactly,
  * best upper bound first, until no remaining one can enter the top. */
 #include "pf_simindex.h"
@@ -26,16 +37,24 @@
 
 #define SLACK 1e-9
 #define ROW_ALIGN 16               /* int8 rows padded to a multiple of this */
+#define HEAD_DIMS 128              /* dimensions in the head (a multiple of ROW_ALIGN) */
+#define RETUNE_MIN 1024            /* rank the dimensions once this many rows are in, then at each doubling */
 #define PAR_MIN_ROWS 65536         /* below this, one thread scans */
 #define EMPTY_SLOT UINT32_MAX
 
 struct pf_simindex {
   uint32_t dim, dpad;
+  uint32_t hd, hpad;   /* head dimensions (min(HEAD_DIMS, dim)) and their padded width */
+  uint32_t *perm;      /* dim: dimensions by energy, largest first; the head is perm[0..hd) */
+  double *energy;      /* dim: sum over rows of u_j^2 (for the ranking) */
+  size_t tuned_at;     /* rows when the dimensions were last ranked */
   int threads;
   size_t n, cap;
   float *raw;          /* n x dim */
-  int8_t *codes;       /* n x dpad */
-  float *scale, *err;  /* per row */
+  int8_t *codes;       /* n x dpad, natural order */
+  int8_t *head;        /* n x hpad: codes[perm[j]] */
+  float *scale, *err;  /* per row: s, E */
+  float *errh, *tail;  /* per row: EA (head part of E), |uB| (norm of the unit vector off the head) */
   double *norm2;       /* per row: dot(x, x) */
   uint8_t (*sha)[PF_SHA256_LEN];
   char **labels;       /* per row, malloc'd (NULL: none) */
@@ -63,6 +82,17 @@ int pf_simindex_new(uint32_t dim, pf_simindex **out, char *err, size_t errlen) {
   if (!ix) return fail(err, errlen, PF_ENOMEM, "out of memory");
   ix->dim = dim;
   ix->dpad = (dim + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+  ix->hd = dim < HEAD_DIMS ? dim : HEAD_DIMS;
+  ix->hpad = (ix->hd + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+  ix->perm = malloc(dim * sizeof *ix->perm);
+  ix->energy = calloc(dim, sizeof *ix->energy);
+  if (!ix->perm || !ix->energy) {
+    free(ix->perm);
+    free(ix->energy);
+    free(ix);
+    return fail(err, errlen, PF_ENOMEM, "out of memory");
+  }
+  for (uint32_t j = 0; j < dim; j++) ix->perm[j] = j;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   ix->threads = cores < 1 ? 1 : cores > 8 ? 8 : (int)cores;
   *out = ix;
@@ -76,6 +106,11 @@ void pf_simindex_free(pf_simindex **p) {
   free(ix->raw);
   free(ix->codes);
   free(ix->scale);
+  free(ix->head);
+  free(ix->errh);
+  free(ix->tail);
+  free(ix->perm);
+  free(ix->energy);
   free(ix->err);
   free(ix->norm2);
   free(ix->sha);
@@ -95,7 +130,8 @@ uint32_t pf_simindex_dim(const pf_simindex *ix) { return ix ? ix->dim : 0; }
 
 double pf_simindex_bytes_per_vector(const pf_simindex *ix) {
   if (!ix || ix->n == 0) return 0;
-  double per = (double)ix->dim * sizeof(float) + ix->dpad + 2 * sizeof(float) + sizeof(double) + PF_SHA256_LEN +
+  double per = (double)ix->dim * sizeof(float) + ix->dpad + ix->hpad + 4 * sizeof(float) + sizeof(double) +
+               PF_SHA256_LEN +
                sizeof(char *) + 1;
   return per + (double)ix->nslots * sizeof(uint32_t) / (double)ix->n + (double)ix->label_bytes / (double)ix->n;
 }
@@ -168,6 +204,9 @@ static int grow(pf_simindex *ix) {
   GROW(raw, cap * ix->dim);
   GROW(codes, cap * ix->dpad);
   GROW(scale, cap);
+  GROW(head, cap * ix->hpad);
+  GROW(errh, cap);
+  GROW(tail, cap);
   GROW(err, cap);
   GROW(norm2, cap);
   GROW(sha, cap);
@@ -239,6 +278,48 @@ static float quantise(const float *f, uint32_t dim, double n2, int qmax, void *c
   return s;
 }
 
+/* Row i's head codes (its codes in perm order), EA and |uB|, both rounded up. */
+static void head_row(pf_simindex *ix, size_t i) {
+  const uint32_t dim = ix->dim;
+  const float *x = ix->raw + i * dim;
+  const int8_t *c = ix->codes + i * ix->dpad;
+  int8_t *h = ix->head + i * ix->hpad;
+  double norm = sqrt(ix->norm2[i]), s = ix->scale[i], ea = 0, tb = 0;
+  memset(h, 0, ix->hpad);
+  for (uint32_t k = 0; k < dim; k++) {
+    uint32_t j = ix->perm[k];
+    double u = (double)x[j] / norm;
+    if (k < ix->hd) {
+      h[k] = c[j];
+      double e = u - s * (double)c[j];
+      ea += e * e;
+    } else {
+      tb += u * u;
+    }
+  }
+  double a = sqrt(ea) * (1 + 1e-12) + 1e-30, b = sqrt(tb) * (1 + 1e-12) + (ix->hd < dim ? 1e-30 : 0);
+  float fa = (float)a, fb = (float)b;
+  if ((double)fa < a) fa = nextafterf(fa, INFINITY);
+  if ((double)fb < b) fb = nextafterf(fb, INFINITY);
+  ix->errh[i] = fa;
+  ix->tail[i] = fb;
+}
+
+static int by_energy_desc(const void *a, const void *b, void *arg) {
+  const double *e = arg;
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  if (e[x] != e[y]) return e[x] < e[y] ? 1 : -1;
+  return x < y ? -1 : x > y;
+}
+
+/* Ranks the dimensions by energy again and rebuilds every row's head. */
+static void retune(pf_simindex *ix) {
+  for (uint32_t j = 0; j < ix->dim; j++) ix->perm[j] = j;
+  qsort_r(ix->perm, ix->dim, sizeof *ix->perm, by_energy_desc, ix->energy);
+  for (size_t i = 0; i < ix->n; i++) head_row(ix, i);
+  ix->tuned_at = ix->n;
+}
+
 int pf_simindex_add(pf_simindex *ix, const char *sha, const double *vec, uint32_t dim, const char *labels,
                     const char *split, char *err, size_t errlen) {
   if (!ix || !vec) return fail(err, errlen, PF_EINVAL, "no index or no vector");
@@ -277,11 +358,21 @@ int pf_simindex_add(pf_simindex *ix, const char *sha, const double *vec, uint32_
     memcpy(ix->sha[i], bin, PF_SHA256_LEN);
     slot_put(ix, (uint32_t)i);
   }
-  memcpy(ix->raw + i * dim, f, dim * sizeof *f);
   int8_t *c = ix->codes + i * ix->dpad;
   memset(c, 0, ix->dpad);
   ix->scale[i] = quantise(f, dim, n2, 127, c, 0, &ix->err[i]);
+  if (at >= 0) /* the replaced vector's share of the ranking goes */
+    for (uint32_t j = 0; j < dim; j++) {
+      double u = (double)ix->raw[i * dim + j] / sqrt(ix->norm2[i]);
+      ix->energy[j] = fmax(0, ix->energy[j] - u * u);
+    }
+  for (uint32_t j = 0; j < dim; j++) {
+    double u = (double)f[j] / sqrt(n2);
+    ix->energy[j] += u * u;
+  }
+  memcpy(ix->raw + i * dim, f, dim * sizeof *f);
   ix->norm2[i] = n2;
+  head_row(ix, i);
   ix->labels[i] = lab;
   if (lab) ix->label_bytes += strlen(lab) + 1;
   int sp = 3;
@@ -289,6 +380,7 @@ int pf_simindex_add(pf_simindex *ix, const char *sha, const double *vec, uint32_
     if (strcmp(split, split_names[k]) == 0) sp = k;
   ix->split[i] = (uint8_t)sp;
   free(f);
+  if (ix->hd < dim && ix->n >= RETUNE_MIN && ix->n >= 2 * ix->tuned_at) retune(ix);
   return PF_OK;
 }
 
@@ -313,8 +405,13 @@ typedef struct {
 
 typedef struct {
   const pf_simindex *ix;
-  const int16_t *qc;
-  double qscale, qerr, threshold;
+  const int16_t *qc;  /* full query codes, natural order (dpad) */
+  const int16_t *qh;  /* head query codes, perm order (hpad) */
+  double qscale;      /* t */
+  double qerr;        /* F: the full query's quantisation error */
+  double qerrh;       /* FA: its head part */
+  double qtail;       /* |qB|: the unit query's norm off the head */
+  double threshold;
   size_t lo, hi;
   cand *c;
   size_t n, cap;
@@ -324,14 +421,22 @@ typedef struct {
 static void *scan_rows(void *arg) {
   scan_job *job = arg;
   const pf_simindex *ix = job->ix;
-  const uint32_t dpad = ix->dpad;
-  const double F = job->qerr, t = job->threshold;
+  const uint32_t dpad = ix->dpad, hpad = ix->hpad;
+  const double F = job->qerr, FA = job->qerrh, QB = job->qtail, t = job->threshold, ts = job->qscale;
   for (size_t r = job->lo; r < job->hi; r++) {
-    int32_t d = dot_i8_i16(ix->codes + r * dpad, job->qc, dpad);
-    double approx = (double)ix->scale[r] * job->qscale * (double)d;
-    double E = ix->err[r];
-    double b = E + (1 + E) * F + SLACK;
+    double s = (double)ix->scale[r] * ts;
+    double approx = s * (double)dot_i8_i16(ix->head + r * hpad, job->qh, hpad);
+    double EA = ix->errh[r], tb = (double)ix->tail[r] * QB;
+    double b = EA + (1 + EA) * FA + tb + SLACK;
     if (approx + b < t) continue;
+    double up = approx + b, low = approx - b;
+    if (tb > EA + FA) { /* the head says little about this row: its full codes too */
+      double af = s * (double)dot_i8_i16(ix->codes + r * dpad, job->qc, dpad);
+      double E = ix->err[r], bf = E + (1 + E) * F + SLACK;
+      if (af + bf < up) up = af + bf;
+      if (af - bf > low) low = af - bf;
+      if (up < t) continue;
+    }
     if (job->n == job->cap) {
       size_t cap = job->cap ? job->cap * 2 : 1024;
       cand *p = realloc(job->c, cap * sizeof *p);
@@ -339,7 +444,7 @@ static void *scan_rows(void *arg) {
       job->c = p;
       job->cap = cap;
     }
-    job->c[job->n++] = (cand){(uint32_t)r, approx + b, approx - b, 0};
+    job->c[job->n++] = (cand){(uint32_t)r, up, low, 0};
   }
   return NULL;
 }
@@ -416,15 +521,32 @@ static double kth_largest(double *v, size_t n, size_t k) {
   return v[want];
 }
 
-/* The query's int16 codes: the largest code keeps dpad * 127 * qmax < 2^31. */
-static int query_codes(const pf_simindex *ix, const float *qf, double qn2, int16_t *qc, double *qs, double *qe) {
+/* The query's int16 codes (full, and the head in perm order), scale and
+ * error bounds; the largest code keeps dpad * 127 * qmax < 2^31. */
+static void query_codes(const pf_simindex *ix, const float *qf, double qn2, int16_t *qc, int16_t *qh, double *qs,
+                        double *qe, double *qeh, double *qtail) {
   long qmax = 2147483647L / ((long)ix->dpad * 127);
   if (qmax > 32767) qmax = 32767;
   memset(qc, 0, ix->dpad * sizeof *qc);
+  memset(qh, 0, ix->hpad * sizeof *qh);
   float b;
-  *qs = quantise(qf, ix->dim, qn2, (int)qmax, qc, 1, &b);
+  float sc = quantise(qf, ix->dim, qn2, (int)qmax, qc, 1, &b);
+  *qs = sc;
   *qe = b;
-  return PF_OK;
+  double norm = sqrt(qn2), ea = 0, tb = 0;
+  for (uint32_t k = 0; k < ix->dim; k++) {
+    uint32_t j = ix->perm[k];
+    double u = (double)qf[j] / norm;
+    if (k < ix->hd) {
+      qh[k] = qc[j];
+      double e = u - (double)sc * (double)qc[j];
+      ea += e * e;
+    } else {
+      tb += u * u;
+    }
+  }
+  *qeh = sqrt(ea) * (1 + 1e-12) + 1e-30;
+  *qtail = sqrt(tb) * (1 + 1e-12) + (ix->hd < ix->dim ? 1e-30 : 0);
 }
 
 static int run_query(const pf_simindex *ix, const float *qf, double qn2, double threshold, size_t top,
@@ -433,7 +555,7 @@ static int run_query(const pf_simindex *ix, const float *qf, double qn2, double 
   *nhits = 0;
   if (st) *st = stats;
   if (ix->n == 0) return PF_OK;
-  int16_t *qc = aligned_alloc(64, (ix->dpad * sizeof(int16_t) + 63) / 64 * 64);
+  int16_t *qc = malloc((ix->dpad + ix->hpad) * sizeof(int16_t));
   double *qd = malloc(ix->dim * sizeof *qd);
   int nt = ix->n < PAR_MIN_ROWS ? 1 : ix->threads;
   scan_job *jobs = calloc((size_t)nt, sizeof *jobs);
@@ -443,13 +565,15 @@ static int run_query(const pf_simindex *ix, const float *qf, double qn2, double 
     free(jobs);
     return fail(err, errlen, PF_ENOMEM, "out of memory");
   }
+  int16_t *qh = qc + ix->dpad;
   for (uint32_t j = 0; j < ix->dim; j++) qd[j] = qf[j];
-  double qs, qe;
-  query_codes(ix, qf, qn2, qc, &qs, &qe);
+  double qs, qe, qeh, qtail;
+  query_codes(ix, qf, qn2, qc, qh, &qs, &qe, &qeh, &qtail);
   pthread_t tid[64];
   int started[64] = {0};
   for (int k = 0; k < nt; k++) {
-    jobs[k] = (scan_job){.ix = ix, .qc = qc, .qscale = qs, .qerr = qe, .threshold = threshold,
+    jobs[k] = (scan_job){.ix = ix, .qc = qc, .qh = qh, .qscale = qs, .qerr = qe, .qerrh = qeh, .qtail = qtail,
+                         .threshold = threshold,
                          .lo = ix->n * (size_t)k / (size_t)nt, .hi = ix->n * (size_t)(k + 1) / (size_t)nt};
     if (k > 0) started[k] = pthread_create(&tid[k], NULL, scan_rows, &jobs[k]) == 0;
   }
