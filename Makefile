@@ -292,6 +292,16 @@ compose-check:
 	PEFLEET_REDIS_PASSWORD=compose-check docker-compose -f compose.yaml --profile train --profile train-gpu config -q
 	@echo "compose-check: compose.yaml is valid"
 
+# Similarity queries over 200,000 and 1,000,000 vectors: lib/pf_simindex
+# beside a numpy brute force, same data and queries (bench/README.md).
+SIMBENCH := $(BUILD)/bench/similar_bench
+$(SIMBENCH): bench/similar_bench.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
+.PHONY: bench-similar
+bench-similar: $(SIMBENCH)
+	@SIMBENCH=$(abspath $(SIMBENCH)) bench/similar_bench.sh
+
 clean:
 	rm -rf build bin
 
