@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Requests/s and p50/p99 latency through the HTTP gateway, with 1 and N
+# scorers (N = cores, at least 2), for vector requests (POST / x=v0,...,
+# urlencoded, the seed's form) and multipart uploads of the shared corpus
+# (51 PE files, cycled), measured with Debian's wrk (Lua scripts in
+# bench/lua/). Baselines in the same run, on the same pool:
+#   - wrk GET /healthz: the gateway's HTTP cost alone (no pool),
+#   - zscore vectors / zscore uploads: the same requests straight to the
+#     score router over pf_rpc, no HTTP (build/tools/zscore).
+# Each case runs with BENCH_CONNS connections (zscore: as many threads);
+# "1 connection" is the vector case without queueing (latency alone).
+# A benchmark, not a test: it prints figures, and fails only when something
+# breaks (a daemon does not start, or any request fails).
+#
+# env: BENCH_SECONDS (5 per case), BENCH_CONNS (wrk connections, 4),
+#      BENCH_SCORERS ("1 $(nproc)" with at least 2), BIN, BUILD
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+BUILD=${BUILD:-$ROOT/build}
+SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
+CORPUS=$SHARED/corpus
+P=$BIN/pefleet
+Z=$BUILD/tools/zscore
+SECS=${BENCH_SECONDS:-5}
+CONNS=${BENCH_CONNS:-4}
+NC=$(nproc); [ "$NC" -lt 2 ] && NC=2
+SCORERS=${BENCH_SCORERS:-1 $NC}
+die() { echo "gateway_bench: $*" >&2; exit 1; }
+command -v wrk >/dev/null || die "wrk not installed (make deps)"
+[ -x "$BIN/pefleet-gateway" ] || die "$BIN/pefleet-gateway not built"
+[ -x "$Z" ] || die "$Z not built (make)"
+[ -f "$SHARED/seed/ergo-pe-av/model.h5" ] || die "no seed model under $SHARED"
+T=$(mktemp -d /tmp/pefleet-gwbench.XXXXXX)
+D=$T/fleet
+trap '"$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"' EXIT
+
+echo "machine: $NC cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), 1 thread, $CONNS connections, ${SECS} s per case; zscore $CONNS threads"
+"$P" import-keras "$SHARED/seed/ergo-pe-av/model.h5" -o "$T/m1" --version seed-a >/dev/null 2>&1 || die "import-keras failed"
+FILES=()
+while IFS= read -r f; do FILES+=("$f"); done < <(ls "$CORPUS"/clean/* "$CORPUS"/malicious-test/* | sort)
+"$P" encode -q -o "$T/vec.csv" "${FILES[@]}" 2>/dev/null
+[ -s "$T/vec.csv" ] || die "pefleet encode failed"
+cut -d, -f2- "$T/vec.csv" | head -1 >"$T/one.vec"
+echo "corpus: ${#FILES[@]} files, $(du -cb "${FILES[@]}" | tail -1 | cut -f1) bytes; vector body $(($(wc -c <"$T/one.vec") + 2)) bytes"
+
+read -r RP IP WP SP SCP SIMP HP < <(python3 -c '
+import socket
+s=[socket.socket() for _ in range(7)]
+for x in s: x.bind(("127.0.0.1",0))
+print(*[x.getsockname()[1] for x in s])')
+U=http://127.0.0.1:$HP
+
+# to_ms VALUE-WITH-UNIT (wrk prints 812.00us, 1.23ms, 1.02s)
+to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'; }
+ROWS=()
+# run_wrk CASE SCORERS WRK-ARGS...: one row from wrk --latency
+run_wrk() {
+  local name=$1 s=$2 c=$CONNS; shift 2
+  if [ "$1" = -c1 ]; then c=1; shift; fi
+  wrk -t1 -c"$c" -d"${SECS}s" --latency "$@" >"$T/wrk.out" 2>&1 || die "wrk failed: $(tail -2 "$T/wrk.out")"
+  local rps p50 p99 bad
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$T/wrk.out")
+  p50=$(to_ms "$(awk '$1=="50%" {print $2}' "$T/wrk.out")")
+  p99=$(to_ms "$(awk '$1=="99%" {print $2}' "$T/wrk.out")")
+  bad=$(awk '/Non-2xx/ {print $NF} /Socket errors/ {print "socket errors"}' "$T/wrk.out")
+  [ -z "$bad" ] || die "$name: failed requests ($bad): $(grep -E 'Non-2xx|Socket' "$T/wrk.out")"
+  ROWS+=("$(printf '%-34s %7s %10.0f %9s %9s' "$name" "$s" "$rps" "$p50" "$p99")")
+}
+# run_zscore CASE SCORERS ZSCORE-ARGS...: one row from zscore's summary
+run_zscore() {
+  local name=$1 s=$2; shift 2
+  "$Z" "tcp://127.0.0.1:$SP" "$@" -s "$SECS" -t "$CONNS" >/dev/null 2>"$T/z.err" || die "$name: zscore failed: $(cat "$T/z.err")"
+  local line; line=$(grep -m1 'req/s' "$T/z.err")
+  local rps p50 p99
+  rps=$(echo "$line" | sed -E 's/.*: ([0-9.]+) req\/s.*/\1/')
+  p50=$(echo "$line" | sed -E 's/.*p50 ([0-9.]+) ms.*/\1/')
+  p99=$(echo "$line" | sed -E 's/.*p99 ([0-9.]+) ms.*/\1/')
+  ROWS+=("$(printf '%-34s %7s %10.0f %9s %9s' "$name" "$s" "$rps" "$p50" "$p99")")
+}
+
+for S in $SCORERS; do
+  "$P" up --data "$D" --workers 1 --scorers "$S" --model "$T/m1" --redis-port "$RP" --ingest-port "$IP" \
+    --worker-port "$WP" --score-port "$SP" --scorer-port "$SCP" --similar-port "$SIMP" --port "$HP" \
+    >"$T/up.out" 2>&1 || die "pefleet up failed: $(tail -3 "$T/up.out")"
+  for _ in $(seq 200); do
+    [ "$(grep -c 'ready, capacity' "$D/logs/score-router.log" 2>/dev/null)" -ge "$S" ] &&
+      curl -sf "$U/healthz" >/dev/null && break
+    sleep 0.1
+  done
+  curl -sf -F "x=@${FILES[0]}" "$U/" >/dev/null || die "the gateway does not score (see $D/logs)"
+  run_wrk "baseline: wrk GET /healthz" "$S" "$U/healthz"
+  run_zscore "baseline: zscore vectors (no HTTP)" "$S" --csv "$T/vec.csv"
+  run_wrk "gateway: POST / vector" "$S" -s "$ROOT/bench/lua/post_vector.lua" "$U/" -- "$T/one.vec"
+  run_wrk "gateway: POST / vector, 1 connection" "$S" -c1 -s "$ROOT/bench/lua/post_vector.lua" "$U/" -- "$T/one.vec"
+  run_zscore "baseline: zscore uploads (no HTTP)" "$S" --file "${FILES[@]}"
+  run_wrk "gateway: POST / multipart upload" "$S" -s "$ROOT/bench/lua/post_files.lua" "$U/" -- "${FILES[@]}"
+  "$P" down --data "$D" >/dev/null 2>&1
+  sleep 0.5
+done
+
+printf '%-34s %7s %10s %9s %9s\n' case scorers "req/s" "p50 ms" "p99 ms"
+for r in "${ROWS[@]}"; do echo "$r"; done
