@@ -33,8 +33,7 @@ static void usage(FILE *f) {
     "  a table: similarity, sha256, labels, split\n"
     "  --jsonl: one object per hit: {\"sha256\",\"similarity\",\"labels\":[...],\"split\"}\n\n"
     "options:\n"
-    "  -t, --threshold T   lowest similarity, -1..1 (default 0.9; 0 is sent as the default,\n"
-    "                      use e.g. 1e-300 for \"non-negative\")\n"
+    "  -t, --threshold T   lowest similarity, -1..1 (default 0.9)\n"
     "  -k, --top K         at most K hits (default 100, at most 10000)\n"
     "  -j, --jsonl         JSON lines instead of the table\n"
     "      --server EP     the service's endpoint (default: similar_endpoint of the\n"
@@ -170,7 +169,10 @@ int cmd_similar(int argc, char **argv) {
     fprintf(stderr, "pefleet similar: '%s' is neither a file nor a sha256 (64 lower-case hex characters)\n", what);
     return 1;
   }
-  q.threshold = threshold;
+  /* the protocol reads 0 as "the default"; -0 is not sent either: ask for
+   * >= the largest double below 0, which admits exactly what >= 0 does
+   * (no cosine of stored vectors falls in between) */
+  q.threshold = threshold == 0 ? nextafter(0.0, -1.0) : threshold;
   q.top = (uint32_t)top;
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   env.body_case = PEFLEET__ENVELOPE__BODY_SIMILAR;
