@@ -39,7 +39,7 @@ static int next_line(const uint8_t *buf, size_t len, size_t *pos, const char **l
     size_t t = e;
     while (t > s && (buf[t - 1] == '\r' || buf[t - 1] == ' ' || buf[t - 1] == '\t')) t--;
     while (s < t && (buf[s] == ' ' || buf[s] == '\t')) s++;
-    /* a comment is '#' then a space or nothing: a Z85 key may start with '#' */
+    /* a comment is '#' then a space or nothing ('#' is also a Z85 character) */
     if (s == t || (buf[s] == '#' && (s + 1 == t || buf[s + 1] == ' '))) continue;
     *line = (const char *)buf + s;
     *n = t - s;

@@ -11,8 +11,8 @@
  *   secret <40 Z85 characters>
  * and NAME.pub beside it: the public key alone, "<40 Z85>\n" (what goes
  * into a server's curve_allow_dir or a client's curve_server_key). Lines
- * that are '#' alone or start with "# " are comments in both (a Z85 key
- * may itself start with '#').
+ * that are '#' alone or start with "# " are comments in both ('#' is also
+ * a Z85 character).
  *
  * Settings (pf_config): curve = 1 turns it on (0: plain TCP, the default
  * for a fleet on loopback); curve_secret_file = this process's NAME.key;

@@ -1,0 +1,186 @@
+/* Unit tests of pf_curve: key pair files (format, checks, permissions),
+ * public keys, and the server/client socket set-up from a pf_config. */
+#include "pf_test.h"
+
+#include <unistd.h>
+#include <zmq.h>
+
+#include "pf_config.h"
+#include "pf_curve.h"
+#include "pf_err.h"
+
+static char dir[64];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/pf-curve-test.XXXXXX");
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static size_t slurp(const char *path, uint8_t *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, cap, f);
+  fclose(f);
+  return n;
+}
+
+/* keygen's files read back to the same pair, with the modes it promises */
+static void test_write_read_roundtrip(void **state) {
+  (void)state;
+  pf_curve_keypair kp, back;
+  char err[1400], path[256];
+  assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_write(dir, "w1", &kp, 0, err, sizeof err), PF_OK);
+  snprintf(path, sizeof path, "%s/w1.key", dir);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  assert_int_equal(pf_curve_read_keypair(path, &back, err, sizeof err), PF_OK);
+  assert_string_equal(back.pub, kp.pub);
+  assert_string_equal(back.sec, kp.sec);
+  /* the .pub holds the public key */
+  uint8_t buf[256];
+  char pub[PF_CURVE_Z85_LEN + 1];
+  snprintf(path, sizeof path, "%s/w1.pub", dir);
+  size_t n = slurp(path, buf, sizeof buf);
+  assert_int_equal(pf_curve_parse_public(buf, n, pub, err, sizeof err), PF_OK);
+  assert_string_equal(pub, kp.pub);
+  /* an existing key is not replaced without force */
+  assert_int_equal(pf_curve_write(dir, "w1", &kp, 0, err, sizeof err), PF_EINVAL);
+  assert_non_null(strstr(err, "exists"));
+  assert_int_equal(pf_curve_write(dir, "w1", &kp, 1, err, sizeof err), PF_OK);
+  /* names that would leave the folder are refused */
+  assert_int_equal(pf_curve_write(dir, "../x", &kp, 0, err, sizeof err), PF_EINVAL);
+  assert_int_equal(pf_curve_write(dir, ".hidden", &kp, 0, err, sizeof err), PF_EINVAL);
+  assert_int_equal(pf_curve_write(dir, "", &kp, 0, err, sizeof err), PF_EINVAL);
+}
+
+/* a secret file others may read is refused, as ssh does */
+static void test_open_permissions_refused(void **state) {
+  (void)state;
+  pf_curve_keypair kp, back;
+  char err[1400], path[256];
+  assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_write(dir, "open", &kp, 0, err, sizeof err), PF_OK);
+  snprintf(path, sizeof path, "%s/open.key", dir);
+  assert_int_equal(chmod(path, 0640), 0);
+  assert_int_equal(pf_curve_read_keypair(path, &back, err, sizeof err), PF_EINVAL);
+  assert_non_null(strstr(err, "chmod 600"));
+}
+
+static int parse(const char *text, pf_curve_keypair *kp, char *err) {
+  return pf_curve_parse_keypair((const uint8_t *)text, strlen(text), kp, err, 256);
+}
+
+/* every way a key pair file can be wrong is refused with a reason */
+static void test_parse_keypair_checks(void **state) {
+  (void)state;
+  pf_curve_keypair kp, other, got;
+  char err[256], text[512];
+  assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_generate(&other, err, sizeof err), PF_OK);
+  snprintf(text, sizeof text, "# c\n\npefleet-curve-keypair 1\npublic %s\nsecret %s\n", kp.pub, kp.sec);
+  assert_int_equal(parse(text, &got, err), PF_OK);
+  assert_string_equal(got.sec, kp.sec);
+  snprintf(text, sizeof text, "pefleet-curve-keypair 1\r\npublic %s\r\nsecret %s", kp.pub, kp.sec);
+  assert_int_equal(parse(text, &got, err), PF_OK); /* CRLF, no final newline */
+
+  assert_int_equal(parse("", &got, err), PF_EINVAL);
+  assert_non_null(strstr(err, "not a pefleet key pair file"));
+  snprintf(text, sizeof text, "pefleet-curve-keypair 2\npublic %s\nsecret %s\n", kp.pub, kp.sec);
+  assert_int_equal(parse(text, &got, err), PF_EINVAL);
+  assert_non_null(strstr(err, "version"));
+  snprintf(text, sizeof text, "pefleet-curve-keypair 1\nsecret %s\npublic %s\n", kp.sec, kp.pub);
+  assert_int_equal(parse(text, &got, err), PF_EINVAL); /* order */
+  snprintf(text, sizeof text, "pefleet-curve-keypair 1\npublic %s\nsecret %.39s\n", kp.pub, kp.sec);
+  assert_int_equal(parse(text, &got, err), PF_EINVAL); /* short key */
+  snprintf(text, sizeof text, "pefleet-curve-keypair 1\npublic %s\nsecret %.39s~\n", kp.pub, kp.sec);
+  assert_int_equal(parse(text, &got, err), PF_EINVAL); /* not Z85 */
+  snprintf(text, sizeof text, "pefleet-curve-keypair 1\npublic %s\nsecret %s\n", other.pub, kp.sec);
+  assert_int_equal(parse(text, &got, err), PF_EINVAL); /* halves of two pairs */
+  assert_non_null(strstr(err, "not the one its secret key gives"));
+  snprintf(text, sizeof text, "pefleet-curve-keypair 1\npublic %s\nsecret %s\nmore\n", kp.pub, kp.sec);
+  assert_int_equal(parse(text, &got, err), PF_EINVAL);
+  assert_string_equal(got.sec, ""); /* nothing half-filled on failure */
+  static uint8_t big[PF_CURVE_MAX_FILE + 1];
+  assert_int_equal(pf_curve_parse_keypair(big, sizeof big, &got, err, sizeof err), PF_EINVAL);
+}
+
+/* .pub files: comment lines, one key line, nothing else */
+static void test_parse_public(void **state) {
+  (void)state;
+  char out[PF_CURVE_Z85_LEN + 1], err[256], text[160];
+  pf_curve_keypair kp;
+  assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
+  snprintf(text, sizeof text, "# comment\n#\n  %s  \n\n", kp.pub);
+  assert_int_equal(pf_curve_parse_public((const uint8_t *)text, strlen(text), out, err, sizeof err), PF_OK);
+  assert_string_equal(out, kp.pub);
+  assert_int_equal(pf_curve_parse_public((const uint8_t *)"abc\n", 4, out, err, sizeof err), PF_EINVAL);
+  assert_int_equal(pf_curve_parse_public((const uint8_t *)"", 0, out, err, sizeof err), PF_EINVAL);
+  snprintf(text, sizeof text, "%s\n%s\n", kp.pub, kp.pub);
+  assert_int_equal(pf_curve_parse_public((const uint8_t *)text, strlen(text), out, err, sizeof err), PF_EINVAL);
+  assert_string_equal(out, "");
+}
+
+/* sockets: no-ops with curve off; a server needs the ZAP handler; a client
+ * takes its server key as a file (tried first) or as Z85 text */
+static void test_sockets(void **state) {
+  (void)state;
+  pf_config c;
+  pf_config_default(&c, dir);
+  char err[1400];
+  void *ctx = zmq_ctx_new();
+  void *s = zmq_socket(ctx, ZMQ_ROUTER), *k = zmq_socket(ctx, ZMQ_DEALER);
+  assert_int_equal(pf_curve_server(s, &c, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_client(k, &c, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_OK); /* off: nothing started */
+
+  pf_curve_keypair srv, cli;
+  assert_int_equal(pf_curve_generate(&srv, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_generate(&cli, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_write(dir, "srv", &srv, 1, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_write(dir, "cli", &cli, 1, err, sizeof err), PF_OK);
+  c.curve = 1;
+  snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/srv.key", dir);
+  assert_int_equal(pf_curve_server(s, &c, err, sizeof err), PF_EINVAL);
+  assert_non_null(strstr(err, "ZAP"));
+  assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_EINVAL); /* no allow dir */
+  snprintf(c.curve_allow_dir, sizeof c.curve_allow_dir, "%s", dir);
+  assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_EINVAL); /* one per process */
+  assert_int_equal(pf_curve_server(s, &c, err, sizeof err), PF_OK);
+
+  snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/cli.key", dir);
+  assert_int_equal(pf_curve_client(k, &c, err, sizeof err), PF_EINVAL); /* no server key */
+  snprintf(c.curve_server_key, sizeof c.curve_server_key, "%s", srv.pub);
+  assert_int_equal(pf_curve_client(k, &c, err, sizeof err), PF_OK);
+  snprintf(c.curve_server_key, sizeof c.curve_server_key, "%s/srv.pub", dir);
+  assert_int_equal(pf_curve_client(k, &c, err, sizeof err), PF_OK);
+  snprintf(c.curve_server_key, sizeof c.curve_server_key, "%s/none.pub", dir);
+  assert_int_equal(pf_curve_client(k, &c, err, sizeof err), PF_EINVAL);
+
+  zmq_close(s);
+  zmq_close(k);
+  pf_curve_zap_stop();
+  pf_curve_zap_stop(); /* harmless twice */
+  zmq_ctx_term(ctx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_open_permissions_refused, setup, teardown),
+    cmocka_unit_test(test_parse_keypair_checks),
+    cmocka_unit_test(test_parse_public),
+    cmocka_unit_test_setup_teardown(test_sockets, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
