@@ -264,8 +264,11 @@ static uint8_t *slurp(const char *dir, const char *name, size_t *len, char *why,
     else snprintf(why, whylen, "cannot read %s: %s", name, strerror(errno));
     return NULL;
   }
-  uint8_t *buf = malloc(REPORT_MAX_FILE + 1);
-  size_t n = buf ? fread(buf, 1, REPORT_MAX_FILE + 1, f) : 0;
+  struct stat st;
+  size_t want = fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size <= REPORT_MAX_FILE
+                    ? (size_t)st.st_size + 1 : REPORT_MAX_FILE + 1; /* one more byte shows a file that grew */
+  uint8_t *buf = malloc(want);
+  size_t n = buf ? fread(buf, 1, want, f) : 0;
   int bad = !buf || ferror(f);
   fclose(f);
   if (bad || n > REPORT_MAX_FILE) {
