@@ -352,7 +352,9 @@ static int route_similar(gw_req *r) {
   Pefleet__Vector v = PEFLEET__VECTOR__INIT;
   env.body_case = PEFLEET__ENVELOPE__BODY_SIMILAR;
   env.similar = &q;
-  q.threshold = threshold;
+  /* the protocol reads 0 as "the service's default": an explicit 0 goes as
+   * the largest double below it (as `pefleet similar --threshold 0` does) */
+  q.threshold = r->p.threshold[0] && threshold == 0 ? nextafter(0.0, -1.0) : threshold;
   q.top = (uint32_t)top;
   if (in.kind == IN_VECTOR) {
     q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_VECTOR;

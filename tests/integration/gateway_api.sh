@@ -221,6 +221,36 @@ want unknown_route 404 'no such route'
 req bad_method "$U1/" -X PUT
 want bad_method 405 'not allowed'
 
+# --- /similar through the similarity service (when built) ---------------------------------
+if [ -x "$BIN/pefleet-similar" ]; then
+  "$P" ingest --data "$D" --label clean --wait "$CORPUS/clean" >"$T/ingest.out" 2>&1
+  SHA=$(sha256sum "$F" | cut -d' ' -f1)
+  for _ in $(seq 100); do  # the service picks new vectors up from the pf:vectors stream
+    curl -s "$U1/similar?sha256=$SHA&top=3" | grep -q "\"$SHA\"" && break; sleep 0.1
+  done
+  req similar_by_sha "$U1/similar?sha256=$SHA&top=3"
+  req similar_by_upload "$U1/similar" -F "x=@$F" -F "threshold=0.5" -F "top=5"
+  req similar_by_vector "$U1/similar" --data-urlencode "x=$VEC" --data-urlencode "top=2"
+  for n in similar_by_sha similar_by_upload similar_by_vector; do
+    check "$n" python3 -c '
+import json,sys
+r=json.load(open(sys.argv[1])); sha=sys.argv[2]; top=int(sys.argv[3])
+h=r["hits"]; assert 1<=len(h)<=top, r
+for x in h: assert set(x)=={"sha256","similarity","labels","split"}, x
+s=[x["similarity"] for x in h]; assert s==sorted(s,reverse=True), s
+me=[x for x in h if x["sha256"]==sha]; assert me and abs(me[0]["similarity"]-1)<1e-9 and me[0]["labels"]==["clean"], h' \
+      "$T/$n.out" "$SHA" "$(case $n in similar_by_sha) echo 3;; similar_by_upload) echo 5;; *) echo 2;; esac)"
+  done
+  req similar_unknown_sha "$U1/similar?sha256=$(printf '0%.0s' $(seq 64))"
+  want similar_unknown_sha 404 .
+  req similar_bad_threshold "$U1/similar?sha256=$SHA&threshold=2"
+  want similar_bad_threshold 400 threshold
+  req similar_not_pe "$U1/similar" -F "x=@$T/text.txt"
+  want similar_not_pe 400 'PE|MZ'
+else
+  skip similar "$BIN/pefleet-similar not built"
+fi
+
 # --- /metrics and /healthz, and the gateway still answers --------------------------------
 req metrics "$U1/metrics"
 check metrics_prometheus python3 -c '
