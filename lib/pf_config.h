@@ -34,7 +34,7 @@ typedef struct {
   /* ZeroMQ CURVE between hosts (see pf_curve.h) */
   int curve;                  /* 1: encrypt and authenticate ZeroMQ links */
   char curve_secret_file[1024];   /* this daemon's key pair (pefleet keygen) */
-  char curve_server_key[128];     /* the servers' (broker's, router's) public key, Z85 */
+  char curve_server_key[1024];    /* the servers' public key: a NAME.pub path, or its 40 Z85 characters */
   char curve_allow_dir[1024];     /* folder of allowed client public keys */
 } pf_config;
 

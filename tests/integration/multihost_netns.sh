@@ -37,6 +37,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP # the EXIT trap still removes the namespaces
 
 if ! ip netns add "$NS_CORE" 2>"$T/netns.err"; then
   skip multihost_netns "cannot make network namespaces ($(head -1 "$T/netns.err"); needs root or CAP_NET_ADMIN)"
