@@ -5,7 +5,7 @@
  * pf:done. The stream's last id is read BEFORE the load walks pf:done, so a
  * vector stored during the load is either seen by the walk, or after the
  * recorded id (or both: adding the same sha twice replaces the entry).
- * After a Redis error the stream is checked with XINFO: if its last
+ * After a Redis error (and every 5 s) the stream is checked with XINFO: if its last
  * generated id went backwards (data reset) or an entry newer than ours was
  * deleted (trimmed before we read it), everything is reloaded. */
 #include "similar.h"
@@ -27,6 +27,7 @@
 #define LOAD_BATCH 1000    /* samples per pipelined round trip */
 #define FOLLOW_COUNT "1000" /* stream entries per XREAD */
 #define SIM_DIM PF_DB_MAX_DIM
+#define CHECK_EVERY_MS 5000 /* stream continuity check when all is well */
 
 struct sim_sync {
   const pf_config *cfg;
@@ -34,6 +35,7 @@ struct sim_sync {
   char last_id[48];   /* stream id we have read up to ("0-0": none) */
   int trouble;        /* a Redis error since the last good exchange */
   int check;          /* verify the stream continues before reading it again */
+  int64_t next_check; /* when to verify it anyway */
   pf_db_sample *sample;
 };
 
@@ -124,7 +126,11 @@ static int stream_continues(sim_sync *s) {
   redisReply *r = pf_db_command(s->db, 3, argv, NULL);
   if (!r) {
     /* "no such key" is an error reply: the stream is gone, or never was */
-    if (strstr(pf_db_error(s->db), "no such key")) return strcmp(s->last_id, "0-0") == 0;
+    if (strstr(pf_db_error(s->db), "no such key")) {
+      if (strcmp(s->last_id, "0-0") == 0) return 1;
+      pf_warn("the pf:vectors stream is gone (redis was flushed or lost its data); reloading");
+      return 0;
+    }
     return PF_EIO;
   }
   char last[48] = "0-0", maxdel[48] = "0-0";
@@ -338,6 +344,12 @@ static int follow_one(sim_sync *s, pf_simindex *ix, const char *sha) {
 }
 
 int sim_sync_poll(sim_sync *s, pf_simindex **ix) {
+  /* also now and then without an error: a FLUSHALL or a restore from an
+   * older dump changes the stream without breaking the connection */
+  if (pf_clock_ms() >= s->next_check) {
+    s->check = 1;
+    s->next_check = pf_clock_ms() + CHECK_EVERY_MS;
+  }
   if (s->check) {
     int c = stream_continues(s);
     if (c == PF_EIO) { trouble(s); return PF_EIO; }
