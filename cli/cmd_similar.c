@@ -17,12 +17,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CALL_TIMEOUT_MS 60000
 
 static void usage(FILE *f) {
   fprintf(f,
     "usage: pefleet similar SHA256|FILE [--threshold T] [--top K] [--jsonl]\n"
-    "                       [--server ENDPOINT] [--data DIR | --config FILE]\n\n"
+    "                       [--server ENDPOINT] [--timeout SEC] [--data DIR | --config FILE]\n\n"
     "Lists the stored samples whose vector's cosine similarity to the query is at\n"
     "or above T, best first (ties by sha256), as the similarity service computes\n"
     "it: exactly, in double precision over the stored float32 vectors.\n"
@@ -38,6 +37,7 @@ static void usage(FILE *f) {
     "  -j, --jsonl         JSON lines instead of the table\n"
     "      --server EP     the service's endpoint (default: similar_endpoint of the\n"
     "                      configuration, tcp://127.0.0.1:5559)\n"
+    "      --timeout SEC   give up when no answer came within SEC seconds (default 60)\n"
     "      --data DIR, --config FILE   where the configuration is (as for every command)\n"
     "  -h, --help          this help\n\n"
     "exit status: 0 the query was answered (with hits, or none: then nothing on\n"
@@ -103,9 +103,10 @@ int cmd_similar(int argc, char **argv) {
     {"threshold", required_argument, 0, 't'}, {"top", required_argument, 0, 'k'},
     {"jsonl", no_argument, 0, 'j'}, {"server", required_argument, 0, 1},
     {"data", required_argument, 0, 2}, {"config", required_argument, 0, 3},
-    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"timeout", required_argument, 0, 4}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   double threshold = 0.9;
+  long timeout_s = 60;
   long top = 100;
   int jsonl = 0, c;
   const char *server = NULL, *data = NULL, *config = NULL;
@@ -131,6 +132,13 @@ int cmd_similar(int argc, char **argv) {
     case 1: server = optarg; break;
     case 2: data = optarg; break;
     case 3: config = optarg; break;
+    case 4:
+      timeout_s = strtol(optarg, &end, 10);
+      if (!*optarg || *end || timeout_s < 1 || timeout_s > 86400) {
+        fprintf(stderr, "pefleet similar: --timeout must be 1-86400 seconds, not '%s'\n", optarg);
+        return 2;
+      }
+      break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -184,7 +192,7 @@ int cmd_similar(int argc, char **argv) {
     return 1;
   }
   Pefleet__Envelope *rep = NULL;
-  int rc = pf_rpc_call(rpc, &env, CALL_TIMEOUT_MS, &rep, err, sizeof err);
+  int rc = pf_rpc_call(rpc, &env, (int)(timeout_s * 1000), &rep, err, sizeof err);
   pf_rpc_free(&rpc);
   if (rc != PF_OK) {
     fprintf(stderr, "pefleet similar: %s: %s\n", server, err);
