@@ -34,7 +34,9 @@ static void usage(FILE *f) {
     "      --ratio R       use a random share R (0 < R <= 1) of the rows (1)\n"
     "      --seed N        the sample's seed for --ratio (1)\n"
     "  -o, --output FILE   where to write (MODEL_DIR/relevance.json)\n"
-    "      --top N         features printed on stdout (10; 0 for none)\n\n"
+    "      --top N         features printed on stdout (10; 0 for none)\n"
+    "      --exact         re-run the whole network per feature (the reference;\n"
+    "                      default: update only the first layer of the touched rows)\n\n"
     "exit status: 0 written, 1 failure, 2 usage error\n");
 }
 
@@ -139,12 +141,12 @@ static int write_json(const char *path, const pf_model *m, const char *source, s
 int cmd_relevance(int argc, char **argv) {
   static const struct option opts[] = {
     {"dataset", required_argument, 0, 'd'}, {"ratio", required_argument, 0, 'r'}, {"seed", required_argument, 0, 's'},
-    {"output", required_argument, 0, 'o'}, {"top", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0},
+    {"output", required_argument, 0, 'o'}, {"top", required_argument, 0, 't'}, {"exact", no_argument, 0, 'x'},
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   const char *dataset = NULL, *out = NULL;
   double ratio = 1, seedd = 1, top = 10;
-  int c;
+  int c, exact = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     char *end = NULL;
@@ -154,6 +156,7 @@ int cmd_relevance(int argc, char **argv) {
     case 'r': ratio = strtod(optarg, &end); if (*end || !(ratio > 0 && ratio <= 1)) goto bad; break;
     case 's': seedd = strtod(optarg, &end); if (*end || !(seedd >= 0 && seedd < 1e18) || seedd != floor(seedd)) goto bad; break;
     case 't': top = strtod(optarg, &end); if (*end || !(top >= 0 && top <= 100000)) goto bad; break;
+    case 'x': exact = 1; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -216,7 +219,7 @@ int cmd_relevance(int argc, char **argv) {
   } else if (rc == PF_OK && !it) {
     rc = PF_ENOMEM;
   }
-  if (rc == PF_OK) rc = pf_relevance_compute(m, use->x, use->y, use->n, 0, &bacc, &bauc, it);
+  if (rc == PF_OK) rc = pf_relevance_compute(m, use->x, use->y, use->n, exact, &bacc, &bauc, it);
   if (rc == PF_OK) {
     pf_relevance_sort(it, m->sizes[0]);
     if (!out) { snprintf(outbuf, sizeof outbuf, "%s/relevance.json", dir); out = outbuf; }

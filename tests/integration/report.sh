@@ -63,6 +63,13 @@ print("first", f[0]["name"], "accuracy drop", f[0]["accuracy_drop"], "next", f[1
 PY
 if [ $? -eq 0 ]; then ok "relevance_ranks_the_deciding_feature_first ($(tail -1 "$T/relchk.out"))"
 else notok relevance_ranks_the_deciding_feature_first "$(tail -3 "$T/relchk.out" | tr '\n' ' ')"; fi
+# the fast path gives the reference's figures (--exact re-runs the whole network per feature)
+"$P" relevance "$T/m1" --exact -o "$T/rel_exact.json" >/dev/null 2>&1
+check relevance_fast_equals_exact python3 -c '
+import json,sys; a,b=(json.load(open(x))["features"] for x in sys.argv[1:3])
+key=lambda f: f["index"]
+for x,y in zip(sorted(a,key=key), sorted(b,key=key)):
+    assert x["accuracy"]==y["accuracy"] and abs(x["roc_auc"]-y["roc_auc"])<1e-6, (x,y)' "$T/m1/relevance.json" "$T/rel_exact.json"
 # a --ratio sample of a given CSV, written elsewhere
 "$P" relevance "$T/m1" --dataset "$T/ds.csv" --ratio 0.3 -o "$T/rel2.json" --top 1 >"$T/rel2.out" 2>"$T/rel2.err"
 check relevance_ratio_exit_0 test $? -eq 0
