@@ -5,6 +5,7 @@
 #include "gw_metrics.h"
 #include "gw_opts.h"
 #include "gw_pool.h"
+#include "pf_config.h"
 #include "pf_err.h"
 #include "pf_log.h"
 
@@ -26,6 +27,8 @@ int main(int argc, char **argv) {
   pf_log_init("gateway");
   const char *lvl = getenv("PEFLEET_LOG");
   if (lvl && strcmp(lvl, "debug") == 0) pf_log_set_level(PF_LOG_DEBUG);
+  pf_info("starting; effective configuration:");
+  pf_config_print(&o.cfg, stderr, "  "); /* secrets masked */
   signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);

@@ -215,4 +215,13 @@ PY
 else
   skip multihost_gateway "pefleet-gateway or curl missing"
 fi
+
+# every daemon printed its configuration at start, with no secret in it
+secrets=$(sed -n 's/^secret //p' "$K"/*.key)
+for log in "$T"/logs/*.log; do
+  name=$(basename "$log" .log)
+  [ "$name" = redis ] && continue
+  check "${name}_printed_its_configuration" grep -q '^  curve = 1$' "$log"
+  check "${name}_log_masks_secrets" sh -c "grep -q '^  redis_password = \*\*\*\*$' '$log' && ! grep -qF -e '$PASS' $(for x in $secrets; do printf -- "-e '%s' " "$x"; done) '$log'"
+done
 finish
