@@ -56,7 +56,12 @@ setup_net() {
     ip -n "$NS_CORE" link set "pfa$$" up && ip -n "$NS_CORE" link set "pfc$$" up &&
     ip -n "$NS_ENC" link set "pfb$$" up && ip -n "$NS_SCORE" link set "pfd$$" up
 }
-if ! setup_net 2>"$T/net.err"; then notok netns_setup "$(cat "$T/net.err")"; finish; fi
+if ! setup_net 2>"$T/net.err"; then
+  if grep -qiE 'not supported|unknown device type|permission denied|not permitted' "$T/net.err"; then
+    skip multihost_netns "cannot make veth links here: $(head -1 "$T/net.err")"; exit 0
+  fi
+  notok netns_setup "$(cat "$T/net.err")"; finish
+fi
 check "hosts_have_routes_to_core (core $CORE_IP/$CORE_IP2, enc $ENC_IP, score $SCORE_IP)" \
   sh -c "ip -n $NS_ENC route get $CORE_IP >/dev/null && ip -n $NS_SCORE route get $CORE_IP2 >/dev/null"
 check encoder_host_has_no_route_to_score_host sh -c "! ip -n $NS_ENC route get $SCORE_IP >/dev/null 2>&1"
