@@ -219,21 +219,29 @@ static void roc_plot(FILE *f, const report_model *a, const report_model *b, int 
     double d[2] = {0, 1};
     pf_svg_line(&p, d, d, 2, "#999", "3 3", 1);
   }
-  char la[200], lb[200], lc[200];
+  char la[200], lb[200];
   snprintf(la, sizeof la, "%s (AUC %.4f)", name_of(a), ra->roc_auc);
   pf_svg_line(&p, ra->fpr, ra->tpr, ra->n, C_TRAIN, NULL, 2.2);
   if (rb) {
     snprintf(lb, sizeof lb, "%s (AUC %.4f)", name_of(b), rb->roc_auc);
     pf_svg_line(&p, rb->fpr, rb->tpr, rb->n, C_B, "7 4", 2.2);
   }
+  /* the operating points of the first model: rings, named in the legend
+   * (the linear plot marks only the decision threshold) */
   static const char *const opc[3] = {"#111", "#c8382f", "#2a9d57"};
-  for (int i = 0; i < ra->nop; i++) {
-    roc_label(lc, sizeof lc, &ra->op[i]);
-    if (logx || i == 0) pf_svg_marker(&p, ra->op[i].fpr, ra->op[i].tpr, opc[i % 3], lc);
+  pf_svg_legend_item it[8];
+  char ol[3][200];
+  int n = 0;
+  it[n++] = (pf_svg_legend_item){la, C_TRAIN, NULL, 0};
+  if (rb) it[n++] = (pf_svg_legend_item){lb, C_B, "7 4", 0};
+  if (!logx) it[n++] = (pf_svg_legend_item){"chance", "#999", "3 3", 0};
+  for (int i = 0; i < ra->nop && i < 3; i++) {
+    if (!logx && i > 0) break;
+    roc_label(ol[i], sizeof ol[i], &ra->op[i]);
+    pf_svg_marker(&p, ra->op[i].fpr, ra->op[i].tpr, opc[i], ol[i], 0);
+    it[n++] = (pf_svg_legend_item){ol[i], opc[i], NULL, 2};
   }
-  pf_svg_legend_item it[3] = {{la, C_TRAIN, NULL, 0}, {lb, C_B, "7 4", 0}, {"chance", "#999", "3 3", 0}};
-  if (!rb) it[1] = it[2];
-  pf_svg_legend(&p, it, logx ? (rb ? 2 : 1) : (rb ? 3 : 2), 2);
+  pf_svg_legend(&p, it, n, 2);
   pf_svg_end(&p);
   fig_close(f, logx ? "The same curve with FPR on a log scale, where the 1% and 0.1% FPR operating points are "
                       "told apart."

@@ -151,7 +151,7 @@ void pf_svg_points(pf_svg_plot *p, const double *x, const double *y, size_t n, c
   fputs("</g>\n", p->f);
 }
 
-void pf_svg_marker(pf_svg_plot *p, double x, double y, const char *color, const char *label) {
+void pf_svg_marker(pf_svg_plot *p, double x, double y, const char *color, const char *label, int show_label) {
   if (!isfinite(x) || !isfinite(y)) return;
   double px = pf_svg_px(p, x), py = pf_svg_py(p, y);
   int right = px > (p->ml + p->w - p->mr) / 2; /* label on the side with room */
@@ -159,10 +159,14 @@ void pf_svg_marker(pf_svg_plot *p, double x, double y, const char *color, const 
   pf_svg_escape(p->f, label);
   fprintf(p->f, "</title><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#fff\" stroke=\"", px, py);
   pf_svg_escape(p->f, color);
-  fprintf(p->f, "\" stroke-width=\"2.5\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" " FONT
-                " font-size=\"11\" fill=\"#222\">", right ? px - 9 : px + 9, py + 4, right ? "end" : "start");
-  pf_svg_escape(p->f, label);
-  fputs("</text></g>\n", p->f);
+  fputs("\" stroke-width=\"2.5\"/>", p->f);
+  if (show_label) {
+    fprintf(p->f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" " FONT " font-size=\"11\" fill=\"#222\">",
+            right ? px - 9 : px + 9, py + 4, right ? "end" : "start");
+    pf_svg_escape(p->f, label);
+    fputs("</text>", p->f);
+  }
+  fputs("</g>\n", p->f);
 }
 
 void pf_svg_vbars(pf_svg_plot *p, const double *x, const double *y, size_t n, double width, const char *color) {
@@ -193,7 +197,8 @@ void pf_svg_legend(pf_svg_plot *p, const pf_svg_legend_item *items, int n, int c
   for (int i = 0; i < n; i++) {
     double cy = y + 14 + 18.0 * i;
     if (items[i].dot) {
-      fprintf(p->f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"", x + 16, cy - 4);
+      fprintf(p->f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" %s=\"", x + 16, cy - 4,
+              items[i].dot == 2 ? "fill=\"#fff\" stroke-width=\"2.5\" stroke" : "fill");
       pf_svg_escape(p->f, items[i].color);
       fputs("\"/>", p->f);
     } else {

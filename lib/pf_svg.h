@@ -62,9 +62,9 @@ void pf_svg_line(pf_svg_plot *p, const double *x, const double *y, size_t n, con
 void pf_svg_points(pf_svg_plot *p, const double *x, const double *y, size_t n, const char *color, double r,
                    double opacity);
 
-/* A ringed point with a short text label beside it; the label gets a
- * <title> tooltip too. */
-void pf_svg_marker(pf_svg_plot *p, double x, double y, const char *color, const char *label);
+/* A ringed point with label as its <title> tooltip and, when show_label,
+ * as a short text beside it. */
+void pf_svg_marker(pf_svg_plot *p, double x, double y, const char *color, const char *label, int show_label);
 
 /* Vertical bars from 0 to y[i] centred on x[i], width in data units. */
 void pf_svg_vbars(pf_svg_plot *p, const double *x, const double *y, size_t n, double width, const char *color);
@@ -73,7 +73,7 @@ typedef struct {
   const char *label;
   const char *color;
   const char *dash;  /* NULL: solid */
-  int dot;           /* 1: a dot instead of a line sample */
+  int dot;           /* 1: a dot instead of a line sample, 2: a ring */
 } pf_svg_legend_item;
 
 /* A boxed legend in a corner of the plotting area: corner 0 top-left,

@@ -71,7 +71,7 @@ static void plot(FILE *f, void *arg) {
   double x[3] = {0, 0.5, 1}, y[3] = {0, NAN, 1};
   pf_svg_line(&p, x, y, 3, "#123456", "4 2", 2);
   pf_svg_points(&p, x, x, 3, "red", 2, 0.5);
-  pf_svg_marker(&p, 0.5, 0.5, "green", "t=0.5 <op>");
+  pf_svg_marker(&p, 0.5, 0.5, "green", "t=0.5 <op>", 1);
   pf_svg_legend_item it[1] = {{"model \"a\" & b", "#123456", NULL, 0}};
   pf_svg_legend(&p, it, 1, 2);
   pf_svg_end(&p);
