@@ -179,6 +179,8 @@ for _ in $(seq 100); do
 done
 check router_runs_the_curve_allow_list grep -q 'curve: 4 allowed client key' "$T/logs/score-router.log"
 check "two_scorers_ready_over_curve" test "$(grep -c 'ready, capacity' "$T/logs/score-router.log")" -ge 2
+check scorers_subscribed_to_promotions_with_auth \
+  sh -c "grep -q 'listening for model promotions' '$T/logs/scorer-1.log' && grep -q 'listening for model promotions' '$T/logs/scorer-2.log'"
 SC=$T/scan
 mkdir -p "$SC"
 cp "$CORPUS"/clean/t32.exe "$CORPUS"/malicious-test/clam-aspack.exe "$SC/" 2>/dev/null || cp "$CORPUS"/clean/* "$SC/"
