@@ -103,7 +103,7 @@ static enum MHD_Result headers(gw_req *r, struct MHD_Connection *c) {
   const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   if (ct && (strncasecmp(ct, MHD_HTTP_POST_ENCODING_MULTIPART_FORMDATA, strlen(MHD_HTTP_POST_ENCODING_MULTIPART_FORMDATA)) == 0 ||
              strncasecmp(ct, MHD_HTTP_POST_ENCODING_FORM_URLENCODED, strlen(MHD_HTTP_POST_ENCODING_FORM_URLENCODED)) == 0)) {
-    r->pp = MHD_create_post_processor(c, 64 * 1024, form_field, r);
+    r->pp = MHD_create_post_processor(c, 16 * 1024, form_field, r); /* calloc'd per request: kept small */
     if (!r->pp) return gw_http_error(r, 400, "cannot parse the form body (multipart without a boundary?)");
     r->body = GW_BODY_FORM;
   } else if (ct && strncasecmp(ct, "application/json", 16) == 0) {

@@ -100,12 +100,14 @@ static int resolve_input(gw_req *r, gw_input *in, int allow_sha, int *mhd) {
       in->bytes = in->owned;
       return 1;
     }
-    in->vec = malloc(GW_VECTOR_MAX * sizeof *in->vec);
+    size_t cap = 1; /* one value per comma, plus one: no 512 KiB buffer per request */
+    for (size_t k = 0; k < p->x_len && cap < GW_VECTOR_MAX; k++) cap += s[k] == ',';
+    in->vec = malloc(cap * sizeof *in->vec);
     if (!in->vec) {
       *mhd = gw_http_error(r, 500, "out of memory");
       return 0;
     }
-    if (gw_parse_vector(s, p->x_len, in->vec, GW_VECTOR_MAX, &in->n, err, sizeof err) != PF_OK) {
+    if (gw_parse_vector(s, p->x_len, in->vec, cap, &in->n, err, sizeof err) != PF_OK) {
       input_free(in);
       *mhd = gw_http_error(r, 400, "%s", err);
       return 0;
