@@ -596,7 +596,7 @@ static int run_query(const pf_simindex *ix, const float *qf, double qn2, double 
     } else if ((c = malloc(nc * sizeof *c)) != NULL) {
       size_t at = 0;
       for (int k = 0; k < nt; k++) {
-        memcpy(c + at, jobs[k].c, jobs[k].n * sizeof *c);
+        if (jobs[k].n) memcpy(c + at, jobs[k].c, jobs[k].n * sizeof *c);
         at += jobs[k].n;
       }
     } else rc = PF_ENOMEM;
@@ -627,7 +627,7 @@ static int run_query(const pf_simindex *ix, const float *qf, double qn2, double 
       if (c[i].upper >= cut) c[keep++] = c[i];
     nc = keep;
   }
-  qsort(c, nc, sizeof *c, by_upper_desc);
+  if (nc > 1) qsort(c, nc, sizeof *c, by_upper_desc);
   size_t nh = 0;
   for (size_t i = 0; i < nc; i++) {
     if (nh == top && c[i].upper < hits[0].similarity) break; /* none left can enter */
@@ -648,7 +648,7 @@ static int run_query(const pf_simindex *ix, const float *qf, double qn2, double 
   free(qd);
   pthread_mutex_lock(&sort_lock);
   sort_ix = ix;
-  qsort(hits, nh, sizeof *hits, by_rank);
+  if (nh > 1) qsort(hits, nh, sizeof *hits, by_rank);
   pthread_mutex_unlock(&sort_lock);
   *nhits = nh;
   if (st) *st = stats;

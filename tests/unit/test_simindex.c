@@ -190,6 +190,22 @@ static void test_exact_against_brute_force(void **state) {
         check_query(ix, &r, q, thresholds[ti], tops[k], what);
       }
   }
+  /* replacing entries (other vectors, other kinds) keeps the answers exact */
+  for (int k = 0; k < 200; k++) {
+    int e = (int)(urand() * N);
+    for (int j = 0; j < DIM; j++) x[j] = k % 2 ? grand() : base[k % NBASE][j] * (1 + 0.05 * grand());
+    x[k % DIM] += 0.5;
+    ref_put(&r, (size_t)e, x);
+    if (pf_simindex_add(ix, r.sha[e], x, DIM, "replaced", "test", err, sizeof err) != PF_OK)
+      fail_msg("replace %d: %s", e, err);
+  }
+  assert_int_equal(pf_simindex_count(ix), N);
+  for (int qi = 0; qi < 4; qi++) {
+    if (qi < 2) memcpy(q, qi ? q1 : q0, sizeof q);
+    else for (int j = 0; j < DIM; j++) q[j] = qi == 2 ? base[5][j] : grand();
+    for (size_t ti = 0; ti < sizeof thresholds / sizeof *thresholds; ti++)
+      check_query(ix, &r, q, thresholds[ti], 100, "after replacing");
+  }
   /* by sha: the same answer as by the stored vector, the sample itself at 1.0 */
   static pf_simhit a[100], b[100];
   for (int k = 0; k < 20; k++) {
