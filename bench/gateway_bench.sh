@@ -35,7 +35,7 @@ T=$(mktemp -d /tmp/pefleet-gwbench.XXXXXX)
 D=$T/fleet
 trap '"$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"' EXIT
 
-echo "machine: $NC cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "machine: $NC cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%dT%H:%MZ), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), 1 thread, $CONNS connections, ${SECS} s per case; zscore $CONNS threads"
 "$P" import-keras "$SHARED/seed/ergo-pe-av/model.h5" -o "$T/m1" --version seed-a >/dev/null 2>&1 || die "import-keras failed"
 FILES=()
@@ -66,7 +66,7 @@ run_wrk() {
   p99=$(to_ms "$(awk '$1=="99%" {print $2}' "$T/wrk.out")")
   bad=$(awk '/Non-2xx/ {print $NF} /Socket errors/ {print "socket errors"}' "$T/wrk.out")
   [ -z "$bad" ] || die "$name: failed requests ($bad): $(grep -E 'Non-2xx|Socket' "$T/wrk.out")"
-  ROWS+=("$(printf '%-34s %7s %10.0f %9s %9s' "$name" "$s" "$rps" "$p50" "$p99")")
+  ROWS+=("$(printf '%-38s %7s %10.0f %9s %9s' "$name" "$s" "$rps" "$p50" "$p99")")
 }
 # run_zscore CASE SCORERS ZSCORE-ARGS...: one row from zscore's summary
 run_zscore() {
@@ -77,7 +77,7 @@ run_zscore() {
   rps=$(echo "$line" | sed -E 's/.*: ([0-9.]+) req\/s.*/\1/')
   p50=$(echo "$line" | sed -E 's/.*p50 ([0-9.]+) ms.*/\1/')
   p99=$(echo "$line" | sed -E 's/.*p99 ([0-9.]+) ms.*/\1/')
-  ROWS+=("$(printf '%-34s %7s %10.0f %9s %9s' "$name" "$s" "$rps" "$p50" "$p99")")
+  ROWS+=("$(printf '%-38s %7s %10.0f %9s %9s' "$name" "$s" "$rps" "$p50" "$p99")")
 }
 
 for S in $SCORERS; do
@@ -100,5 +100,6 @@ for S in $SCORERS; do
   sleep 0.5
 done
 
-printf '%-34s %7s %10s %9s %9s\n' case scorers "req/s" "p50 ms" "p99 ms"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-38s %7s %10s %9s %9s\n' case scorers "req/s" "p50 ms" "p99 ms"
 for r in "${ROWS[@]}"; do echo "$r"; done
