@@ -84,8 +84,14 @@ static void split_of(const cJSON *o, report_split *s) {
   s->thr01 = num(a, "threshold");
   s->tpr001 = num(b, "tpr");
   s->thr001 = num(b, "threshold");
-  /* older files without "n": the confusion matrix's sum */
-  if (isnan(s->n)) s->n = s->cm[0][0] + s->cm[0][1] + s->cm[1][0] + s->cm[1][1];
+  /* a split without a numeric confusion matrix is not shown; counts that
+   * are missing come from the matrix */
+  for (int r = 0; r < 2; r++)
+    for (int k = 0; k < 2; k++)
+      if (!(s->cm[r][k] >= 0 && s->cm[r][k] < 1e15)) s->present = 0;
+  if (!(s->n >= 0)) s->n = s->cm[0][0] + s->cm[0][1] + s->cm[1][0] + s->cm[1][1];
+  for (int k = 0; k < 2; k++)
+    if (!(s->support[k] >= 0)) s->support[k] = s->cm[k][0] + s->cm[k][1];
 }
 
 int report_parse_stats(const uint8_t *buf, size_t len, report_stats *out) {
@@ -99,7 +105,7 @@ int report_parse_stats(const uint8_t *buf, size_t len, report_stats *out) {
     any |= out->s[s].present;
   }
   cJSON_Delete(j);
-  if (!any) { WHY(out, "no train, validation or test object"); return PF_EINVAL; }
+  if (!any) { WHY(out, "no train, validation or test object with a confusion matrix"); return PF_EINVAL; }
   out->present = 1;
   return PF_OK;
 }

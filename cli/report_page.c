@@ -189,6 +189,16 @@ void report_section_history(FILE *f, const report_model *a) {
 
 /* ---- ROC ---- */
 
+/* "0.9876", or "undefined" (one class only); a static buffer per call site use */
+static const char *auc_text(double v) {
+  static char buf[4][32];
+  static int k;
+  k = (k + 1) % 4;
+  if (isfinite(v)) snprintf(buf[k], sizeof buf[k], "%.4f", v);
+  else snprintf(buf[k], sizeof buf[k], "undefined (one class)");
+  return buf[k];
+}
+
 static void roc_label(char *buf, size_t cap, const report_op *o) {
   if (strcmp(o->name, "threshold") == 0)
     snprintf(buf, cap, "threshold %.3g: TPR %.1f%%, FPR %.2f%%", o->threshold, 100 * o->tpr, 100 * o->fpr);
@@ -220,10 +230,10 @@ static void roc_plot(FILE *f, const report_model *a, const report_model *b, int 
     pf_svg_line(&p, d, d, 2, "#999", "3 3", 1);
   }
   char la[200], lb[200];
-  snprintf(la, sizeof la, "%s (AUC %.4f)", name_of(a), ra->roc_auc);
+  snprintf(la, sizeof la, "%s (AUC %s)", name_of(a), auc_text(ra->roc_auc));
   pf_svg_line(&p, ra->fpr, ra->tpr, ra->n, C_TRAIN, NULL, 2.2);
   if (rb) {
-    snprintf(lb, sizeof lb, "%s (AUC %.4f)", name_of(b), rb->roc_auc);
+    snprintf(lb, sizeof lb, "%s (AUC %s)", name_of(b), auc_text(rb->roc_auc));
     pf_svg_line(&p, rb->fpr, rb->tpr, rb->n, C_B, "7 4", 2.2);
   }
   /* the operating points of the first model: rings, named in the legend
@@ -257,8 +267,8 @@ void report_section_roc(FILE *f, const report_model *a, const report_model *b) {
   if (!a->roc.present) { unavailable(f, "ROC curve", a->roc.why); fputs("</section>\n", f); return; }
   if (b && !b->roc.present) unavailable(f, "the compared model's ROC curve", b->roc.why);
   const report_roc *r = &a->roc;
-  fprintf(f, "<p>%zu test rows (%zu positive, %zu negative), ROC AUC <strong>%.4f</strong>; %zu of the curve's %zu "
-             "points drawn.</p>\n<div class=\"row\">\n", r->rows, r->positives, r->negatives, r->roc_auc, r->n,
+  fprintf(f, "<p>%zu rows (%zu positive, %zu negative), ROC AUC <strong>%s</strong>; %zu of the curve's %zu "
+             "points drawn.</p>\n<div class=\"row\">\n", r->rows, r->positives, r->negatives, auc_text(r->roc_auc), r->n,
           r->points_total);
   roc_plot(f, a, b, 0);
   roc_plot(f, a, b, 1);
@@ -431,8 +441,10 @@ void report_section_relevance(FILE *f, const report_model *a) {
     }
     fputs("<p>How much test accuracy and ROC AUC drop when one feature is set to 0 in every row (", f);
     esc(f, r->source);
-    fprintf(f, "; %zu rows, base accuracy %.2f%%, AUC %.4f). Feature index in brackets.</p>\n<figure>\n", r->rows,
-            100 * r->base_accuracy, r->base_auc);
+    fprintf(f, "; %zu rows", r->rows);
+    if (isfinite(r->base_accuracy)) fprintf(f, ", base accuracy %.2f%%", 100 * r->base_accuracy);
+    if (isfinite(r->base_auc)) fprintf(f, ", AUC %.4f", r->base_auc);
+    fputs("). Feature index in brackets.</p>\n<figure>\n", f);
     pf_svg_hbars(f, 900, "Top 25 features by relevance", np, da, du, n, "accuracy drop", "ROC AUC drop",
                  "drop when the feature is nulled");
     fig_close(f, "Most relevant first: by accuracy drop, then by AUC drop.");

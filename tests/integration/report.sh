@@ -107,6 +107,27 @@ for w in ("<h2>ROC curve (rows of ds.csv)</h2>", "aria-label=\"PCA projection of
     assert w in t, w
 for w in ("Not available: ROC", "Not available: PCA", "Not available: figures"):
     assert w not in t, w' "$T/rb.html"
+# hostile or damaged files: the page still renders, saying why
+cp -r "$T/m1" "$T/m4"
+echo '{"test": {"cm": "x", "accuracy": "y", "per_class": []}}' >"$T/m4/stats.json"
+echo '{"loss": [1, 2], "acc": [1], "val_loss": [1, 2], "val_acc": [1, 2]}' >"$T/m4/history.json"
+echo '{"available": false, "reason": "<script>alert(1)</script>"}' >"$T/m4/pca.json"
+echo '{"features": [{"index": 1e300, "name": "</svg><script>x</script>", "accuracy_drop": "a"}]}' >"$T/m4/relevance.json"
+"$P" report "$T/m4" -o "$T/r4.html" >/dev/null 2>"$T/rep4.err"
+check report_damaged_files_exit_0 test $? -eq 0
+check report_damaged_files_say_why python3 -c '
+import sys; t=open(sys.argv[1]).read()
+assert "history.json: the loss and accuracy arrays differ in length" in t
+assert "stats.json: no train, validation or test object with a confusion matrix" in t and "nan" not in t.lower()
+assert "&lt;script&gt;alert(1)&lt;/script&gt;" in t and "<script" not in t
+assert "&lt;/svg&gt;&lt;script&gt;x&lt;/script&gt;" in t' "$T/r4.html"
+# class names are escaped wherever they appear
+sed -e 's/^clean,/0,/' -e 's/^malicious,/1,/' "$T/ds.csv" >"$T/ds01.csv" # labels as class indices
+"$P" train --dataset "$T/ds01.csv" -o "$T/m5" --epochs 1 --classes '<b>clean</b>,mal&"icious' -q >/dev/null 2>&1
+"$P" report "$T/m5" -o "$T/r5.html" >/dev/null 2>&1
+check report_escapes_class_names python3 -c '
+import sys; t=open(sys.argv[1]).read()
+assert "<b>" not in t and "&lt;b&gt;clean&lt;/b&gt;" in t and "mal&amp;&quot;icious" in t' "$T/r5.html"
 # self-contained: nothing to fetch, no scripts
 check report_self_contained bash -c "! grep -Eiq '<script|<link|<img|<iframe|src=|href=|url\\(|https?://' '$T/r1.html' '$T/rc.html'"
 V1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$T/m1/model.json")
