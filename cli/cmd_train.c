@@ -32,7 +32,8 @@ static void usage(FILE *f) {
   fprintf(f,
     "usage: pefleet train [--dataset FILE | --data DIR | --config FILE] [-o MODEL_DIR] [options]\n\n"
     "Trains the seed's network (486-70-70-2, ReLU, dropout, softmax, Adam) and writes\n"
-    "MODEL_DIR/model.pfnn, stats.json (train, validation, test figures) and history.json.\n"
+    "MODEL_DIR/model.pfnn, stats.json (train, validation, test figures), history.json,\n"
+    "and for pefleet report/relevance roc.json, pca.json (test split) and dataset.json.\n"
     "Input: the fleet's train/validation/test splits in Redis (default), or a CSV in\n"
     "the seed's dataset.csv layout (--dataset; split 70/15/15 with --seed).\n\n"
     "options (defaults are the seed's):\n"
