@@ -263,6 +263,25 @@ int pf_curve_write(const char *dir, const char *name, const pf_curve_keypair *kp
 
 static atomic_int zap_running;
 
+/* Handshakes that fail before ZAP is asked (a plain client, a client with
+ * another server key) are seen through a socket monitor on each server
+ * socket; the ZAP thread reads the monitors and logs them. */
+#define MAX_MONITORS 8
+static pthread_mutex_t mon_mu = PTHREAD_MUTEX_INITIALIZER;
+static char mon_pending[MAX_MONITORS][48]; /* monitor endpoints not yet read */
+static int mon_npending, mon_seq;
+
+static void watch_handshakes(void *sock) {
+  pthread_mutex_lock(&mon_mu);
+  if (mon_npending < MAX_MONITORS) {
+    char ep[48];
+    snprintf(ep, sizeof ep, "inproc://pf-curve-monitor-%d", mon_seq++);
+    if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0)
+      memcpy(mon_pending[mon_npending++], ep, sizeof ep);
+  }
+  pthread_mutex_unlock(&mon_mu);
+}
+
 int pf_curve_server(void *sock, const pf_config *c, char *err, size_t errlen) {
   if (!c || !c->curve) return PF_OK;
   if (!atomic_load(&zap_running)) {
@@ -280,6 +299,7 @@ int pf_curve_server(void *sock, const pf_config *c, char *err, size_t errlen) {
     rc = PF_EIO;
   }
   memset(&kp, 0, sizeof kp);
+  if (rc == PF_OK) watch_handshakes(sock);
   return rc;
 }
 
@@ -327,6 +347,11 @@ typedef struct {
   uint8_t last_refused[32];
   int64_t last_refused_ms;
   long quiet_refusals;    /* repeats of last_refused not logged */
+  void *ctx;
+  void *mon[MAX_MONITORS]; /* PAIR sockets reading the server sockets' monitors */
+  int nmon;
+  char last_failed[200];  /* endpoint and reason of the last failed handshake logged */
+  int64_t last_failed_ms;
 } zap_state;
 
 static zap_state zap;
@@ -448,14 +473,73 @@ static void handle(zap_state *z) {
   for (int i = 0; i < n; i++) zmq_msg_close(&f[i]);
 }
 
+/* Connects to the monitors of server sockets set up since the last look. */
+static void adopt_monitors(zap_state *z) {
+  pthread_mutex_lock(&mon_mu);
+  for (int i = 0; i < mon_npending && z->nmon < MAX_MONITORS; i++) {
+    void *m = zmq_socket(z->ctx, ZMQ_PAIR);
+    int zero = 0;
+    if (!m) continue;
+    zmq_setsockopt(m, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(m, mon_pending[i]) != 0) { zmq_close(m); continue; }
+    z->mon[z->nmon++] = m;
+  }
+  mon_npending = 0;
+  pthread_mutex_unlock(&mon_mu);
+}
+
+/* One monitor event: [u16 event, u32 value][endpoint]. Logs a failed
+ * handshake, once per endpoint and reason per 10 s (a client retries
+ * often). libzmq names the server's endpoint here, not the peer's. */
+static void on_monitor(zap_state *z, void *m) {
+  zmq_msg_t f[2];
+  int n = 0, more = 1;
+  while (more) {
+    zmq_msg_t x;
+    zmq_msg_init(&x);
+    if (zmq_msg_recv(&x, m, ZMQ_DONTWAIT) < 0) { zmq_msg_close(&x); break; }
+    more = zmq_msg_more(&x);
+    if (n < 2) f[n++] = x;
+    else zmq_msg_close(&x);
+  }
+  if (n == 2 && zmq_msg_size(&f[0]) >= 6) {
+    uint16_t ev;
+    uint32_t val;
+    memcpy(&ev, zmq_msg_data(&f[0]), 2);
+    memcpy(&val, (const uint8_t *)zmq_msg_data(&f[0]) + 2, 4);
+    char addr[80], key[200];
+    frame_str(&f[1], addr, sizeof addr);
+    const char *why = val == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH ? "not a CURVE client (curve = 0 there?)"
+                      : val == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC
+                          ? "its handshake does not decrypt (it has another curve_server_key?)"
+                          : "CURVE handshake protocol error";
+    snprintf(key, sizeof key, "%s %s", addr, why);
+    int64_t now = pf_clock_ms();
+    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && (strcmp(key, z->last_failed) != 0 || now - z->last_failed_ms >= 10000)) {
+      pf_warn("curve: refused a peer on %s: %s", addr, why);
+      snprintf(z->last_failed, sizeof z->last_failed, "%s", key);
+      z->last_failed_ms = now;
+    }
+  }
+  for (int i = 0; i < n; i++) zmq_msg_close(&f[i]);
+}
+
 static void *zap_main(void *arg) {
   zap_state *z = arg;
   while (!atomic_load(&z->stop)) {
-    zmq_pollitem_t it = {z->sock, 0, ZMQ_POLLIN, 0};
-    int r = zmq_poll(&it, 1, 200);
+    adopt_monitors(z);
+    zmq_pollitem_t it[1 + MAX_MONITORS];
+    it[0] = (zmq_pollitem_t){z->sock, 0, ZMQ_POLLIN, 0};
+    for (int i = 0; i < z->nmon; i++) it[1 + i] = (zmq_pollitem_t){z->mon[i], 0, ZMQ_POLLIN, 0};
+    int r = zmq_poll(it, 1 + z->nmon, 200);
     if (r < 0 && zmq_errno() == ETERM) break;
-    if (r > 0 && (it.revents & ZMQ_POLLIN)) handle(z);
+    if (r <= 0) continue;
+    if (it[0].revents & ZMQ_POLLIN) handle(z);
+    for (int i = 0; i < z->nmon; i++)
+      if (it[1 + i].revents & ZMQ_POLLIN) on_monitor(z, z->mon[i]);
   }
+  for (int i = 0; i < z->nmon; i++) zmq_close(z->mon[i]);
+  z->nmon = 0;
   zmq_close(z->sock);
   z->sock = NULL;
   return NULL;
@@ -472,6 +556,7 @@ int pf_curve_zap_start(void *zctx, const pf_config *c, char *err, size_t errlen)
     return PF_EINVAL;
   }
   memset(&zap, 0, sizeof zap);
+  zap.ctx = zctx;
   snprintf(zap.dir, sizeof zap.dir, "%s", c->curve_allow_dir);
   zap.keys = calloc(PF_CURVE_MAX_ALLOWED, 32);
   if (!zap.keys) { snprintf(err, errlen, "out of memory"); return PF_ENOMEM; }
@@ -507,5 +592,8 @@ void pf_curve_zap_stop(void) {
   pthread_join(zap.thread, NULL);
   free(zap.keys);
   memset(&zap, 0, sizeof zap);
+  pthread_mutex_lock(&mon_mu);
+  mon_npending = 0;
+  pthread_mutex_unlock(&mon_mu);
   atomic_store(&zap_running, 0);
 }

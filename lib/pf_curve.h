@@ -71,7 +71,12 @@ int pf_curve_client(void *sock, const pf_config *c, char *err, size_t errlen);
  * curve_allow_dir is unset or unreadable. The allow list is read at start
  * and read again (at most once a second) when an unknown key knocks, so a
  * key dropped into the folder is admitted without a restart. Each refusal
- * is logged (pf_log) with the key and the peer's address. */
+ * is logged (pf_log) with the key and the peer's address, and so are
+ * handshakes that fail before a key is known (a plain client, a client with
+ * another server key), seen through a monitor that pf_curve_server puts on
+ * each server socket (at most 8 per process; libzmq reports the endpoint
+ * they knocked on, not their address); repeats are logged at most once per
+ * 10 s. */
 int pf_curve_zap_start(void *zctx, const pf_config *c, char *err, size_t errlen);
 
 /* Stops the handler (before zmq_ctx_term). Harmless when not started. */

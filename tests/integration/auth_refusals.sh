@@ -87,6 +87,7 @@ check broker_logged_refused_key grep -qF "refused client key $stranger" "$D/logs
 out=$("$ZSEND" --timeout 2500 "tcp://127.0.0.1:$IP" ingest "$SHA4" clean 2>&1)
 check "plain_client_gets_no_answer ($out)" test "$out" = "no reply"
 check plain_client_never_reached_redis test "$($RC exists "pf:s:$SHA4")" = 0
+check broker_logged_plain_client grep -q "refused a peer on tcp://127.0.0.1:$IP: not a CURVE client" "$D/logs/broker.log"
 
 out=$("$ZSEND" --timeout 5000 --curve "$D/keys/good.key" "$D/keys/broker.pub" "tcp://127.0.0.1:$IP" ingest "$SHA2" clean 2>&1)
 check "allowed_key_is_acknowledged ($out)" sh -c "echo '$out' | grep -q '(queued)'"
@@ -107,4 +108,5 @@ sed -i "s|^curve_secret_file.*|curve_secret_file = $D/keys/good.key|" "$T/client
 "$P" ingest --config "$T/client.conf" --label clean --retry-for 3 "$T/x.bin" >"$T/ing.out" 2>&1
 irc=$?
 check "ingest_with_wrong_server_key_fails (exit $irc: $(grep -m1 'did not' "$T/ing.out"))" sh -c "[ $irc -ne 0 ] && grep -q 'did not acknowledge' '$T/ing.out'"
+check broker_logged_wrong_server_key grep -q "refused a peer on tcp://127.0.0.1:$IP: its handshake does not decrypt" "$D/logs/broker.log"
 finish
