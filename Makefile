@@ -157,6 +157,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) -lcmocka
 
+# the gateway's pure modules (request parsing, auth, metrics) with their objects
+GW_UNIT_OBJ := $(BUILD)/gateway/gw_parse.o $(BUILD)/gateway/gw_auth.o $(BUILD)/gateway/gw_metrics.o
+$(BUILD)/tests/test_gateway: tests/unit/test_gateway.c $(wildcard tests/unit/*.h gateway/*.h) $(GW_UNIT_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit -Igateway $(ALL_CFLAGS) $< $(GW_UNIT_OBJ) $(LIBA) -o $@ $(LDLIBS) -lcmocka
+
 # small programs the integration tests drive (e.g. raw ZeroMQ senders)
 $(BUILD)/tools/%: tests/tools/%.c $(LIBA)
 	@mkdir -p $(dir $@)

@@ -295,6 +295,10 @@ int gw_parse_json(const uint8_t *buf, size_t len, gw_params *p, char *err, size_
       }
       seen |= bit;
       rc = bit ? jfield(&j, p, key) : jskip(&j, 1);
+      if (rc == PF_ELIMIT && !p->too_large) { /* a small field past its cap: bad input, not too large */
+        snprintf(err, errlen, "JSON body: %s", p->bad);
+        return PF_EINVAL;
+      }
       if (rc == PF_ELIMIT) {
         snprintf(err, errlen, "JSON body: member %s is too large", key);
         return rc;

@@ -1,0 +1,219 @@
+/* Unit tests of the gateway's pure modules: gw_parse (JSON bodies, vectors,
+ * capped fields), gw_auth (bearer token, allow-listed paths with symlinks
+ * and ..) and gw_metrics (routes, Prometheus text). Linked with the
+ * gateway objects by its own Makefile rule. */
+#include "pf_test.h"
+
+#include "gw_auth.h"
+#include "gw_metrics.h"
+#include "gw_parse.h"
+#include "pf_err.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <unistd.h>
+
+static int json(const char *body, gw_params *p, char *err) {
+  gw_params_init(p, 1 << 20);
+  return gw_parse_json((const uint8_t *)body, strlen(body), p, err, 200);
+}
+
+static void test_json_forms(void **state) {
+  gw_params p;
+  char err[200];
+  assert_int_equal(json("{\"x\": \"1,2.5,-3e2\"}", &p, err), PF_OK);
+  assert_true(p.x_set && !p.x_file);
+  assert_string_equal((char *)p.x, "1,2.5,-3e2");
+  gw_params_destroy(&p);
+
+  assert_int_equal(json(" {\"top\": 5, \"x\": [1, 2.5 ,-3e2], \"other\": {\"a\": [true, null, \"s\"]}, "
+                        "\"threshold\": \"0.8\", \"sha256\": \"AB\"} ", &p, err), PF_OK);
+  assert_string_equal((char *)p.x, "1,2.5,-3e2");
+  assert_string_equal(p.top, "5");
+  assert_string_equal(p.threshold, "0.8");
+  assert_string_equal(p.sha256, "AB");
+  gw_params_destroy(&p);
+
+  assert_int_equal(json("{\"x\": \"/srv/a\\u00e9\\/b.exe\\n\"}", &p, err), PF_OK);
+  assert_string_equal((char *)p.x, "/srv/a\xc3\xa9/b.exe\n");
+  gw_params_destroy(&p);
+
+  assert_int_equal(json("{\"x\": \"\"}", &p, err), PF_OK); /* given, empty: the route says "missing x" */
+  assert_true(p.x_set && p.x_len == 0);
+  gw_params_destroy(&p);
+
+  assert_int_equal(json("{}", &p, err), PF_OK);
+  assert_false(p.x_set);
+  gw_params_destroy(&p);
+}
+
+static void test_json_refused(void **state) {
+  static const struct { const char *body, *why; } bad[] = {
+    {"", "not a JSON object"}, {"[1]", "not a JSON object"}, {"{\"x\": [1, 2", "expected"},
+    {"{\"x\": [1, \"a\"]}", "array of numbers"}, {"{\"x\": true}", "wrong type"},
+    {"{\"x\": \"a\", \"x\": \"b\"}", "twice"}, {"{\"x\": \"a\"} trailing", "trailing"},
+    {"{\"x\": \"\\u0000\"}", "NUL"}, {"{\"x\": \"\\ud800\"}", "surrogate"}, {"{\"x\": \"a\nb\"}", "control"},
+    {"{\"a\": 01}", "expected"}, {"{\"a\": 1.}", "digits"},
+    {"{\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "deeply"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    gw_params p;
+    char err[200] = "";
+    int rc = json(bad[i].body, &p, err);
+    if (rc != PF_EINVAL || !strstr(err, bad[i].why)) fail_msg("'%s': rc %d, reason '%s', want '%s'", bad[i].body, rc, err, bad[i].why);
+    gw_params_destroy(&p);
+  }
+}
+
+static void test_json_caps(void **state) {
+  gw_params p;
+  char err[200];
+  gw_params_init(&p, 8);
+  const char *body = "{\"x\": \"123456789\"}";
+  assert_int_equal(gw_parse_json((const uint8_t *)body, strlen(body), &p, err, sizeof err), PF_ELIMIT);
+  assert_true(p.too_large);
+  gw_params_destroy(&p);
+  char big[300];
+  snprintf(big, sizeof big, "{\"sha256\": \"%0200d\"}", 0);
+  assert_int_equal(json(big, &p, err), PF_EINVAL);
+  assert_non_null(strstr(err, "too long"));
+  gw_params_destroy(&p);
+}
+
+static void test_vector(void **state) {
+  double v[8];
+  size_t n = 99;
+  char err[200];
+  const char *s = " [ 1, -2.5e-3 ,3E2\n] ";
+  assert_int_equal(gw_parse_vector(s, strlen(s), v, 8, &n, err, sizeof err), PF_OK);
+  assert_int_equal(n, 3);
+  assert_true(v[0] == 1 && v[1] == -2.5e-3 && v[2] == 300);
+  static const struct { const char *s, *why; } bad[] = {
+    {"1,,2", "value 2 is empty"}, {"", "value 1 is empty"}, {"1,2,", "value 3 is empty"},
+    {"1,nan", "value 2 is NaN"}, {"-inf,1", "value 1 is infinite"}, {"1e999", "not a finite"},
+    {"0x10", "not a number"}, {"1,abc", "('abc') is not a number"}, {"1 2", "not a number"},
+    {"1,2,3,4,5,6,7,8,9", "more than 8"}, {"a\nb", "('a?b')"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    err[0] = '\0';
+    int rc = gw_parse_vector(bad[i].s, strlen(bad[i].s), v, 8, &n, err, sizeof err);
+    if (rc != PF_EINVAL || !strstr(err, bad[i].why)) fail_msg("'%s': rc %d, reason '%s', want '%s'", bad[i].s, rc, err, bad[i].why);
+  }
+  assert_true(gw_parse_is_path("/srv/a.exe", 10));
+  assert_false(gw_parse_is_path("1,2,3", 5));
+}
+
+static void test_fields(void **state) {
+  gw_params p;
+  gw_params_init(&p, 10);
+  assert_int_equal(gw_params_add(&p, "x", (const uint8_t *)"MZ\0\x90", 4, 1), PF_OK);
+  assert_int_equal(gw_params_add(&p, "x", (const uint8_t *)"abcdef", 6, 1), PF_OK);
+  assert_int_equal(p.x_len, 10);
+  assert_true(p.x_file && memcmp(p.x, "MZ\0\x90" "abcdef", 10) == 0);
+  assert_int_equal(gw_params_add(&p, "x", (const uint8_t *)"!", 1, 1), PF_ELIMIT); /* past the cap */
+  assert_true(p.too_large);
+  assert_int_equal(gw_params_add(&p, "ignored", (const uint8_t *)"zz", 2, 0), PF_OK);
+  assert_int_equal(gw_params_add(&p, "top", (const uint8_t *)"12", 2, 0), PF_OK);
+  assert_string_equal(p.top, "12");
+  gw_params_destroy(&p);
+}
+
+static void test_token(void **state) {
+  gw_auth a;
+  memset(&a, 0, sizeof a);
+  assert_true(gw_auth_check(&a, NULL)); /* no token configured */
+  char path[] = "/tmp/pf-gwtok.XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "  s3cret \n", 10), 10);
+  close(fd);
+  char err[300];
+  assert_int_equal(gw_auth_load_token(&a, path, err, sizeof err), PF_OK);
+  assert_string_equal(a.token, "s3cret");
+  assert_true(gw_auth_check(&a, "Bearer s3cret"));
+  assert_false(gw_auth_check(&a, NULL));
+  assert_false(gw_auth_check(&a, "Bearer s3cre"));
+  assert_false(gw_auth_check(&a, "Bearer s3cret2"));
+  assert_false(gw_auth_check(&a, "bearer s3cret"));
+  assert_false(gw_auth_check(&a, "s3cret"));
+  fd = open(path, O_WRONLY | O_TRUNC);
+  close(fd);
+  gw_auth b;
+  memset(&b, 0, sizeof b);
+  assert_int_equal(gw_auth_load_token(&b, path, err, sizeof err), PF_EINVAL); /* empty */
+  unlink(path);
+  assert_int_equal(gw_auth_load_token(&b, path, err, sizeof err), PF_EIO);
+}
+
+static void test_paths(void **state) {
+  char dir[] = "/tmp/pf-gwpath.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char in[256], out[256], f[300], f2[300], link[300], res[PATH_MAX], err[300];
+  snprintf(in, sizeof in, "%s/in", dir);
+  snprintf(out, sizeof out, "%s/inside-not", dir); /* shares the prefix "in" */
+  mkdir(in, 0700);
+  mkdir(out, 0700);
+  snprintf(f, sizeof f, "%s/a.exe", in);
+  snprintf(f2, sizeof f2, "%s/b.exe", out);
+  FILE *w = fopen(f, "w"); fputs("x", w); fclose(w);
+  w = fopen(f2, "w"); fputs("x", w); fclose(w);
+  snprintf(link, sizeof link, "%s/escape.exe", in);
+  assert_int_equal(symlink(f2, link), 0);
+  gw_auth a;
+  memset(&a, 0, sizeof a);
+  assert_int_equal(gw_auth_path(&a, f, res, sizeof res, err, sizeof err), PF_EINVAL); /* disabled */
+  assert_non_null(strstr(err, "disabled"));
+  assert_int_equal(gw_auth_allow(&a, in, err, sizeof err), PF_OK);
+  assert_int_equal(gw_auth_allow(&a, f, err, sizeof err), PF_ENOENT); /* a file, not a folder */
+  assert_int_equal(gw_auth_path(&a, f, res, sizeof res, err, sizeof err), PF_OK);
+  assert_string_equal(res, f);
+  assert_int_equal(gw_auth_path(&a, f2, res, sizeof res, err, sizeof err), PF_EINVAL);
+  assert_int_equal(gw_auth_path(&a, link, res, sizeof res, err, sizeof err), PF_EINVAL);
+  char dots[400];
+  snprintf(dots, sizeof dots, "%s/../inside-not/b.exe", in);
+  assert_int_equal(gw_auth_path(&a, dots, res, sizeof res, err, sizeof err), PF_EINVAL);
+  snprintf(dots, sizeof dots, "%s/nope.exe", in);
+  assert_int_equal(gw_auth_path(&a, dots, res, sizeof res, err, sizeof err), PF_ENOENT);
+  assert_int_equal(gw_auth_path(&a, "/nonexistent/x", res, sizeof res, err, sizeof err), PF_EINVAL); /* no probing */
+  snprintf(dots, sizeof dots, "%s/sub", in);
+  mkdir(dots, 0700);
+  assert_int_equal(gw_auth_path(&a, dots, res, sizeof res, err, sizeof err), PF_ENOENT); /* a folder, not a file */
+  rmdir(dots);
+  unlink(link); unlink(f); unlink(f2); rmdir(in); rmdir(out); rmdir(dir);
+}
+
+static void test_metrics(void **state) {
+  gw_metrics_init();
+  assert_int_equal(gw_metrics_route("/"), GW_R_PREDICT);
+  assert_int_equal(gw_metrics_route("/v1/scan"), GW_R_SCAN);
+  assert_int_equal(gw_metrics_route("/v1/scan/"), GW_R_OTHER);
+  gw_metrics_request(GW_R_PREDICT, 200, 0.0004);
+  gw_metrics_request(GW_R_PREDICT, 200, 3);
+  gw_metrics_request(GW_R_PREDICT, 418, 0.1);
+  gw_metrics_verdict("malicious");
+  gw_metrics_verdict("malicious");
+  gw_metrics_model("v\"1");
+  size_t len = 0;
+  char *t = gw_metrics_render(&len);
+  assert_non_null(t);
+  assert_int_equal(strlen(t), len);
+  assert_non_null(strstr(t, "pefleet_gateway_requests_total{route=\"/\",code=\"200\"} 2\n"));
+  assert_non_null(strstr(t, "pefleet_gateway_requests_total{route=\"/\",code=\"other\"} 1\n"));
+  assert_non_null(strstr(t, "pefleet_gateway_request_duration_seconds_bucket{route=\"/\",le=\"0.0005\"} 1\n"));
+  assert_non_null(strstr(t, "pefleet_gateway_request_duration_seconds_bucket{route=\"/\",le=\"2.5\"} 2\n"));
+  assert_non_null(strstr(t, "pefleet_gateway_request_duration_seconds_bucket{route=\"/\",le=\"+Inf\"} 3\n"));
+  assert_non_null(strstr(t, "pefleet_gateway_request_duration_seconds_count{route=\"/\"} 3\n"));
+  assert_non_null(strstr(t, "pefleet_gateway_verdicts_total{verdict=\"malicious\"} 2\n"));
+  assert_non_null(strstr(t, "pefleet_gateway_model_info{version=\"v\\\"1\"} 1\n"));
+  free(t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_json_forms), cmocka_unit_test(test_json_refused), cmocka_unit_test(test_json_caps),
+    cmocka_unit_test(test_vector),     cmocka_unit_test(test_fields),       cmocka_unit_test(test_token),
+    cmocka_unit_test(test_paths),      cmocka_unit_test(test_metrics),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
