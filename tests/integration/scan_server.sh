@@ -4,8 +4,9 @@
 # `pefleet scan --server ENDPOINT` (a real pool from `pefleet up` with the
 # seed's model) prints the same table, the same verdicts and sha256s, and
 # probabilities within 1e-6, with the same exit codes; with no pool it fails
-# every file with a clear reason and exit 1; `pefleet serve --help` runs
-# the gateway.
+# every file with a clear reason and exit 1; `pefleet serve` runs the
+# gateway in the foreground (it scores through the pool of --data and stops
+# on SIGTERM).
 . "$(dirname "$0")/lib/common.sh"
 NAME=scan_server
 need_corpus "$NAME"
@@ -14,9 +15,9 @@ P=$BIN/pefleet
 H5=$SHARED/seed/ergo-pe-av/model.h5
 [ -f "$H5" ] || { skip "$NAME" "$H5 not found"; exit 0; }
 fleet_ports
-read -r SP SCP SIMP HP DEAD < <(python3 -c '
+read -r SP SCP SIMP HP DEAD SERVEP < <(python3 -c '
 import socket
-s=[socket.socket() for _ in range(5)]
+s=[socket.socket() for _ in range(6)]
 for x in s: x.bind(("127.0.0.1",0))
 print(*[x.getsockname()[1] for x in s])')
 D=$T/fleet
@@ -74,5 +75,14 @@ check "remote_scan_no_pool_fails (exit $?)" test "$(grep -c 'did not answer' "$T
 "$P" scan --server "$EP" 2>/dev/null
 check remote_scan_usage_exit_2 test $? -eq 2
 "$P" serve --help >"$T/serve.out" 2>&1
-check serve_runs_the_gateway grep -q 'pefleet-gateway' "$T/serve.out"
+check serve_help_is_the_gateways grep -q 'pefleet-gateway' "$T/serve.out"
+# pefleet serve: the gateway in the foreground, its address from --port, its pool from --data
+"$P" serve --data "$D" --port "$SERVEP" --classes "good, evil" 2>"$T/serve.log" &
+SERVE_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$SERVEP/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -s -F "x=@$CORPUS/clean/t32.exe" "http://127.0.0.1:$SERVEP/" >"$T/serve.json" 2>/dev/null
+check serve_scores_through_the_pool python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); assert set(r)=={"good","evil"} and r["good"]>0.5, r' "$T/serve.json"
+kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null
+check serve_stops_on_sigterm grep -q 'stopped' "$T/serve.log"
 finish
