@@ -17,6 +17,7 @@
 static const char *const split_names[3] = {"train", "validation", "test"};
 
 static void esc(FILE *f, const char *s) { pf_svg_escape(f, s); }
+static const char *auc_text(double v);
 
 static const char *name_of(const report_model *m) {
   return m->model && m->model->version[0] ? m->model->version : m->dir;
@@ -70,7 +71,7 @@ void report_page_head(FILE *f, const report_model *a, const report_model *b) {
         "caption{text-align:left;font-weight:600;padding:4px 0}\n"
         "td small{color:#555}\n"
         ".na{border:1px dashed #c9a227;background:#fff8e1;padding:10px 14px;margin:8px 0}\n"
-        ".meta{color:#555;font-size:.9em}\n"
+        ".meta{color:#555;font-size:.9em}nav{margin:8px 0;font-size:.95em}nav a{color:#2c5aa0}\n"
         "</style>\n</head>\n<body>\n<main>\n<h1>Model report: ", f);
   esc(f, name_of(a));
   if (b) { fputs(" compared with ", f); esc(f, name_of(b)); }
@@ -82,6 +83,18 @@ void report_page_head(FILE *f, const report_model *a, const report_model *b) {
   struct tm tm;
   strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime_r(&now, &tm));
   fprintf(f, ". Written by pefleet report on %s.</p>\n", when);
+  const report_split *t = &a->stats.s[2];
+  if (a->stats.present && t->present) {
+    fprintf(f, "<p class=\"summary\">Test split: %.0f rows, accuracy <strong>%.2f%%</strong>, ROC AUC <strong>%s</strong>, "
+               "FPR %.2f%% at the threshold %g, TPR %.2f%% at FPR ≤ 1%%.</p>\n", t->n, 100 * t->accuracy,
+            auc_text(t->roc_auc), 100 * t->fpr, t->threshold, 100 * t->tpr01);
+  }
+  fputs("<nav aria-label=\"sections\">", f);
+  static const char *const nav[8][2] = {{"model", "Model"}, {"history", "Training curves"}, {"roc", "ROC curve"},
+    {"confusion", "Confusion matrices"}, {"figures", "Figures"}, {"dataset", "Data set"},
+    {"relevance", "Relevance"}, {"pca", "PCA"}};
+  for (int i = 0; i < 8; i++) fprintf(f, "%s<a href=\"#%s\">%s</a>", i ? " · " : "", nav[i][0], nav[i][1]);
+  fputs("</nav>\n", f);
   if (a->computed_from[0]) {
     fputs("<p class=\"meta\">The model folder lacked some figures; they were computed from ", f);
     esc(f, a->computed_from);
