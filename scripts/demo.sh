@@ -30,10 +30,10 @@ echo "present: $PKGS"
 
 say "2/7 collecting PE files"
 rm -rf "$CORPUS"; mkdir -p "$CORPUS/clean" "$CORPUS/malicious"
-is_pe() { [ "$(head -c 2 "$1" 2>/dev/null)" = "MZ" ]; }
+is_pe() { head -c 2 "$1" 2>/dev/null | cmp -s - <(printf MZ); }
 n=0
-for f in $(dpkg -L nsis gcc-mingw-w64-x86-64-win32-runtime gcc-mingw-w64-i686-win32-runtime systemd-boot-efi 2>/dev/null |
-           grep -iE '\.(dll|exe|efi|stub)$' | sort -u); do
+for f in $(dpkg -L nsis nsis-common gcc-mingw-w64-x86-64-win32-runtime gcc-mingw-w64-i686-win32-runtime \
+           systemd-boot-efi 2>/dev/null | sort -u); do
   [ -f "$f" ] && is_pe "$f" || continue
   cp "$f" "$CORPUS/clean/$(echo "$f" | tr / _ | sed 's/^_//')"; n=$((n + 1))
 done
@@ -56,22 +56,24 @@ say "4/7 ingesting (hash, store, queue; encoder workers store each vector in Red
 say "5/7 training the seed's network on the fleet's 70/15/15 splits"
 MODEL=$DATA/models/demo-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$DATA/models"
-"$P" train --data "$DATA" -o "$MODEL" --epochs 50
+"$P" train --data "$DATA" -o "$MODEL" --epochs 300 --patience 40 -q
+
+"$P" report "$MODEL" -o "$MODEL/report.html" >/dev/null && echo "report (training curves, ROC, confusion matrices): $MODEL/report.html"
 
 say "6/7 promoting $MODEL (every scorer switches to it)"
 "$P" promote "$MODEL" --data "$DATA"
 sleep 1
 
 say "7/7 scanning through the HTTP API (the seed's: curl -F \"x=@file\" http://127.0.0.1:$PORT/)"
-for f in $(ls "$CORPUS/clean" | head -3) ; do
-  printf '%-60s ' "clean/$f"; curl -sS -F "x=@$CORPUS/clean/$f" "http://127.0.0.1:$PORT/"; echo
+for f in $(ls "$CORPUS/clean" | shuf -n 3 --random-source=<(yes)); do
+  printf '%-60s ' "clean/$f"; curl -sS -F "x=@$CORPUS/clean/$f" "http://127.0.0.1:$PORT/"
 done
-for f in $(ls "$CORPUS/malicious" | head -3); do
-  printf '%-60s ' "malicious/$f"; curl -sS -F "x=@$CORPUS/malicious/$f" "http://127.0.0.1:$PORT/"; echo
+for f in $(ls "$CORPUS/malicious" | shuf -n 3 --random-source=<(yes)); do
+  printf '%-60s ' "malicious/$f"; curl -sS -F "x=@$CORPUS/malicious/$f" "http://127.0.0.1:$PORT/"
 done
 f=$(ls "$CORPUS/malicious" | head -1)
 echo; echo "the same file through /v1/scan:"
-curl -sS -F "x=@$CORPUS/malicious/$f" "http://127.0.0.1:$PORT/v1/scan"; echo
+curl -sS -F "x=@$CORPUS/malicious/$f" "http://127.0.0.1:$PORT/v1/scan"
 
 cat <<EOF
 
