@@ -319,7 +319,8 @@ int pf_curve_client(void *sock, const pf_config *c, char *err, size_t errlen) {
       return PF_EINVAL;
     }
   } else {
-    snprintf(server, sizeof server, "%s", sk);
+    memcpy(server, sk, PF_CURVE_Z85_LEN); /* z85_key checked: exactly 40 characters */
+    server[PF_CURVE_Z85_LEN] = '\0';
   }
   pf_curve_keypair kp;
   int rc = pf_curve_read_keypair(c->curve_secret_file, &kp, err, errlen);
