@@ -264,5 +264,6 @@ check "unreachable_service_exit_1 ($(cat "$T/down.err"))" test $rc -eq 1
 
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 check stop_logged grep -q "stopping: [0-9]* queries answered" "$T/similar.log"
+check no_sanitizer_report_in_service_log test -z "$(grep -E 'Sanitizer|runtime error' "$T/similar.log")"
 SPID=
 finish

@@ -98,6 +98,7 @@ int main(int argc, char **argv) {
   Pefleet__Envelope *rep = NULL;
   int rc = pf_rpc_call(rpc, &env, 30000, &rep, err, sizeof err);
   pf_rpc_free(&rpc);
+  if (q.query_case == PEFLEET__SIMILAR_REQUEST__QUERY_SAMPLE && rc != PF_OK) free(q.sample.data);
   if (rc != PF_OK) { printf("no reply: %s\n", err); return 1; }
   const Pefleet__SimilarReply *r = rep->similar_reply;
   printf("status=%d error=%s hits=%zu\n", (int)r->status, r->error, r->n_hits);
@@ -108,5 +109,6 @@ int main(int argc, char **argv) {
     printf(" %s\n", h->split[0] ? h->split : "-");
   }
   pf_msg_free(rep);
+  if (q.query_case == PEFLEET__SIMILAR_REQUEST__QUERY_SAMPLE) free(q.sample.data);
   return 0;
 }
