@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,16 +145,28 @@ int cmd_feed(int argc, char **argv) {
     fprintf(stderr, "pefleet feed: %s\n", err);
     return 2;
   }
+  /* one feed per folder at a time: two would race to send and move the
+   * same files (the lock is on the folder itself, so nothing is added to it) */
+  int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    fprintf(stderr, "pefleet feed: %s: %s\n", dir,
+            lock >= 0 && errno == EWOULDBLOCK ? "another feed is running on this folder; nothing done"
+                                              : strerror(errno));
+    if (lock >= 0) close(lock);
+    return 1;
+  }
   double t0 = pf_clock_s();
   pf_filelist all = {0};
   if (pf_walk_add(&all, dir, glob, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet feed: error: %s\n", err);
+    close(lock);
     return 1;
   }
   pf_db *db = NULL;
   if (fleet_db(&cfg, &db, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet feed: %s\n", err);
     pf_filelist_destroy(&all);
+    close(lock);
     return 1;
   }
   /* hash every file and ask Redis whether it knows it: only new files are
@@ -219,5 +232,6 @@ out:
   free(items);
   pf_db_free(&db);
   pf_filelist_destroy(&all);
+  close(lock);
   return rc;
 }

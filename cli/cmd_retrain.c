@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -381,9 +383,20 @@ int cmd_retrain(int argc, char **argv) {
     fprintf(stderr, "pefleet retrain: cannot create %s: %s\n", models, strerror(errno));
     return EXIT_FAIL;
   }
+  /* one retrain per models folder at a time (a slow nightly run and the
+   * next one must not both promote); the lock goes with the process */
+  int lock = open(models, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    fprintf(stderr, "pefleet retrain: %s: %s\n", models,
+            lock >= 0 && errno == EWOULDBLOCK ? "another retrain is running on this folder; nothing done"
+                                              : strerror(errno));
+    if (lock >= 0) close(lock);
+    return EXIT_FAIL;
+  }
   pf_db *db = NULL;
   if (fleet_db(&cfg, &db, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet retrain: %s\n", err);
+    close(lock);
     return EXIT_FAIL;
   }
   /* the test split, read once: both models are scored on these vectors */
@@ -428,5 +441,6 @@ out:
   pf_model_free(&champ);
   pf_dataset_free(&test);
   pf_db_free(&db);
+  close(lock);
   return rc;
 }

@@ -76,6 +76,11 @@ check "refeed_exit_0 (rc $rc)" test $rc -eq 0
 check refeed_done_left_out grep -q "^feed $DROP: 0 new (.*), 1 skipped (already ingested), 0 failed to read or move, 1 moved" "$T/f4.out"
 check refeed_same_name_kept_both test "$(ls "$DROP/done/clean/$(basename "$f0")"* | wc -l)" -eq 2
 
+# --- one feed per folder at a time (flock on the folder) ----------------------------------
+flock "$DROP" "$P" feed "$DROP" --label clean --data "$D" >"$T/f5.out" 2>"$T/f5.err"; rc=$?
+check "concurrent_feed_exit_1 (rc $rc)" test $rc -eq 1
+check concurrent_feed_says_why grep -q "another feed is running on this folder; nothing done" "$T/f5.err"
+
 # --- pefleet ingest still sends as before (the code feed shares) ---------------------------
 { cat "$f0"; echo "ingest-test"; } >"$T/i.exe"
 "$P" ingest --label clean --wait --data "$D" "$T/i.exe" "$f0" >"$T/i.out" 2>"$T/i.err"; rc=$?

@@ -92,21 +92,39 @@ check below_floor_parent_in_model_json grep -q "\"parent\": \"$V1\"" "$M/$V2/mod
 CH=$V1
 Z=${BUILD:-$ROOT/build}/tools/zscore
 if [ -x "$Z" ] && [ -x "$BIN/pefleet-score-router" ] && [ -x "$BIN/pefleet-scorer" ]; then
-  read -r SP SCP < <(python3 -c '
+  # the router binds two free ports; a port taken again between the pick and
+  # the bind (other tests run beside this one) means new ports, up to 5 times
+  RTP=; SC1=; SC2=
+  trap 'touch "$T/stop"; kill $RTP $SC1 $SC2 $(cat "$T/zpid" 2>/dev/null) 2>/dev/null
+        kill "$(cat "$D/redis/redis.pid" 2>/dev/null)" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+  for attempt in 1 2 3 4 5; do
+    read -r SP SCP < <(python3 -c '
 import socket
 s=[socket.socket() for _ in range(2)]
 for x in s: x.bind(("127.0.0.1",0))
 print(*[x.getsockname()[1] for x in s])')
-  printf 'score_endpoint = tcp://127.0.0.1:%s\nscorer_endpoint = tcp://127.0.0.1:%s\n' "$SP" "$SCP" >>"$D/pefleet.conf"
+    printf 'redis_port = %s\nscore_endpoint = tcp://127.0.0.1:%s\nscorer_endpoint = tcp://127.0.0.1:%s\n' \
+      "$RP" "$SP" "$SCP" >"$D/pefleet.conf"
+    "$BIN/pefleet-score-router" --data "$D" >"$T/router.log" 2>&1 & RTP=$!
+    for _ in $(seq 100); do
+      grep -q "clients on" "$T/router.log" && break; kill -0 "$RTP" 2>/dev/null || break; sleep 0.1
+    done
+    grep -q "clients on" "$T/router.log" && kill -0 "$RTP" 2>/dev/null && break
+    echo "attempt $attempt: $(grep ERROR "$T/router.log" | tail -1)" >>"$T/router.attempts"
+    kill "$RTP" 2>/dev/null; wait "$RTP" 2>/dev/null; RTP=
+  done
   EP=tcp://127.0.0.1:$SP
-  "$BIN/pefleet-score-router" --data "$D" >"$T/router.log" 2>&1 & RTP=$!
+  check "hot_reload_router_up ($(grep -c . "$T/router.attempts" 2>/dev/null || echo 0) port retries)" test -n "$RTP"
   "$BIN/pefleet-scorer" --data "$D" >"$T/scorer1.log" 2>&1 & SC1=$!
   "$BIN/pefleet-scorer" --data "$D" >"$T/scorer2.log" 2>&1 & SC2=$!
-  trap 'touch "$T/stop"; kill $RTP $SC1 $SC2 2>/dev/null; kill "$(cat "$D/redis/redis.pid" 2>/dev/null)" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
   for _ in $(seq 100); do "$Z" "$EP" --csv "$T/good.csv" --rows 1 -n 1 --timeout 500 >/dev/null 2>&1 && break; sleep 0.1; done
+  # chunks of 200 requests back to back; each zscore's pid is kept so that
+  # cleanup can stop it (every request has a 5 s limit)
   ( while [ ! -e "$T/stop" ]; do
-      "$Z" "$EP" --csv "$T/good.csv" --rows 200 -n 200 -t 1 --print >>"$T/stream.jsonl" 2>>"$T/stream.err" ||
-        echo "chunk failed" >>"$T/stream.fail"
+      "$Z" "$EP" --csv "$T/good.csv" --rows 200 -n 200 -t 1 --timeout 5000 --print >>"$T/stream.jsonl" \
+        2>>"$T/stream.err" &
+      echo $! >"$T/zpid"
+      wait $! || echo "chunk failed" >>"$T/stream.fail"
     done ) &
   LOOP=$!
   for _ in $(seq 100); do [ -s "$T/stream.jsonl" ] && break; sleep 0.1; done
@@ -117,7 +135,9 @@ print(*[x.getsockname()[1] for x in s])')
   # two more whole chunks, both begun after the promotion
   k=$(grep -c . "$T/stream.err" 2>/dev/null)
   for _ in $(seq 600); do [ "$(grep -c . "$T/stream.err")" -ge $((k + 2)) ] && break; sleep 0.1; done
-  touch "$T/stop"; wait $LOOP
+  touch "$T/stop"
+  for _ in $(seq 300); do kill -0 "$LOOP" 2>/dev/null || break; sleep 0.1; done
+  kill "$(cat "$T/zpid")" 2>/dev/null; wait "$LOOP"
   check "hot_reload_no_failed_request ($(grep -c . "$T/stream.err") chunks)" test ! -e "$T/stream.fail"
   python3 - "$T/stream.jsonl" "$V1" "$V4" <<'PY' >"$T/stream.check" 2>&1
 import json, sys
@@ -172,6 +192,11 @@ PY
 check "models_json_content ($(tail -1 "$T/m1.check"))" grep -qx ok "$T/m1.check"
 "$P" models --data "$D" >"$T/m1.txt" 2>&1
 check models_text_marks_current grep -q "^\* $CH " "$T/m1.txt"
+
+# --- one retrain per models folder at a time (flock on the folder) ----------------
+flock "$M" "$P" retrain --data "$D" --epochs 1 -q >"$T/r6.out" 2>"$T/r6.err"; rc=$?
+check "concurrent_retrain_exit_1 (rc $rc)" test $rc -eq 1
+check concurrent_retrain_says_why grep -q "another retrain is running on this folder; nothing done" "$T/r6.err"
 
 # --- promote by version and by folder, rollback ----------------------------------
 "$P" promote "$V2" --data "$D" >"$T/p1.out" 2>&1; rc=$?
