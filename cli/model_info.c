@@ -10,20 +10,25 @@
 
 #define MAX_SIDE_FILE (1u << 20)
 
-/* The number after the first "key": in s[0..end), or NaN (absent, null,
- * not a number); *at (may be NULL) receives where the key was found. */
-static double number_after(const char *s, const char *end, const char *key, const char **at) {
+/* The number after "key": in s[0..end), its first occurrence, or its last
+ * when last is set; NaN when absent, null or not a number. *at (may be
+ * NULL) receives where the key was found (NULL: nowhere). */
+static double number_after(const char *s, const char *end, const char *key, int last, const char **at) {
   char pat[64];
   snprintf(pat, sizeof pat, "\"%s\":", key);
   size_t pl = strlen(pat);
-  const char *p = strstr(s, pat);
-  if (at) *at = p && p + pl <= end ? p : NULL;
-  if (!p || p + pl > end) return NAN;
+  const char *p = NULL;
+  for (const char *q = strstr(s, pat); q && q + pl <= end; q = strstr(q + 1, pat)) {
+    p = q;
+    if (!last) break;
+  }
+  if (at) *at = p;
+  if (!p) return NAN;
   const char *v = p + pl;
   while (v < end && (*v == ' ' || *v == '\t')) v++;
   char *stop;
   double d = strtod(v, &stop);
-  return stop == v ? NAN : d;
+  return stop == v || stop > end ? NAN : d;
 }
 
 long long model_info_samples(const char *dir) {
@@ -39,7 +44,7 @@ long long model_info_samples(const char *dir) {
   long long rows = -1;
   const char *r = strstr(buf, "\"rows\":");
   if (r) {
-    double v = number_after(r, buf + n, "train", NULL);
+    double v = number_after(r, buf + n, "train", 0, NULL);
     if (isfinite(v) && v >= 0) rows = (long long)v;
   }
   free(buf);
@@ -52,9 +57,10 @@ int model_info_test_figures(const char *stats, double *auc, double *fpr) {
   if (!t) return -1;
   const char *end = strchr(t, '\n');
   if (!end) end = t + strlen(t);
-  /* roc_auc and fpr follow per_class, whose keys are class names */
+  /* roc_auc and fpr follow per_class, whose keys are class names (which
+   * may be "roc_auc" or "fpr"): the last roc_auc, the first fpr after it */
   const char *at = NULL;
-  *auc = number_after(t, end, "roc_auc", &at);
-  if (at) *fpr = number_after(at, end, "fpr", NULL);
+  *auc = number_after(t, end, "roc_auc", 1, &at);
+  if (at) *fpr = number_after(at, end, "fpr", 0, NULL);
   return 0;
 }
