@@ -19,6 +19,35 @@
 #define WINDOW 256 /* ingest requests in flight at most */
 #define BATCH 64   /* files stored (and synced at once) before asking the broker */
 
+/* Which items a sha256 names, so an acknowledgement is matched in O(1)
+ * rather than by a walk over every file (quadratic on large ingests):
+ * open addressing on the digest's first 64 bits, one slot per stored item
+ * (a file given twice has two), index + 1 in each slot, 0 empty. */
+typedef struct {
+  size_t *slot;
+  size_t mask;
+} sha_index;
+
+static uint64_t sha_key(const char *sha) {
+  uint64_t k = 0;
+  for (int i = 0; i < 16 && sha[i]; i++) k = (k << 4) | (uint64_t)(sha[i] <= '9' ? sha[i] - '0' : sha[i] - 'a' + 10);
+  return k;
+}
+
+static int index_init(sha_index *x, size_t n) {
+  size_t cap = 16;
+  while (cap < 2 * n + 2) cap <<= 1;
+  x->slot = calloc(cap, sizeof *x->slot);
+  x->mask = cap - 1;
+  return x->slot ? 0 : -1;
+}
+
+static void index_add(sha_index *x, const ingest_item *items, size_t i) {
+  size_t h = (size_t)sha_key(items[i].sha) & x->mask;
+  while (x->slot[h]) h = (h + 1) & x->mask;
+  x->slot[h] = i + 1;
+}
+
 static int send_req(void *sock, const ingest_item *it, const char *label) {
   Pefleet__IngestRequest rq = PEFLEET__INGEST_REQUEST__INIT;
   rq.sha256 = (char *)it->sha;
@@ -47,7 +76,14 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
     fprintf(stderr, "%s: cannot connect to %s: %s\n", o->who, cfg->ingest_endpoint, zmq_strerror(errno));
     return PF_EIO;
   }
-  size_t next = 0, outstanding = 0, acked = 0;
+  size_t next = 0, outstanding = 0, acked = 0, lowest = 0; /* lowest: no pending item below it */
+  sha_index idx;
+  if (index_init(&idx, n) != 0) {
+    fprintf(stderr, "%s: out of memory\n", o->who);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return PF_EIO;
+  }
   double t0 = pf_clock_s(), deadline = t0 + (double)o->retry_for;
   /* stores the files and keeps WINDOW requests in flight; resends after 3 s */
   while (acked < n) {
@@ -57,6 +93,7 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
     while (next < n && next - first < BATCH && outstanding + BATCH <= WINDOW) {
       ingest_item *it = &items[next];
       int rc = pf_store_put_file(cfg->store, paths[next], o->max_size, PF_STORE_NOSYNC, it->sha, &it->size);
+      if (rc == PF_OK) index_add(&idx, items, next);
       if (rc != PF_OK) {
         it->state = INGEST_REJECTED;
         t->rejected++;
@@ -86,7 +123,8 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
                                                       PF_MSG_MAX_CONTROL, err, sizeof err) : NULL;
       if (e && e->body_case == PEFLEET__ENVELOPE__BODY_INGEST_ACK) {
         const Pefleet__IngestAck *a = e->ingest_ack;
-        for (size_t i = 0; i < next; i++) {
+        for (size_t h = (size_t)sha_key(a->sha256) & idx.mask; idx.slot[h]; h = (h + 1) & idx.mask) {
+          size_t i = idx.slot[h] - 1;
           ingest_item *it = &items[i];
           if (it->state != INGEST_PENDING || strcmp(it->sha, a->sha256) != 0) continue;
           if (a->status == PEFLEET__INGEST_STATUS__INGEST_UNAVAILABLE) {
@@ -117,7 +155,8 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
               cfg->ingest_endpoint, outstanding, o->retry_for);
       break;
     }
-    for (size_t i = 0; i < next; i++)
+    while (lowest < next && items[lowest].state != INGEST_PENDING) lowest++;
+    for (size_t i = lowest; i < next; i++)
       if (items[i].state == INGEST_PENDING && items[i].sent < now - 3.0 && items[i].sha[0]) {
         send_req(sock, &items[i], o->label);
         items[i].sent = now;
@@ -125,6 +164,7 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
   }
   t->unacked = n - acked;
   t->seconds = pf_clock_s() - t0;
+  free(idx.slot);
   zmq_close(sock);
   zmq_ctx_term(ctx);
   return PF_OK;
