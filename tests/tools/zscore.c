@@ -204,7 +204,7 @@ int main(int argc, char **argv) {
   for (long k = 0; k < g.threads; k++) pthread_create(&th[k], NULL, run, (void *)k);
   for (int k = 0; k < g.threads; k++) pthread_join(th[k], NULL);
   double secs = pf_clock_s() - t0;
-  qsort(g.lat, (size_t)g.nlat, sizeof *g.lat, cmp);
+  if (g.nlat > 0) qsort(g.lat, (size_t)g.nlat, sizeof *g.lat, cmp);
   double p50 = g.nlat ? g.lat[g.nlat / 2] : NAN, p99 = g.nlat ? g.lat[(g.nlat * 99) / 100] : NAN;
   fprintf(stderr, "zscore: %lld requests, %lld ok, %lld failed in %.2f s: %.0f req/s, p50 %.3f ms, p99 %.3f ms",
           g.sent, g.ok, g.failed, secs, g.sent / (secs > 0 ? secs : 1), p50, p99);
