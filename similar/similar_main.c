@@ -3,7 +3,8 @@
  * kept current from the pf:vectors stream, and answers SimilarRequest
  * envelopes on a ROUTER (similar_endpoint): by sha256 of a stored sample,
  * by raw vector, or by a file's bytes (encoded by an isolated
- * pefleet-sandbox child, never parsed in this process). */
+ * pefleet-sandbox child, never parsed in this process: the request is
+ * answered when its child is done, while other requests go on). */
 #include "similar.h"
 #include "pf_clock.h"
 #include "pf_config.h"
@@ -31,9 +32,31 @@
 #define DEFAULT_TOP 100
 #define POLL_MS 150          /* how often the pf:vectors stream is read */
 #define SAMPLE_TIMEOUT_MS 30000
+#define SAMPLE_WORKERS 2     /* sandbox children encoding uploaded files */
+#define SAMPLE_JOBS 16       /* files accepted at once (encoding or waiting for a child) */
+#define MAX_IDENTITY 256
 
 static volatile int stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
+
+typedef struct {
+  Pefleet__ScoreStatus status;
+  char error[320];
+} outcome;
+
+/* A request that carries a file: answered when its child has encoded it. */
+typedef struct {
+  int used, submitted;
+  uint64_t id;
+  uint8_t ident[MAX_IDENTITY];
+  size_t identlen;
+  int delim;
+  char *request_id;
+  double threshold;
+  size_t top;
+  size_t bytes;
+  char path[1100];
+} sample_job;
 
 typedef struct {
   pf_config cfg;
@@ -41,139 +64,89 @@ typedef struct {
   pf_simindex *ix;
   void *sock;
   pf_encoder *enc;  /* started at the first request that carries a file */
+  sample_job jobs[SAMPLE_JOBS];
+  uint64_t next_id;
   pf_simhit hits[PF_SIMINDEX_MAX_TOP];
   long long queries, errors;
 } service;
-
-typedef struct {
-  Pefleet__ScoreStatus status;
-  char error[320];
-} outcome;
 
 static void set_err(outcome *o, Pefleet__ScoreStatus st, const char *fmt, const char *arg) {
   o->status = st;
   snprintf(o->error, sizeof o->error, fmt, arg ? arg : "");
 }
 
-/* Encodes a file's bytes in a sandbox child: written to a private
- * temporary file, handed to the pool, removed. */
-static int encode_sample(service *sv, const ProtobufCBinaryData *b, double *vec, outcome *o) {
-  if (!sv->enc) {
-    pf_encoder_opts opts;
-    pf_encoder_opts_default(&opts);
-    opts.workers = 1;
-    opts.timeout_ms = SAMPLE_TIMEOUT_MS;
-    char err[256];
-    if (pf_encoder_new(&opts, &sv->enc, err, sizeof err) != PF_OK) {
-      set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot start the isolated encoder: %s", err);
-      return PF_EIO;
-    }
-  }
-  const char *tmp = getenv("TMPDIR");
-  char path[1100];
-  snprintf(path, sizeof path, "%s/pefleet-similar-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  int fd = mkstemp(path);
-  if (fd < 0) {
-    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot write a temporary file: %s", strerror(errno));
-    return PF_EIO;
-  }
-  int w = pf_io_write_all(fd, b->data, b->len);
-  close(fd);
-  if (w != 0) {
-    unlink(path);
-    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot write a temporary file: %s", strerror(errno));
-    return PF_EIO;
-  }
-  pf_encode_result *res = malloc(sizeof *res);
-  int rc = res ? pf_encoder_encode_one(sv->enc, path, res) : PF_ENOMEM;
-  unlink(path);
-  if (rc < 0 || !res->ok) {
-    const char *why = rc < 0 ? pf_strerror(rc) : res->error;
-    int code = rc < 0 ? rc : res->code;
-    set_err(o,
-            code == PF_ENOTPE || code == PF_ETRUNC ? PEFLEET__SCORE_STATUS__SCORE_NOT_PE
-            : code == PF_ELIMIT                   ? PEFLEET__SCORE_STATUS__SCORE_TOO_LARGE
-                                                  : PEFLEET__SCORE_STATUS__SCORE_ERROR,
-            "the file could not be encoded: %s", why);
-    free(res);
+/* threshold (0: the default) and top (0: the default, capped) of a request */
+static int params(const Pefleet__SimilarRequest *q, double *t, size_t *top, outcome *o) {
+  *t = q->threshold == 0 ? DEFAULT_THRESHOLD : q->threshold;
+  *top = q->top == 0 ? DEFAULT_TOP : q->top > PF_SIMINDEX_MAX_TOP ? PF_SIMINDEX_MAX_TOP : q->top;
+  if (!(*t >= -1 && *t <= 1)) {
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "threshold must be in [-1, 1]%s", NULL);
     return PF_EINVAL;
   }
-  memcpy(vec, res->vec, sizeof res->vec);
-  free(res);
   return PF_OK;
 }
 
-/* Runs one request; hits in sv->hits, *n of them; o says how it went. */
-static void run(service *sv, const Pefleet__SimilarRequest *q, size_t *n, outcome *o, char *what, size_t whatlen) {
-  *n = 0;
-  o->status = PEFLEET__SCORE_STATUS__SCORE_OK;
-  o->error[0] = '\0';
-  double t = q->threshold == 0 ? DEFAULT_THRESHOLD : q->threshold;
-  size_t top = q->top == 0 ? DEFAULT_TOP : q->top > PF_SIMINDEX_MAX_TOP ? PF_SIMINDEX_MAX_TOP : q->top;
-  if (!(t >= -1 && t <= 1)) {
-    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "threshold must be in [-1, 1]%s", NULL);
+static void log_done(const char *what, size_t n, double t, size_t top, const pf_simstats *st, int64_t t0) {
+  pf_info("%s: %zu hit(s) at >= %g (top %zu) among %zu vectors: %zu candidates, %zu rechecked, %lld ms", what, n, t,
+          top, st->scanned, st->candidates, st->reranked, (long long)(pf_clock_ms() - t0));
+}
+
+/* Searches with a vector of n values; hits in sv->hits. */
+static void search_vector(service *sv, const double *vec, size_t n, double t, size_t top, size_t *nhits, outcome *o,
+                          const char *what) {
+  char err[256] = "";
+  pf_simstats st;
+  int64_t t0 = pf_clock_ms();
+  if (n != pf_simindex_dim(sv->ix)) {
+    char m[64];
+    snprintf(m, sizeof m, "%zu", n);
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR, "bad vector: it has %s values, expected 486", m);
     return;
   }
+  int rc = pf_simindex_query(sv->ix, vec, (uint32_t)n, t, top, sv->hits, nhits, &st, err, sizeof err);
+  if (rc == PF_EINVAL) set_err(o, PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR, "bad vector: %s", err);
+  else if (rc != PF_OK) set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "search failed: %s", err);
+  else log_done(what, *nhits, t, top, &st, t0);
+}
+
+/* Runs a request by sha256 or vector; hits in sv->hits, *n of them. */
+static void run(service *sv, const Pefleet__SimilarRequest *q, size_t *n, outcome *o, char *what, size_t whatlen) {
+  *n = 0;
+  double t;
+  size_t top;
+  if (params(q, &t, &top, o) != PF_OK) return;
   char err[256] = "";
-  int rc;
   pf_simstats st;
   int64_t t0 = pf_clock_ms();
   switch (q->query_case) {
-  case PEFLEET__SIMILAR_REQUEST__QUERY_SHA256:
+  case PEFLEET__SIMILAR_REQUEST__QUERY_SHA256: {
     snprintf(what, whatlen, "sha %.64s", q->sha256);
     if (!pf_is_sha256_hex(q->sha256)) {
       set_err(o, PEFLEET__SCORE_STATUS__SCORE_UNKNOWN_SHA256, "malformed sha256: 64 lower-case hex characters expected%s",
               NULL);
       return;
     }
-    rc = pf_simindex_query_sha(sv->ix, q->sha256, t, top, sv->hits, n, &st, err, sizeof err);
-    if (rc == PF_ENOENT) {
+    int rc = pf_simindex_query_sha(sv->ix, q->sha256, t, top, sv->hits, n, &st, err, sizeof err);
+    if (rc == PF_ENOENT)
       set_err(o, PEFLEET__SCORE_STATUS__SCORE_UNKNOWN_SHA256, "unknown sha256 %s: no stored vector for this sample",
               q->sha256);
-      return;
-    }
-    break;
+    else if (rc != PF_OK) set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "search failed: %s", err);
+    else log_done(what, *n, t, top, &st, t0);
+    return;
+  }
   case PEFLEET__SIMILAR_REQUEST__QUERY_VECTOR: {
     size_t k = q->vector ? q->vector->n_values : 0;
     snprintf(what, whatlen, "vector of %zu values", k);
-    if (k != pf_simindex_dim(sv->ix)) {
-      char m[64];
-      snprintf(m, sizeof m, "%zu", k);
-      set_err(o, PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR, "bad vector: it has %s values, expected 486", m);
-      return;
-    }
-    rc = pf_simindex_query(sv->ix, q->vector->values, (uint32_t)k, t, top, sv->hits, n, &st, err, sizeof err);
-    if (rc == PF_EINVAL) {
-      set_err(o, PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR, "bad vector: %s", err);
-      return;
-    }
-    break;
-  }
-  case PEFLEET__SIMILAR_REQUEST__QUERY_SAMPLE: {
-    snprintf(what, whatlen, "file of %zu bytes", q->sample.len);
-    double vec[PF_ERGO486_DIM];
-    if (encode_sample(sv, &q->sample, vec, o) != PF_OK) return;
-    rc = pf_simindex_query(sv->ix, vec, PF_ERGO486_DIM, t, top, sv->hits, n, &st, err, sizeof err);
-    if (rc == PF_EINVAL) {
-      set_err(o, PEFLEET__SCORE_STATUS__SCORE_BAD_VECTOR, "the file's vector cannot be searched: %s", err);
-      return;
-    }
-    break;
+    search_vector(sv, k ? q->vector->values : NULL, k, t, top, n, o, what);
+    return;
   }
   default:
     snprintf(what, whatlen, "empty query");
     set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "no query: set sha256, vector or sample%s", NULL);
-    return;
   }
-  if (rc != PF_OK) {
-    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "search failed: %s", err);
-    return;
-  }
-  pf_info("%s: %zu hit(s) at >= %g (top %zu) among %zu vectors: %zu candidates, %zu rechecked, %lld ms", what, *n, t,
-          top, st.scanned, st.candidates, st.reranked, (long long)(pf_clock_ms() - t0));
 }
 
-/* Labels text "a,b" -> a NULL-terminated list of pointers into text (modified). */
+/* Labels text "a,b" -> pointers into text (modified), at most max. */
 static size_t split_labels(char *text, char **out, size_t max) {
   size_t n = 0;
   if (!*text) return 0;
@@ -231,6 +204,126 @@ static void reply(service *sv, const void *id, size_t idlen, int delim, const ch
   free(labels);
 }
 
+/* ---- requests that carry a file ---- */
+
+static void job_release(sample_job *j) {
+  if (j->path[0]) unlink(j->path);
+  free(j->request_id);
+  memset(j, 0, sizeof *j);
+}
+
+/* Hands waiting files to free children, oldest first. */
+static void submit_waiting(service *sv) {
+  for (;;) {
+    sample_job *next = NULL;
+    for (int i = 0; i < SAMPLE_JOBS; i++)
+      if (sv->jobs[i].used && !sv->jobs[i].submitted && (!next || sv->jobs[i].id < next->id)) next = &sv->jobs[i];
+    if (!next || pf_encoder_free_slots(sv->enc) <= 0) return;
+    if (pf_encoder_submit(sv->enc, next->id, next->path) != PF_OK) {
+      outcome o;
+      set_err(&o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "the file could not be handed to the encoder%s", NULL);
+      reply(sv, next->ident, next->identlen, next->delim, next->request_id, 0, &o);
+      sv->errors++;
+      job_release(next);
+      continue;
+    }
+    next->submitted = 1;
+  }
+}
+
+/* Accepts a file: a temporary copy, queued for a sandbox child. On an
+ * error *o says why (the caller answers); else the answer comes later. */
+static int accept_sample(service *sv, const void *id, size_t idlen, int delim, const Pefleet__SimilarRequest *q,
+                         outcome *o) {
+  double t;
+  size_t top;
+  if (params(q, &t, &top, o) != PF_OK) return PF_EINVAL;
+  if (idlen > MAX_IDENTITY) {
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "client identity too long%s", NULL);
+    return PF_EINVAL;
+  }
+  if (!sv->enc) {
+    pf_encoder_opts opts;
+    pf_encoder_opts_default(&opts);
+    opts.workers = SAMPLE_WORKERS;
+    opts.timeout_ms = SAMPLE_TIMEOUT_MS;
+    char err[256];
+    if (pf_encoder_new(&opts, &sv->enc, err, sizeof err) != PF_OK) {
+      set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot start the isolated encoder: %s", err);
+      return PF_EIO;
+    }
+  }
+  sample_job *j = NULL;
+  for (int i = 0; i < SAMPLE_JOBS && !j; i++)
+    if (!sv->jobs[i].used) j = &sv->jobs[i];
+  if (!j) {
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR,
+            "busy: %s files are being encoded; try again, or send the file's vector instead", "16");
+    return PF_ELIMIT;
+  }
+  const char *tmp = getenv("TMPDIR");
+  snprintf(j->path, sizeof j->path, "%s/pefleet-similar-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int fd = mkstemp(j->path);
+  if (fd < 0) {
+    j->path[0] = '\0';
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot write a temporary file: %s", strerror(errno));
+    return PF_EIO;
+  }
+  int w = pf_io_write_all(fd, q->sample.data, q->sample.len);
+  close(fd);
+  j->request_id = strdup(q->request_id ? q->request_id : "");
+  if (w != 0 || !j->request_id) {
+    set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot write a temporary file: %s", strerror(errno));
+    job_release(j);
+    return PF_EIO;
+  }
+  j->used = 1;
+  j->id = ++sv->next_id;
+  memcpy(j->ident, id, idlen);
+  j->identlen = idlen;
+  j->delim = delim;
+  j->threshold = t;
+  j->top = top;
+  j->bytes = q->sample.len;
+  submit_waiting(sv);
+  return PF_OK;
+}
+
+/* Answers every file whose child has finished (timeouts included). */
+static void collect_samples(service *sv) {
+  if (!sv->enc) return;
+  pf_encode_result *res = malloc(sizeof *res);
+  if (!res) return;
+  while (pf_encoder_pending(sv->enc) > 0 && pf_encoder_next(sv->enc, res, 0) == 1) {
+    sample_job *j = NULL;
+    for (int i = 0; i < SAMPLE_JOBS && !j; i++)
+      if (sv->jobs[i].used && sv->jobs[i].submitted && sv->jobs[i].id == res->id) j = &sv->jobs[i];
+    if (!j) continue;
+    outcome o = {PEFLEET__SCORE_STATUS__SCORE_OK, ""};
+    size_t n = 0;
+    char what[96];
+    snprintf(what, sizeof what, "file of %zu bytes", j->bytes);
+    if (!res->ok) {
+      set_err(&o,
+              res->code == PF_ENOTPE || res->code == PF_ETRUNC ? PEFLEET__SCORE_STATUS__SCORE_NOT_PE
+              : res->code == PF_ELIMIT                        ? PEFLEET__SCORE_STATUS__SCORE_TOO_LARGE
+                                                              : PEFLEET__SCORE_STATUS__SCORE_ERROR,
+              "the file could not be encoded: %s", res->error);
+    } else {
+      search_vector(sv, res->vec, PF_ERGO486_DIM, j->threshold, j->top, &n, &o, what);
+    }
+    sv->queries++;
+    if (o.status != PEFLEET__SCORE_STATUS__SCORE_OK) {
+      sv->errors++;
+      pf_warn("%s: %s", what, o.error);
+    }
+    reply(sv, j->ident, j->identlen, j->delim, j->request_id, n, &o);
+    job_release(j);
+  }
+  free(res);
+  submit_waiting(sv);
+}
+
 /* One request: [identity][envelope] from a DEALER, or [identity][""][envelope]. */
 static void on_request(service *sv) {
   pf_zframes f;
@@ -246,12 +339,12 @@ static void on_request(service *sv) {
   int delim = f.n == 3;
   zmq_msg_t *payload = &f.part[f.n - 1];
   char err[256];
-  outcome o = {PEFLEET__SCORE_STATUS__SCORE_ERROR, ""};
+  outcome o = {PEFLEET__SCORE_STATUS__SCORE_OK, ""};
   Pefleet__Envelope *e = pf_msg_decode(zmq_msg_data(payload), zmq_msg_size(payload), PF_MSG_MAX_SAMPLE, err, sizeof err);
   if (!e || e->body_case != PEFLEET__ENVELOPE__BODY_SIMILAR || !e->similar) {
     if (e) snprintf(err, sizeof err, "expected a similar request, got %s", pf_msg_body_name(e));
     pf_warn("rejecting a request: %s", err);
-    snprintf(o.error, sizeof o.error, "bad request: %s", err);
+    set_err(&o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "bad request: %s", err);
     sv->errors++;
     reply(sv, id, idlen, delim, NULL, 0, &o);
     pf_msg_free(e);
@@ -260,7 +353,16 @@ static void on_request(service *sv) {
   }
   size_t n = 0;
   char what[128] = "request";
-  run(sv, e->similar, &n, &o, what, sizeof what);
+  if (e->similar->query_case == PEFLEET__SIMILAR_REQUEST__QUERY_SAMPLE) {
+    snprintf(what, sizeof what, "file of %zu bytes", e->similar->sample.len);
+    if (accept_sample(sv, id, idlen, delim, e->similar, &o) == PF_OK) { /* answered when encoded */
+      pf_msg_free(e);
+      pf_zframes_close(&f);
+      return;
+    }
+  } else {
+    run(sv, e->similar, &n, &o, what, sizeof what);
+  }
   sv->queries++;
   if (o.status != PEFLEET__SCORE_STATUS__SCORE_OK) {
     sv->errors++;
@@ -332,15 +434,22 @@ int main(int argc, char **argv) {
 
   int64_t next_poll = pf_clock_ms() + POLL_MS;
   while (!stop) {
-    zmq_pollitem_t it = {sv.sock, 0, ZMQ_POLLIN, 0};
+    /* the socket, and the sandbox children encoding uploaded files */
+    zmq_pollitem_t it[1 + 2 * SAMPLE_WORKERS];
+    int fds[2 * SAMPLE_WORKERS];
+    int nfd = sv.enc ? pf_encoder_pollfds(sv.enc, fds, 2 * SAMPLE_WORKERS) : 0;
+    it[0] = (zmq_pollitem_t){sv.sock, 0, ZMQ_POLLIN, 0};
+    for (int k = 0; k < nfd; k++) it[1 + k] = (zmq_pollitem_t){NULL, fds[k], ZMQ_POLLIN, 0};
     int64_t wait = next_poll - pf_clock_ms();
     if (wait < 0) wait = 0;
-    if (zmq_poll(&it, 1, (long)wait) < 0 && errno != EINTR) break;
-    for (int k = 0; k < 64 && (it.revents & ZMQ_POLLIN); k++) {
+    if (nfd && wait > 100) wait = 100; /* the children's wall-clock limits are checked in collect_samples */
+    if (zmq_poll(it, 1 + nfd, (long)wait) < 0 && errno != EINTR) break;
+    for (int k = 0; k < 64 && (it[0].revents & ZMQ_POLLIN); k++) {
       zmq_pollitem_t one = {sv.sock, 0, ZMQ_POLLIN, 0};
       if (k > 0 && zmq_poll(&one, 1, 0) <= 0) break;
       on_request(&sv);
     }
+    collect_samples(&sv);
     if (pf_clock_ms() >= next_poll) {
       sim_sync_poll(sv.sync, &sv.ix);
       next_poll = pf_clock_ms() + POLL_MS;
@@ -349,6 +458,8 @@ int main(int argc, char **argv) {
   pf_info("stopping: %lld queries answered (%lld with an error), %zu vectors held", sv.queries, sv.errors,
           pf_simindex_count(sv.ix));
   pf_encoder_free(&sv.enc);
+  for (int i = 0; i < SAMPLE_JOBS; i++)
+    if (sv.jobs[i].used) job_release(&sv.jobs[i]);
   zmq_close(sv.sock);
   pf_curve_zap_stop();
   zmq_ctx_term(ctx);

@@ -79,7 +79,7 @@ NSTORED=$($RCLI SCARD pf:done)
 
 "$BIN/pefleet-similar" --data "$D" >"$T/similar.log" 2>&1 &
 SPID=$!
-for _ in $(seq 1 100); do grep -q 'listening on' "$T/similar.log" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q 'listening on' "$T/similar.log" 2>/dev/null && break; sleep 0.1; done
 check service_listening grep -q "listening on $EP" "$T/similar.log"
 check "load_reported ($NSTORED vectors)" grep -Eq "loaded $NSTORED vectors \(0 skipped\) in [0-9.]+ s; [0-9]+ bytes per stored vector" "$T/similar.log"
 check config_printed grep -q "similar_endpoint = $EP" "$T/similar.log"
@@ -182,6 +182,18 @@ sys.exit(1 if problems else 0)
 PY
 if [ $? -eq 0 ]; then ok "exact_equals_brute_force ($(tail -1 "$T/exact.out"))"
 else notok exact_equals_brute_force "$(tail -8 "$T/exact.out" | tr '\n' ' ')"; fi
+
+# --- several files at once (encoded by the service's children, answered as they finish)
+pids=()
+for f in $(ls "$CORPUS"/clean/* | head -6); do
+  "$Z" "$EP" --top 1 sample "$f" >"$T/par.$(basename "$f").out" 2>&1 &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done   # only these: the service runs in the background too
+wait_ok=1
+for o in "$T"/par.*.out; do head -1 "$o" | grep -q '^status=1 .*hits=1' || wait_ok=0; done
+check "concurrent_file_queries ($(ls "$T"/par.*.out | wc -l) at once)" test $wait_ok -eq 1
+check service_alive_after_concurrent_files kill -0 "$SPID"
 
 # --- stored after start: found without a restart ------------------------------------
 # wait_found SHA: 0 once `pefleet similar SHA` finds it at 1 (10 s at most)
