@@ -209,12 +209,18 @@ static void on_broker_msg(worker *w) {
   pf_zframes_close(&f);
 }
 
-static void on_encoded(worker *w, const pf_encode_result *res) {
+/* A parser finished: frees its slot and returns the sample it held into
+ * sha, or 0 for a result nobody waits for. */
+static int take_slot(worker *w, const pf_encode_result *res, char sha[PF_SHA256_HEX_LEN + 1]) {
   int slot = (int)res->id;
-  if (slot < 0 || slot >= w->capacity || !w->running[slot][0]) return;
-  char sha[PF_SHA256_HEX_LEN + 1];
-  memcpy(sha, w->running[slot], sizeof sha);
+  if (slot < 0 || slot >= w->capacity || !w->running[slot][0]) return 0;
+  memcpy(sha, w->running[slot], PF_SHA256_HEX_LEN + 1);
   w->running[slot][0] = '\0';
+  return 1;
+}
+
+/* Records what the parser found for sha (Redis, then the broker). */
+static void on_encoded(worker *w, const char *sha, const pf_encode_result *res) {
   if (!res->ok) {
     fail_sample(w, sha, res->error);
     return;
@@ -310,9 +316,17 @@ int main(int argc, char **argv) {
     }
     flush_unsaved(&w);
     start_jobs(&w);
-    pf_encode_result res;
-    while (pf_encoder_pending(w.enc) > 0 && pf_encoder_next(w.enc, &res, 0) == 1) {
-      on_encoded(&w, &res);
+    /* collect what the parsers finished, hand them their next files, and
+     * only then record the results: the parsers work while Redis commits */
+    static pf_encode_result res[64];
+    static char held[64][PF_SHA256_HEX_LEN + 1];
+    for (;;) {
+      int nres = 0;
+      while (nres < 64 && pf_encoder_pending(w.enc) > 0 && pf_encoder_next(w.enc, &res[nres], 0) == 1)
+        if (take_slot(&w, &res[nres], held[nres])) nres++;
+      if (nres == 0) break;
+      start_jobs(&w);
+      for (int k = 0; k < nres; k++) on_encoded(&w, held[k], &res[k]);
       start_jobs(&w);
     }
     int64_t now = pf_clock_ms();
