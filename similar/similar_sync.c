@@ -37,6 +37,7 @@ struct sim_sync {
   int check;          /* verify the stream continues before reading it again */
   int64_t next_check; /* when to verify it anyway */
   pf_db_sample *sample;
+  redisContext *bulk; /* pipelined reads of a large stream batch (NULL: not connected) */
 };
 
 static void nap_ms(long ms) {
@@ -72,6 +73,7 @@ int sim_sync_new(const pf_config *cfg, volatile int *stop, sim_sync **out) {
 void sim_sync_free(sim_sync **p) {
   if (!p || !*p) return;
   pf_db_free(&(*p)->db);
+  if ((*p)->bulk) redisFree((*p)->bulk);
   free((*p)->sample);
   free(*p);
   *p = NULL;
@@ -343,6 +345,70 @@ static int follow_one(sim_sync *s, pf_simindex *ix, const char *sha) {
   return 1;
 }
 
+#define FOLLOW_ONE_BY_ONE 8      /* smaller batches: one read (and one log line) per sample */
+#define FOLLOW_BUDGET_MS 100     /* stream reading per poll, so queries keep being answered */
+
+/* Adds a batch of announced samples with pipelined reads. PF_OK or PF_EIO. */
+static int follow_many(sim_sync *s, pf_simindex *ix, char shas[][PF_SHA256_HEX_LEN + 1], int n, int *added) {
+  if (!s->bulk && !(s->bulk = bulk_connect(s))) return PF_EIO;
+  load_count cnt = {0, 0};
+  int rc = load_batch(s->bulk, ix, shas, n, &cnt);
+  if (rc == PF_EIO) {
+    redisFree(s->bulk);
+    s->bulk = NULL;
+    return PF_EIO;
+  }
+  *added += (int)cnt.added;
+  pf_info("added %lld vectors from the stream (%lld skipped; %zu in all)", cnt.added, cnt.skipped,
+          pf_simindex_count(ix));
+  return PF_OK;
+}
+
+/* One XREAD from s->last_id and the samples it announces. Returns how
+ * many entries it read (>= 0) or PF_EIO; *added counts the vectors added. */
+static int follow_batch(sim_sync *s, pf_simindex *ix, int *added) {
+  const char *argv[] = {"XREAD", "COUNT", FOLLOW_COUNT, "STREAMS", PF_DB_VECTORS_KEY, s->last_id};
+  redisReply *r = pf_db_command(s->db, 6, argv, NULL);
+  if (!r) return PF_EIO;
+  if (s->trouble) pf_info("redis reachable again");
+  s->trouble = 0;
+  static char shas[1000][PF_SHA256_HEX_LEN + 1];
+  char last[48] = "";
+  int n = 0, entries_read = 0, rc = PF_OK;
+  /* nil: nothing new; else [[key, [[id, [field, value, ...]], ...]]] */
+  if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
+      r->element[0]->elements == 2 && r->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
+    const redisReply *entries = r->element[0]->element[1];
+    for (size_t i = 0; i < entries->elements && n < 1000; i++) {
+      const redisReply *e = entries->element[i];
+      char id[48];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !copy_id(id, e->element[0])) continue;
+      const redisReply *f = e->element[1];
+      for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2)
+        if (f->element[k]->type == REDIS_REPLY_STRING && strcmp(f->element[k]->str, "sha") == 0 &&
+            f->element[k + 1]->type == REDIS_REPLY_STRING && pf_is_sha256_hex(f->element[k + 1]->str)) {
+          memcpy(shas[n++], f->element[k + 1]->str, PF_SHA256_HEX_LEN + 1);
+          break;
+        }
+      strcpy(last, id);
+      entries_read++;
+    }
+  }
+  freeReplyObject(r);
+  if (n <= FOLLOW_ONE_BY_ONE) {
+    for (int i = 0; i < n && rc == PF_OK; i++) {
+      int a = follow_one(s, ix, shas[i]);
+      if (a == PF_EIO) rc = PF_EIO;
+      else *added += a;
+    }
+  } else {
+    rc = follow_many(s, ix, shas, n, added);
+  }
+  if (rc != PF_OK) return PF_EIO; /* the batch is read again next time (adding twice replaces) */
+  if (last[0]) strcpy(s->last_id, last);
+  return entries_read;
+}
+
 int sim_sync_poll(sim_sync *s, pf_simindex **ix) {
   /* also now and then without an error: a FLUSHALL or a restore from an
    * older dump changes the stream without breaking the connection */
@@ -362,35 +428,12 @@ int sim_sync_poll(sim_sync *s, pf_simindex **ix) {
     }
     s->check = 0;
   }
-  const char *argv[] = {"XREAD", "COUNT", FOLLOW_COUNT, "STREAMS", PF_DB_VECTORS_KEY, s->last_id};
-  redisReply *r = pf_db_command(s->db, 6, argv, NULL);
-  if (!r) { trouble(s); return PF_EIO; }
-  if (s->trouble) pf_info("redis reachable again");
-  s->trouble = 0;
-  int added = 0, rc = PF_OK;
-  /* nil: nothing new; else [[key, [[id, [field, value, ...]], ...]]] */
-  if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
-      r->element[0]->elements == 2 && r->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
-    const redisReply *entries = r->element[0]->element[1];
-    for (size_t i = 0; i < entries->elements; i++) {
-      const redisReply *e = entries->element[i];
-      char id[48];
-      if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !copy_id(id, e->element[0])) continue;
-      const redisReply *f = e->element[1];
-      const char *sha = NULL;
-      for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2)
-        if (f->element[k]->type == REDIS_REPLY_STRING && strcmp(f->element[k]->str, "sha") == 0 &&
-            f->element[k + 1]->type == REDIS_REPLY_STRING)
-          sha = f->element[k + 1]->str;
-      if (sha && pf_is_sha256_hex(sha)) {
-        int a = follow_one(s, *ix, sha);
-        if (a == PF_EIO) { rc = PF_EIO; break; } /* read it again next time */
-        added += a;
-      }
-      strcpy(s->last_id, id);
-    }
+  int added = 0;
+  int64_t until = pf_clock_ms() + FOLLOW_BUDGET_MS;
+  for (;;) {
+    int got = follow_batch(s, *ix, &added);
+    if (got == PF_EIO) { trouble(s); return PF_EIO; }
+    if (got < atoi(FOLLOW_COUNT) || pf_clock_ms() >= until) break; /* caught up, or queries are waiting */
   }
-  freeReplyObject(r);
-  if (rc == PF_EIO) { trouble(s); return PF_EIO; }
   return added;
 }

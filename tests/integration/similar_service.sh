@@ -213,6 +213,16 @@ S1=$(new_row "$T/new1.csv" 1)
 check unknown_before_import grep -q "unknown sha256" "$T/before.err"
 "$P" import-csv -q --label-map none --data "$D" "$T/new1.csv"
 check new_import_found_without_restart wait_found "$S1"
+# a batch (read with pipelined requests): every row is found
+python3 -c 'import random,sys
+r = random.Random(99)
+open(sys.argv[1], "w").write("".join("batch," + ",".join(repr(r.random()) for _ in range(486)) + "\n" for _ in range(60)))' "$T/batch.csv"
+"$P" import-csv -q --label-map none --data "$D" "$T/batch.csv"
+B1=$(head -1 "$T/batch.csv" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+B60=$(tail -1 "$T/batch.csv" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+check batch_first_found wait_found "$B1"
+check batch_last_found wait_found "$B60"
+check batch_read_pipelined grep -Eq "added [0-9]+ vectors from the stream" "$T/similar.log"
 FILE2=$(ls "$CORPUS"/malicious-test/* | head -1)
 S2=$(sha256sum "$FILE2" | cut -d' ' -f1)
 "$P" ingest --wait --label fresh-ingest --data "$D" "$FILE2" >/dev/null 2>&1
