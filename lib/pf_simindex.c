@@ -399,8 +399,7 @@ static int32_t dot_i8_i16(const int8_t *restrict a, const int16_t *restrict b, u
 
 typedef struct {
   uint32_t idx;
-  double upper, lower;
-  double exact;
+  double upper, lower; /* bounds of the row's similarity */
 } cand;
 
 typedef struct {
@@ -444,7 +443,7 @@ static void *scan_rows(void *arg) {
       job->c = p;
       job->cap = cap;
     }
-    job->c[job->n++] = (cand){(uint32_t)r, up, low, 0};
+    job->c[job->n++] = (cand){(uint32_t)r, up, low};
   }
   return NULL;
 }
