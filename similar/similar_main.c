@@ -425,10 +425,18 @@ int main(int argc, char **argv) {
 
   if (sim_sync_new(&sv.cfg, &stop, &sv.sync) != PF_OK) return 1;
   while (!stop && sim_sync_load(sv.sync, &sv.ix) != PF_OK) {
+    if (stop) break;
     pf_warn("the load failed; trying again in a second");
     sleep(1);
   }
-  if (stop) return 1;
+  if (stop) {
+    pf_info("stopped before the load was complete");
+    sim_sync_free(&sv.sync);
+    zmq_close(sv.sock);
+    pf_curve_zap_stop();
+    zmq_ctx_term(ctx);
+    return 0;
+  }
   pf_info("listening on %s%s", sv.cfg.similar_endpoint,
           sv.cfg.curve ? " (CURVE: encrypted, allowed client keys only)" : "");
 

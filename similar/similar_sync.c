@@ -38,6 +38,7 @@ struct sim_sync {
   int64_t next_check; /* when to verify it anyway */
   pf_db_sample *sample;
   redisContext *bulk; /* pipelined reads of a large stream batch (NULL: not connected) */
+  volatile int *stop; /* set by the signal handler: a long load gives up */
 };
 
 static void nap_ms(long ms) {
@@ -52,6 +53,7 @@ int sim_sync_new(const pf_config *cfg, volatile int *stop, sim_sync **out) {
     return PF_ENOMEM;
   }
   s->cfg = cfg;
+  s->stop = stop;
   strcpy(s->last_id, "0-0");
   pf_db_opts o;
   pf_db_opts_default(&o);
@@ -302,6 +304,7 @@ int sim_sync_load(sim_sync *s, pf_simindex **out) {
       pf_info("loaded %lld of %lld vectors (%.0f/s)", cnt.added, total, (double)cnt.added / sec);
       next_log = pf_clock_ms() + 2000;
     }
+    if (*s->stop) rc = PF_EIO; /* asked to stop: the caller exits */
   } while (rc == PF_OK && strcmp(cursor, "0") != 0);
   redisFree(c);
   if (rc != PF_OK) {
