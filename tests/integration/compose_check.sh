@@ -43,6 +43,8 @@ check("compose_trainer_on_demand", svc["trainer"].get("profiles") == ["train"] a
 devs = svc["trainer-gpu"].get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices", [])
 check("compose_gpu_reservation", any(x.get("driver") == "nvidia" and "gpu" in x.get("capabilities", []) for x in devs), str(devs))
 check("compose_shared_store_and_models_volumes", {"store", "models", "keys"} <= set(d.get("volumes", {})))
+nobuild = [n for n, x in svc.items() if str(x.get("image", "")).startswith("pefleet") and "build" not in x]
+check("compose_every_pefleet_service_builds_the_image", not nobuild, "no build: %s (it would be pulled)" % nobuild)
 
 # the settings pf_config knows
 src = open(cfg_src).read()
