@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# What CURVE costs the fleet: `pefleet ingest --wait` of the same working set
+# through the same daemons (redis-server with a password, pefleet-broker, N
+# encoder workers, all on loopback, started by hand as on separate hosts),
+# once with plain ZeroMQ and once with CURVE on every link (ingest client and
+# workers admitted by the broker's ZAP handler). Runs alternate (off, on, off,
+# on, ...) so a slow phase of the machine hits both; median of each. The clock
+# runs from the ingest command's start to its exit (--wait: every vector in
+# Redis); the run fails unless Redis holds every file as done or failed.
+# A benchmark, not a test: it prints figures.
+#
+# environment: PEFLEET_SHARED, BIN (default bin), BENCH_FILES (default 1000),
+#              BENCH_WORKERS (default nproc), BENCH_REPEAT (default 3)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
+BIN=${BIN:-$ROOT/bin}
+NFILES=${BENCH_FILES:-1000}
+WN=${BENCH_WORKERS:-$(nproc)}
+REPEAT=${BENCH_REPEAT:-3}
+die() { echo "curve_bench: $*" >&2; exit 1; }
+[ -x "$BIN/pefleet-broker" ] || die "build first (make)"
+command -v redis-server >/dev/null || die "redis-server not installed (make deps)"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pefleet-curvebench.XXXXXX")
+PIDS=()
+stop_all() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  PIDS=()
+}
+trap 'stop_all; rm -rf "$WORK"' EXIT
+
+# the working set: the corpus repeated, every copy a distinct sha256
+mapfile -t ORIG < <(find "$SHARED/corpus/clean" "$SHARED/corpus/malicious-test" -type f | LC_ALL=C sort)
+[ ${#ORIG[@]} -gt 0 ] || die "no corpus at $SHARED/corpus"
+SET=$WORK/set
+mkdir -p "$SET"
+for ((i = 0; i < NFILES; i++)); do
+  f=${ORIG[i % ${#ORIG[@]}]}
+  dst=$(printf '%s/%04d-%s' "$SET" "$i" "$(basename "$f")")
+  cp "$f" "$dst"
+  k=$((i / ${#ORIG[@]}))
+  if [ "$k" -gt 0 ]; then printf 'pefleet-curvebench copy %d\n' "$k" >>"$dst"; fi
+done
+BYTES=$(find "$SET" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+cat "$SET"/* >/dev/null
+
+K=$WORK/keys
+mkdir -p "$K/allowed"
+for n in server worker client; do "$BIN/pefleet" keygen "$n" -o "$K" >/dev/null 2>&1; done
+cp "$K/worker.pub" "$K/client.pub" "$K/allowed/"
+PASS=bench-$RANDOM$RANDOM
+
+# one run: fresh Redis and daemons; prints the seconds ingest --wait took
+run() {
+  local curve=$1 d=$WORK/run-$2
+  mkdir -p "$d/redis" "$d/logs"
+  read -r RP IP WP < <(python3 -c '
+import socket
+s=[socket.socket() for _ in range(3)]
+for x in s: x.bind(("127.0.0.1",0))
+print(*[x.getsockname()[1] for x in s])')
+  cat >"$d/common.conf" <<EOF
+redis_port = $RP
+redis_password = $PASS
+store = $d/store
+ingest_endpoint = tcp://127.0.0.1:$IP
+worker_endpoint = tcp://127.0.0.1:$WP
+curve = $curve
+curve_server_key = $K/server.pub
+curve_allow_dir = $K/allowed
+EOF
+  for role in server worker client; do
+    { cat "$d/common.conf"; echo "curve_secret_file = $K/$role.key"; } >"$d/$role.conf"
+  done
+  redis-server --port "$RP" --bind 127.0.0.1 --dir "$d/redis" --requirepass "$PASS" --appendonly yes \
+    --appendfsync always --save '' >"$d/logs/redis.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do redis-cli -p "$RP" -a "$PASS" --no-auth-warning ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
+  "$BIN/pefleet-broker" --config "$d/server.conf" 2>"$d/logs/broker.log" &
+  PIDS+=($!)
+  for ((w = 1; w <= WN; w++)); do
+    "$BIN/pefleet-encoder-worker" --config "$d/worker.conf" 2>"$d/logs/worker-$w.log" &
+    PIDS+=($!)
+  done
+  for _ in $(seq 200); do [ "$(grep -c ' ready, capacity' "$d/logs/broker.log")" -ge "$WN" ] && break; sleep 0.05; done
+  [ "$(grep -c ' ready, capacity' "$d/logs/broker.log")" -ge "$WN" ] || die "workers not ready (curve=$curve)"
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$BIN/pefleet" ingest --config "$d/client.conf" --label bench --wait -q "$SET" >"$d/ingest.out" 2>&1 ||
+    die "ingest failed (curve=$curve): $(tail -2 "$d/ingest.out")"
+  t1=$(date +%s.%N)
+  local fin
+  fin=$(redis-cli -p "$RP" -a "$PASS" --no-auth-warning eval \
+    "return redis.call('scard','pf:done') + redis.call('scard','pf:failed')" 0)
+  [ "$fin" -eq "$NFILES" ] || die "only $fin of $NFILES finished (curve=$curve)"
+  stop_all
+  rm -rf "$d/store" "$d/redis"
+  echo "$t1 - $t0" | bc -l
+}
+
+median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+echo "curve_bench: $NFILES files, $(echo "$BYTES / 1000000" | bc -l | xargs printf '%.1f') MB, $WN worker(s)," \
+  "$(date -u '+%F %H:%M UTC'), nproc $(nproc), loadavg $(cut -d' ' -f1-3 /proc/loadavg) before"
+off=() on=()
+for ((r = 0; r < REPEAT; r++)); do
+  off+=("$(run 0 off-$r)")
+  on+=("$(run 1 on-$r)")
+done
+moff=$(printf '%s\n' "${off[@]}" | median)
+mon=$(printf '%s\n' "${on[@]}" | median)
+printf '%-26s %8s %10s %8s\n' case seconds samples/s ratio
+printf '%-26s %8.2f %10.1f %8.2f\n' "plain ZeroMQ (baseline)" "$moff" "$(echo "$NFILES / $moff" | bc -l)" 1
+printf '%-26s %8.2f %10.1f %8.2f\n' "CURVE + ZAP allow list" "$mon" "$(echo "$NFILES / $mon" | bc -l)" \
+  "$(echo "$moff / $mon" | bc -l)"
+echo "runs (s): off ${off[*]} ; on ${on[*]} ; loadavg $(cut -d' ' -f1-3 /proc/loadavg) after"
