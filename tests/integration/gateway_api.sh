@@ -21,9 +21,9 @@ TSV=$CORPUS/expected-seed-model-scores.tsv
 [ -x "$G" ] || { notok "$NAME" "$G not built"; finish; }
 [ -f "$H5" ] || { skip "$NAME" "$H5 not found"; exit 0; }
 fleet_ports
-read -r SP SCP SIMP HP G1 G2 DEAD < <(python3 -c '
+read -r SP SCP SIMP HP G1 G2 DEAD G3 < <(python3 -c '
 import socket
-s=[socket.socket() for _ in range(7)]
+s=[socket.socket() for _ in range(8)]
 for x in s: x.bind(("127.0.0.1",0))
 print(*[x.getsockname()[1] for x in s])')
 D=$T/fleet
@@ -250,6 +250,27 @@ me=[x for x in h if x["sha256"]==sha]; assert me and abs(me[0]["similarity"]-1)<
 else
   skip similar "$BIN/pefleet-similar not built"
 fi
+
+# --- the connection limit and the idle timeout ---------------------------------------------
+# a gateway allowing 2 connections: with 2 idle ones open, a third request
+# gets nothing; the idle ones are closed by the timeout, then it answers
+"$G" --data "$D" --port "$G3" --max-connections 2 --timeout 6 --threads 2 2>"$T/g3.log" &
+GPIDS+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$G3/healthz" >/dev/null && break; sleep 0.1; done
+check connection_limit_and_idle_timeout python3 - "$G3" <<'PY'
+import socket, subprocess, sys
+port = int(sys.argv[1])
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+r = subprocess.run(["curl", "-s", "-m", "1", "-o", "/dev/null", "-w", "%{http_code}",
+                    "http://127.0.0.1:%d/healthz" % port], capture_output=True, text=True)
+assert r.stdout != "200", "a third connection was served past --max-connections 2"
+for s in idle:  # closed by the gateway after --timeout (EOF), never answered
+    s.settimeout(60)
+    assert s.recv(16) == b"", "an idle connection got bytes"
+r = subprocess.run(["curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                    "http://127.0.0.1:%d/healthz" % port], capture_output=True, text=True)
+assert r.stdout == "200", "not answering after the idle connections closed: " + r.stdout
+PY
 
 # --- /metrics and /healthz, and the gateway still answers --------------------------------
 req metrics "$U1/metrics"
