@@ -64,6 +64,10 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
                                   const char *content_type, const char *transfer_encoding, const char *data,
                                   uint64_t off, size_t size) {
   gw_req *r = cls;
+  if (off == 0 && key && strcmp(key, "x") == 0 && r->p.x_set) { /* a second x field: which one was meant? */
+    if (!r->p.bad[0]) snprintf(r->p.bad, sizeof r->p.bad, "field x given twice");
+    return MHD_NO;
+  }
   return gw_params_add(&r->p, key, (const uint8_t *)data, size, filename != NULL) == PF_OK ? MHD_YES : MHD_NO;
 }
 

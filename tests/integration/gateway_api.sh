@@ -202,6 +202,8 @@ req path_dotdot "$U1/?x=$T/allowed/../outside/t32.exe"
 want path_dotdot 403 'outside'
 req paths_disabled "$U2/?x=$T/allowed/t32.exe" -H "Authorization: Bearer $(cat "$T/token")"
 want paths_disabled 403 'disabled'
+req x_twice "$U1/" -F "x=@$F" -F "x=1,2"
+want x_twice 400 'twice'
 req bad_json "$U1/" -H 'Content-Type: application/json' -d '{"x": [1, 2'
 want bad_json 400 'JSON'
 req json_not_object "$U1/" -H 'Content-Type: application/json' -d '[1,2]'
