@@ -17,6 +17,10 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "pefleet"
+/* libzmq's ZMQ_ZAP_ENFORCE_DOMAIN (a draft option in 4.3's header, built
+ * into Debian's library): a CURVE server refuses every client when no ZAP
+ * handler answers, instead of admitting everyone. Ignored where absent. */
+#define PF_ZAP_ENFORCE_DOMAIN 93
 
 /* ---- key text ---- */
 
@@ -299,6 +303,7 @@ int pf_curve_server(void *sock, const pf_config *c, char *err, size_t errlen) {
     rc = PF_EIO;
   }
   memset(&kp, 0, sizeof kp);
+  (void)zmq_setsockopt(sock, PF_ZAP_ENFORCE_DOMAIN, &one, sizeof one); /* EINVAL without drafts: fine */
   if (rc == PF_OK) watch_handshakes(sock);
   return rc;
 }

@@ -60,7 +60,9 @@ int pf_curve_read_keypair(const char *path, pf_curve_keypair *kp, char *err, siz
 
 /* A server (bind) socket: before zmq_bind. No-op when c->curve is 0.
  * Needs the ZAP handler of this process running (pf_curve_zap_start), so
- * that a server never admits everyone by mistake. */
+ * that a server never admits everyone by mistake; and the socket refuses
+ * new clients once the handler stops (ZMQ_ZAP_ENFORCE_DOMAIN, where libzmq
+ * has it, as Debian's does). */
 int pf_curve_server(void *sock, const pf_config *c, char *err, size_t errlen);
 
 /* A client (connect) socket: before zmq_connect. No-op when c->curve is 0. */

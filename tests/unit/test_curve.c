@@ -174,6 +174,85 @@ static void test_sockets(void **state) {
   zmq_ctx_term(ctx);
 }
 
+/* a client socket with the key pair NAME in dir, for the server key srv */
+static void *client(void *ctx, const char *name, const char *srv_pub, const char *ep) {
+  pf_config c;
+  pf_config_default(&c, dir);
+  c.curve = 1;
+  snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/%s.key", dir, name);
+  snprintf(c.curve_server_key, sizeof c.curve_server_key, "%s", srv_pub);
+  char err[1400];
+  void *k = zmq_socket(ctx, ZMQ_DEALER);
+  int zero = 0;
+  zmq_setsockopt(k, ZMQ_LINGER, &zero, sizeof zero);
+  assert_int_equal(pf_curve_client(k, &c, err, sizeof err), PF_OK);
+  assert_int_equal(zmq_connect(k, ep), 0);
+  assert_int_equal(zmq_send(k, name, strlen(name), 0), (int)strlen(name));
+  return k;
+}
+
+/* what the server receives within ms: the client's message, or "" */
+static void server_got(void *s, int ms, char *out, size_t cap) {
+  out[0] = '\0';
+  zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+  if (zmq_poll(&it, 1, ms) <= 0) return;
+  char id[256];
+  int n = zmq_recv(s, id, sizeof id, 0); /* routing id */
+  assert_true(n >= 0);
+  n = zmq_recv(s, out, cap - 1, 0);
+  assert_true(n >= 0);
+  out[n < (int)cap - 1 ? n : (int)cap - 1] = '\0';
+}
+
+/* end to end over TCP: an allowed key gets through, an unknown key does
+ * not, and once the ZAP handler is gone nobody new does */
+static void test_zap_admits_and_refuses(void **state) {
+  (void)state;
+  char err[1400], ep[128], got[64];
+  pf_curve_keypair kp;
+  const char *names[] = {"srv", "good", "stranger"};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
+    assert_int_equal(pf_curve_write(dir, names[i], &kp, 1, err, sizeof err), PF_OK);
+  }
+  char allow[128], cmd[400], srv_pub[128];
+  snprintf(allow, sizeof allow, "%s/allowed", dir);
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/good.pub' '%s/'", allow, dir, allow);
+  assert_int_equal(system(cmd), 0);
+  snprintf(srv_pub, sizeof srv_pub, "%s/srv.pub", dir);
+  pf_config c;
+  pf_config_default(&c, dir);
+  c.curve = 1;
+  snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/srv.key", dir);
+  snprintf(c.curve_allow_dir, sizeof c.curve_allow_dir, "%s", allow);
+  void *ctx = zmq_ctx_new();
+  assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_OK);
+  void *s = zmq_socket(ctx, ZMQ_ROUTER);
+  int zero = 0;
+  zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+  assert_int_equal(pf_curve_server(s, &c, err, sizeof err), PF_OK);
+  assert_int_equal(zmq_bind(s, "tcp://127.0.0.1:*"), 0);
+  size_t len = sizeof ep;
+  assert_int_equal(zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len), 0);
+
+  void *k1 = client(ctx, "good", srv_pub, ep);
+  server_got(s, 5000, got, sizeof got);
+  assert_string_equal(got, "good");
+  void *k2 = client(ctx, "stranger", srv_pub, ep);
+  server_got(s, 700, got, sizeof got);
+  assert_string_equal(got, ""); /* refused: never reaches the server socket */
+
+  pf_curve_zap_stop(); /* no handler: a new client, even an allowed one, is refused */
+  void *k3 = client(ctx, "good", srv_pub, ep);
+  server_got(s, 700, got, sizeof got);
+  assert_string_equal(got, "");
+  zmq_close(k1);
+  zmq_close(k2);
+  zmq_close(k3);
+  zmq_close(s);
+  zmq_ctx_term(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, teardown),
@@ -181,6 +260,7 @@ int main(void) {
     cmocka_unit_test(test_parse_keypair_checks),
     cmocka_unit_test(test_parse_public),
     cmocka_unit_test_setup_teardown(test_sockets, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_zap_admits_and_refuses, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
