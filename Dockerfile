@@ -16,16 +16,20 @@ RUN apt-get update \
  && make deps \
  && make clean && make -j"$(nproc)" GPU=0 \
  && rm -rf /var/lib/apt/lists/*
+# the Debian packages that hold the libraries the programs load (the run-time
+# halves of the -dev packages in the Makefile's DEB_PACKAGES), for stage 2
+RUN for b in bin/*; do ldd "$b"; done | awk '$3 ~ /^\// {print $3}' | sort -u | xargs -r readlink -f \
+  | xargs -r dpkg -S 2>/dev/null | cut -d: -f1 | sort -u >runtime-packages.txt \
+ && test -s runtime-packages.txt && cat runtime-packages.txt
 
 FROM debian:12
-# the run-time halves of the -dev packages in the Makefile's DEB_PACKAGES,
-# redis-server (with redis-cli) for the redis service, and the tools the
-# health checks use
+# the run-time libraries found in stage 1, redis-server (with redis-cli) for
+# the redis service, and curl for the gateway's health check
+COPY --from=build /src/runtime-packages.txt /tmp/
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      liblief0 libzmq5 libhiredis0.14 libprotobuf-c1 libopenblas0 libhdf5-103-1 libmicrohttpd12 libssl3 \
-      redis-server redis-tools curl ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+      $(cat /tmp/runtime-packages.txt) redis-server redis-tools curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 COPY --from=build /src/bin/ /usr/local/bin/
 # fail the build here, not at run time, when a run-time library is missing
 RUN for b in /usr/local/bin/pefleet*; do \
