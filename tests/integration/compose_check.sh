@@ -76,4 +76,10 @@ for p in sorted(progs):
 sys.exit(1 if fails else 0)
 PY
 [ $? -eq 0 ] || FAILS=$((FAILS + 1))
+
+# the image compose builds: Debian 12, this repository's own deps and build
+DF=$ROOT/Dockerfile
+check dockerfile_debian12_base sh -c "grep -q '^FROM debian:12' '$DF' && ! grep '^FROM' '$DF' | grep -vq 'debian:12'"
+check dockerfile_builds_with_make_deps_and_make sh -c "grep -q 'make deps' '$DF' && grep -q 'make -j' '$DF'"
+check dockerfile_installs_the_programs grep -q 'COPY --from=build /src/bin/ /usr/local/bin/' "$DF"
 finish
