@@ -324,6 +324,56 @@ int gw_parse_json(const uint8_t *buf, size_t len, gw_params *p, char *err, size_
 
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/* The common decimal forms ("0.333333333333", "-2.5e-3") without strtod:
+ * at most 19 significant digits making an integer m <= 2^53 and a power of
+ * ten 10^k with |k| <= 22, both exact doubles, so one correctly rounded
+ * multiply or divide gives exactly strtod's answer (Clinger's fast path).
+ * Returns 0 for anything else (strtod decides, and refuses what is not a
+ * number). */
+static int fast_number(const char *t, size_t n, double *out) {
+  static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  size_t i = 0;
+  int neg = 0, digits = 0, any = 0;
+  long e10 = 0;
+  uint64_t m = 0;
+  if (i < n && (t[i] == '-' || t[i] == '+')) neg = t[i++] == '-';
+  for (; i < n && t[i] >= '0' && t[i] <= '9'; i++, any = 1) {
+    if (m || t[i] != '0') {
+      if (++digits > 19) return 0;
+      m = m * 10 + (uint64_t)(t[i] - '0');
+    }
+  }
+  if (i < n && t[i] == '.') {
+    i++;
+    for (; i < n && t[i] >= '0' && t[i] <= '9'; i++, any = 1) {
+      if (m || t[i] != '0') {
+        if (++digits > 19) return 0;
+        m = m * 10 + (uint64_t)(t[i] - '0');
+      }
+      e10--;
+    }
+  }
+  if (!any) return 0;
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    i++;
+    int eneg = 0;
+    long ev = 0;
+    if (i < n && (t[i] == '-' || t[i] == '+')) eneg = t[i++] == '-';
+    if (i >= n) return 0;
+    for (; i < n && t[i] >= '0' && t[i] <= '9'; i++) {
+      ev = ev * 10 + (t[i] - '0');
+      if (ev > 1000) return 0;
+    }
+    e10 += eneg ? -ev : ev;
+  }
+  if (i != n || m > (1ull << 53) || e10 < -22 || e10 > 22) return 0;
+  double v = (double)m;
+  v = e10 < 0 ? v / p10[-e10] : v * p10[e10];
+  *out = neg ? -v : v;
+  return 1;
+}
+
 int gw_parse_vector(const char *s, size_t len, double *out, size_t cap, size_t *n, char *err, size_t errlen) {
   *n = 0;
   size_t a = 0, b = len;
@@ -356,9 +406,12 @@ int gw_parse_vector(const char *s, size_t len, double *out, size_t cap, size_t *
         ok = (tok[k] >= '0' && tok[k] <= '9') || tok[k] == '-' || tok[k] == '+' || tok[k] == '.' || tok[k] == 'e' ||
              tok[k] == 'E';
     }
-    char *end = NULL;
-    double v = ok ? strtod(tok, &end) : 0.0;
-    if (ok && (end != tok + tl)) ok = 0;
+    double v = 0.0;
+    if (ok && !fast_number(tok, tl, &v)) {
+      char *end = NULL;
+      v = strtod(tok, &end);
+      if (end != tok + tl) ok = 0;
+    }
     if (!ok) {
       size_t sg = (s[ta] == '-' || s[ta] == '+') ? 1 : 0;
       int is_nan = tl - sg >= 3 && strncasecmp(s + ta + sg, "nan", 3) == 0;

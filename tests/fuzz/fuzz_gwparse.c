@@ -3,7 +3,8 @@
  * decoder and the capped field accumulator. The first input byte picks the
  * decoder and a cap, the rest is the body. Checks the contract of
  * gw_parse.h on every answer: return codes, terminated one-line reasons,
- * x within its cap and NUL-terminated, finite vector values within cap; a
+ * x within its cap and NUL-terminated, finite vector values within cap and
+ * bit for bit what strtod reads from each token (the parser's fast path); a
  * decoded x written back as a JSON string decodes to the same bytes; a
  * decoded vector printed with %.17g decodes to the same values; feeding a
  * field in pieces equals feeding it whole. A violation abort()s so the
@@ -94,6 +95,26 @@ static void fuzz_vector(const uint8_t *b, size_t n, size_t cap) {
     return;
   }
   CHECK(nv >= 1 && nv <= cap);
+  /* every value is bit for bit what strtod reads from its token (the fast path included) */
+  size_t a = 0, z = n;
+  while (a < z && (b[a] == ' ' || b[a] == '\t' || b[a] == '\n' || b[a] == '\r')) a++;
+  while (z > a && (b[z - 1] == ' ' || b[z - 1] == '\t' || b[z - 1] == '\n' || b[z - 1] == '\r')) z--;
+  if (z - a >= 2 && b[a] == '[' && b[z - 1] == ']') { a++; z--; }
+  for (size_t i = 0, at = a; i < nv; i++) {
+    size_t e = at;
+    while (e < z && b[e] != ',') e++;
+    size_t ta = at, tb = e;
+    while (ta < tb && (b[ta] == ' ' || b[ta] == '\t' || b[ta] == '\n' || b[ta] == '\r')) ta++;
+    while (tb > ta && (b[tb - 1] == ' ' || b[tb - 1] == '\t' || b[tb - 1] == '\n' || b[tb - 1] == '\r')) tb--;
+    char tok[64];
+    CHECK(tb > ta && tb - ta < sizeof tok);
+    memcpy(tok, b + ta, tb - ta);
+    tok[tb - ta] = '\0';
+    char *end = NULL;
+    double ref = strtod(tok, &end);
+    CHECK(end == tok + (tb - ta) && memcmp(&ref, &v[i], sizeof ref) == 0);
+    at = e + 1;
+  }
   char *text = malloc(nv * 32 + 1);
   if (!text) return;
   size_t k = 0;
