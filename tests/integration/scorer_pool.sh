@@ -143,4 +143,29 @@ check every_scorer_switched grep -q "40 ok.*model seed-b: 40$" "$T/after.err"
 for f in "$D"/logs/scorer-*.log; do
   grep -q "model seed-b now serves" "$f" || { notok scorer_logs_switch "$f has no switch"; }
 done
+
+# --- Redis SIGKILLed (the supervisor restarts it) under a stream of vector
+# requests: the scorers keep their model, so none fails; once Redis is back
+# they hear the next promotion again.
+"$Z" "$EP" --csv "$T/corpus.csv" -s 5 -t 2 >/dev/null 2>"$T/redis.err" &
+ZP=$!
+sleep 1
+"$P" status --json --interval 0 --data "$D" >"$T/st2.json" 2>/dev/null
+RPID=$(python3 -c '
+import json,sys
+print([d["pid"] for d in json.load(open(sys.argv[1]))["daemons"] if d["role"]=="redis"][0])' "$T/st2.json")
+kill -9 "$RPID"
+wait $ZP; rc=$?
+check "redis_killed_vectors_still_scored ($(sed 's/^zscore: //' "$T/redis.err"))" test $rc -eq 0
+for _ in $(seq 100); do $RCLI ping >/dev/null 2>&1 && break; sleep 0.1; done
+check redis_was_restarted grep -q "redis (pid $RPID) killed by signal 9" "$D/logs/supervisor.log"
+"$P" promote seed-a --data "$D" >/dev/null 2>&1
+check promote_after_redis_restart test $? -eq 0
+sw=0
+for _ in $(seq 50); do
+  "$Z" "$EP" --csv "$T/corpus.csv" -n 20 -t 4 >/dev/null 2>"$T/back.err"
+  grep -q "20 ok.*model seed-a: 20$" "$T/back.err" && { sw=1; break; }
+  sleep 0.2
+done
+check scorers_follow_promotion_after_redis_restart test $sw -eq 1
 finish
