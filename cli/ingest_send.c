@@ -177,33 +177,38 @@ int ingest_wait(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
     fprintf(stderr, "%s: cannot wait: %s\n", o->who, err);
     return 1;
   }
-  size_t done = 0, failed = 0, pending = 0;
+  size_t done = 0, failed = 0, pending = 0, lo = 0; /* items below lo are settled */
   double last = 0;
   for (;;) {
-    done = failed = pending = 0;
-    int down = 0;
-    for (size_t i = 0; i < n; i++) {
+    int down = 0, still = 0;
+    /* samples are encoded roughly in the order they were queued: ask about
+     * the oldest unsettled ones and stop after 16 that are still pending,
+     * so a large ingest costs Redis a few lookups per round, not n */
+    for (size_t i = lo; i < n && still < 16 && !down; i++) {
       ingest_item *it = &items[i];
-      if (it->state == INGEST_REJECTED || it->state == INGEST_PENDING) continue;
-      if (it->state == INGEST_DONE) { done++; continue; }
-      if (it->state == INGEST_FAILED) { failed++; continue; }
+      if (it->state != INGEST_QUEUED && it->state != INGEST_DUPLICATE) continue;
       char st[16];
       int r = pf_db_status(db, it->sha, st);
-      if (r == PF_EIO) { down = 1; pending++; continue; }
+      if (r == PF_EIO) { down = 1; continue; }
       if (r == PF_ENOENT) { /* acknowledged, then gone: Redis lost it */
         it->state = INGEST_FAILED;
-        failed++;
         fprintf(stderr, "%s: %s (%s) is no longer in Redis; ingest it again\n", o->who, paths[i], it->sha);
         continue;
       }
-      if (r == PF_OK && strcmp(st, "done") == 0) { it->state = INGEST_DONE; done++; }
+      if (r == PF_OK && strcmp(st, "done") == 0) it->state = INGEST_DONE;
       else if (r == PF_OK && strcmp(st, "failed") == 0) {
         it->state = INGEST_FAILED;
-        failed++;
         static pf_db_sample s;
         pf_db_get(db, it->sha, &s);
         if (!o->quiet) fprintf(stderr, "%s: %s (%s) failed: %s\n", o->who, paths[i], it->sha, s.reason);
-      } else pending++;
+      } else still++;
+    }
+    while (lo < n && items[lo].state != INGEST_QUEUED && items[lo].state != INGEST_DUPLICATE) lo++;
+    done = failed = pending = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (items[i].state == INGEST_DONE) done++;
+      else if (items[i].state == INGEST_FAILED) failed++;
+      else if (items[i].state == INGEST_QUEUED || items[i].state == INGEST_DUPLICATE) pending++;
     }
     if (pending == 0) break;
     if (isatty(2) && pf_clock_s() - last > 1.0) {
