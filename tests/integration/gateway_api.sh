@@ -46,7 +46,7 @@ cp "$CORPUS/clean/t32.exe" "$T/allowed/t32.exe"
 cp "$CORPUS/clean/t32.exe" "$T/outside/t32.exe"
 ln -s "$T/outside/t32.exe" "$T/allowed/escape.exe" # a symlink out of the allowed folder
 printf 'secret-token-%s\n' "$RANDOM" >"$T/token"
-"$G" --data "$D" --port "$G1" --max-upload 3m --allow-path "$T/allowed" --threads 4 2>"$T/g1.log" &
+"$G" --data "$D" --port "$G1" --max-upload 3m --allow-path "$T/allowed" --threads 4 --score-timeout 5000 2>"$T/g1.log" &
 GPIDS+=($!)
 "$G" --data "$D" --port "$G2" --token-file "$T/token" --similar-endpoint "tcp://127.0.0.1:$DEAD" \
   --similar-timeout 300 --classes "safe, bad" 2>"$T/g2.log" &
@@ -273,6 +273,20 @@ r = subprocess.run(["curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_c
                     "http://127.0.0.1:%d/healthz" % port], capture_output=True, text=True)
 assert r.stdout == "200", "not answering after the idle connections closed: " + r.stdout
 PY
+
+# --- the score router SIGKILLed: `up` restarts it, the gateway reconnects -----------------------
+rp=$(awk '$1=="score-router" {print $3}' "$D/fleet.state")
+if [ -n "$rp" ] && kill -9 "$rp" 2>/dev/null; then
+  code=000
+  for _ in $(seq 60); do  # the supervisor restarts the router; the gateway's DEALERs reconnect by themselves
+    code=$(curl -s -o "$T/after_restart.out" -w '%{http_code}' -F "x=@$F" "$U1/" 2>/dev/null)
+    [ "$code" = 200 ] && break; sleep 0.5
+  done
+  check "scores_after_router_restart (status $code)" test "$code" = 200
+  check router_was_restarted test "$(awk '$1=="score-router" {print $3}' "$D/fleet.state")" != "$rp"
+else
+  notok router_restart "no score-router pid in $D/fleet.state"
+fi
 
 # --- /metrics and /healthz, and the gateway still answers --------------------------------
 req metrics "$U1/metrics"
