@@ -226,11 +226,14 @@ FUZZ_WIRE_LIB     := lib/pf_wire.c
 FUZZ_MSG_LIB      := lib/pf_msg.c
 FUZZ_CSVROW_LIB   := lib/pf_csvrow.c
 FUZZ_GWPARSE_LIB  := gateway/gw_parse.c
+FUZZ_CURVEKEY_LIB := lib/pf_curve.c lib/pf_clock.c lib/pf_log.c lib/pf_err.c
+FUZZ_CURVEKEY_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_GWPARSE_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_JOBS         ?= 1
 FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
-.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse
-fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow $(FUZZ_DIR)/fuzz_gwparse
+.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey
+fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow $(FUZZ_DIR)/fuzz_gwparse \
+      $(FUZZ_DIR)/fuzz_curvekey
 FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
              mkdir -p $(dir $@)
 $(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
@@ -258,7 +261,16 @@ fuzz-run-gwparse: $(FUZZ_DIR)/fuzz_gwparse
 	tests/fuzz/seed_gwparse.sh $(FUZZ_DIR)/corpus-gwparse
 	$(FUZZ_DIR)/fuzz_gwparse -max_total_time=$(FUZZ_GWPARSE_SECONDS) -max_len=16384 -dict=tests/fuzz/gwparse.dict \
 	  $(FUZZ_RUN_OPTS) -artifact_prefix=$(FUZZ_DIR)/gwparse- $(FUZZ_DIR)/corpus-gwparse
-fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse
+# the CURVE key files (key pair and .pub parsers): lib/pf_curve.c
+$(FUZZ_DIR)/fuzz_curvekey: tests/fuzz/fuzz_curvekey.c $(FUZZ_CURVEKEY_LIB) $(wildcard lib/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_CURVEKEY_LIB) -o $@ -lzmq -lpthread
+fuzz-run-curvekey: $(FUZZ_DIR)/fuzz_curvekey
+	@mkdir -p $(FUZZ_DIR)/corpus-curvekey
+	bin/pefleet keygen fuzzseed -o $(FUZZ_DIR)/corpus-curvekey --force >/dev/null 2>&1 || true
+	$(FUZZ_DIR)/fuzz_curvekey -max_total_time=$(FUZZ_CURVEKEY_SECONDS) -max_len=8192 $(FUZZ_RUN_OPTS) \
+	  -artifact_prefix=$(FUZZ_DIR)/curvekey- $(FUZZ_DIR)/corpus-curvekey tests/fuzz/regressions-curvekey
+fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey
 fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
 	@mkdir -p $(FUZZ_DIR)/corpus-pe
 	tests/fuzz/seed_corpus.sh $(FUZZ_DIR)/corpus-pe

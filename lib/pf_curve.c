@@ -26,7 +26,14 @@
 
 /* 1 when s (exactly 40 characters) decodes as a Z85 key; bin gets it. */
 static int z85_key(const char *s, size_t n, uint8_t bin[32]) {
+  /* the alphabet checked here: zmq_z85_decode stops at a NUL (a 15-character
+   * prefix decodes) and maps bytes outside the alphabet to digits anyway
+   * (found by fuzz_curvekey) */
+  static const char alphabet[] =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
   if (n != PF_CURVE_Z85_LEN) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == '\0' || !strchr(alphabet, s[i])) return 0;
   char tmp[PF_CURVE_Z85_LEN + 1];
   memcpy(tmp, s, n);
   tmp[n] = '\0';
@@ -280,7 +287,7 @@ static void watch_handshakes(void *sock) {
   if (mon_npending < MAX_MONITORS) {
     char ep[48];
     snprintf(ep, sizeof ep, "inproc://pf-curve-monitor-%d", mon_seq++);
-    if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0)
+    if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0)
       memcpy(mon_pending[mon_npending++], ep, sizeof ep);
   }
   pthread_mutex_unlock(&mon_mu);
@@ -356,7 +363,7 @@ typedef struct {
   void *ctx;
   void *mon[MAX_MONITORS]; /* PAIR sockets reading the server sockets' monitors */
   int nmon;
-  char last_failed[200];  /* endpoint and reason of the last failed handshake logged */
+  char last_failed[200];  /* endpoint of the last failed handshake logged */
   int64_t last_failed_ms;
 } zap_state;
 
@@ -495,8 +502,8 @@ static void adopt_monitors(zap_state *z) {
 }
 
 /* One monitor event: [u16 event, u32 value][endpoint]. Logs a failed
- * handshake, once per endpoint and reason per 10 s (a client retries
- * often). libzmq names the server's endpoint here, not the peer's. */
+ * handshake, at most once per endpoint per 10 s (a client retries every
+ * 100 ms or so). libzmq names the server's endpoint here, not the peer's. */
 static void on_monitor(zap_state *z, void *m) {
   zmq_msg_t f[2];
   int n = 0, more = 1;
@@ -515,13 +522,18 @@ static void on_monitor(zap_state *z, void *m) {
     memcpy(&val, (const uint8_t *)zmq_msg_data(&f[0]) + 2, 4);
     char addr[80], key[200];
     frame_str(&f[1], addr, sizeof addr);
-    const char *why = val == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH ? "not a CURVE client (curve = 0 there?)"
+    /* a plain client often hangs up first, having seen the mechanism
+     * mismatch itself: then the server only sees the connection close */
+    const char *why = ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                          ? "it closed the connection during the handshake (not a CURVE client, or another server key?)"
+                      : val == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH ? "not a CURVE client (curve = 0 there?)"
                       : val == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC
                           ? "its handshake does not decrypt (it has another curve_server_key?)"
                           : "CURVE handshake protocol error";
-    snprintf(key, sizeof key, "%s %s", addr, why);
+    snprintf(key, sizeof key, "%s", addr); /* one line per endpoint per 10 s, whatever the reason */
     int64_t now = pf_clock_ms();
-    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && (strcmp(key, z->last_failed) != 0 || now - z->last_failed_ms >= 10000)) {
+    if ((ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) &&
+        (strcmp(key, z->last_failed) != 0 || now - z->last_failed_ms >= 10000)) {
       pf_warn("curve: refused a peer on %s: %s", addr, why);
       snprintf(z->last_failed, sizeof z->last_failed, "%s", key);
       z->last_failed_ms = now;

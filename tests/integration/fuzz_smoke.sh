@@ -129,4 +129,19 @@ else
   tail -30 "$T/gwparse.log" | sed 's/^/    /'
 fi
 
+# --- fuzz_curvekey (CURVE key pair and .pub files): a generated key pair and
+# the regression inputs as seeds
+mkdir -p "$T/curvekey"
+"$ROOT/bin/pefleet" keygen seed -o "$T/curvekey" >/dev/null 2>&1 || "${BIN:-$ROOT/bin}/pefleet" keygen seed -o "$T/curvekey" >/dev/null 2>&1
+cp "$ROOT"/tests/fuzz/regressions-curvekey/* "$T/curvekey/" 2>/dev/null
+"$FZ/fuzz_curvekey" -max_total_time=5 -max_len=8192 -timeout=10 -print_final_stats=1 \
+  -artifact_prefix="$FZ/smoke-curvekey-" "$T/curvekey" >"$T/curvekey.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "fuzz_curvekey ran 5s clean (regressions included)"
+else
+  cp "$T/curvekey.log" "$FZ/smoke-curvekey.log"
+  notok "fuzz_curvekey ran 5s clean" "$(why "$T/curvekey.log" "$rc") (log: $FZ/smoke-curvekey.log)"
+  tail -30 "$T/curvekey.log" | sed 's/^/    /'
+fi
+
 [ "$FAILS" -eq 0 ]
