@@ -278,6 +278,7 @@ static atomic_int zap_running;
  * another server key) are seen through a socket monitor on each server
  * socket; the ZAP thread reads the monitors and logs them. */
 #define MAX_MONITORS 8
+#define FAIL_MEMORY 16
 static pthread_mutex_t mon_mu = PTHREAD_MUTEX_INITIALIZER;
 static char mon_pending[MAX_MONITORS][48]; /* monitor endpoints not yet read */
 static int mon_npending, mon_seq;
@@ -363,8 +364,7 @@ typedef struct {
   void *ctx;
   void *mon[MAX_MONITORS]; /* PAIR sockets reading the server sockets' monitors */
   int nmon;
-  char last_failed[200];  /* endpoint of the last failed handshake logged */
-  int64_t last_failed_ms;
+  struct { char key[200]; int64_t ms; } failed[FAIL_MEMORY]; /* handshake failures logged */
 } zap_state;
 
 static zap_state zap;
@@ -501,9 +501,27 @@ static void adopt_monitors(zap_state *z) {
   pthread_mutex_unlock(&mon_mu);
 }
 
+/* 1 when key (endpoint and reason) was not logged in the last 10 s; notes
+ * it as logged now. A few keys are remembered, the oldest replaced. */
+static int failure_due(zap_state *z, const char *key, int64_t now) {
+  int oldest = 0;
+  for (int i = 0; i < FAIL_MEMORY; i++) {
+    if (strcmp(z->failed[i].key, key) == 0) {
+      if (now - z->failed[i].ms < 10000) return 0;
+      z->failed[i].ms = now;
+      return 1;
+    }
+    if (z->failed[i].ms < z->failed[oldest].ms) oldest = i;
+  }
+  snprintf(z->failed[oldest].key, sizeof z->failed[oldest].key, "%s", key);
+  z->failed[oldest].ms = now;
+  return 1;
+}
+
 /* One monitor event: [u16 event, u32 value][endpoint]. Logs a failed
- * handshake, at most once per endpoint per 10 s (a client retries every
- * 100 ms or so). libzmq names the server's endpoint here, not the peer's. */
+ * handshake, each endpoint and reason at most once per 10 s (a client
+ * retries every 100 ms or so). libzmq names the server's endpoint here,
+ * not the peer's. */
 static void on_monitor(zap_state *z, void *m) {
   zmq_msg_t f[2];
   int n = 0, more = 1;
@@ -530,14 +548,10 @@ static void on_monitor(zap_state *z, void *m) {
                       : val == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC
                           ? "its handshake does not decrypt (it has another curve_server_key?)"
                           : "CURVE handshake protocol error";
-    snprintf(key, sizeof key, "%s", addr); /* one line per endpoint per 10 s, whatever the reason */
-    int64_t now = pf_clock_ms();
+    snprintf(key, sizeof key, "%s %s", addr, why);
     if ((ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) &&
-        (strcmp(key, z->last_failed) != 0 || now - z->last_failed_ms >= 10000)) {
+        failure_due(z, key, pf_clock_ms()))
       pf_warn("curve: refused a peer on %s: %s", addr, why);
-      snprintf(z->last_failed, sizeof z->last_failed, "%s", key);
-      z->last_failed_ms = now;
-    }
   }
   for (int i = 0; i < n; i++) zmq_msg_close(&f[i]);
 }

@@ -87,7 +87,9 @@ check broker_logged_refused_key grep -qF "refused client key $stranger" "$D/logs
 out=$("$ZSEND" --timeout 2500 "tcp://127.0.0.1:$IP" ingest "$SHA4" clean 2>&1)
 check "plain_client_gets_no_answer ($out)" test "$out" = "no reply"
 check plain_client_never_reached_redis test "$($RC exists "pf:s:$SHA4")" = 0
-check broker_logged_plain_client grep -q "refused a peer on tcp://127.0.0.1:$IP: not a CURVE client" "$D/logs/broker.log"
+# (libzmq reports a mismatch, or only a hang-up when the client saw it first)
+check broker_logged_plain_client grep -qE "refused a peer on tcp://127.0.0.1:$IP: (not a CURVE client|it closed the connection)" \
+  "$D/logs/broker.log"
 
 out=$("$ZSEND" --timeout 5000 --curve "$D/keys/good.key" "$D/keys/broker.pub" "tcp://127.0.0.1:$IP" ingest "$SHA2" clean 2>&1)
 check "allowed_key_is_acknowledged ($out)" sh -c "echo '$out' | grep -q '(queued)'"
