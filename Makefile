@@ -228,12 +228,14 @@ FUZZ_CSVROW_LIB   := lib/pf_csvrow.c
 FUZZ_GWPARSE_LIB  := gateway/gw_parse.c
 FUZZ_CURVEKEY_LIB := lib/pf_curve.c lib/pf_clock.c lib/pf_log.c lib/pf_err.c
 FUZZ_CURVEKEY_SECONDS ?= $(FUZZ_SECONDS)
+FUZZ_BLOBS_LIB    := lib/pf_model.c lib/pf_vecblob.c lib/pf_io.c lib/pf_err.c lib/pf_ergo486.c lib/pf_pe.c
+FUZZ_BLOBS_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_GWPARSE_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_JOBS         ?= 1
 FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
-.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey
+.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs
 fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow $(FUZZ_DIR)/fuzz_gwparse \
-      $(FUZZ_DIR)/fuzz_curvekey
+      $(FUZZ_DIR)/fuzz_curvekey $(FUZZ_DIR)/fuzz_blobs
 FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
              mkdir -p $(dir $@)
 $(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
@@ -270,7 +272,16 @@ fuzz-run-curvekey: $(FUZZ_DIR)/fuzz_curvekey
 	bin/pefleet keygen fuzzseed -o $(FUZZ_DIR)/corpus-curvekey --force >/dev/null 2>&1 || true
 	$(FUZZ_DIR)/fuzz_curvekey -max_total_time=$(FUZZ_CURVEKEY_SECONDS) -max_len=8192 $(FUZZ_RUN_OPTS) \
 	  -artifact_prefix=$(FUZZ_DIR)/curvekey- $(FUZZ_DIR)/corpus-curvekey tests/fuzz/regressions-curvekey
-fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey
+# model files and stored vectors (pf_model_decode, pf_vecblob_decode)
+$(FUZZ_DIR)/fuzz_blobs: tests/fuzz/fuzz_blobs.c $(FUZZ_BLOBS_LIB) $(wildcard lib/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_BLOBS_LIB) -o $@ $(shell pkg-config --libs openblas 2>/dev/null) -lm
+fuzz-run-blobs: $(FUZZ_DIR)/fuzz_blobs $(BUILD)/tools/mkblobseeds
+	@mkdir -p $(FUZZ_DIR)/corpus-blobs
+	$(BUILD)/tools/mkblobseeds $(FUZZ_DIR)/corpus-blobs
+	$(FUZZ_DIR)/fuzz_blobs -max_total_time=$(FUZZ_BLOBS_SECONDS) -max_len=200000 $(FUZZ_RUN_OPTS) \
+	  -artifact_prefix=$(FUZZ_DIR)/blobs- $(FUZZ_DIR)/corpus-blobs
+fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs
 fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
 	@mkdir -p $(FUZZ_DIR)/corpus-pe
 	tests/fuzz/seed_corpus.sh $(FUZZ_DIR)/corpus-pe

@@ -144,4 +144,17 @@ else
   tail -30 "$T/curvekey.log" | sed 's/^/    /'
 fi
 
+# --- fuzz_blobs (model files and stored vectors) over generated seeds
+mkdir -p "$T/blobs"
+"${BUILD:-$ROOT/build}/tools/mkblobseeds" "$T/blobs" || notok fuzz_seeds "mkblobseeds failed"
+"$FZ/fuzz_blobs" -max_total_time=5 -max_len=200000 -timeout=10 -print_final_stats=1 \
+  -artifact_prefix="$FZ/smoke-blobs-" "$T/blobs" >"$T/blobs.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "fuzz_blobs ran 5s clean"
+else
+  cp "$T/blobs.log" "$FZ/smoke-blobs.log"
+  notok "fuzz_blobs ran 5s clean" "$(why "$T/blobs.log" "$rc") (log: $FZ/smoke-blobs.log)"
+  tail -30 "$T/blobs.log" | sed 's/^/    /'
+fi
+
 [ "$FAILS" -eq 0 ]
