@@ -38,8 +38,11 @@ int pf_rpc_new(void *zctx, const char *endpoint, const pf_config *cfg, pf_rpc **
     pf_rpc_free(&r);
     return PF_EIO;
   }
-  int zero = 0, hwm = 10000;
+  int zero = 0, one = 1, hwm = 10000;
   zmq_setsockopt(r->sock, ZMQ_LINGER, &zero, sizeof zero);
+  /* queue requests only on a live connection: with no service up, a call
+   * says so within the send timeout instead of waiting out its whole wait */
+  zmq_setsockopt(r->sock, ZMQ_IMMEDIATE, &one, sizeof one);
   zmq_setsockopt(r->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
   zmq_setsockopt(r->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
   long long maxmsg = (long long)PF_MSG_MAX_SAMPLE + 4096;
@@ -109,13 +112,13 @@ int pf_rpc_call(pf_rpc *r, Pefleet__Envelope *req, int timeout_ms, Pefleet__Enve
   *slot = saved;
   if (len < 0) { snprintf(err, errlen, "out of memory"); return PF_ENOMEM; }
   int64_t deadline = pf_clock_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
-  int sndtimeo = timeout_ms < 0 ? 0 : timeout_ms;
+  int sndtimeo = timeout_ms < 0 ? 0 : timeout_ms < 2000 ? timeout_ms : 2000;
   zmq_setsockopt(r->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
   int sent = zmq_send(r->sock, buf, (size_t)len, 0);
   free(buf);
   if (sent < 0) {
     if (zmq_errno() == EAGAIN) {
-      snprintf(err, errlen, "no answer within %d ms (is the service running?)", timeout_ms);
+      snprintf(err, errlen, "no connection to the service within %d ms (is it running?)", sndtimeo);
       return PF_ETIMEOUT;
     }
     snprintf(err, errlen, "send failed: %s", zmq_strerror(zmq_errno()));
