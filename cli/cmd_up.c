@@ -207,6 +207,9 @@ int cmd_up(int argc, char **argv) {
   const char *data = NULL, *model = NULL;
   long workers = sysconf(_SC_NPROCESSORS_ONLN), rport = 6390, iport = 5555, wport = 5556, attempts = 3;
   long scorers = 2, hport = 8080, sport = 5557, scport = 5558, simport = 5559;
+  unsigned given = 0; /* bit n: the option with code n was given */
+  int port_given = 0;
+  char err[512];
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "w:s:p:h", opts, NULL)) != -1) {
@@ -216,6 +219,8 @@ int cmd_up(int argc, char **argv) {
       fprintf(stderr, "pefleet up: bad number '%s'\n", optarg);
       return 2;
     }
+    if (c >= 0 && c < 32) given |= 1u << c;
+    if (c == 'p') port_given = 1;
     switch (c) {
     case 'w': workers = v; break;
     case 's': scorers = v; break;
@@ -254,17 +259,26 @@ int cmd_up(int argc, char **argv) {
     fprintf(stderr, "pefleet up: a fleet is already running in %s (supervisor pid %d)\n", cfg.data, (int)st.supervisor);
     return 1;
   }
-  cfg.redis_port = (int)rport;
+  /* PEFLEET_* settings (CURVE keys, a Redis password, ...) go into
+   * pefleet.conf too, so commands that read it later agree with the daemons
+   * (which inherit this environment); port flags given win over them */
+  if (pf_config_env(&cfg, err, sizeof err) != PF_OK) { fprintf(stderr, "pefleet up: %s\n", err); return 2; }
+  if (given & (1u << 2) || !getenv("PEFLEET_REDIS_PORT")) cfg.redis_port = (int)rport;
   cfg.workers = (int)workers;
   cfg.scorers = (int)scorers;
-  cfg.http_port = (int)hport;
+  if (port_given || !getenv("PEFLEET_HTTP_PORT")) cfg.http_port = (int)hport;
   if (attempts < 1 || attempts > 100) { fprintf(stderr, "pefleet up: --max-attempts must be 1..100\n"); return 2; }
   cfg.max_attempts = (int)attempts;
-  snprintf(cfg.ingest_endpoint, sizeof cfg.ingest_endpoint, "tcp://127.0.0.1:%ld", iport);
-  snprintf(cfg.worker_endpoint, sizeof cfg.worker_endpoint, "tcp://127.0.0.1:%ld", wport);
-  snprintf(cfg.score_endpoint, sizeof cfg.score_endpoint, "tcp://127.0.0.1:%ld", sport);
-  snprintf(cfg.scorer_endpoint, sizeof cfg.scorer_endpoint, "tcp://127.0.0.1:%ld", scport);
-  snprintf(cfg.similar_endpoint, sizeof cfg.similar_endpoint, "tcp://127.0.0.1:%ld", simport);
+  if (given & (1u << 3) || !getenv("PEFLEET_INGEST_ENDPOINT"))
+    snprintf(cfg.ingest_endpoint, sizeof cfg.ingest_endpoint, "tcp://127.0.0.1:%ld", iport);
+  if (given & (1u << 4) || !getenv("PEFLEET_WORKER_ENDPOINT"))
+    snprintf(cfg.worker_endpoint, sizeof cfg.worker_endpoint, "tcp://127.0.0.1:%ld", wport);
+  if (given & (1u << 7) || !getenv("PEFLEET_SCORE_ENDPOINT"))
+    snprintf(cfg.score_endpoint, sizeof cfg.score_endpoint, "tcp://127.0.0.1:%ld", sport);
+  if (given & (1u << 8) || !getenv("PEFLEET_SCORER_ENDPOINT"))
+    snprintf(cfg.scorer_endpoint, sizeof cfg.scorer_endpoint, "tcp://127.0.0.1:%ld", scport);
+  if (given & (1u << 9) || !getenv("PEFLEET_SIMILAR_ENDPOINT"))
+    snprintf(cfg.similar_endpoint, sizeof cfg.similar_endpoint, "tcp://127.0.0.1:%ld", simport);
   char p[1100];
   for (int i = 0; i < 3; i++) {
     snprintf(p, sizeof p, "%s/%s", cfg.data, i == 0 ? "logs" : i == 1 ? "redis" : "store");
@@ -304,7 +318,6 @@ int cmd_up(int argc, char **argv) {
   waitpid(pid, NULL, 0);
   /* wait until Redis answers and every daemon has started */
   pf_db *db = NULL;
-  char err[512];
   double until = pf_clock_s() + 15;
   int ready = 0;
   while (pf_clock_s() < until && !ready) {
