@@ -6,7 +6,8 @@
 # vectors and stored sha256s score the same; each bad input (wrong length,
 # NaN, not a PE, unknown sha256) gets its clear error; a scorer SIGKILLed
 # under a stream of requests loses none (the router hands its requests to
-# the other); and a hot reload (pefleet promote) under a steady stream of
+# the other) and the uploads it was holding are removed from $TMPDIR by its
+# replacement; and a hot reload (pefleet promote) under a steady stream of
 # requests fails none and switches every scorer to the new version.
 . "$(dirname "$0")/lib/common.sh"
 NAME=scorer_pool
@@ -32,7 +33,8 @@ EP=tcp://127.0.0.1:$SP
   "$P" import-keras "$H5" -o "$T/m2" --version seed-b --threshold 0.9 >/dev/null 2>&1 ||
   { notok import "import-keras failed"; finish; }
 
-if ! "$P" up --data "$D" --workers 1 --scorers 2 --model "$T/m1" --redis-port "$RP" --ingest-port "$IP" \
+mkdir -p "$T/tmp"  # the scorers' uploads go to $TMPDIR
+if ! TMPDIR=$T/tmp "$P" up --data "$D" --workers 1 --scorers 2 --model "$T/m1" --redis-port "$RP" --ingest-port "$IP" \
      --worker-port "$WP" --score-port "$SP" --scorer-port "$SCP" --similar-port "$SIMP" --port "$HP" \
      >"$T/up.out" 2>&1; then
   notok up "$(tail -3 "$T/up.out")"; finish
@@ -130,6 +132,7 @@ check router_logged_redelivery grep -q "stopped answering heartbeats\|is unreach
 for _ in $(seq 100); do  # the killed scorer is back (supervision) and ready again
   [ "$(grep -c 'ready, capacity' "$D/logs/score-router.log")" -ge 3 ] && break; sleep 0.1
 done
+check killed_scorer_uploads_removed test -z "$(ls "$T/tmp" | grep "^pefleet-scorer-$VICTIM-" || true)"
 "$Z" "$EP" --csv "$T/corpus.csv" -s 6 -t 2 >"$T/reload.out" 2>"$T/reload.err" &
 ZP=$!
 sleep 2
