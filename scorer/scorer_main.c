@@ -20,9 +20,9 @@
 #include "pf_log.h"
 #include "pf_msg.h"
 #include "pf_store.h"
+#include "pf_tmp.h"
 #include "pf_zmq.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -399,26 +399,6 @@ static void on_router(scorer *s) {
   pf_zframes_close(&f);
 }
 
-/* Removes uploads a scorer that was killed left in tmpdir (named
- * pefleet-scorer-PID-N; PID no longer running). */
-static void sweep_tmp(const char *tmpdir) {
-  DIR *d = opendir(tmpdir);
-  if (!d) return;
-  struct dirent *e;
-  int n = 0;
-  while ((e = readdir(d)) != NULL) {
-    int pid = 0, used = 0;
-    if (sscanf(e->d_name, "pefleet-scorer-%d-%*u%n", &pid, &used) != 1 || used == 0 || e->d_name[used] != '\0')
-      continue;
-    if (pid <= 0 || pid == (int)getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
-    char p[1400];
-    snprintf(p, sizeof p, "%.1000s/%.300s", tmpdir, e->d_name);
-    if (unlink(p) == 0) n++;
-  }
-  closedir(d);
-  if (n) pf_info("removed %d upload(s) a stopped scorer left in %s", n, tmpdir);
-}
-
 static void usage(FILE *f) {
   fprintf(f, "usage: pefleet-scorer [--data DIR] [--config FILE] [--capacity N] [--parsers N] [--max-size MIB]\n\n"
              "A member of the scorer pool: answers score requests the score router hands\n"
@@ -458,7 +438,8 @@ int main(int argc, char **argv) {
   }
   const char *t = getenv("TMPDIR");
   snprintf(s.tmpdir, sizeof s.tmpdir, "%s", t && *t ? t : "/tmp");
-  sweep_tmp(s.tmpdir);
+  int swept = pf_tmp_sweep(s.tmpdir, "pefleet-scorer");
+  if (swept) pf_info("removed %d upload(s) a stopped scorer left in %s", swept, s.tmpdir);
   char host[32] = "host";
   gethostname(host, sizeof host - 1);
   snprintf(s.id, sizeof s.id, "scorer-%.24s-%d-%lld", host, (int)getpid(), (long long)time(NULL));

@@ -6,6 +6,7 @@
  * pefleet-sandbox child, never parsed in this process: the request is
  * answered when its child is done, while other requests go on). */
 #include "similar.h"
+#include "pf_tmp.h"
 #include "pf_clock.h"
 #include "pf_config.h"
 #include "pf_curve.h"
@@ -262,7 +263,7 @@ static int accept_sample(service *sv, const void *id, size_t idlen, int delim, c
     return PF_ELIMIT;
   }
   const char *tmp = getenv("TMPDIR");
-  snprintf(j->path, sizeof j->path, "%s/pefleet-similar-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  snprintf(j->path, sizeof j->path, "%s/pefleet-similar-%d-XXXXXX", tmp && *tmp ? tmp : "/tmp", (int)getpid());
   int fd = mkstemp(j->path);
   if (fd < 0) {
     j->path[0] = '\0';
@@ -399,6 +400,11 @@ int main(int argc, char **argv) {
   }
   pf_info("starting; effective configuration:");
   pf_config_print(&sv.cfg, stderr, "  ");
+  {
+    const char *td = getenv("TMPDIR");
+    int swept = pf_tmp_sweep(td && *td ? td : "/tmp", "pefleet-similar");
+    if (swept) pf_info("removed %d upload(s) a stopped similarity service left behind", swept);
+  }
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   signal(SIGPIPE, SIG_IGN);
