@@ -4,6 +4,7 @@
  * heartbeats; a worker that stops answering has its jobs redelivered, up
  * to max_attempts, after which the sample is parked as failed. */
 #include "broker.h"
+#include "pf_daemon.h"
 #include "pf_clock.h"
 #include "pf_config.h"
 #include "pf_curve.h"
@@ -348,18 +349,9 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   pf_db_opts o;
-  pf_db_opts_default(&o);
-  o.host = b.cfg.redis_host;
-  o.port = b.cfg.redis_port;
-  o.password = b.cfg.redis_password[0] ? b.cfg.redis_password : NULL;
-  o.db = b.cfg.redis_db;
+  pf_daemon_db_opts(&b.cfg, &o);
   /* Redis must be there at start: the queue lives there. Wait for it. */
-  for (int tries = 0; pf_db_connect(&o, &b.db, err, sizeof err) != PF_OK; tries++) {
-    if (stop) return 1;
-    if (tries % 10 == 0) pf_warn("waiting for redis: %s", err);
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  if (pf_daemon_db_wait(&o, &b.db, &stop) != PF_OK) return 1;
   long long moved = 0;
   while (pf_db_recover(b.db, &moved) != PF_OK) {
     if (stop) return 1;

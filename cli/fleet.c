@@ -1,5 +1,6 @@
 /* Shared helpers of the fleet commands (see fleet.h). */
 #include "fleet.h"
+#include "pf_daemon.h"
 #include "pf_err.h"
 
 #include <errno.h>
@@ -10,11 +11,7 @@
 
 int fleet_db(const pf_config *c, pf_db **db, char *err, size_t errlen) {
   pf_db_opts o;
-  pf_db_opts_default(&o);
-  o.host = c->redis_host;
-  o.port = c->redis_port;
-  o.password = c->redis_password[0] ? c->redis_password : NULL;
-  o.db = c->redis_db;
+  pf_daemon_db_opts(c, &o);
   return pf_db_connect(&o, db, err, errlen);
 }
 

@@ -3,6 +3,7 @@
  * children (pf_encoder), stores the vector (or the failure) in Redis, then
  * reports to the broker. Heartbeats both ways; when the broker goes quiet
  * the worker reconnects with backoff and announces itself again. */
+#include "pf_daemon.h"
 #include "pf_config.h"
 #include "pf_clock.h"
 #include "pf_curve.h"
@@ -277,17 +278,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   pf_db_opts o;
-  pf_db_opts_default(&o);
-  o.host = w.cfg.redis_host;
-  o.port = w.cfg.redis_port;
-  o.password = w.cfg.redis_password[0] ? w.cfg.redis_password : NULL;
-  o.db = w.cfg.redis_db;
-  for (int tries = 0; pf_db_connect(&o, &w.db, err, sizeof err) != PF_OK; tries++) {
-    if (stop) return 1;
-    if (tries % 10 == 0) pf_warn("waiting for redis: %s", err);
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  pf_daemon_db_opts(&w.cfg, &o);
+  if (pf_daemon_db_wait(&o, &w.db, &stop) != PF_OK) return 1;
   w.unsaved = calloc(UNSAVED, sizeof *w.unsaved);
   if (!w.unsaved) { pf_error("out of memory"); return 1; }
   w.ctx = zmq_ctx_new();

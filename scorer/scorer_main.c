@@ -8,6 +8,7 @@
  * one is promoted (scorer_model.c). */
 #include "scorer_model.h"
 
+#include "pf_daemon.h"
 #include "pf_clock.h"
 #include "pf_config.h"
 #include "pf_curve.h"
@@ -458,17 +459,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   pf_db_opts o;
-  pf_db_opts_default(&o);
-  o.host = s.cfg.redis_host;
-  o.port = s.cfg.redis_port;
-  o.password = s.cfg.redis_password[0] ? s.cfg.redis_password : NULL;
-  o.db = s.cfg.redis_db;
-  for (int tries = 0; pf_db_connect(&o, &s.db, err, sizeof err) != PF_OK; tries++) {
-    if (stop) return 1;
-    if (tries % 10 == 0) pf_warn("waiting for redis: %s", err);
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  pf_daemon_db_opts(&s.cfg, &o);
+  if (pf_daemon_db_wait(&o, &s.db, &stop) != PF_OK) return 1;
   s.jobs = calloc((size_t)s.capacity, sizeof *s.jobs);
   if (!s.jobs) { pf_error("out of memory"); return 1; }
   sm_init(&s.sm, &s.cfg, s.db);

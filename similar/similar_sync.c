@@ -9,6 +9,7 @@
  * generated id went backwards (data reset) or an entry newer than ours was
  * deleted (trimmed before we read it), everything is reloaded. */
 #include "similar.h"
+#include "pf_daemon.h"
 #include "pf_clock.h"
 #include "pf_db.h"
 #include "pf_err.h"
@@ -41,11 +42,6 @@ struct sim_sync {
   volatile int *stop; /* set by the signal handler: a long load gives up */
 };
 
-static void nap_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 int sim_sync_new(const pf_config *cfg, volatile int *stop, sim_sync **out) {
   sim_sync *s = calloc(1, sizeof *s);
   if (!s || !(s->sample = malloc(sizeof *s->sample))) {
@@ -56,18 +52,9 @@ int sim_sync_new(const pf_config *cfg, volatile int *stop, sim_sync **out) {
   s->stop = stop;
   strcpy(s->last_id, "0-0");
   pf_db_opts o;
-  pf_db_opts_default(&o);
-  o.host = cfg->redis_host;
-  o.port = cfg->redis_port;
-  o.password = cfg->redis_password[0] ? cfg->redis_password : NULL;
-  o.db = cfg->redis_db;
+  pf_daemon_db_opts(cfg, &o);
   o.timeout_ms = 10000; /* a load's SSCAN pages and pipelines are large */
-  char err[512];
-  for (int tries = 0; pf_db_connect(&o, &s->db, err, sizeof err) != PF_OK; tries++) {
-    if (*stop) { sim_sync_free(&s); return PF_EIO; }
-    if (tries % 10 == 0) pf_warn("waiting for redis: %s", err);
-    nap_ms(200);
-  }
+  if (pf_daemon_db_wait(&o, &s->db, stop) != PF_OK) { sim_sync_free(&s); return PF_EIO; }
   *out = s;
   return PF_OK;
 }

@@ -1,0 +1,24 @@
+#include "pf_daemon.h"
+#include "pf_err.h"
+#include "pf_log.h"
+
+#include <time.h>
+
+void pf_daemon_db_opts(const pf_config *c, pf_db_opts *o) {
+  pf_db_opts_default(o);
+  o->host = c->redis_host;
+  o->port = c->redis_port;
+  o->password = c->redis_password[0] ? c->redis_password : NULL;
+  o->db = c->redis_db;
+}
+
+int pf_daemon_db_wait(const pf_db_opts *o, pf_db **db, volatile sig_atomic_t *stop) {
+  char err[512];
+  for (int tries = 0; pf_db_connect(o, db, err, sizeof err) != PF_OK; tries++) {
+    if (*stop) return PF_EIO;
+    if (tries % 10 == 0) pf_warn("waiting for redis: %s", err);
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return PF_OK;
+}
