@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzz smoke test: builds the libFuzzer targets (make -s fuzz), replays every
 # crafted input of tests/fuzz/regressions, then fuzzes fuzz_pe for 20 s over
-# the seed corpus plus the regressions, and fuzz_wire, fuzz_msg and
-# fuzz_csvrow for 5 s each over their seeds.
+# the seed corpus plus the regressions, and fuzz_wire, fuzz_msg, fuzz_csvrow,
+# fuzz_gwparse, fuzz_curvekey (with its regression inputs) and fuzz_blobs for
+# 5 s each over their seeds.
 # Skipped (exit 0) when clang or its libFuzzer runtime is missing.
 # Crashing inputs are kept as $BUILD/fuzz/smoke-*.
 set -u
@@ -81,80 +82,41 @@ else
   tail -30 "$T/pe.log" | sed 's/^/    /'
 fi
 
-# --- fuzz_wire over its seeds -------------------------------------------------
+# fuzz_for TARGET SECONDS MAX_LEN DICT|- DIR...: one fuzzing run of TARGET
+# over the seed folders, ok when it ends clean.
+fuzz_for() {
+  local name=$1 secs=$2 maxlen=$3 dict=$4
+  shift 4
+  local d=()
+  [ "$dict" != - ] && d=(-dict="$ROOT/tests/fuzz/$dict")
+  "$FZ/$name" -max_total_time="$secs" -max_len="$maxlen" -timeout=10 -print_final_stats=1 "${d[@]}" \
+    -artifact_prefix="$FZ/smoke-$name-" "$@" >"$T/$name.log" 2>&1
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then ok "$name ran ${secs}s clean"
+  else
+    cp "$T/$name.log" "$FZ/smoke-$name.log"
+    notok "$name ran ${secs}s clean" "$(why "$T/$name.log" "$rc") (log: $FZ/smoke-$name.log)"
+    tail -30 "$T/$name.log" | sed 's/^/    /'
+  fi
+}
+
+# --- the other targets over their seeds -------------------------------------------
 "$ROOT/tests/fuzz/seed_corpus.sh" --wire "$T/wire" >/dev/null || notok fuzz_seeds "seed_corpus.sh --wire failed"
-"$FZ/fuzz_wire" -max_total_time=$WIRE_SECONDS -max_len=16384 -timeout=10 -print_final_stats=1 \
-  -dict="$ROOT/tests/fuzz/wire.dict" -artifact_prefix="$FZ/smoke-wire-" "$T/wire" >"$T/wire.log" 2>&1
-rc=$?
-if [ "$rc" -eq 0 ]; then ok "fuzz_wire ran ${WIRE_SECONDS}s clean"
-else
-  cp "$T/wire.log" "$FZ/smoke-wire.log"
-  notok "fuzz_wire ran ${WIRE_SECONDS}s clean" "$(why "$T/wire.log" "$rc") (log: $FZ/smoke-wire.log)"
-  tail -30 "$T/wire.log" | sed 's/^/    /'
-fi
-
-# --- fuzz_msg over its seeds ---------------------------------------------------
+fuzz_for fuzz_wire "$WIRE_SECONDS" 16384 wire.dict "$T/wire"
 "$ROOT/tests/fuzz/seed_corpus.sh" --msg "$T/msg" >/dev/null || notok fuzz_seeds "seed_corpus.sh --msg failed"
-"$FZ/fuzz_msg" -max_total_time=$MSG_SECONDS -max_len=8192 -timeout=10 -print_final_stats=1 \
-  -artifact_prefix="$FZ/smoke-msg-" "$T/msg" >"$T/msg.log" 2>&1
-rc=$?
-if [ "$rc" -eq 0 ]; then ok "fuzz_msg ran ${MSG_SECONDS}s clean"
-else
-  cp "$T/msg.log" "$FZ/smoke-msg.log"
-  notok "fuzz_msg ran ${MSG_SECONDS}s clean" "$(why "$T/msg.log" "$rc") (log: $FZ/smoke-msg.log)"
-  tail -30 "$T/msg.log" | sed 's/^/    /'
-fi
-
-# --- fuzz_csvrow over its seeds --------------------------------------------------
+fuzz_for fuzz_msg "$MSG_SECONDS" 8192 - "$T/msg"
 "$ROOT/tests/fuzz/seed_corpus.sh" --csvrow "$T/csvrow" >/dev/null || notok fuzz_seeds "seed_corpus.sh --csvrow failed"
-"$FZ/fuzz_csvrow" -max_total_time=$CSVROW_SECONDS -max_len=16384 -timeout=10 -print_final_stats=1 \
-  -dict="$ROOT/tests/fuzz/csvrow.dict" -artifact_prefix="$FZ/smoke-csvrow-" "$T/csvrow" >"$T/csvrow.log" 2>&1
-rc=$?
-if [ "$rc" -eq 0 ]; then ok "fuzz_csvrow ran ${CSVROW_SECONDS}s clean"
-else
-  cp "$T/csvrow.log" "$FZ/smoke-csvrow.log"
-  notok "fuzz_csvrow ran ${CSVROW_SECONDS}s clean" "$(why "$T/csvrow.log" "$rc") (log: $FZ/smoke-csvrow.log)"
-  tail -30 "$T/csvrow.log" | sed 's/^/    /'
-fi
-
-# --- fuzz_gwparse (the gateway's request parsing) over its seeds ----------------
+fuzz_for fuzz_csvrow "$CSVROW_SECONDS" 16384 csvrow.dict "$T/csvrow"
+# the gateway's request parsing
 "$ROOT/tests/fuzz/seed_gwparse.sh" "$T/gwparse" >/dev/null || notok fuzz_seeds "seed_gwparse.sh failed"
-"$FZ/fuzz_gwparse" -max_total_time=5 -max_len=16384 -timeout=10 -print_final_stats=1 \
-  -dict="$ROOT/tests/fuzz/gwparse.dict" -artifact_prefix="$FZ/smoke-gwparse-" "$T/gwparse" >"$T/gwparse.log" 2>&1
-rc=$?
-if [ "$rc" -eq 0 ]; then ok "fuzz_gwparse ran 5s clean"
-else
-  cp "$T/gwparse.log" "$FZ/smoke-gwparse.log"
-  notok "fuzz_gwparse ran 5s clean" "$(why "$T/gwparse.log" "$rc") (log: $FZ/smoke-gwparse.log)"
-  tail -30 "$T/gwparse.log" | sed 's/^/    /'
-fi
-
-# --- fuzz_curvekey (CURVE key pair and .pub files): a generated key pair and
-# the regression inputs as seeds
+fuzz_for fuzz_gwparse 5 16384 gwparse.dict "$T/gwparse"
+# CURVE key pair and .pub files: a generated pair, and the regression inputs
 mkdir -p "$T/curvekey"
-"$ROOT/bin/pefleet" keygen seed -o "$T/curvekey" >/dev/null 2>&1 || "${BIN:-$ROOT/bin}/pefleet" keygen seed -o "$T/curvekey" >/dev/null 2>&1
-cp "$ROOT"/tests/fuzz/regressions-curvekey/* "$T/curvekey/" 2>/dev/null
-"$FZ/fuzz_curvekey" -max_total_time=5 -max_len=8192 -timeout=10 -print_final_stats=1 \
-  -artifact_prefix="$FZ/smoke-curvekey-" "$T/curvekey" >"$T/curvekey.log" 2>&1
-rc=$?
-if [ "$rc" -eq 0 ]; then ok "fuzz_curvekey ran 5s clean (regressions included)"
-else
-  cp "$T/curvekey.log" "$FZ/smoke-curvekey.log"
-  notok "fuzz_curvekey ran 5s clean" "$(why "$T/curvekey.log" "$rc") (log: $FZ/smoke-curvekey.log)"
-  tail -30 "$T/curvekey.log" | sed 's/^/    /'
-fi
-
-# --- fuzz_blobs (model files and stored vectors) over generated seeds
+"${BIN:-$ROOT/bin}/pefleet" keygen seed -o "$T/curvekey" >/dev/null 2>&1 || notok fuzz_seeds "pefleet keygen failed"
+fuzz_for fuzz_curvekey 5 8192 - "$T/curvekey" "$ROOT/tests/fuzz/regressions-curvekey"
+# model files and stored vectors
 mkdir -p "$T/blobs"
-"${BUILD:-$ROOT/build}/tools/mkblobseeds" "$T/blobs" || notok fuzz_seeds "mkblobseeds failed"
-"$FZ/fuzz_blobs" -max_total_time=5 -max_len=200000 -timeout=10 -print_final_stats=1 \
-  -artifact_prefix="$FZ/smoke-blobs-" "$T/blobs" >"$T/blobs.log" 2>&1
-rc=$?
-if [ "$rc" -eq 0 ]; then ok "fuzz_blobs ran 5s clean"
-else
-  cp "$T/blobs.log" "$FZ/smoke-blobs.log"
-  notok "fuzz_blobs ran 5s clean" "$(why "$T/blobs.log" "$rc") (log: $FZ/smoke-blobs.log)"
-  tail -30 "$T/blobs.log" | sed 's/^/    /'
-fi
+"$BUILD/tools/mkblobseeds" "$T/blobs" || notok fuzz_seeds "mkblobseeds failed"
+fuzz_for fuzz_blobs 5 200000 - "$T/blobs"
 
 [ "$FAILS" -eq 0 ]

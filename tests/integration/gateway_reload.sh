@@ -17,11 +17,7 @@ H5=$SHARED/seed/ergo-pe-av/model.h5
 [ -f "$H5" ] || { skip "$NAME" "$H5 not found"; exit 0; }
 [ -x "$BIN/pefleet-gateway" ] || { notok "$NAME" "pefleet-gateway not built"; finish; }
 fleet_ports
-read -r SP SCP SIMP HP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(4)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+read -r SP SCP SIMP HP < <(free_ports 4)
 D=$T/fleet
 fleet_cleanup_on_exit "$D"
 URL=http://127.0.0.1:$HP

@@ -20,11 +20,7 @@ TSV=$CORPUS/expected-seed-model-scores.tsv
 [ -x "$Z" ] || { notok "$NAME" "$Z not built"; finish; }
 [ -f "$H5" ] || { skip "$NAME" "$H5 not found"; exit 0; }
 fleet_ports
-read -r SP SCP SIMP HP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(4)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+read -r SP SCP SIMP HP < <(free_ports 4)
 D=$T/fleet
 fleet_cleanup_on_exit "$D"
 EP=tcp://127.0.0.1:$SP

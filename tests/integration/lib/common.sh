@@ -45,3 +45,13 @@ fleet_cleanup_on_exit() {
   FLEET_DIR=$1
   trap '"$BIN/pefleet" down --data "$FLEET_DIR" >/dev/null 2>&1; rm -rf "$T"' EXIT
 }
+
+# free_ports N: prints N free loopback ports on one line (bound at once, so
+# they differ), e.g. read -r SP SCP SIMP HP < <(free_ports 4).
+free_ports() {
+  python3 -c '
+import socket, sys
+s=[socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1",0))
+print(*[x.getsockname()[1] for x in s])' "$1"
+}
