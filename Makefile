@@ -75,7 +75,7 @@ SCORER_SRC := scorer/scorer_main.c scorer/scorer_model.c
 GATEWAY_SRC := $(wildcard gateway/*.c)
 SIMILAR_SRC := $(wildcard similar/*.c)
 PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefleet-broker) \
-            $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer \
+            $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer $(BIN)/pefleet-trainer \
             $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway) $(if $(SIMILAR_SRC),$(BIN)/pefleet-similar)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
@@ -112,8 +112,15 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/sandbox_main.c,$(wildcard cli/*.c)))
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/sandbox_main.c cli/cmd_train.c,$(wildcard cli/*.c)))
 $(BIN)/pefleet: $(CLI_OBJ) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+# training (and with it the GPU libraries) lives in a program of its own:
+# `pefleet train` runs it, so no other command loads CUDA at start
+$(BIN)/pefleet-trainer: $(BUILD)/trainer/trainer_main.o $(BUILD)/cli/cmd_train.o \
+                        $(filter-out $(BUILD)/cli/pefleet.o,$(CLI_OBJ)) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 

@@ -18,7 +18,8 @@ int cmd_predict(int argc, char **argv);
 int cmd_predict_as(int argc, char **argv, const char *prog);
 int cmd_scan(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
-int cmd_train(int argc, char **argv);
+int cmd_train(int argc, char **argv);      /* linked into pefleet-trainer only */
+int cmd_train_exec(int argc, char **argv); /* pefleet train: runs pefleet-trainer */
 int cmd_evaluate(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_models(int argc, char **argv);

@@ -16,7 +16,7 @@ static const struct {
   {"down", cmd_down, "stop the fleet that 'up' started"},
   {"status", cmd_status, "queue counters and daemon liveness (--json)"},
   {"ingest", cmd_ingest, "store PE files and queue them for encoding (--wait)"},
-  {"train", cmd_train, "train the seed's network (CPU) from a CSV or the fleet's splits"},
+  {"train", cmd_train_exec, "train the seed's network (CPU) from a CSV or the fleet's splits"},
   {"evaluate", cmd_evaluate, "a model's figures on a seed-layout CSV (--json)"},
   {"export", cmd_export, "write the stored vectors (CSV or JSONL), per split"},
   {"import-csv", cmd_import_csv, "load a dataset.csv (label + 486 values per row) as vector-only samples"},
