@@ -1,6 +1,7 @@
 /* pefleet-gateway: the HTTP gateway of the scorer pool (the seed's
  * `ergo serve` API and pefleet's /v1 routes). Sets up the options, the
  * pool connections and the HTTP server, then waits for SIGTERM/SIGINT. */
+#include "pf_daemon.h"
 #include "gw_http.h"
 #include "gw_metrics.h"
 #include "gw_opts.h"
@@ -16,6 +17,7 @@
 
 int main(int argc, char **argv) {
   static gw_opts o; /* large (allowed folders): not on the stack */
+  pf_daemon_keep_heap();
   char err[600];
   int rc = gw_opts_parse(argc, argv, &o, err, sizeof err);
   if (rc == 1) { gw_opts_usage(stdout); return 0; }

@@ -3,6 +3,9 @@
 #include "pf_log.h"
 
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 void pf_daemon_db_opts(const pf_config *c, pf_db_opts *o) {
   pf_db_opts_default(o);
@@ -21,4 +24,11 @@ int pf_daemon_db_wait(const pf_db_opts *o, pf_db **db, volatile sig_atomic_t *st
     nanosleep(&ts, NULL);
   }
   return PF_OK;
+}
+
+void pf_daemon_keep_heap(void) {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  /* glibc's largest: bigger ones are rare */
+  mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024); /* give memory back only past this much free */
+#endif
 }

@@ -19,4 +19,10 @@ void pf_daemon_db_opts(const pf_config *c, pf_db_opts *o);
  * 2 s) until Redis answers. Returns PF_OK, or PF_EIO once *stop is set. */
 int pf_daemon_db_wait(const pf_db_opts *o, pf_db **db, volatile sig_atomic_t *stop);
 
+/* Daemons that handle large requests (uploads of up to 128 MiB) one after
+ * another: malloc serves big buffers from its heap and keeps freed memory
+ * mapped, instead of a fresh mmap, page faults and munmap per request
+ * (glibc mallopt; a no-op elsewhere). */
+void pf_daemon_keep_heap(void);
+
 #endif

@@ -8,6 +8,7 @@
  * answer it itself (overload, no scorer in time, too many deliveries). */
 #include "router.h"
 
+#include "pf_daemon.h"
 #include "pf_clock.h"
 #include "pf_config.h"
 #include "pf_curve.h"
@@ -243,6 +244,7 @@ int main(int argc, char **argv) {
   }
   if (r.queue_timeout_ms < 100) { fprintf(stderr, "pefleet-score-router: --queue-timeout must be >= 100\n"); return 2; }
   pf_log_init("score-router");
+  pf_daemon_keep_heap();
   char err[512];
   if (pf_config_resolve(&r.cfg, data, config, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet-score-router: %s\n", err);

@@ -432,6 +432,7 @@ int main(int argc, char **argv) {
   }
   s.max_size = (uint64_t)max_mib << 20;
   pf_log_init("scorer");
+  pf_daemon_keep_heap();
   char err[512];
   if (pf_config_resolve(&s.cfg, data, config, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet-scorer: %s\n", err);

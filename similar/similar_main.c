@@ -6,6 +6,7 @@
  * pefleet-sandbox child, never parsed in this process: the request is
  * answered when its child is done, while other requests go on). */
 #include "similar.h"
+#include "pf_daemon.h"
 #include "pf_tmp.h"
 #include "pf_clock.h"
 #include "pf_config.h"
@@ -392,6 +393,7 @@ int main(int argc, char **argv) {
     else { usage(stderr); return 2; }
   }
   pf_log_init("similar");
+  pf_daemon_keep_heap();
   static service sv;
   char err[512];
   if (pf_config_resolve(&sv.cfg, data, config, err, sizeof err) != PF_OK) {
