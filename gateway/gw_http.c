@@ -103,6 +103,7 @@ static enum MHD_Result headers(gw_req *r, struct MHD_Connection *c) {
     if (end && !*end && n > (unsigned long long)o->max_upload + FORM_SLACK)
       return gw_http_error(r, 413, "request body of %llu bytes is larger than the upload limit of %zu bytes", n,
                            o->max_upload);
+    if (end && !*end && n > 65536) gw_params_reserve(&r->p, (size_t)n); /* x is most of a large body */
   }
   const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   if (ct && (strncasecmp(ct, MHD_HTTP_POST_ENCODING_MULTIPART_FORMDATA, strlen(MHD_HTTP_POST_ENCODING_MULTIPART_FORMDATA)) == 0 ||

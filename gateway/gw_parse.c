@@ -12,6 +12,14 @@ void gw_params_init(gw_params *p, size_t x_limit) {
   p->x_limit = x_limit;
 }
 
+void gw_params_reserve(gw_params *p, size_t n) {
+  if (n > p->x_limit || n + 1 <= p->x_cap) return;
+  uint8_t *nx = realloc(p->x, n + 1);
+  if (!nx) return; /* best effort: gw_params_add grows it as needed */
+  p->x = nx;
+  p->x_cap = n + 1;
+}
+
 void gw_params_destroy(gw_params *p) {
   free(p->x);
   memset(p, 0, sizeof *p);

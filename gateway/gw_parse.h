@@ -33,6 +33,12 @@ typedef struct {
 void gw_params_init(gw_params *p, size_t x_limit);
 void gw_params_destroy(gw_params *p);
 
+/* Makes room for an x of n bytes at once (the body's Content-Length, when
+ * it is within x_limit), so a large upload is not copied again at every
+ * doubling. Best effort: nothing changes when n is too large or memory is
+ * short. */
+void gw_params_reserve(gw_params *p, size_t n);
+
 /* Appends data to the field key (x, sha256, threshold, top; other keys
  * are ignored). is_file: the field is a file upload. A value past its cap
  * sets too_large (x) or bad (the others). Returns PF_OK, PF_ELIMIT (cap

@@ -74,6 +74,11 @@ void pf_rpc_free(pf_rpc **rp) {
   *rp = NULL;
 }
 
+static void free_buf(void *data, void *hint) {
+  (void)hint;
+  free(data);
+}
+
 /* The request id slot of a request body, and the reply body it expects. */
 static char **id_slot(Pefleet__Envelope *e, Pefleet__Envelope__BodyCase *want) {
   if (e->body_case == PEFLEET__ENVELOPE__BODY_SCORE && e->score) {
@@ -114,8 +119,16 @@ int pf_rpc_call(pf_rpc *r, Pefleet__Envelope *req, int timeout_ms, Pefleet__Enve
   int64_t deadline = pf_clock_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
   int sndtimeo = timeout_ms < 0 ? 0 : timeout_ms < 2000 ? timeout_ms : 2000;
   zmq_setsockopt(r->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
-  int sent = zmq_send(r->sock, buf, (size_t)len, 0);
-  free(buf);
+  /* the packed request goes to ZeroMQ without another copy (an upload can
+   * be 100 MiB); ZeroMQ frees it once sent, or at zmq_msg_close */
+  zmq_msg_t out;
+  if (zmq_msg_init_data(&out, buf, (size_t)len, free_buf, NULL) != 0) {
+    free(buf);
+    snprintf(err, errlen, "out of memory");
+    return PF_ENOMEM;
+  }
+  int sent = zmq_msg_send(&out, r->sock, 0);
+  if (sent < 0) zmq_msg_close(&out);
   if (sent < 0) {
     if (zmq_errno() == EAGAIN) {
       snprintf(err, errlen, "no connection to the service within %d ms (is it running?)", sndtimeo);
