@@ -255,9 +255,20 @@ int cmd_up(int argc, char **argv) {
   if (!realpath(cfg.data, abs)) { fprintf(stderr, "pefleet up: %s: %s\n", cfg.data, strerror(errno)); return 1; }
   pf_config_default(&cfg, abs);
   fleet_state st;
-  if (fleet_state_load(&cfg, &st) == PF_OK && fleet_alive(st.supervisor)) {
-    fprintf(stderr, "pefleet up: a fleet is already running in %s (supervisor pid %d)\n", cfg.data, (int)st.supervisor);
-    return 1;
+  if (fleet_state_load(&cfg, &st) == PF_OK) {
+    if (fleet_alive(st.supervisor)) {
+      fprintf(stderr, "pefleet up: a fleet is already running in %s (supervisor pid %d)\n", cfg.data,
+              (int)st.supervisor);
+      return 1;
+    }
+    int orphan[FLEET_MAX_DAEMONS];
+    int no = fleet_orphans(&cfg, &st, orphan, FLEET_MAX_DAEMONS);
+    if (no > 0) {
+      fprintf(stderr, "pefleet up: %d daemon(s) of an earlier fleet in %s still run without their supervisor "
+                      "(e.g. %s pid %d); stop them first with: pefleet down --data %s\n",
+              no, cfg.data, st.d[orphan[0]].role, (int)st.d[orphan[0]].pid, cfg.data);
+      return 1;
+    }
   }
   /* PEFLEET_* settings (CURVE keys, a Redis password, ...) go into
    * pefleet.conf too, so commands that read it later agree with the daemons
@@ -343,6 +354,33 @@ int cmd_up(int argc, char **argv) {
   return 0;
 }
 
+/* down after the supervisor was killed: stops the daemons it left (Redis
+ * last, as the supervisor does), then forgets the fleet. */
+static int stop_orphans(const pf_config *c, fleet_state *st) {
+  int orphan[FLEET_MAX_DAEMONS];
+  int no = fleet_orphans(c, st, orphan, FLEET_MAX_DAEMONS);
+  if (no == 0) {
+    fprintf(stderr, "pefleet down: no fleet is running in %s\n", c->data);
+    return 1;
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int k = 0; k < no; k++)
+      if ((strcmp(st->d[orphan[k]].role, "redis") == 0) == (pass == 1)) kill(st->d[orphan[k]].pid, SIGTERM);
+    double until = pf_clock_s() + 10;
+    for (int k = 0; k < no; k++) {
+      pid_t pid = st->d[orphan[k]].pid;
+      if ((strcmp(st->d[orphan[k]].role, "redis") == 0) != (pass == 1)) continue;
+      while (fleet_alive(pid) && pf_clock_s() < until) usleep(20 * 1000);
+      if (fleet_alive(pid)) kill(pid, SIGKILL);
+    }
+  }
+  char p[1100];
+  snprintf(p, sizeof p, "%s/fleet.state", c->data);
+  unlink(p);
+  printf("pefleet down: the supervisor in %s had died; stopped the %d daemon(s) it left running\n", c->data, no);
+  return 0;
+}
+
 int cmd_down(int argc, char **argv) {
   const char *data = NULL;
   for (int i = 1; i < argc; i++) {
@@ -355,11 +393,14 @@ int cmd_down(int argc, char **argv) {
   }
   pf_config cfg;
   pf_config_default(&cfg, data);
+  char abs[1024];
+  if (realpath(cfg.data, abs)) pf_config_default(&cfg, abs); /* as up wrote it into the daemons' command lines */
   fleet_state st;
-  if (fleet_state_load(&cfg, &st) != PF_OK || !fleet_alive(st.supervisor)) {
+  if (fleet_state_load(&cfg, &st) != PF_OK) {
     fprintf(stderr, "pefleet down: no fleet is running in %s\n", cfg.data);
     return 1;
   }
+  if (!fleet_alive(st.supervisor)) return stop_orphans(&cfg, &st);
   kill(st.supervisor, SIGTERM);
   double until = pf_clock_s() + 30;
   while (fleet_alive(st.supervisor) && pf_clock_s() < until) usleep(50 * 1000);

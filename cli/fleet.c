@@ -53,7 +53,52 @@ int fleet_state_load(const pf_config *c, fleet_state *s) {
 }
 
 int fleet_alive(pid_t pid) {
-  return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+  if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM)) return 0;
+  /* a killed process nobody has reaped yet (a zombie) is not alive */
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *rp = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold spaces */
+  return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}
+
+/* 1 when /proc/PID/cmdline mentions needle. */
+static int cmdline_has(pid_t pid, const char *needle) {
+  char path[64], buf[8192];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  for (size_t i = 0; i < n; i++)
+    if (buf[i] == '\0') buf[i] = ' ';
+  buf[n] = '\0';
+  return strstr(buf, needle) != NULL;
+}
+
+/* 1 when the process works in dir or below it (redis-server rewrites its
+ * command line, but runs in DATA/redis). */
+static int cwd_under(pid_t pid, const char *dir) {
+  char path[64], cwd[4096];
+  snprintf(path, sizeof path, "/proc/%d/cwd", (int)pid);
+  ssize_t k = readlink(path, cwd, sizeof cwd - 1);
+  if (k <= 0) return 0;
+  cwd[k] = '\0';
+  size_t n = strlen(dir);
+  return strncmp(cwd, dir, n) == 0 && (cwd[n] == '/' || cwd[n] == '\0');
+}
+
+int fleet_orphans(const pf_config *c, const fleet_state *s, int *idx, int max) {
+  int n = 0;
+  for (int i = 0; i < s->n && n < max; i++) {
+    pid_t pid = s->d[i].pid;
+    if (fleet_alive(pid) && (cmdline_has(pid, c->data) || cwd_under(pid, c->data))) idx[n++] = i;
+  }
+  return n;
 }
 
 int fleet_program(const char *name, char *out, size_t n) {

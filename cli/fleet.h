@@ -37,6 +37,13 @@ int fleet_state_load(const pf_config *c, fleet_state *s);
 /* 1 when pid is a live process. */
 int fleet_alive(pid_t pid);
 
+/* Daemons of s still running although their supervisor is gone (it was
+ * killed): live pids whose command line names c->data or that work under
+ * it (redis-server), so a pid reused by an unrelated process is not
+ * counted. Writes up to max of their indexes
+ * in s->d into idx; returns how many. */
+int fleet_orphans(const pf_config *c, const fleet_state *s, int *idx, int max);
+
 /* Path of a program installed beside the running pefleet binary. */
 int fleet_program(const char *name, char *out, size_t n);
 
