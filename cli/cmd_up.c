@@ -408,6 +408,8 @@ int cmd_down(int argc, char **argv) {
     fprintf(stderr, "pefleet down: supervisor %d did not stop within 30 s\n", (int)st.supervisor);
     return 1;
   }
+  /* and give init a moment to reap it, so it is gone when we return */
+  for (until = pf_clock_s() + 2; kill(st.supervisor, 0) == 0 && pf_clock_s() < until;) usleep(10 * 1000);
   printf("pefleet down: fleet in %s stopped\n", cfg.data);
   return 0;
 }
