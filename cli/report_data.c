@@ -1,5 +1,6 @@
 /* Reading a model folder for the report (see report_data.h). */
 #include "report_data.h"
+#include "pf_io.h"
 #include "pf_err.h"
 
 #include <cjson/cJSON.h>
@@ -264,25 +265,12 @@ int report_parse_relevance(const uint8_t *buf, size_t len, report_relevance *out
 static uint8_t *slurp(const char *dir, const char *name, size_t *len, char *why, size_t whylen) {
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT) snprintf(why, whylen, "no %s in the model folder", name);
-    else snprintf(why, whylen, "cannot read %s: %s", name, strerror(errno));
-    return NULL;
-  }
-  struct stat st;
-  size_t want = fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size <= REPORT_MAX_FILE
-                    ? (size_t)st.st_size + 1 : REPORT_MAX_FILE + 1; /* one more byte shows a file that grew */
-  uint8_t *buf = malloc(want);
-  size_t n = buf ? fread(buf, 1, want, f) : 0;
-  int bad = !buf || ferror(f);
-  fclose(f);
-  if (bad || n > REPORT_MAX_FILE) {
-    snprintf(why, whylen, "cannot read %s: %s", name, bad ? "read error" : "larger than the 64 MiB cap");
-    free(buf);
-    return NULL;
-  }
-  *len = n;
+  uint8_t *buf = NULL;
+  int rc = pf_io_read_file(path, REPORT_MAX_FILE, &buf, len);
+  if (rc == PF_ENOENT) snprintf(why, whylen, "no %s in the model folder", name);
+  else if (rc == PF_ELIMIT) snprintf(why, whylen, "cannot read %s: larger than the 64 MiB cap", name);
+  else if (rc == PF_EINVAL) snprintf(why, whylen, "cannot read %s: not a regular file", name);
+  else if (rc != PF_OK) snprintf(why, whylen, "cannot read %s: %s", name, rc == PF_ENOMEM ? "out of memory" : strerror(errno));
   return buf;
 }
 

@@ -1,6 +1,7 @@
 #include "gw_routes.h"
 #include "gw_metrics.h"
 #include "gw_pool.h"
+#include "pf_io.h"
 #include "pf_clock.h"
 #include "pf_ergo486.h"
 #include "pf_err.h"
@@ -39,35 +40,14 @@ static void input_free(gw_input *in) {
 
 /* Reads a whole server-side file of at most max bytes. */
 static int read_file(const char *path, size_t max, uint8_t **out, size_t *len, char *err, size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    snprintf(err, errlen, "cannot read %.200s: %s", path, strerror(errno));
-    if (fd >= 0) close(fd);
-    return PF_EIO;
-  }
-  if ((unsigned long long)st.st_size > max) {
-    close(fd);
-    snprintf(err, errlen, "file of %lld bytes is larger than the upload limit of %zu bytes", (long long)st.st_size, max);
-    return PF_ELIMIT;
-  }
-  uint8_t *b = malloc((size_t)st.st_size + 1);
-  size_t got = 0;
-  while (b && got < (size_t)st.st_size) {
-    ssize_t k = read(fd, b + got, (size_t)st.st_size - got);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) break;
-    got += (size_t)k;
-  }
-  close(fd);
-  if (!b || got != (size_t)st.st_size) {
-    free(b);
-    snprintf(err, errlen, "cannot read %.200s", path);
-    return PF_EIO;
-  }
-  *out = b;
-  *len = got;
-  return PF_OK;
+  int rc = pf_io_read_file(path, max, out, len);
+  if (rc == PF_ELIMIT)
+    snprintf(err, errlen, "file of %zu bytes is larger than the upload limit of %zu bytes", *len, max);
+  else if (rc == PF_EINVAL)
+    snprintf(err, errlen, "cannot read %.200s: not a regular file", path);
+  else if (rc != PF_OK)
+    snprintf(err, errlen, "cannot read %.200s: %s", path, rc == PF_ENOMEM ? "out of memory" : strerror(errno));
+  return rc == PF_OK || rc == PF_ELIMIT ? rc : PF_EIO;
 }
 
 /* Resolves the request's input. Returns 1 when *in is ready, 0 when an

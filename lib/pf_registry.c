@@ -1,6 +1,7 @@
 #include "pf_registry.h"
 #include "pf_err.h"
 #include "pf_hash.h"
+#include "pf_io.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -28,38 +29,14 @@ static int version_ok(const char *v) {
   return 1;
 }
 
-/* Whole file into a malloc'd buffer, at most cap bytes. */
+/* Whole file into a malloc'd buffer, at most cap bytes; the reason in err. */
 static int slurp(const char *path, size_t cap, uint8_t **out, size_t *len, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return errno == ENOENT ? PF_ENOENT : PF_EIO;
-  }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "%s: not a regular file", path);
-    fclose(f);
-    return PF_EINVAL;
-  }
-  if ((uint64_t)st.st_size > cap) {
-    snprintf(err, errlen, "%s: %lld bytes, more than the %zu allowed", path, (long long)st.st_size, cap);
-    fclose(f);
-    return PF_ELIMIT;
-  }
-  uint8_t *buf = malloc((size_t)st.st_size + 1);
-  if (!buf) { fclose(f); snprintf(err, errlen, "out of memory"); return PF_ENOMEM; }
-  size_t n = fread(buf, 1, (size_t)st.st_size, f);
-  int bad = ferror(f) || n != (size_t)st.st_size;
-  fclose(f);
-  if (bad) {
-    free(buf);
-    snprintf(err, errlen, "%s: read failed", path);
-    return PF_EIO;
-  }
-  buf[n] = 0;
-  *out = buf;
-  *len = n;
-  return PF_OK;
+  int rc = pf_io_read_file(path, cap, out, len);
+  if (rc == PF_ENOENT || rc == PF_EIO) snprintf(err, errlen, "%s: %s", path, strerror(errno));
+  else if (rc == PF_EINVAL) snprintf(err, errlen, "%s: not a regular file", path);
+  else if (rc == PF_ELIMIT) snprintf(err, errlen, "%s: %zu bytes, more than the %zu allowed", path, *len, cap);
+  else if (rc == PF_ENOMEM) snprintf(err, errlen, "out of memory");
+  return rc;
 }
 
 static int db_fail(pf_db *db, char *err, size_t errlen) {

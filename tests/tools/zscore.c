@@ -7,6 +7,7 @@
  *
  *   zscore ENDPOINT --csv FILE [--rows K] [-n N | -s SECONDS] [-t THREADS] [--print]
  *   zscore ENDPOINT --file PATH... / --sha HEX... (same options) */
+#include "pf_io.h"
 #include "pf_clock.h"
 #include "pf_err.h"
 #include "pf_rpc.h"
@@ -69,18 +70,6 @@ static int load_csv(const char *path, int maxrows) {
   free(line);
   fclose(f);
   return g.nrows > 0 ? 0 : -1;
-}
-
-static int load_blob(const char *path, uint8_t **out, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) { perror(path); return -1; }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  *out = malloc((size_t)n + 1);
-  *len = fread(*out, 1, (size_t)n, f);
-  fclose(f);
-  return 0;
 }
 
 static void record(const Pefleet__ScoreReply *r, double ms, const char *err) {
@@ -197,7 +186,10 @@ int main(int argc, char **argv) {
     g.blobs = calloc((size_t)g.nitems, sizeof *g.blobs);
     g.blen = calloc((size_t)g.nitems, sizeof *g.blen);
     for (int k = 0; k < g.nitems; k++)
-      if (load_blob(g.items[k], &g.blobs[k], &g.blen[k]) != 0) return 2;
+      if (pf_io_read_file(g.items[k], PF_MSG_MAX_SAMPLE, &g.blobs[k], &g.blen[k]) != PF_OK) {
+        perror(g.items[k]);
+        return 2;
+      }
   }
   pthread_t th[256];
   double t0 = pf_clock_s();

@@ -13,6 +13,7 @@
  * Prints "status=N error=TEXT hits=K", then "hit SHA SIMILARITY LABELS SPLIT"
  * per hit (%.17g). Exit status: 0 a reply came, 1 none (or a local error),
  * 2 usage. */
+#include "pf_io.h"
 #include "pf_err.h"
 #include "pf_rpc.h"
 
@@ -25,19 +26,6 @@ static int usage(void) {
   fprintf(stderr, "usage: zsimilar ENDPOINT [--threshold T] [--top K] sha HEX | vector N KIND | vector-file F | "
                   "sample FILE | none\n");
   return 2;
-}
-
-static uint8_t *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-  fclose(f);
-  *len = (size_t)n;
-  return b;
 }
 
 int main(int argc, char **argv) {
@@ -81,8 +69,8 @@ int main(int argc, char **argv) {
     q.vector = &v;
   } else if (strcmp(mode, "sample") == 0 && i < argc) {
     size_t len = 0;
-    uint8_t *b = slurp(argv[i], &len);
-    if (!b) { perror(argv[i]); return 1; }
+    uint8_t *b = NULL;
+    if (pf_io_read_file(argv[i], PF_MSG_MAX_SAMPLE, &b, &len) != PF_OK) { perror(argv[i]); return 1; }
     q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_SAMPLE;
     q.sample.data = b;
     q.sample.len = len;
