@@ -19,6 +19,7 @@
 #              BENCH_WORKERS (default nproc), BENCH_REPEAT (default 3)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 BIN=${BIN:-$ROOT/bin}
 NFILES=${BENCH_FILES:-1000}
@@ -40,16 +41,7 @@ trap 'stop_all; rm -rf "$WORK"' EXIT
 mapfile -t ORIG < <(find "$SHARED/corpus/clean" "$SHARED/corpus/malicious-test" -type f | LC_ALL=C sort)
 [ ${#ORIG[@]} -gt 0 ] || die "no corpus at $SHARED/corpus"
 SET=$WORK/set
-mkdir -p "$SET"
-for ((i = 0; i < NFILES; i++)); do
-  f=${ORIG[i % ${#ORIG[@]}]}
-  dst=$(printf '%s/%04d-%s' "$SET" "$i" "$(basename "$f")")
-  cp "$f" "$dst"
-  k=$((i / ${#ORIG[@]}))
-  if [ "$k" -gt 0 ]; then printf 'pefleet-curvebench copy %d\n' "$k" >>"$dst"; fi
-done
-BYTES=$(find "$SET" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
-cat "$SET"/* >/dev/null
+working_set "$SET" "$NFILES" pefleet-curvebench "${ORIG[@]}"
 
 K=$WORK/keys
 mkdir -p "$K/allowed"
@@ -61,11 +53,7 @@ PASS=bench-$RANDOM$RANDOM
 run() {
   local curve=$1 d=$WORK/run-$2
   mkdir -p "$d/redis" "$d/logs"
-  read -r RP IP WP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+  read -r RP IP WP < <(free_ports 3)
   cat >"$d/common.conf" <<EOF
 redis_port = $RP
 redis_password = $PASS

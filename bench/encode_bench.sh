@@ -15,6 +15,7 @@
 #                   the first run and before redoing a disturbed one (300)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 BIN=${BIN:-$ROOT/bin}
 BASELINE=${BASELINE:-$ROOT/build/bench/lief_baseline}
@@ -42,18 +43,9 @@ mapfile -t ORIG < <(awk -F'\t' -v c="$SHARED/corpus" '$2 == "OK" && $1 ~ /^(clea
 [ "${#ORIG[@]}" -gt 0 ] || die "no OK files of clean/ or malicious-test/ in $EXPECTED"
 for f in "${ORIG[@]}"; do [ -f "$f" ] || die "$f is listed in $EXPECTED but missing"; done
 SET=$WORK/set
-mkdir -p "$SET"
-for ((i = 0; i < NFILES; i++)); do
-  f=${ORIG[i % ${#ORIG[@]}]}
-  k=$((i / ${#ORIG[@]}))
-  dst=$(printf '%s/%04d-%s' "$SET" "$i" "$(basename "$f")")
-  cp "$f" "$dst"
-  if [ "$k" -gt 0 ]; then printf 'pefleet-bench copy %d\n' "$k" >>"$dst"; fi
-done
+working_set "$SET" "$NFILES" pefleet-bench "${ORIG[@]}"
 nuniq=$(sha256sum "$SET"/* | cut -d' ' -f1 | sort -u | wc -l)
 [ "$nuniq" -eq "$NFILES" ] || die "working set has $nuniq distinct files, wanted $NFILES"
-BYTES=$(find "$SET" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
-cat "$SET"/* >/dev/null # page cache
 
 # ---- one run of each case; prints "seconds cpu-s wall" (cpu-s: user+sys
 # of the process tree; wall: of the whole command)

@@ -9,6 +9,7 @@
 #              BENCH_WORKERS (default nproc), BENCH_REPEAT (default 3, median)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 BIN=${BIN:-$ROOT/bin}
 NFILES=${BENCH_FILES:-1000}
@@ -23,22 +24,8 @@ trap '"$BIN/pefleet" down --data "$WORK/fleet" >/dev/null 2>&1 || true; rm -rf "
 
 mapfile -t ORIG < <(find "$SHARED/corpus/clean" "$SHARED/corpus/malicious-test" -type f | LC_ALL=C sort)
 SET=$WORK/set
-mkdir -p "$SET"
-for ((i = 0; i < NFILES; i++)); do
-  f=${ORIG[i % ${#ORIG[@]}]}
-  dst=$(printf '%s/%04d-%s' "$SET" "$i" "$(basename "$f")")
-  cp "$f" "$dst"
-  k=$((i / ${#ORIG[@]}))
-  if [ "$k" -gt 0 ]; then printf 'pefleet-fleetbench copy %d\n' "$k" >>"$dst"; fi
-done
-BYTES=$(find "$SET" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
-cat "$SET"/* >/dev/null
+working_set "$SET" "$NFILES" pefleet-fleetbench "${ORIG[@]}"
 
-ports() { python3 -c '
-import socket
-s=[socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])'; }
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -52,7 +39,7 @@ encode_case() { # workers
 fleet_case() { # workers
   for ((r = 0; r < REPEAT; r++)); do
     rm -rf "$WORK/fleet"
-    read -r RP IP WP < <(ports)
+    read -r RP IP WP < <(free_ports 3)
     "$BIN/pefleet" up --data "$WORK/fleet" --workers "$1" --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 >/dev/null
     t0=$(now)
     "$BIN/pefleet" ingest --data "$WORK/fleet" --label bench -q --wait "$SET" >/dev/null 2>&1

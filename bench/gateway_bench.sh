@@ -16,6 +16,7 @@
 #      BENCH_SCORERS ("1 $(nproc)" with at least 2), BIN, BUILD
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 BIN=${BIN:-$ROOT/bin}
 BUILD=${BUILD:-$ROOT/build}
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
@@ -45,11 +46,7 @@ while IFS= read -r f; do FILES+=("$f"); done < <(ls "$CORPUS"/clean/* "$CORPUS"/
 cut -d, -f2- "$T/vec.csv" | head -1 >"$T/one.vec"
 echo "corpus: ${#FILES[@]} files, $(du -cb "${FILES[@]}" | tail -1 | cut -f1) bytes; vector body $(($(wc -c <"$T/one.vec") + 2)) bytes"
 
-read -r RP IP WP SP SCP SIMP HP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(7)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+read -r RP IP WP SP SCP SIMP HP < <(free_ports 7)
 U=http://127.0.0.1:$HP
 
 # to_ms VALUE-WITH-UNIT (wrk prints 812.00us, 1.23ms, 1.02s)

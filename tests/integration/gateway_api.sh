@@ -21,11 +21,7 @@ TSV=$CORPUS/expected-seed-model-scores.tsv
 [ -x "$G" ] || { notok "$NAME" "$G not built"; finish; }
 [ -f "$H5" ] || { skip "$NAME" "$H5 not found"; exit 0; }
 fleet_ports
-read -r SP SCP SIMP HP G1 G2 DEAD G3 < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(8)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+read -r SP SCP SIMP HP G1 G2 DEAD G3 < <(free_ports 8)
 D=$T/fleet
 GPIDS=()
 trap 'for p in "${GPIDS[@]}"; do kill "$p" 2>/dev/null; done; "$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"' EXIT

@@ -98,11 +98,7 @@ if [ -x "$Z" ] && [ -x "$BIN/pefleet-score-router" ] && [ -x "$BIN/pefleet-score
   trap 'touch "$T/stop"; kill $RTP $SC1 $SC2 $(cat "$T/zpid" 2>/dev/null) 2>/dev/null
         kill "$(cat "$D/redis/redis.pid" 2>/dev/null)" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
   for attempt in 1 2 3 4 5; do
-    read -r SP SCP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+    read -r SP SCP < <(free_ports 2)
     printf 'redis_port = %s\nscore_endpoint = tcp://127.0.0.1:%s\nscorer_endpoint = tcp://127.0.0.1:%s\n' \
       "$RP" "$SP" "$SCP" >"$D/pefleet.conf"
     "$BIN/pefleet-score-router" --data "$D" >"$T/router.log" 2>&1 & RTP=$!

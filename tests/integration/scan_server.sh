@@ -15,11 +15,7 @@ P=$BIN/pefleet
 H5=$SHARED/seed/ergo-pe-av/model.h5
 [ -f "$H5" ] || { skip "$NAME" "$H5 not found"; exit 0; }
 fleet_ports
-read -r SP SCP SIMP HP DEAD SERVEP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(6)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+read -r SP SCP SIMP HP DEAD SERVEP < <(free_ports 6)
 D=$T/fleet
 fleet_cleanup_on_exit "$D"
 "$P" import-keras "$H5" -o "$T/m1" --version seed-a >/dev/null 2>&1 || { notok import "import-keras failed"; finish; }

@@ -32,11 +32,7 @@ need_redis() {
 # fleet_ports: sets RP, IP, WP to three free loopback ports (Redis, ingest,
 # workers) and RCLI to a redis-cli for RP.
 fleet_ports() {
-  read -r RP IP WP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
+  read -r RP IP WP < <(free_ports 3)
   RCLI="redis-cli -p $RP --no-auth-warning"
 }
 
