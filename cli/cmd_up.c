@@ -8,6 +8,7 @@
 #include "pf_err.h"
 #include "pf_log.h"
 #include "pf_registry.h"
+#include "model_info.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,18 +173,12 @@ static void usage_up(FILE *f) {
     "  pefleet up --workers 4 --scorers 2 --port 8080 --model models/seed --data /srv/pefleet\n");
 }
 
-/* Registers and promotes the --model folder once Redis answers. */
-static int promote_model(const pf_config *cfg, const char *dir) {
-  pf_db *db = NULL;
+/* Registers the --model folder (with its training-set size, as pefleet
+ * promote does) and makes it serve. */
+static int promote_model(pf_db *db, const char *dir) {
   char err[512], version[PF_MODEL_NAME];
-  double until = pf_clock_s() + 15;
-  while (fleet_db(cfg, &db, err, sizeof err) != PF_OK) {
-    if (pf_clock_s() > until) { fprintf(stderr, "pefleet up: redis: %s\n", err); return 1; }
-    usleep(100 * 1000);
-  }
-  int rc = pf_registry_register(db, dir, -1, version, err, sizeof err);
+  int rc = pf_registry_register(db, dir, model_info_samples(dir), version, err, sizeof err);
   if (rc == PF_OK) rc = pf_registry_promote(db, version, err, sizeof err);
-  pf_db_free(&db);
   if (rc != PF_OK) { fprintf(stderr, "pefleet up: --model %s: %s\n", dir, err); return 1; }
   printf("  model %s (from %s) serves\n", version, dir);
   return 0;
@@ -338,8 +333,8 @@ int cmd_up(int argc, char **argv) {
     ready = all;
     if (!ready) usleep(100 * 1000);
   }
-  pf_db_free(&db);
   if (!ready) {
+    pf_db_free(&db);
     fprintf(stderr, "pefleet up: the fleet did not come up within 15 s; see %s/logs/\n", cfg.data);
     return 1;
   }
@@ -349,7 +344,9 @@ int cmd_up(int argc, char **argv) {
   if (scorers > 0)
     printf("  score router %s with %ld scorers; HTTP gateway http://%s:%d/\n", cfg.score_endpoint, scorers,
            cfg.http_address, cfg.http_port);
-  if (model && promote_model(&cfg, model) != 0) return 1;
+  int rc = model ? promote_model(db, model) : 0;
+  pf_db_free(&db);
+  if (rc != 0) return 1;
   printf("  logs in %s/logs/; stop with: pefleet down --data %s\n", cfg.data, cfg.data);
   return 0;
 }

@@ -1,7 +1,8 @@
 /* model_info: owns reading a model folder's side files for the registry
  * commands (what model.json and stats.json say, without a JSON library).
  * Defines the training-set size and the test split's key figures.
- * Called by cli/cmd_models.c (promote, models) and cli/cmd_retrain.c. */
+ * Called by cli/cmd_models.c (promote, models), cli/cmd_retrain.c and
+ * cli/cmd_up.c (--model). */
 #ifndef PF_MODEL_INFO_H
 #define PF_MODEL_INFO_H
 
