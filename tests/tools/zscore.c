@@ -45,6 +45,9 @@ static struct {
   long long nlat, caplat;
 } g;
 
+/* Rows of a seed-layout CSV, read leniently on purpose: unlike
+ * pf_csvrow_parse, which refuses them, "nan" and "inf" values get through,
+ * so tests can send the pool the bad vectors it must refuse. */
 static int load_csv(const char *path, int maxrows) {
   FILE *f = fopen(path, "r");
   if (!f) { perror(path); return -1; }
