@@ -257,7 +257,8 @@ static void field_copy(const redisReply *r, char *dst, size_t n) {
   if (r && r->type == REDIS_REPLY_STRING) snprintf(dst, n, "%.*s", (int)(r->len < n ? r->len : n - 1), r->str);
 }
 
-int pf_registry_get(pf_db *db, const char *version, pf_registry_entry *e, char **stats) {
+/* pf_registry_get, with the current version already known (cur: "" none). */
+static int get_entry(pf_db *db, const char *version, pf_registry_entry *e, char **stats, const char *cur) {
   if (stats) *stats = NULL;
   if (!db || !e || !version_ok(version)) return PF_EINVAL;
   memset(e, 0, sizeof *e);
@@ -288,9 +289,14 @@ int pf_registry_get(pf_db *db, const char *version, pf_registry_entry *e, char *
     }
   }
   freeReplyObject(r);
-  char cur[PF_MODEL_NAME];
-  e->current = pf_registry_current(db, cur) == PF_OK && strcmp(cur, version) == 0;
+  e->current = strcmp(cur, version) == 0;
   return PF_OK;
+}
+
+int pf_registry_get(pf_db *db, const char *version, pf_registry_entry *e, char **stats) {
+  char cur[PF_MODEL_NAME];
+  if (!db || pf_registry_current(db, cur) != PF_OK) cur[0] = '\0';
+  return get_entry(db, version, e, stats, cur);
 }
 
 int pf_registry_list(pf_db *db, pf_registry_entry *out, int max, int *n) {
@@ -299,6 +305,8 @@ int pf_registry_list(pf_db *db, pf_registry_entry *out, int max, int *n) {
   char stop[16];
   snprintf(stop, sizeof stop, "%d", max - 1);
   if (max == 0) return PF_OK;
+  char cur[PF_MODEL_NAME];
+  if (pf_registry_current(db, cur) != PF_OK) cur[0] = '\0';
   const char *a[] = {"ZREVRANGE", REG_SET, "0", stop};
   redisReply *r = pf_db_command(db, 4, a, NULL);
   if (!r) return PF_EIO;
@@ -309,7 +317,7 @@ int pf_registry_list(pf_db *db, pf_registry_entry *out, int max, int *n) {
     char v[PF_MODEL_NAME];
     memcpy(v, e->str, e->len);
     v[e->len] = '\0';
-    int g = pf_registry_get(db, v, &out[*n], NULL);
+    int g = get_entry(db, v, &out[*n], NULL, cur);
     if (g == PF_OK) (*n)++;
     else if (g == PF_EIO) { rc = PF_EIO; break; }
   }
