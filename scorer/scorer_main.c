@@ -66,11 +66,10 @@ typedef struct {
   char id[96];
   int capacity, parsers;
   uint64_t max_size;
-  char tmpdir[1100];
+  pf_tmp tmp;                /* private folder of uploads */
   job *jobs;                 /* capacity entries */
   int64_t router_seen, next_hb;
   int backoff_ms;
-  unsigned long long tmpseq;
   long long scored, errors;
 } scorer;
 
@@ -276,11 +275,10 @@ static void take_sample(scorer *s, job *j, const ProtobufCBinaryData *b) {
     reply_error(s, j, PEFLEET__SCORE_STATUS__SCORE_TOO_LARGE, why);
     return;
   }
-  snprintf(j->tmp, sizeof j->tmp, "%.1000s/pefleet-scorer-%d-%llu", s->tmpdir, (int)getpid(), ++s->tmpseq);
-  int fd = open(j->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = pf_tmp_file(&s->tmp, j->tmp, sizeof j->tmp);
   if (fd < 0 || pf_io_write_all(fd, b->data, b->len) != 0) {
     char why[300];
-    snprintf(why, sizeof why, "cannot write a temporary file in %.200s: %s", s->tmpdir, strerror(errno));
+    snprintf(why, sizeof why, "cannot write a temporary file in %.200s: %s", s->tmp.dir, strerror(errno));
     if (fd >= 0) close(fd);
     reply_error(s, j, PEFLEET__SCORE_STATUS__SCORE_ERROR, why);
     return;
@@ -438,10 +436,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "pefleet-scorer: %s\n", err);
     return 2;
   }
-  const char *t = getenv("TMPDIR");
-  snprintf(s.tmpdir, sizeof s.tmpdir, "%s", t && *t ? t : "/tmp");
-  int swept = pf_tmp_sweep(s.tmpdir, "pefleet-scorer");
-  if (swept) pf_info("removed %d upload(s) a stopped scorer left in %s", swept, s.tmpdir);
+  int swept = 0;
+  if (pf_tmp_open(&s.tmp, NULL, "pefleet-scorer", &swept, err, sizeof err) != PF_OK) {
+    pf_error("%s", err);
+    return 1;
+  }
+  if (swept) pf_info("removed %d upload folder(s) a stopped scorer left beside %s", swept, s.tmp.dir);
   char host[32] = "host";
   gethostname(host, sizeof host - 1);
   snprintf(s.id, sizeof s.id, "scorer-%.24s-%d-%lld", host, (int)getpid(), (long long)time(NULL));
@@ -520,6 +520,7 @@ int main(int argc, char **argv) {
           s.sm.switches);
   for (int i = 0; i < s.capacity; i++)
     if (s.jobs[i].state != J_FREE) job_clear(&s.jobs[i]);
+  pf_tmp_close(&s.tmp);
   pf_encoder_free(&s.enc);
   sm_free(&s.sm);
   zmq_close(s.sock);

@@ -67,6 +67,7 @@ typedef struct {
   void *sock;
   pf_encoder *enc;  /* started at the first request that carries a file */
   sample_job jobs[SAMPLE_JOBS];
+  pf_tmp tmp;                /* private folder of uploads */
   uint64_t next_id;
   pf_simhit hits[PF_SIMINDEX_MAX_TOP];
   long long queries, errors;
@@ -263,11 +264,8 @@ static int accept_sample(service *sv, const void *id, size_t idlen, int delim, c
             "busy: %s files are being encoded; try again, or send the file's vector instead", "16");
     return PF_ELIMIT;
   }
-  const char *tmp = getenv("TMPDIR");
-  snprintf(j->path, sizeof j->path, "%s/pefleet-similar-%d-XXXXXX", tmp && *tmp ? tmp : "/tmp", (int)getpid());
-  int fd = mkstemp(j->path);
+  int fd = pf_tmp_file(&sv->tmp, j->path, sizeof j->path);
   if (fd < 0) {
-    j->path[0] = '\0';
     set_err(o, PEFLEET__SCORE_STATUS__SCORE_ERROR, "cannot write a temporary file: %s", strerror(errno));
     return PF_EIO;
   }
@@ -403,9 +401,12 @@ int main(int argc, char **argv) {
   pf_info("starting; effective configuration:");
   pf_config_print(&sv.cfg, stderr, "  ");
   {
-    const char *td = getenv("TMPDIR");
-    int swept = pf_tmp_sweep(td && *td ? td : "/tmp", "pefleet-similar");
-    if (swept) pf_info("removed %d upload(s) a stopped similarity service left behind", swept);
+    int swept = 0;
+    if (pf_tmp_open(&sv.tmp, NULL, "pefleet-similar", &swept, err, sizeof err) != PF_OK) {
+      pf_error("%s", err);
+      return 1;
+    }
+    if (swept) pf_info("removed %d upload folder(s) a stopped similarity service left behind", swept);
   }
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -440,6 +441,7 @@ int main(int argc, char **argv) {
   if (stop) {
     pf_info("stopped before the load was complete");
     sim_sync_free(&sv.sync);
+    pf_tmp_close(&sv.tmp);
     zmq_close(sv.sock);
     pf_curve_zap_stop();
     zmq_ctx_term(ctx);
@@ -476,6 +478,7 @@ int main(int argc, char **argv) {
   pf_encoder_free(&sv.enc);
   for (int i = 0; i < SAMPLE_JOBS; i++)
     if (sv.jobs[i].used) job_release(&sv.jobs[i]);
+  pf_tmp_close(&sv.tmp);
   zmq_close(sv.sock);
   pf_curve_zap_stop();
   zmq_ctx_term(ctx);
