@@ -8,6 +8,7 @@
 #include "ingest_send.h"
 #include "pf_clock.h"
 #include "pf_err.h"
+#include "pf_store.h"
 #include "pf_walk.h"
 
 #include <errno.h>
@@ -49,8 +50,18 @@ static void usage(FILE *f) {
 
 /* sha256 of the file at path, reading it in blocks. */
 static int hash_file(const char *path, char sha[PF_SHA256_HEX_LEN + 1], char *why, size_t whyn) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) { snprintf(why, whyn, "%s", strerror(errno)); return PF_EIO; }
+  /* O_NOFOLLOW: a file swapped for a symlink since the walk is not followed */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    snprintf(why, whyn, "%s", errno == ELOOP ? "it became a symlink (not followed)" : strerror(errno));
+    return PF_EIO;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(why, whyn, "not a regular file");
+    close(fd);
+    return PF_EIO;
+  }
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? PF_OK : PF_ENOMEM;
   static uint8_t buf[1 << 16];
@@ -156,16 +167,22 @@ int cmd_feed(int argc, char **argv) {
     return 1;
   }
   double t0 = pf_clock_s();
-  pf_filelist all = {0};
-  if (pf_walk_add(&all, dir, glob, err, sizeof err) != PF_OK) {
+  pf_filelist all = {0}, links = {0};
+  if (pf_walk_add_nolinks(&all, &links, dir, glob, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet feed: error: %s\n", err);
+    pf_filelist_destroy(&links);
     close(lock);
     return 1;
   }
+  /* others fill the folder: a symlink could point anywhere this user may
+   * read (a key, another fleet's samples); each is named and left alone */
+  for (size_t i = 0; i < links.n; i++)
+    fprintf(stderr, "pefleet feed: warning: %s: a symlink; not followed, skipped\n", links.paths[i]);
   pf_db *db = NULL;
   if (fleet_db(&cfg, &db, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet feed: %s\n", err);
     pf_filelist_destroy(&all);
+    pf_filelist_destroy(&links);
     close(lock);
     return 1;
   }
@@ -202,7 +219,7 @@ int cmd_feed(int argc, char **argv) {
     }
   }
   /* the new ones, sent as pefleet ingest sends them */
-  ingest_opts io = {"pefleet feed", label, (uint64_t)max_mib << 20, retry_for, quiet};
+  ingest_opts io = {"pefleet feed", label, (uint64_t)max_mib << 20, retry_for, quiet, PF_STORE_NOFOLLOW};
   ingest_totals t = {0};
   if (nnew > 0 && ingest_send(&cfg, &io, paths, items, nnew, &t) != PF_OK) { rc = 1; goto out; }
   for (size_t i = 0; i < nnew; i++)
@@ -225,6 +242,7 @@ int cmd_feed(int argc, char **argv) {
          "ingested), %zu failed to read or move",
          dir, nnew, t.queued, t.duplicates, t.rejected, t.unacked, nknown, failed);
   if (move) printf(", %zu moved to %s/done", moved, dir);
+  if (links.n) printf(", %zu symlinks skipped", links.n);
   printf(" in %.2f s\n", pf_clock_s() - t0);
   if (failed || t.rejected || t.unacked) rc = 1;
 out:
@@ -232,6 +250,7 @@ out:
   free(items);
   pf_db_free(&db);
   pf_filelist_destroy(&all);
+  pf_filelist_destroy(&links);
   close(lock);
   return rc;
 }

@@ -92,7 +92,7 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
     size_t first = next;
     while (next < n && next - first < BATCH && outstanding + BATCH <= WINDOW) {
       ingest_item *it = &items[next];
-      int rc = pf_store_put_file(cfg->store, paths[next], o->max_size, PF_STORE_NOSYNC, it->sha, &it->size);
+      int rc = pf_store_put_file(cfg->store, paths[next], o->max_size, PF_STORE_NOSYNC | o->store_flags, it->sha, &it->size);
       if (rc == PF_OK) index_add(&idx, items, next);
       if (rc != PF_OK) {
         it->state = INGEST_REJECTED;

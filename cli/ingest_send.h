@@ -27,6 +27,7 @@ typedef struct {
   uint64_t max_size; /* bytes; larger files are rejected */
   long retry_for;    /* seconds without progress before giving up */
   int quiet;         /* no per-file lines (rejections are still printed) */
+  int store_flags;   /* PF_STORE_* added to each copy (feed: PF_STORE_NOFOLLOW) */
 } ingest_opts;
 
 typedef struct {

@@ -69,8 +69,8 @@ int pf_store_put(const char *root, const uint8_t *buf, size_t len, char sha[PF_S
 
 int pf_store_put_file(const char *root, const char *path, uint64_t max_size, int flags,
                       char sha[PF_SHA256_HEX_LEN + 1], uint64_t *size) {
-  int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (in < 0) return errno == ENOENT ? PF_ENOENT : PF_EIO;
+  int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (flags & PF_STORE_NOFOLLOW ? O_NOFOLLOW | O_NONBLOCK : 0));
+  if (in < 0) return errno == ENOENT ? PF_ENOENT : errno == ELOOP ? PF_EINVAL : PF_EIO;
   struct stat st;
   if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) { close(in); return PF_EINVAL; }
   if ((uint64_t)st.st_size > max_size) { close(in); return PF_ELIMIT; }

@@ -31,7 +31,9 @@ static int matches(const char *path, const char *glob) {
   return fnmatch(glob, base ? base + 1 : path, 0) == 0;
 }
 
-static int walk_dir(pf_filelist *l, const char *dir, const char *glob, int depth) {
+/* links: NULL to list symlinks to files as files; else every symlink met
+ * goes there instead (not followed, whatever it points at). */
+static int walk_dir(pf_filelist *l, pf_filelist *links, const char *dir, const char *glob, int depth) {
   if (depth > WALK_MAX_DEPTH) return PF_OK;
   struct dirent **ents = NULL;
   int n = scandir(dir, &ents, NULL, alphasort);
@@ -47,7 +49,8 @@ static int walk_dir(pf_filelist *l, const char *dir, const char *glob, int depth
         snprintf(p, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
         struct stat st, target;
         if (lstat(p, &st) == 0) {
-          if (S_ISDIR(st.st_mode)) rc = walk_dir(l, p, glob, depth + 1);
+          if (S_ISDIR(st.st_mode)) rc = walk_dir(l, links, p, glob, depth + 1);
+          else if (S_ISLNK(st.st_mode) && links) rc = push(links, p);
           else if (S_ISLNK(st.st_mode) && stat(p, &target) == 0 && S_ISDIR(target.st_mode))
             ; /* a symlinked folder: neither walked nor listed */
           else if ((S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && matches(p, glob)) rc = push(l, p);
@@ -67,9 +70,23 @@ int pf_walk_add(pf_filelist *l, const char *path, const char *glob, char *err, s
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     return PF_ENOENT;
   }
-  if (S_ISDIR(st.st_mode)) return walk_dir(l, path, glob, 0);
+  if (S_ISDIR(st.st_mode)) return walk_dir(l, NULL, path, glob, 0);
   if (!matches(path, glob)) return PF_OK;
   return push(l, path);
+}
+
+int pf_walk_add_nolinks(pf_filelist *l, pf_filelist *links, const char *dir, const char *glob, char *err,
+                        size_t errlen) {
+  struct stat st;
+  if (stat(dir, &st) != 0) {
+    snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+    return PF_ENOENT;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "%s: not a folder", dir);
+    return PF_EINVAL;
+  }
+  return walk_dir(l, links, dir, glob, 0);
 }
 
 void pf_filelist_destroy(pf_filelist *l) {

@@ -19,6 +19,13 @@ typedef struct {
  * path does not exist (err says which), or PF_ENOMEM. */
 int pf_walk_add(pf_filelist *list, const char *path, const char *glob, char *err, size_t errlen);
 
+/* Walks the folder dir as pf_walk_add does, except that no symlink inside
+ * it is followed or listed: each one (to a file, a folder or nothing) is
+ * added to links instead, the glob not applied, for the caller to report.
+ * Called by `pefleet feed`, whose drop folder others fill. */
+int pf_walk_add_nolinks(pf_filelist *list, pf_filelist *links, const char *dir, const char *glob, char *err,
+                        size_t errlen);
+
 /* Frees the list's paths and zeroes it. */
 void pf_filelist_destroy(pf_filelist *list);
 

@@ -81,6 +81,29 @@ flock "$DROP" "$P" feed "$DROP" --label clean --data "$D" >"$T/f5.out" 2>"$T/f5.
 check "concurrent_feed_exit_1 (rc $rc)" test $rc -eq 1
 check concurrent_feed_says_why grep -q "another feed is running on this folder; nothing done" "$T/f5.err"
 
+# --- symlinks in the drop folder are named, one line each, and never followed ----------------
+OUTSIDE=$T/outside
+mkdir -p "$OUTSIDE/dir" "$T/drop2/sub"
+{ cat "$f0"; echo "feed-secret-file"; } >"$OUTSIDE/secret.exe"
+{ cat "$f0"; echo "feed-secret-in-dir"; } >"$OUTSIDE/dir/inner.exe"
+{ cat "$f0"; echo "feed-real-file"; } >"$T/drop2/real.exe"
+ln -s "$OUTSIDE/secret.exe" "$T/drop2/link.exe"
+ln -s "$OUTSIDE/dir" "$T/drop2/sub/linkdir"
+ln -s "$OUTSIDE/nothing" "$T/drop2/dangling.exe"
+SECRET=$(sha256sum "$OUTSIDE/secret.exe" | awk '{print $1}')
+INNER=$(sha256sum "$OUTSIDE/dir/inner.exe" | awk '{print $1}')
+"$P" feed "$T/drop2" --label clean --move --data "$D" >"$T/f6.out" 2>"$T/f6.err"; rc=$?
+check "symlinks_skipped_exit_0 (rc $rc)" test $rc -eq 0
+check symlinks_one_line_each test "$(grep -c ": a symlink; not followed, skipped$" "$T/f6.err")" -eq 3
+for l in link.exe sub/linkdir dangling.exe; do
+  check "symlink_named_$(basename "$l")" grep -q "^pefleet feed: warning: $T/drop2/$l: a symlink; not followed, skipped$" "$T/f6.err"
+done
+check symlink_target_not_ingested test "$($RCLI SISMEMBER pf:samples "$SECRET")" -eq 0 -a -z "$(find "$D" -name "$SECRET")"
+check symlinked_dir_not_walked test "$($RCLI SISMEMBER pf:samples "$INNER")" -eq 0
+check symlink_real_file_fed grep -q "  queued  $T/drop2/real.exe" "$T/f6.out"
+check symlinks_summary grep -q "^feed $T/drop2: 1 new (1 queued, .*, 3 symlinks skipped in" "$T/f6.out"
+check symlinks_left_in_place test -L "$T/drop2/link.exe" -a -L "$T/drop2/sub/linkdir" -a -f "$OUTSIDE/secret.exe"
+
 # --- pefleet ingest still sends as before (the code feed shares) ---------------------------
 { cat "$f0"; echo "ingest-test"; } >"$T/i.exe"
 "$P" ingest --label clean --wait --data "$D" "$T/i.exe" "$f0" >"$T/i.out" 2>"$T/i.err"; rc=$?
