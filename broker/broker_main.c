@@ -368,8 +368,8 @@ int main(int argc, char **argv) {
   }
   b.ingest = zmq_socket(ctx, ZMQ_ROUTER);
   b.workers = zmq_socket(ctx, ZMQ_ROUTER);
-  if (pf_curve_server(b.ingest, &b.cfg, err, sizeof err) != PF_OK ||
-      pf_curve_server(b.workers, &b.cfg, err, sizeof err) != PF_OK) {
+  if (pf_curve_server(b.ingest, &b.cfg, PF_CURVE_CLIENTS, err, sizeof err) != PF_OK ||
+      pf_curve_server(b.workers, &b.cfg, PF_CURVE_WORKERS, err, sizeof err) != PF_OK) {
     pf_error("%s", err);
     return 1;
   }

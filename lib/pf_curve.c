@@ -16,7 +16,7 @@
 #include <zmq.h>
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define ZAP_DOMAIN "pefleet"
+#define ZAP_DOMAIN "pefleet" /* a socket's domain: "pefleet-<role>" */
 /* libzmq's ZMQ_ZAP_ENFORCE_DOMAIN (a draft option in 4.3's header, built
  * into Debian's library): a CURVE server refuses every client when no ZAP
  * handler answers, instead of admitting everyone. Ignored where absent. */
@@ -270,6 +270,53 @@ int pf_curve_write(const char *dir, const char *name, const pf_curve_keypair *kp
   return write_file(pub, text, 0644, 0, err, errlen);
 }
 
+/* ---- roles ---- */
+
+static const char *const role_names[PF_CURVE_NROLES] = {"client", "worker", "scorer"};
+static const char *const role_folders[PF_CURVE_NROLES] = {"clients", "workers", "scorers"};
+
+const char *pf_curve_role_name(pf_curve_role r) {
+  return (int)r >= 0 && r < PF_CURVE_NROLES ? role_names[r] : "?";
+}
+
+const char *pf_curve_role_folder(pf_curve_role r) {
+  return (int)r >= 0 && r < PF_CURVE_NROLES ? role_folders[r] : "?";
+}
+
+int pf_curve_role_parse(const char *s, pf_curve_role *r) {
+  for (int i = 0; i < PF_CURVE_NROLES; i++)
+    if (strcmp(s, role_names[i]) == 0) {
+      *r = (pf_curve_role)i;
+      return PF_OK;
+    }
+  return PF_EINVAL;
+}
+
+int pf_curve_allow(const char *allow_dir, pf_curve_role role, const char *name, const char *pub, char *err,
+                   size_t errlen) {
+  if (!good_name(name) || (int)role < 0 || role >= PF_CURVE_NROLES || !z85_key(pub, strlen(pub), NULL)) {
+    snprintf(err, errlen, "bad key name, role or public key");
+    return PF_EINVAL;
+  }
+  char sub[1100], path[1200], text[64];
+  snprintf(sub, sizeof sub, "%.1000s/%s", allow_dir, role_folders[role]);
+  if ((mkdir(allow_dir, 0755) != 0 && errno != EEXIST) || (mkdir(sub, 0755) != 0 && errno != EEXIST)) {
+    snprintf(err, errlen, "cannot make %s: %s", sub, strerror(errno));
+    return PF_EIO;
+  }
+  /* one role per key: the same name in another role's list is a mistake */
+  for (int r = 0; r < PF_CURVE_NROLES; r++) {
+    snprintf(path, sizeof path, "%.1000s/%s/%s.pub", allow_dir, role_folders[r], name);
+    if ((pf_curve_role)r != role && access(path, F_OK) == 0) {
+      snprintf(err, errlen, "%s exists: %s is already a %s key (one role per key)", path, name, role_names[r]);
+      return PF_EINVAL;
+    }
+  }
+  snprintf(path, sizeof path, "%s/%s.pub", sub, name);
+  snprintf(text, sizeof text, "%s\n", pub);
+  return write_file(path, text, 0644, 0, err, errlen);
+}
+
 /* ---- sockets ---- */
 
 static atomic_int zap_running;
@@ -294,19 +341,25 @@ static void watch_handshakes(void *sock) {
   pthread_mutex_unlock(&mon_mu);
 }
 
-int pf_curve_server(void *sock, const pf_config *c, char *err, size_t errlen) {
+int pf_curve_server(void *sock, const pf_config *c, pf_curve_role role, char *err, size_t errlen) {
   if (!c || !c->curve) return PF_OK;
   if (!atomic_load(&zap_running)) {
     snprintf(err, errlen, "CURVE server socket without the ZAP handler (pf_curve_zap_start first): it would admit anyone");
     return PF_EINVAL;
   }
+  if ((int)role < 0 || role >= PF_CURVE_NROLES) {
+    snprintf(err, errlen, "CURVE server socket of no known role");
+    return PF_EINVAL;
+  }
+  char domain[32];
+  snprintf(domain, sizeof domain, ZAP_DOMAIN "-%s", pf_curve_role_name(role));
   pf_curve_keypair kp;
   int rc = pf_curve_read_keypair(c->curve_secret_file, &kp, err, errlen);
   if (rc != PF_OK) return rc;
   int one = 1;
   if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
       zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, kp.sec, PF_CURVE_Z85_LEN) != 0 ||
-      zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) != 0) {
+      zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0) {
     snprintf(err, errlen, "cannot make a CURVE server socket: %s", zmq_strerror(zmq_errno()));
     rc = PF_EIO;
   }
@@ -355,10 +408,11 @@ typedef struct {
   pthread_t thread;
   atomic_int stop;
   char dir[1024];
-  uint8_t (*keys)[32];    /* allowed client keys */
-  int nkeys;
+  uint8_t (*keys[PF_CURVE_NROLES])[32]; /* allowed keys, one list per role */
+  int nkeys[PF_CURVE_NROLES];
   int64_t last_scan;
   uint8_t last_refused[32];
+  int last_refused_role;  /* repeats are counted per key and socket role */
   int64_t last_refused_ms;
   long quiet_refusals;    /* repeats of last_refused not logged */
   void *ctx;
@@ -369,13 +423,12 @@ typedef struct {
 
 static zap_state zap;
 
-/* (Re)reads every *.pub of the allow folder. */
-static int load_allowed(zap_state *z, char *err, size_t errlen) {
-  DIR *d = opendir(z->dir);
-  if (!d) {
-    snprintf(err, errlen, "curve_allow_dir %s: %s", z->dir, strerror(errno));
-    return PF_EINVAL;
-  }
+/* (Re)reads every *.pub of one folder into keys (at most PF_CURVE_MAX_ALLOWED);
+ * a missing folder is an empty list. */
+static int load_folder(const char *dir, uint8_t (*keys)[32], int *nkeys) {
+  DIR *d = opendir(dir);
+  *nkeys = 0;
+  if (!d) return errno == ENOENT ? PF_OK : PF_EIO;
   int n = 0, skipped = 0;
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
@@ -383,24 +436,64 @@ static int load_allowed(zap_state *z, char *err, size_t errlen) {
     if (len < 5 || strcmp(de->d_name + len - 4, ".pub") != 0 || de->d_name[0] == '.') continue;
     if (n >= PF_CURVE_MAX_ALLOWED) { skipped++; continue; }
     char path[1400], z85[PF_CURVE_Z85_LEN + 1], why[1500];
-    snprintf(path, sizeof path, "%s/%s", z->dir, de->d_name);
-    if (read_public(path, z85, why, sizeof why) != PF_OK || !z85_key(z85, PF_CURVE_Z85_LEN, z->keys[n])) {
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    if (read_public(path, z85, why, sizeof why) != PF_OK || !z85_key(z85, PF_CURVE_Z85_LEN, keys[n])) {
       pf_warn("curve: ignoring %s: %s", path, why);
       continue;
     }
     n++;
   }
   closedir(d);
-  if (skipped) pf_warn("curve: %s holds more than %d public keys; %d ignored", z->dir, PF_CURVE_MAX_ALLOWED, skipped);
-  z->nkeys = n;
+  if (skipped) pf_warn("curve: %s holds more than %d public keys; %d ignored", dir, PF_CURVE_MAX_ALLOWED, skipped);
+  *nkeys = n;
+  return PF_OK;
+}
+
+/* Number of *.pub directly in dir: keys of no role, admitted nowhere. */
+static int count_roleless(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    size_t len = strlen(de->d_name);
+    if (len >= 5 && strcmp(de->d_name + len - 4, ".pub") == 0 && de->d_name[0] != '.') n++;
+  }
+  closedir(d);
+  return n;
+}
+
+/* (Re)reads the allow lists: DIR/clients, DIR/workers, DIR/scorers. */
+static int load_allowed(zap_state *z, char *err, size_t errlen) {
+  DIR *d = opendir(z->dir);
+  if (!d) {
+    snprintf(err, errlen, "curve_allow_dir %s: %s", z->dir, strerror(errno));
+    return PF_EINVAL;
+  }
+  closedir(d);
+  for (int r = 0; r < PF_CURVE_NROLES; r++) {
+    char sub[1100];
+    snprintf(sub, sizeof sub, "%s/%s", z->dir, pf_curve_role_folder((pf_curve_role)r));
+    if (load_folder(sub, z->keys[r], &z->nkeys[r]) != PF_OK) pf_warn("curve: %s: %s", sub, strerror(errno));
+  }
   z->last_scan = pf_clock_ms();
   return PF_OK;
 }
 
-static int allowed(zap_state *z, const uint8_t key[32]) {
-  for (int i = 0; i < z->nkeys; i++)
-    if (memcmp(z->keys[i], key, 32) == 0) return 1;
+static int allowed(zap_state *z, int role, const uint8_t key[32]) {
+  for (int i = 0; i < z->nkeys[role]; i++)
+    if (memcmp(z->keys[role][i], key, 32) == 0) return 1;
   return 0;
+}
+
+/* The role of a server socket from its ZAP domain, -1 for another domain. */
+static int domain_role(const char *domain) {
+  for (int r = 0; r < PF_CURVE_NROLES; r++) {
+    char want[32];
+    snprintf(want, sizeof want, ZAP_DOMAIN "-%s", pf_curve_role_name((pf_curve_role)r));
+    if (strcmp(domain, want) == 0) return r;
+  }
+  return -1;
 }
 
 /* Copies frame i (at most cap-1 bytes) as a string. */
@@ -443,40 +536,51 @@ static void handle(zap_state *z) {
     for (int i = 0; i < n; i++) zmq_msg_close(&f[i]);
     return;
   }
-  char version[8] = "", address[80] = "?", mech[16] = "";
+  char version[8] = "", address[80] = "?", mech[16] = "", domain[48] = "";
   frame_str(&f[0], version, sizeof version);
+  if (n >= 3) frame_str(&f[2], domain, sizeof domain);
   if (n >= 4) frame_str(&f[3], address, sizeof address);
   if (n >= 6) frame_str(&f[5], mech, sizeof mech);
-  if (strcmp(version, "1.0") != 0 || n != 7 || strcmp(mech, "CURVE") != 0 || zmq_msg_size(&f[6]) != 32) {
+  int role = domain_role(domain);
+  if (strcmp(version, "1.0") != 0 || n != 7 || strcmp(mech, "CURVE") != 0 || zmq_msg_size(&f[6]) != 32 || role < 0) {
     pf_warn("curve: refused a peer at %s: %s", address,
-            strcmp(mech, "CURVE") != 0 ? "not a CURVE handshake" : "malformed ZAP request");
+            strcmp(mech, "CURVE") != 0 ? "not a CURVE handshake"
+            : role < 0                 ? "a server socket of no pefleet role"
+                                       : "malformed ZAP request");
     reply(z->sock, &f[1], "400", "refused");
   } else {
     const uint8_t *key = zmq_msg_data(&f[6]);
-    int ok = allowed(z, key);
+    int ok = allowed(z, role, key);
     if (!ok && pf_clock_ms() - z->last_scan >= 1000) {
       char err[1200];
       if (load_allowed(z, err, sizeof err) != PF_OK) pf_warn("curve: %s", err);
-      ok = allowed(z, key);
+      ok = allowed(z, role, key);
     }
+    const char *rname = pf_curve_role_name((pf_curve_role)role);
     if (ok) {
       char z85[PF_CURVE_Z85_LEN + 1];
       zmq_z85_encode(z85, key, 32);
-      pf_debug("curve: admitted client key %s at %s", z85, address);
+      pf_debug("curve: admitted %s key %s at %s", rname, z85, address);
       reply(z->sock, &f[1], "200", "OK");
     } else {
       int64_t now = pf_clock_ms();
-      if (memcmp(key, z->last_refused, 32) == 0 && now - z->last_refused_ms < 10000) {
+      if (memcmp(key, z->last_refused, 32) == 0 && role == z->last_refused_role && now - z->last_refused_ms < 10000) {
         z->quiet_refusals++;
       } else {
-        char z85[PF_CURVE_Z85_LEN + 1];
+        char z85[PF_CURVE_Z85_LEN + 1], other[160] = "";
         if (z->quiet_refusals) {
           zmq_z85_encode(z85, z->last_refused, 32);
           pf_warn("curve: refused client key %s %ld more time(s) in the last 10 s", z85, z->quiet_refusals);
         }
+        for (int r = 0; r < PF_CURVE_NROLES; r++)
+          if (r != role && allowed(z, r, key))
+            snprintf(other, sizeof other, "; it is a %s key (in %s/), not admitted at a %s socket",
+                     pf_curve_role_name((pf_curve_role)r), pf_curve_role_folder((pf_curve_role)r), rname);
         zmq_z85_encode(z85, key, 32);
-        pf_warn("curve: refused client key %s at %s: not in %s", z85, address, z->dir);
+        pf_warn("curve: refused client key %s at %s: not in %s/%s (the %s socket's list)%s", z85, address, z->dir,
+                pf_curve_role_folder((pf_curve_role)role), rname, other);
         memcpy(z->last_refused, key, 32);
+        z->last_refused_role = role;
         z->last_refused_ms = now;
         z->quiet_refusals = 0;
       }
@@ -590,12 +694,26 @@ int pf_curve_zap_start(void *zctx, const pf_config *c, char *err, size_t errlen)
   memset(&zap, 0, sizeof zap);
   zap.ctx = zctx;
   snprintf(zap.dir, sizeof zap.dir, "%s", c->curve_allow_dir);
-  zap.keys = calloc(PF_CURVE_MAX_ALLOWED, 32);
-  if (!zap.keys) { snprintf(err, errlen, "out of memory"); return PF_ENOMEM; }
-  int rc = load_allowed(&zap, err, errlen);
+  int rc = PF_ENOMEM;
+  for (int r = 0; r < PF_CURVE_NROLES; r++)
+    if (!(zap.keys[r] = calloc(PF_CURVE_MAX_ALLOWED, 32))) {
+      snprintf(err, errlen, "out of memory");
+      goto fail;
+    }
+  rc = load_allowed(&zap, err, errlen);
   if (rc != PF_OK) goto fail;
-  if (zap.nkeys == 0) pf_warn("curve: %s holds no *.pub key yet: every client is refused until one is added", zap.dir);
-  else pf_info("curve: %d allowed client key(s) in %s", zap.nkeys, zap.dir);
+  int roleless = count_roleless(zap.dir), total = 0;
+  for (int r = 0; r < PF_CURVE_NROLES; r++) total += zap.nkeys[r];
+  if (roleless)
+    pf_warn("curve: %d *.pub file(s) directly in %s are ignored: a key is admitted only from its role's folder "
+            "(%s/clients, %s/workers, %s/scorers; pefleet keygen --role)",
+            roleless, zap.dir, zap.dir, zap.dir, zap.dir);
+  if (total == 0)
+    pf_warn("curve: %s holds no *.pub key in clients/, workers/ or scorers/ yet: every client is refused until one "
+            "is added", zap.dir);
+  else
+    pf_info("curve: %d allowed client key(s) in %s (%d client, %d worker, %d scorer)", total, zap.dir,
+            zap.nkeys[PF_CURVE_CLIENTS], zap.nkeys[PF_CURVE_WORKERS], zap.nkeys[PF_CURVE_SCORERS]);
   zap.sock = zmq_socket(zctx, ZMQ_REP);
   int zero = 0;
   if (!zap.sock || zmq_setsockopt(zap.sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
@@ -613,7 +731,7 @@ int pf_curve_zap_start(void *zctx, const pf_config *c, char *err, size_t errlen)
   return PF_OK;
 fail:
   if (zap.sock) zmq_close(zap.sock);
-  free(zap.keys);
+  for (int r = 0; r < PF_CURVE_NROLES; r++) free(zap.keys[r]);
   memset(&zap, 0, sizeof zap);
   return rc;
 }
@@ -622,7 +740,7 @@ void pf_curve_zap_stop(void) {
   if (!atomic_load(&zap_running)) return;
   atomic_store(&zap.stop, 1);
   pthread_join(zap.thread, NULL);
-  free(zap.keys);
+  for (int r = 0; r < PF_CURVE_NROLES; r++) free(zap.keys[r]);
   memset(&zap, 0, sizeof zap);
   pthread_mutex_lock(&mon_mu);
   mon_npending = 0;

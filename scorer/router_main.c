@@ -259,8 +259,8 @@ int main(int argc, char **argv) {
   if (pf_curve_zap_start(r.ctx, &r.cfg, err, sizeof err) != PF_OK) { pf_error("%s", err); return 1; }
   r.front = zmq_socket(r.ctx, ZMQ_ROUTER);
   r.back = zmq_socket(r.ctx, ZMQ_ROUTER);
-  if (pf_curve_server(r.front, &r.cfg, err, sizeof err) != PF_OK ||
-      pf_curve_server(r.back, &r.cfg, err, sizeof err) != PF_OK) {
+  if (pf_curve_server(r.front, &r.cfg, PF_CURVE_CLIENTS, err, sizeof err) != PF_OK ||
+      pf_curve_server(r.back, &r.cfg, PF_CURVE_SCORERS, err, sizeof err) != PF_OK) {
     pf_error("%s", err);
     return 1;
   }

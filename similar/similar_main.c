@@ -419,7 +419,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   sv.sock = zmq_socket(ctx, ZMQ_ROUTER);
-  if (pf_curve_server(sv.sock, &sv.cfg, err, sizeof err) != PF_OK) {
+  if (pf_curve_server(sv.sock, &sv.cfg, PF_CURVE_CLIENTS, err, sizeof err) != PF_OK) {
     pf_error("%s", err);
     return 1;
   }

@@ -7,14 +7,17 @@
 #   broker's allow folder gets no answer and never reaches Redis, and the
 #   broker's log names the refused key; a plain (non-CURVE) client gets no
 #   answer either; the same request with an allowed key is acknowledged;
-#   a key dropped into the folder later is admitted without a restart.
+#   a key dropped into the folder later is admitted without a restart; a
+#   key listed for another role (an encoder worker's, at the ingest port)
+#   is refused and the log says which role it has; a key left directly in
+#   the allow folder (the layout before roles) is admitted nowhere.
 . "$(dirname "$0")/lib/common.sh"
 need_redis auth_refusals
 ZSEND=${BUILD:-$ROOT/build}/tools/zsend
 [ -x "$ZSEND" ] || { skip auth_refusals "$ZSEND not built (make)"; exit 0; }
 P=$BIN/pefleet
 D=$T/fleet
-mkdir -p "$D/logs" "$D/keys/allowed"
+mkdir -p "$D/logs" "$D/keys/allowed/clients"
 fleet_ports
 PASS=test-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 REDIS_PID= BROKER_PID=
@@ -27,11 +30,17 @@ for _ in $(seq 50); do redis-cli -p "$RP" -a "$PASS" --no-auth-warning ping 2>/d
 
 # --- keys: the broker's, one allowed client, one unknown client -------------
 "$P" keygen broker -o "$D/keys" >/dev/null 2>&1 &&
-  "$P" keygen good -o "$D/keys" >/dev/null 2>&1 &&
+  "$P" keygen good -o "$D/keys" --role client >/dev/null 2>&1 &&
   "$P" keygen stranger -o "$D/keys" >/dev/null 2>&1 &&
-  "$P" keygen late -o "$D/keys" >/dev/null 2>&1
-check keygen_made_four_pairs test -s "$D/keys/late.pub"
-cp "$D/keys/good.pub" "$D/keys/allowed/"
+  "$P" keygen late -o "$D/keys" >/dev/null 2>&1 &&
+  "$P" keygen worker -o "$D/keys" --role worker >/dev/null 2>&1 &&
+  "$P" keygen roleless -o "$D/keys" >/dev/null 2>&1
+check keygen_made_six_pairs test -s "$D/keys/roleless.pub"
+check keygen_role_lists_the_key cmp -s "$D/keys/good.pub" "$D/keys/allowed/clients/good.pub"
+check keygen_role_worker_list cmp -s "$D/keys/worker.pub" "$D/keys/allowed/workers/worker.pub"
+"$P" keygen worker2 -o "$D/keys" --role server >/dev/null 2>&1
+check "keygen_unknown_role_exit_2 ($?)" test $? -eq 2
+cp "$D/keys/roleless.pub" "$D/keys/allowed/"
 check keygen_secret_mode_0600 test "$(stat -c %a "$D/keys/good.key")" = 600
 
 cat >"$D/pefleet.conf" <<EOF
@@ -95,9 +104,20 @@ out=$("$ZSEND" --timeout 5000 --curve "$D/keys/good.key" "$D/keys/broker.pub" "t
 check "allowed_key_is_acknowledged ($out)" sh -c "echo '$out' | grep -q '(queued)'"
 check allowed_key_reached_redis test "$($RC exists "pf:s:$SHA2")" = 1
 
+# a worker's key at the ingest port (a client socket): refused, and the log says why
+SHA5=$(printf 'worker' | sha256sum | cut -c1-64)
+out=$("$ZSEND" --timeout 2500 --curve "$D/keys/worker.key" "$D/keys/broker.pub" "tcp://127.0.0.1:$IP" ingest "$SHA5" clean 2>&1)
+check "worker_key_at_ingest_gets_no_answer ($out)" test "$out" = "no reply"
+check worker_key_at_ingest_never_reached_redis test "$($RC exists "pf:s:$SHA5")" = 0
+check broker_logged_key_of_other_role grep -qF "refused client key $(cat "$D/keys/worker.pub") at 127.0.0.1: not in $D/keys/allowed/clients (the client socket's list); it is a worker key" "$D/logs/broker.log"
+# a key directly in the allow folder has no role: admitted nowhere
+out=$("$ZSEND" --timeout 2500 --curve "$D/keys/roleless.key" "$D/keys/broker.pub" "tcp://127.0.0.1:$IP" ingest "$SHA5" clean 2>&1)
+check "roleless_key_gets_no_answer ($out)" test "$out" = "no reply"
+check broker_warned_roleless_keys grep -q "curve: 1 \*.pub file(s) directly in $D/keys/allowed are ignored" "$D/logs/broker.log"
+
 # a key that was refused is admitted once its .pub is in the folder
 "$ZSEND" --timeout 1500 --curve "$D/keys/late.key" "$D/keys/broker.pub" "tcp://127.0.0.1:$IP" ingest "$SHA3" clean >/dev/null 2>&1
-cp "$D/keys/late.pub" "$D/keys/allowed/"
+cp "$D/keys/late.pub" "$D/keys/allowed/clients/"
 sleep 1.1 # the allow folder is read again at most once a second
 out=$("$ZSEND" --timeout 5000 --curve "$D/keys/late.key" "$D/keys/broker.pub" "tcp://127.0.0.1:$IP" ingest "$SHA3" clean 2>&1)
 check "key_added_later_is_admitted ($out)" sh -c "echo '$out' | grep -q '(queued)'"

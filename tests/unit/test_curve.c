@@ -1,7 +1,11 @@
 /* Unit tests of pf_curve: key pair files (format, checks, permissions),
- * public keys, and the server/client socket set-up from a pf_config. */
+ * public keys, the server/client socket set-up from a pf_config, and roles:
+ * a key is admitted only at the server sockets of the role whose allow list
+ * holds it (clients, workers, scorers), and each refusal is logged. */
 #include "pf_test.h"
 
+#include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -139,7 +143,7 @@ static void test_sockets(void **state) {
   char err[1400];
   void *ctx = zmq_ctx_new();
   void *s = zmq_socket(ctx, ZMQ_ROUTER), *k = zmq_socket(ctx, ZMQ_DEALER);
-  assert_int_equal(pf_curve_server(s, &c, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_server(s, &c, PF_CURVE_CLIENTS, err, sizeof err), PF_OK);
   assert_int_equal(pf_curve_client(k, &c, err, sizeof err), PF_OK);
   assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_OK); /* off: nothing started */
 
@@ -150,13 +154,13 @@ static void test_sockets(void **state) {
   assert_int_equal(pf_curve_write(dir, "cli", &cli, 1, err, sizeof err), PF_OK);
   c.curve = 1;
   snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/srv.key", dir);
-  assert_int_equal(pf_curve_server(s, &c, err, sizeof err), PF_EINVAL);
+  assert_int_equal(pf_curve_server(s, &c, PF_CURVE_CLIENTS, err, sizeof err), PF_EINVAL);
   assert_non_null(strstr(err, "ZAP"));
   assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_EINVAL); /* no allow dir */
   snprintf(c.curve_allow_dir, sizeof c.curve_allow_dir, "%s", dir);
   assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_OK);
   assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_EINVAL); /* one per process */
-  assert_int_equal(pf_curve_server(s, &c, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_server(s, &c, PF_CURVE_CLIENTS, err, sizeof err), PF_OK);
 
   snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/cli.key", dir);
   assert_int_equal(pf_curve_client(k, &c, err, sizeof err), PF_EINVAL); /* no server key */
@@ -215,9 +219,14 @@ static void test_zap_admits_and_refuses(void **state) {
     assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
     assert_int_equal(pf_curve_write(dir, names[i], &kp, 1, err, sizeof err), PF_OK);
   }
-  char allow[128], cmd[400], srv_pub[128];
+  char allow[128], cmd[1000], srv_pub[128];
   snprintf(allow, sizeof allow, "%s/allowed", dir);
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/good.pub' '%s/'", allow, dir, allow);
+  assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_write(dir, "roleless", &kp, 1, err, sizeof err), PF_OK);
+  /* good.pub in the clients' list; roleless.pub directly in the folder (the
+   * layout before roles): a key of no role, admitted nowhere */
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s/clients' && cp '%s/good.pub' '%s/clients/' && cp '%s/roleless.pub' '%s/'",
+           allow, dir, allow, dir, allow);
   assert_int_equal(system(cmd), 0);
   snprintf(srv_pub, sizeof srv_pub, "%s/srv.pub", dir);
   pf_config c;
@@ -230,7 +239,7 @@ static void test_zap_admits_and_refuses(void **state) {
   void *s = zmq_socket(ctx, ZMQ_ROUTER);
   int zero = 0;
   zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-  assert_int_equal(pf_curve_server(s, &c, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_server(s, &c, PF_CURVE_CLIENTS, err, sizeof err), PF_OK);
   assert_int_equal(zmq_bind(s, "tcp://127.0.0.1:*"), 0);
   size_t len = sizeof ep;
   assert_int_equal(zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len), 0);
@@ -241,6 +250,10 @@ static void test_zap_admits_and_refuses(void **state) {
   void *k2 = client(ctx, "stranger", srv_pub, ep);
   server_got(s, 700, got, sizeof got);
   assert_string_equal(got, ""); /* refused: never reaches the server socket */
+  void *k4 = client(ctx, "roleless", srv_pub, ep);
+  server_got(s, 700, got, sizeof got);
+  assert_string_equal(got, "");
+  zmq_close(k4);
 
   pf_curve_zap_stop(); /* no handler: a new client, even an allowed one, is refused */
   void *k3 = client(ctx, "good", srv_pub, ep);
@@ -253,6 +266,105 @@ static void test_zap_admits_and_refuses(void **state) {
   zmq_ctx_term(ctx);
 }
 
+/* Three roles' keys against three server sockets, one per role: each key
+ * gets through at its own role's socket only, and a refusal names the
+ * socket's role and the role the key has. */
+static void test_roles_refused_at_other_sockets(void **state) {
+  (void)state;
+  char err[1400], allow[128], srv_pub[128], logpath[128];
+  pf_curve_keypair kp;
+  const char *names[PF_CURVE_NROLES] = {"gateway", "worker-1", "scorer-1"};
+  pf_curve_role roles[PF_CURVE_NROLES] = {PF_CURVE_CLIENTS, PF_CURVE_WORKERS, PF_CURVE_SCORERS};
+  snprintf(allow, sizeof allow, "%s/allowed", dir);
+  assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
+  assert_int_equal(pf_curve_write(dir, "srv", &kp, 1, err, sizeof err), PF_OK);
+  for (int i = 0; i < PF_CURVE_NROLES; i++) {
+    assert_int_equal(pf_curve_generate(&kp, err, sizeof err), PF_OK);
+    assert_int_equal(pf_curve_write(dir, names[i], &kp, 1, err, sizeof err), PF_OK);
+    assert_int_equal(pf_curve_allow(allow, roles[i], names[i], kp.pub, err, sizeof err), PF_OK);
+  }
+  /* one role per key: the scorer's key cannot also be listed as a client */
+  assert_int_equal(pf_curve_allow(allow, PF_CURVE_CLIENTS, "scorer-1", kp.pub, err, sizeof err), PF_EINVAL);
+  assert_non_null(strstr(err, "already a scorer key"));
+  char probe[256];
+  snprintf(probe, sizeof probe, "%s/workers/worker-1.pub", allow);
+  assert_int_equal(access(probe, F_OK), 0);
+  snprintf(srv_pub, sizeof srv_pub, "%s/srv.pub", dir);
+  pf_config c;
+  pf_config_default(&c, dir);
+  c.curve = 1;
+  snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/srv.key", dir);
+  snprintf(c.curve_allow_dir, sizeof c.curve_allow_dir, "%s", allow);
+
+  /* the refusals are logged on stderr: keep them in a file */
+  snprintf(logpath, sizeof logpath, "%s/zap.log", dir);
+  fflush(stderr);
+  int saved = dup(2), lf = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_true(lf >= 0);
+  dup2(lf, 2);
+  void *ctx = zmq_ctx_new();
+  assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_OK);
+  void *srv[PF_CURVE_NROLES];
+  char ep[PF_CURVE_NROLES][128];
+  int zero = 0;
+  for (int r = 0; r < PF_CURVE_NROLES; r++) {
+    srv[r] = zmq_socket(ctx, ZMQ_ROUTER);
+    zmq_setsockopt(srv[r], ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(pf_curve_server(srv[r], &c, roles[r], err, sizeof err), PF_OK);
+    assert_int_equal(zmq_bind(srv[r], "tcp://127.0.0.1:*"), 0);
+    size_t len = sizeof ep[r];
+    assert_int_equal(zmq_getsockopt(srv[r], ZMQ_LAST_ENDPOINT, ep[r], &len), 0);
+  }
+  assert_int_equal(pf_curve_server(srv[0], &c, PF_CURVE_NROLES, err, sizeof err), PF_EINVAL);
+  for (int k = 0; k < PF_CURVE_NROLES; k++)   /* the key of role k */
+    for (int r = 0; r < PF_CURVE_NROLES; r++) { /* at the socket of role r */
+      char got[64];
+      void *cl = client(ctx, names[k], srv_pub, ep[r]);
+      server_got(srv[r], k == r ? 5000 : 700, got, sizeof got);
+      if (k == r) assert_string_equal(got, names[k]);
+      else assert_string_equal(got, "");
+      zmq_close(cl);
+    }
+  for (int r = 0; r < PF_CURVE_NROLES; r++) zmq_close(srv[r]);
+  pf_curve_zap_stop();
+  zmq_ctx_term(ctx);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(lf);
+
+  uint8_t log[16384];
+  size_t n = slurp(logpath, log, sizeof log - 1);
+  log[n] = '\0';
+  const char *text = (const char *)log;
+  assert_non_null(strstr(text, "curve: 3 allowed client key(s)"));
+  /* six refusals, each naming the socket's list and the key's own role */
+  for (int k = 0; k < PF_CURVE_NROLES; k++)
+    for (int r = 0; r < PF_CURVE_NROLES; r++) {
+      if (k == r) continue;
+      char want[300];
+      snprintf(want, sizeof want, "not in %s/%s (the %s socket's list); it is a %s key", allow,
+               pf_curve_role_folder(roles[r]), pf_curve_role_name(roles[r]), pf_curve_role_name(roles[k]));
+      if (!strstr(text, want)) fail_msg("no log line with '%s' in:\n%s", want, text);
+    }
+}
+
+static void test_role_names(void **state) {
+  (void)state;
+  pf_curve_role r;
+  assert_int_equal(pf_curve_role_parse("worker", &r), PF_OK);
+  assert_int_equal(r, PF_CURVE_WORKERS);
+  assert_int_equal(pf_curve_role_parse("scorer", &r), PF_OK);
+  assert_int_equal(r, PF_CURVE_SCORERS);
+  assert_int_equal(pf_curve_role_parse("client", &r), PF_OK);
+  assert_int_equal(r, PF_CURVE_CLIENTS);
+  assert_int_equal(pf_curve_role_parse("server", &r), PF_EINVAL);
+  assert_int_equal(pf_curve_role_parse("", &r), PF_EINVAL);
+  assert_string_equal(pf_curve_role_folder(PF_CURVE_SCORERS), "scorers");
+  char err[256];
+  assert_int_equal(pf_curve_allow("/tmp", PF_CURVE_CLIENTS, "../evil", "x", err, sizeof err), PF_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, teardown),
@@ -261,6 +373,8 @@ int main(void) {
     cmocka_unit_test(test_parse_public),
     cmocka_unit_test_setup_teardown(test_sockets, setup, teardown),
     cmocka_unit_test_setup_teardown(test_zap_admits_and_refuses, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_roles_refused_at_other_sockets, setup, teardown),
+    cmocka_unit_test(test_role_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
