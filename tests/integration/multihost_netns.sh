@@ -11,7 +11,10 @@
 # shared mount would be between real hosts. Ingest the corpus through it
 # and check every sample is done; check the worker with an unknown key is
 # refused (it is never ready at the broker, never encodes a sample, and the
-# broker's log names its key). Then scan through the pool (the seed's model
+# broker's log names its key). Keys have roles (keygen --role): a scorer's
+# key is refused at the broker's worker port, the gateway's (a client key)
+# at the router's scorer port, a worker's at the router's score port, each
+# refusal logged with the key's role. Then scan through the pool (the seed's model
 # promoted): `pefleet scan --server` and the gateway's POST / from the
 # encoder host give what a local `pefleet scan` gives, and a scan client
 # with an unknown key gets nothing. Needs root (CAP_NET_ADMIN) to make
@@ -68,9 +71,11 @@ check encoder_host_has_no_route_to_score_host sh -c "! ip -n $NS_ENC route get $
 
 # --- keys: one server pair (broker, score router), one per client ------------
 K=$T/keys
-mkdir -p "$K/allowed" "$T/logs"
-for n in server worker client scorer gateway rogue; do "$P" keygen "$n" -o "$K" >/dev/null 2>&1 || notok keygen "$n"; done
-cp "$K/worker.pub" "$K/client.pub" "$K/scorer.pub" "$K/gateway.pub" "$K/allowed/"
+mkdir -p "$T/logs"
+for n in server:none worker:worker client:client scorer:scorer gateway:client rogue:none; do
+  role=${n#*:}; n=${n%%:*}
+  "$P" keygen "$n" -o "$K" $([ "$role" = none ] || echo "--role $role") >/dev/null 2>&1 || notok keygen "$n"
+done
 PASS=ns-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 STORE=$T/store
 mkdir -p "$STORE"
@@ -99,6 +104,9 @@ EOF
 { common; echo "redis_host = $CORE_IP2"; echo "redis_port = 6390"; echo "curve_secret_file = $K/rogue.key"
   echo "worker_endpoint = tcp://$CORE_IP2:5556"; } >"$T/rogue.conf"
 { common; echo "redis_host = $CORE_IP2"; echo "redis_port = 6390"; echo "curve_secret_file = $K/scorer.key"; } >"$T/scorer.conf"
+# a scorer's key used by a worker, the gateway's key used by a scorer (score host)
+sed "s|^curve_secret_file.*|curve_secret_file = $K/scorer.key|" "$T/rogue.conf" >"$T/scorer-as-worker.conf"
+sed "s|^curve_secret_file.*|curve_secret_file = $K/gateway.key|" "$T/scorer.conf" >"$T/gateway-as-scorer.conf"
 { common; echo "redis_host = $CORE_IP"; echo "redis_port = 6390"; echo "curve_secret_file = $K/gateway.key"
   echo "http_address = $ENC_IP"; echo "http_port = 8080"; } >"$T/gateway.conf"
 mkdir -p "$T/core"
@@ -130,6 +138,9 @@ done
 ip netns exec "$NS_SCORE" "$BIN/pefleet-encoder-worker" --config "$T/rogue.conf" 2>"$T/logs/rogue.log" &
 ROGUE=$!
 PIDS+=($ROGUE)
+ip netns exec "$NS_SCORE" "$BIN/pefleet-encoder-worker" --config "$T/scorer-as-worker.conf" 2>"$T/logs/scorer-as-worker.log" &
+SAW=$!
+PIDS+=($SAW)
 for _ in $(seq 100); do
   [ "$(grep -c ' ready, capacity' "$T/logs/broker.log")" -ge "$ncores" ] && break
   sleep 0.1
@@ -158,6 +169,10 @@ check rogue_worker_refused_in_broker_log grep -qF "refused client key $rogue_key
 check rogue_worker_never_ready sh -c "! grep -q '(pid $ROGUE) ready' '$T/logs/broker.log'"
 check rogue_worker_never_encoded sh -c "! grep -qE 'encoded|failed:' '$T/logs/rogue.log'"
 check rogue_worker_still_running kill -0 "$ROGUE"
+for _ in $(seq 100); do grep -qF "refused client key $(cat "$K/scorer.pub")" "$T/logs/broker.log" && break; sleep 0.1; done
+check scorer_key_refused_at_worker_port grep -qF "refused client key $(cat "$K/scorer.pub") at $SCORE_IP: not in $K/allowed/workers (the worker socket's list); it is a scorer key" "$T/logs/broker.log"
+check scorer_key_worker_never_ready sh -c "! grep -q '(pid $SAW) ready' '$T/logs/broker.log'"
+check scorer_key_worker_never_encoded sh -c "! grep -qE 'encoded|failed:' '$T/logs/scorer-as-worker.log'"
 
 # --- scanning through the pool: router on core, scorers on the score host ----
 H5=$SHARED/seed/ergo-pe-av/model.h5
@@ -203,6 +218,19 @@ rsc=$?
 check "scan_with_unknown_key_gets_no_answer (exit $rsc: $(head -c 100 "$T/rogue-scan.err"))" \
   sh -c "[ $rsc -eq 1 ] && ! grep -qE '^(clean|malicious) ' '$T/rogue-scan.out' && grep -qE 'did not answer|no connection' '$T/rogue-scan.err'"
 check router_logged_refused_scan_key grep -qF "refused client key $(cat "$K/rogue.pub") at $ENC_IP" "$T/logs/score-router.log"
+# a worker's key at the router's score port (a client socket)
+sed "s|^curve_secret_file.*|curve_secret_file = $K/worker.key|" "$T/client.conf" >"$T/worker-client.conf"
+ip netns exec "$NS_ENC" "$P" scan --server --config "$T/worker-client.conf" --timeout 2 -q "$SC" >"$T/wk-scan.out" 2>"$T/wk-scan.err"
+rsc=$?
+check "scan_with_worker_key_gets_no_answer (exit $rsc)" sh -c "[ $rsc -eq 1 ] && ! grep -qE '^(clean|malicious) ' '$T/wk-scan.out'"
+check worker_key_refused_at_score_port grep -qF "refused client key $(cat "$K/worker.pub") at $ENC_IP: not in $K/allowed/clients (the client socket's list); it is a worker key" "$T/logs/score-router.log"
+# the gateway's key (the host that faces the internet) registering as a scorer
+nready=$(grep -c 'ready, capacity' "$T/logs/score-router.log")
+ip netns exec "$NS_SCORE" "$BIN/pefleet-scorer" --config "$T/gateway-as-scorer.conf" 2>"$T/logs/gateway-as-scorer.log" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -qF "refused client key $(cat "$K/gateway.pub")" "$T/logs/score-router.log" && break; sleep 0.1; done
+check gateway_key_refused_at_scorer_port grep -qF "refused client key $(cat "$K/gateway.pub") at $SCORE_IP: not in $K/allowed/scorers (the scorer socket's list); it is a client key" "$T/logs/score-router.log"
+check gateway_key_never_a_ready_scorer test "$(grep -c 'ready, capacity' "$T/logs/score-router.log")" -eq "$nready"
 
 # the HTTP gateway on the encoder host, a client of the router on core
 if [ -x "$BIN/pefleet-gateway" ] && command -v curl >/dev/null; then
