@@ -44,9 +44,8 @@ SET=$WORK/set
 working_set "$SET" "$NFILES" pefleet-curvebench "${ORIG[@]}"
 
 K=$WORK/keys
-mkdir -p "$K/allowed"
-for n in server worker client; do "$BIN/pefleet" keygen "$n" -o "$K" >/dev/null 2>&1; done
-cp "$K/worker.pub" "$K/client.pub" "$K/allowed/"
+"$BIN/pefleet" keygen server -o "$K" >/dev/null 2>&1
+for n in worker client; do "$BIN/pefleet" keygen "$n" -o "$K" --role "$n" >/dev/null 2>&1; done
 PASS=bench-$RANDOM$RANDOM
 
 # one run: fresh Redis and daemons; prints the seconds ingest --wait took
