@@ -9,6 +9,7 @@
 #include "pf_log.h"
 #include "pf_registry.h"
 #include "model_info.h"
+#include "up_secrets.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,13 +64,10 @@ static pid_t start_daemon(const pf_config *c, const fleet_daemon *d) {
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   if (strcmp(d->role, "redis") == 0) {
-    if (c->redis_password[0])
-      execlp(prog, prog, "--port", port, "--bind", c->redis_host, "--dir", dir, "--appendonly", "yes",
-             "--appendfsync", "always", "--save", "", "--daemonize", "no", "--requirepass", c->redis_password,
-             (char *)NULL);
-    else
-      execlp(prog, prog, "--port", port, "--bind", c->redis_host, "--dir", dir, "--appendonly", "yes",
-             "--appendfsync", "always", "--save", "", "--daemonize", "no", (char *)NULL);
+    int piped = up_secrets_redis_stdin(c); /* "-": the password on stdin, not in ps */
+    if (piped < 0) { fprintf(stderr, "cannot hand redis-server its password: %s\n", strerror(errno)); _exit(127); }
+    execlp(prog, prog, "--port", port, "--bind", c->redis_host, "--dir", dir, "--appendonly", "yes",
+           "--appendfsync", "always", "--save", "", "--daemonize", "no", piped ? "-" : (char *)NULL, (char *)NULL);
   } else {
     execl(prog, prog, "--data", c->data, (char *)NULL);
   }
@@ -168,7 +166,9 @@ static void usage_up(FILE *f) {
     "      --data DIR      the fleet's folder (default $PEFLEET_DATA or ./pefleet-data)\n"
     "      --redis-port P  (default 6390)  --ingest-port P (5555)  --worker-port P (5556)\n"
     "      --score-port P  (5557)  --scorer-port P (5558)  --similar-port P (5559)\n"
-    "      --max-attempts N  deliveries of a sample before it is failed (default 3)\n\n"
+    "      --max-attempts N  deliveries of a sample before it is failed (default 3)\n"
+    "      --no-redis-password  run Redis without a password (by default up makes one,\n"
+    "                       kept in DIR/pefleet.conf, mode 0600; an existing one is kept)\n\n"
     "example:\n"
     "  pefleet up --workers 4 --scorers 2 --port 8080 --model models/seed --data /srv/pefleet\n");
 }
@@ -197,7 +197,7 @@ int cmd_up(int argc, char **argv) {
     {"scorers", required_argument, 0, 's'}, {"port", required_argument, 0, 'p'},
     {"model", required_argument, 0, 6}, {"score-port", required_argument, 0, 7},
     {"scorer-port", required_argument, 0, 8}, {"similar-port", required_argument, 0, 9},
-    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"no-redis-password", no_argument, 0, 10}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   const char *data = NULL, *model = NULL;
   long workers = sysconf(_SC_NPROCESSORS_ONLN), rport = 6390, iport = 5555, wport = 5556, attempts = 3;
@@ -229,6 +229,7 @@ int cmd_up(int argc, char **argv) {
     case 7: sport = v; break;
     case 8: scport = v; break;
     case 9: simport = v; break;
+    case 10: break; /* in given */
     case 'h': usage_up(stdout); return 0;
     default: usage_up(stderr); return 2;
     }
@@ -243,7 +244,7 @@ int cmd_up(int argc, char **argv) {
   pf_config cfg;
   pf_config_default(&cfg, data);
   char abs[1024];
-  if (mkdir(cfg.data, 0755) != 0 && errno != EEXIST) {
+  if (mkdir(cfg.data, 0700) != 0 && errno != EEXIST) {
     fprintf(stderr, "pefleet up: cannot create %s: %s\n", cfg.data, strerror(errno));
     return 1;
   }
@@ -285,6 +286,10 @@ int cmd_up(int argc, char **argv) {
     snprintf(cfg.scorer_endpoint, sizeof cfg.scorer_endpoint, "tcp://127.0.0.1:%ld", scport);
   if (given & (1u << 9) || !getenv("PEFLEET_SIMILAR_ENDPOINT"))
     snprintf(cfg.similar_endpoint, sizeof cfg.similar_endpoint, "tcp://127.0.0.1:%ld", simport);
+  if (up_secrets_prepare(&cfg, (given >> 10) & 1, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet up: %s\n", err);
+    return 1;
+  }
   char p[1100];
   for (int i = 0; i < 3; i++) {
     snprintf(p, sizeof p, "%s/%s", cfg.data, i == 0 ? "logs" : i == 1 ? "redis" : "store");

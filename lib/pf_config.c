@@ -1,4 +1,5 @@
 #include "pf_config.h"
+#include "pf_secret.h"
 #include "pf_err.h"
 
 #include <ctype.h>
@@ -175,10 +176,11 @@ static void value_of(const pf_config *c, const key_def *k, int mask, char *out, 
 }
 
 int pf_config_save(const pf_config *c, const char *path) {
-  char tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) return PF_EIO;
+  /* it holds the Redis password: made 0600 from the start (pf_secret) */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return PF_ENOMEM;
   fprintf(f, "# pefleet configuration (written by pefleet up)\n");
   for (size_t i = 0; i < NKEYS; i++) {
     char v[1100];
@@ -186,10 +188,12 @@ int pf_config_save(const pf_config *c, const char *path) {
     if (keys[i].type == 's' && !v[0]) continue; /* an empty value means "unset": the default */
     fprintf(f, "%s = %s\n", keys[i].key, v);
   }
-  int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) { unlink(tmp); return PF_EIO; }
-  return PF_OK;
+  if (fclose(f) != 0) { free(text); return PF_ENOMEM; }
+  char err[300];
+  int rc = pf_secret_write(path, text, len, err, sizeof err);
+  memset(text, 0, len);
+  free(text);
+  return rc;
 }
 
 void pf_config_print(const pf_config *c, FILE *f, const char *p) {

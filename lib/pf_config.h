@@ -59,7 +59,8 @@ int pf_config_env(pf_config *c, char *err, size_t errlen);
  * when given (must exist), then the environment. */
 int pf_config_resolve(pf_config *c, const char *data_dir, const char *config_file, char *err, size_t errlen);
 
-/* Writes the configuration as a loadable file (the password included). */
+/* Writes the configuration as a loadable file (the password included),
+ * mode 0600 from the start (pf_secret_write). PF_OK, PF_EIO, PF_ENOMEM. */
 int pf_config_save(const pf_config *c, const char *path);
 
 /* One line per key, secrets masked, each prefixed by prefix. */

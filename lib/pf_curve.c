@@ -2,6 +2,7 @@
 #include "pf_clock.h"
 #include "pf_err.h"
 #include "pf_log.h"
+#include "pf_secret.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -220,12 +221,13 @@ static int good_name(const char *name) {
 }
 
 /* Writes text to path (mode) via a temporary file and rename; excl: fail
- * when path exists. */
+ * when path exists. A secret (0600) is pf_secret's: 0600 from the start. */
 static int write_file(const char *path, const char *text, mode_t mode, int excl, char *err, size_t errlen) {
   if (excl && access(path, F_OK) == 0) {
     snprintf(err, errlen, "%s exists (pefleet keygen --force replaces it)", path);
     return PF_EINVAL;
   }
+  if (mode == 0600) return pf_secret_write(path, text, strlen(text), err, errlen);
   char tmp[1200];
   snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -234,7 +236,7 @@ static int write_file(const char *path, const char *text, mode_t mode, int excl,
     return PF_EIO;
   }
   size_t n = strlen(text), off = 0;
-  int bad = fchmod(fd, mode) != 0;
+  int bad = fchmod(fd, mode) != 0; /* a .pub is 0644 whatever the umask */
   while (!bad && off < n) {
     ssize_t w = write(fd, text + off, n - off);
     if (w < 0 && errno == EINTR) continue;

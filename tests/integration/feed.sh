@@ -25,6 +25,7 @@ if ! "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --wo
   notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; finish
 fi
 ok "fleet_up (redis $RP)"
+fleet_auth "$D" # up made a Redis password
 
 DROP=$T/drop
 mkdir -p "$DROP"

@@ -46,6 +46,7 @@ if ! "$P" up --data "$D" --workers 2 --redis-port "$RP" --ingest-port "$IP" --wo
   notok fleet_up "$(cat "$T/up.out" | tr '\n' ' ')"; tail -20 "$D"/logs/*.log; finish
 fi
 ok "fleet_up (redis $RP, ingest $IP, workers $WP)"
+fleet_auth "$D" # up made a Redis password
 "$P" status --json --data "$D" >"$T/st.json"
 check status_json_lists_daemons python3 -c '
 import json,sys; s=json.load(open(sys.argv[1]))

@@ -31,6 +31,7 @@ if ! "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --wo
   notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; finish
 fi
 ok "fleet_up (redis $RP)"
+fleet_auth "$D" # up made a Redis password
 
 "$P" import-csv --data "$D" "$T/missing.csv" >/dev/null 2>"$T/missing.err"
 check missing_file_exit_1 test $? -eq 1

@@ -35,6 +35,7 @@ if ! TMPDIR=$T/tmp "$P" up --data "$D" --workers 1 --scorers 2 --model "$T/m1" -
      >"$T/up.out" 2>&1; then
   notok up "$(tail -3 "$T/up.out")"; finish
 fi
+fleet_auth "$D" # up made a Redis password
 check up_says_model grep -q "model seed-a" "$T/up.out"
 "$P" status --json --data "$D" >"$T/st.json" 2>/dev/null
 check status_lists_scorers python3 -c '

@@ -41,6 +41,7 @@ if ! "$P" up --data "$D" --workers 1 --scorers 0 --redis-port "$RP" --ingest-por
   notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; finish
 fi
 ok "fleet_up (redis $RP, similar $SP)"
+fleet_auth "$D" # up made a Redis password
 EP=tcp://127.0.0.1:$SP
 
 # --- the stored vectors -----------------------------------------------------------

@@ -103,6 +103,7 @@ D=$T/fleet
 fleet_cleanup_on_exit "$D"
 if "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 >"$T/up.out" 2>&1 &&
    "$P" import-csv --data "$D" --label-map none "$T/ds.csv" >/dev/null 2>"$T/imp.err"; then
+  fleet_auth "$D" # up made a Redis password
   "$P" train --data "$D" -o "$T/m6" --epochs 5 -q >"$T/t6.out" 2>"$T/t6.err"; rc=$?
   check train_redis_exit_0 test $rc -eq 0
   tr_n=$($RCLI SCARD pf:split:train); va_n=$($RCLI SCARD pf:split:validation); te_n=$($RCLI SCARD pf:split:test)

@@ -36,6 +36,15 @@ fleet_ports() {
   RCLI="redis-cli -p $RP --no-auth-warning"
 }
 
+# fleet_auth DIR: exports REDISCLI_AUTH, the Redis password of the fleet in
+# DIR (`pefleet up` makes one unless --no-redis-password), so that redis-cli
+# and $RCLI, here and in child processes, authenticate; unset when none.
+fleet_auth() {
+  local pw
+  pw=$(sed -n 's/^redis_password = //p' "$1/pefleet.conf" 2>/dev/null)
+  if [ -n "$pw" ]; then export REDISCLI_AUTH=$pw; else unset REDISCLI_AUTH; fi
+}
+
 # fleet_cleanup_on_exit DIR: stops the fleet in DIR and removes $T at exit.
 fleet_cleanup_on_exit() {
   FLEET_DIR=$1
