@@ -44,7 +44,8 @@ fleet_case() { # workers
     t0=$(now)
     "$BIN/pefleet" ingest --data "$WORK/fleet" --label bench -q --wait "$SET" >/dev/null 2>&1
     t1=$(now)
-    done_n=$(redis-cli -p "$RP" SCARD pf:done)
+    # up made a Redis password (pefleet.conf, 0600)
+    done_n=$(REDISCLI_AUTH=$(sed -n 's/^redis_password = //p' "$WORK/fleet/pefleet.conf") redis-cli -p "$RP" --no-auth-warning SCARD pf:done)
     "$BIN/pefleet" down --data "$WORK/fleet" >/dev/null
     [ "$done_n" -eq "$NFILES" ] || die "fleet stored $done_n of $NFILES vectors"
     echo "$t1 - $t0" | bc -l
