@@ -8,17 +8,7 @@ P=$BIN/pefleet
 
 # a data set a 486-70-70-2 network can learn: class-dependent means on a few
 # features plus noise everywhere, labels by name
-python3 - "$T/ds.csv" <<'PY'
-import random, sys
-rnd = random.Random(11)
-with open(sys.argv[1], "w") as f:
-    for i in range(1500):
-        y = i % 2
-        v = [rnd.random() * 0.2 for _ in range(486)]
-        for k in (5, 80, 200, 333, 481):
-            v[k] += 0.6 if y else 0.0
-        f.write(("malicious" if y else "clean") + "," + ",".join("%.6f" % x for x in v) + "\n")
-PY
+python3 "$ROOT/tests/integration/lib/synth_dataset.py" "$T/ds.csv" 1500
 
 "$P" train --dataset "$T/ds.csv" -o "$T/m1" --epochs 20 --seed 7 >"$T/t1.out" 2>"$T/t1.err"; rc=$?
 check train_csv_exit_0 test $rc -eq 0

@@ -89,19 +89,9 @@ ok_similar() {
 }
 check similar_works ok_similar
 check gateway_works sh -c "curl -sf http://127.0.0.1:$HP/healthz >/dev/null"
-python3 - "$T/ds.csv" <<'PY'
-import random, sys
-rnd = random.Random(11)
-with open(sys.argv[1], "w") as f:
-    for i in range(600):
-        y = i % 2
-        v = [rnd.random() * 0.2 for _ in range(486)]
-        for k in (5, 80, 200, 333, 481):
-            v[k] += 0.6 if y else 0.0
-        f.write(("malicious" if y else "clean") + "," + ",".join("%.6f" % x for x in v) + "\n")
-PY
-"$P" import-csv --data "$D" --label-map none "$T/ds.csv" >/dev/null 2>"$T/imp.err"
-check "import_csv_works (exit $?)" true
+python3 "$ROOT/tests/integration/lib/synth_dataset.py" "$T/ds.csv" 600
+"$P" import-csv --data "$D" --label-map none "$T/ds.csv" >/dev/null 2>"$T/imp.err"; rc=$?
+check "import_csv_works (exit $rc)" test $rc -eq 0 -a "$($RCLI scard pf:samples)" -gt "$N"
 "$P" train --data "$D" -o "$T/m2" --epochs 3 -q >"$T/train.out" 2>"$T/train.err"; rc=$?
 check "train_data_works (exit $rc: $(tail -1 "$T/train.err"))" test $rc -eq 0 -a -s "$T/m2/model.pfnn"
 "$P" promote "$T/m2" --data "$D" >"$T/promote.out" 2>&1

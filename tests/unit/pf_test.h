@@ -1,5 +1,6 @@
 /* pf_test: shared helpers for the cmocka unit tests.
- * Defines where ../shared is and a whole-file reader.
+ * Defines where ../shared is, a whole-file reader, and a temporary folder
+ * made and removed per test.
  * Called by tests/unit/test_*.c. */
 #ifndef PF_TEST_H
 #define PF_TEST_H
@@ -40,6 +41,19 @@ static inline int pf_test_have_shared(void) {
 static inline const char *pf_test_shared_path(char *buf, size_t n, const char *rel) {
   snprintf(buf, n, "%s/%s", pf_test_shared(), rel);
   return buf;
+}
+
+/* Makes a new folder /tmp/NAME.XXXXXX into dir (n >= 32 + strlen(name)). */
+static inline int pf_test_mkdtemp(char *dir, size_t n, const char *name) {
+  snprintf(dir, n, "/tmp/%s.XXXXXX", name);
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Removes the folder dir and everything in it (rm -rf). */
+static inline int pf_test_rmtree(const char *dir) {
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
 }
 
 /* Reads a whole file; returns NULL when it cannot. Caller frees. */

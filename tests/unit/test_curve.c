@@ -17,15 +17,12 @@ static char dir[64];
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/pf-curve-test.XXXXXX");
-  return mkdtemp(dir) ? 0 : -1;
+  return pf_test_mkdtemp(dir, sizeof dir, "pf-curve-test");
 }
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return pf_test_rmtree(dir);
 }
 
 static size_t slurp(const char *path, uint8_t *buf, size_t cap) {
@@ -208,6 +205,14 @@ static void server_got(void *s, int ms, char *out, size_t cap) {
   out[n < (int)cap - 1 ? n : (int)cap - 1] = '\0';
 }
 
+/* a server's settings: curve on, key pair dir/srv.key, allow folder allow */
+static void server_config(pf_config *c, const char *allow) {
+  pf_config_default(c, dir);
+  c->curve = 1;
+  snprintf(c->curve_secret_file, sizeof c->curve_secret_file, "%s/srv.key", dir);
+  snprintf(c->curve_allow_dir, sizeof c->curve_allow_dir, "%s", allow);
+}
+
 /* end to end over TCP: an allowed key gets through, an unknown key does
  * not, and once the ZAP handler is gone nobody new does */
 static void test_zap_admits_and_refuses(void **state) {
@@ -230,10 +235,7 @@ static void test_zap_admits_and_refuses(void **state) {
   assert_int_equal(system(cmd), 0);
   snprintf(srv_pub, sizeof srv_pub, "%s/srv.pub", dir);
   pf_config c;
-  pf_config_default(&c, dir);
-  c.curve = 1;
-  snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/srv.key", dir);
-  snprintf(c.curve_allow_dir, sizeof c.curve_allow_dir, "%s", allow);
+  server_config(&c, allow);
   void *ctx = zmq_ctx_new();
   assert_int_equal(pf_curve_zap_start(ctx, &c, err, sizeof err), PF_OK);
   void *s = zmq_socket(ctx, ZMQ_ROUTER);
@@ -291,10 +293,7 @@ static void test_roles_refused_at_other_sockets(void **state) {
   assert_int_equal(access(probe, F_OK), 0);
   snprintf(srv_pub, sizeof srv_pub, "%s/srv.pub", dir);
   pf_config c;
-  pf_config_default(&c, dir);
-  c.curve = 1;
-  snprintf(c.curve_secret_file, sizeof c.curve_secret_file, "%s/srv.key", dir);
-  snprintf(c.curve_allow_dir, sizeof c.curve_allow_dir, "%s", allow);
+  server_config(&c, allow);
 
   /* the refusals are logged on stderr: keep them in a file */
   snprintf(logpath, sizeof logpath, "%s/zap.log", dir);

@@ -19,15 +19,12 @@ static char dir[64];
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/pf-secret-test.XXXXXX");
-  return mkdtemp(dir) ? 0 : -1;
+  return pf_test_mkdtemp(dir, sizeof dir, "pf-secret-test");
 }
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return pf_test_rmtree(dir);
 }
 
 static int entries(const char *d) {

@@ -28,13 +28,19 @@ static int exists(const char *dir, const char *name) {
   return access(p, F_OK) == 0;
 }
 
+/* The pid of a process that has exited (and been reaped). */
+static pid_t dead_pid(void) {
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, NULL, 0);
+  return dead;
+}
+
 static void test_sweep(void **state) {
   (void)state;
   char dir[] = "/tmp/pf-test-tmp.XXXXXX";
   assert_non_null(mkdtemp(dir));
-  pid_t dead = fork();
-  if (dead == 0) _exit(0);
-  waitpid(dead, NULL, 0);
+  pid_t dead = dead_pid();
   char a[64], b[64], c[64];
   snprintf(a, sizeof a, "pefleet-scorer-%d-7", (int)dead);
   snprintf(b, sizeof b, "pefleet-scorer-%d-7", (int)getpid());
@@ -77,9 +83,7 @@ static void test_sweep_folders(void **state) {
   (void)state;
   char dir[] = "/tmp/pf-test-tmp.XXXXXX";
   assert_non_null(mkdtemp(dir));
-  pid_t dead = fork();
-  if (dead == 0) _exit(0);
-  waitpid(dead, NULL, 0);
+  pid_t dead = dead_pid();
   char sub[512], link[512], victim[512];
   snprintf(sub, sizeof sub, "%s/pefleet-scorer-%d-AbCdEf", dir, (int)dead);
   assert_int_equal(mkdir(sub, 0700), 0);
