@@ -8,7 +8,6 @@
 #include "ingest_send.h"
 #include "pf_clock.h"
 #include "pf_err.h"
-#include "pf_store.h"
 #include "pf_walk.h"
 
 #include <errno.h>
@@ -48,12 +47,15 @@ static void usage(FILE *f) {
     "  */10 * * * *  pefleet feed /srv/feeds/vendor-x --label malicious --move -q\n");
 }
 
-/* sha256 of the file at path, reading it in blocks. */
-static int hash_file(const char *path, char sha[PF_SHA256_HEX_LEN + 1], char *why, size_t whyn) {
-  /* O_NOFOLLOW: a file swapped for a symlink since the walk is not followed */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+/* sha256 of the file at path (under dir, opened as dirfd), reading it in
+ * blocks; opened beneath dirfd: a part of the path swapped for a symlink
+ * since the walk is not followed. */
+static int hash_file(int dirfd, const char *dir, const char *path, char sha[PF_SHA256_HEX_LEN + 1], char *why,
+                     size_t whyn) {
+  int fd = pf_walk_open_beneath(dirfd, dir, path);
   if (fd < 0) {
-    snprintf(why, whyn, "%s", errno == ELOOP ? "it became a symlink (not followed)" : strerror(errno));
+    snprintf(why, whyn, "%s",
+             errno == ELOOP || errno == EXDEV ? "a symlink in its path (not followed)" : strerror(errno));
     return PF_EIO;
   }
   struct stat st;
@@ -199,7 +201,7 @@ int cmd_feed(int argc, char **argv) {
     const char *p = all.paths[i];
     if (strncmp(p, done_prefix, strlen(done_prefix)) == 0) continue;
     char why[256], status[16], sha[PF_SHA256_HEX_LEN + 1];
-    if (hash_file(p, sha, why, sizeof why) != PF_OK) {
+    if (hash_file(lock, dir, p, sha, why, sizeof why) != PF_OK) {
       fprintf(stderr, "pefleet feed: error: %s: cannot read: %s\n", p, why);
       failed++;
       continue;
@@ -219,7 +221,7 @@ int cmd_feed(int argc, char **argv) {
     }
   }
   /* the new ones, sent as pefleet ingest sends them */
-  ingest_opts io = {"pefleet feed", label, (uint64_t)max_mib << 20, retry_for, quiet, PF_STORE_NOFOLLOW};
+  ingest_opts io = {"pefleet feed", label, (uint64_t)max_mib << 20, retry_for, quiet, dir, lock};
   ingest_totals t = {0};
   if (nnew > 0 && ingest_send(&cfg, &io, paths, items, nnew, &t) != PF_OK) { rc = 1; goto out; }
   for (size_t i = 0; i < nnew; i++)

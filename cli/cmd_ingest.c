@@ -75,7 +75,7 @@ int cmd_ingest(int argc, char **argv) {
   }
   ingest_item *items = calloc(files.n ? files.n : 1, sizeof *items);
   if (!items) return 1;
-  ingest_opts io = {"pefleet ingest", label, (uint64_t)max_mib << 20, retry_for, quiet, 0};
+  ingest_opts io = {"pefleet ingest", label, (uint64_t)max_mib << 20, retry_for, quiet, NULL, -1};
   ingest_totals t;
   if (ingest_send(&cfg, &io, files.paths, items, files.n, &t) != PF_OK) return 1;
   fprintf(stderr, "pefleet ingest: %zu files: %zu queued, %zu duplicates, %zu rejected%s in %.2f s\n", files.n,

@@ -1,6 +1,7 @@
 /* Handing files to the fleet (see ingest_send.h): moved out of
  * cmd_ingest.c so that `pefleet feed` sends exactly as `ingest` does. */
 #include "ingest_send.h"
+#include "pf_walk.h"
 #include "fleet.h"
 #include "pf_clock.h"
 #include "pf_curve.h"
@@ -92,14 +93,25 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
     size_t first = next;
     while (next < n && next - first < BATCH && outstanding + BATCH <= WINDOW) {
       ingest_item *it = &items[next];
-      int rc = pf_store_put_file(cfg->store, paths[next], o->max_size, PF_STORE_NOSYNC | o->store_flags, it->sha, &it->size);
+      int rc, link = 0;
+      if (o->beneath) {
+        int fd = pf_walk_open_beneath(o->beneath_fd, o->beneath, paths[next]);
+        link = fd < 0 && (errno == ELOOP || errno == EXDEV);
+        rc = fd < 0 ? PF_EIO : pf_store_put_fd(cfg->store, fd, o->max_size, PF_STORE_NOSYNC, it->sha, &it->size);
+        if (fd >= 0) close(fd);
+      } else {
+        rc = pf_store_put_file(cfg->store, paths[next], o->max_size, PF_STORE_NOSYNC, it->sha, &it->size);
+      }
       if (rc == PF_OK) index_add(&idx, items, next);
       if (rc != PF_OK) {
         it->state = INGEST_REJECTED;
         t->rejected++;
         acked++;
         fprintf(stderr, "%s: error: %s: cannot store: %s\n", o->who, paths[next],
-                rc == PF_ELIMIT ? "file too large" : rc == PF_EINVAL ? "not a regular file" : strerror(errno));
+                link                ? "a symlink in its path (not followed)"
+                : rc == PF_ELIMIT   ? "file too large"
+                : rc == PF_EINVAL   ? "not a regular file"
+                                    : strerror(errno));
       }
       next++;
     }

@@ -27,7 +27,8 @@ typedef struct {
   uint64_t max_size; /* bytes; larger files are rejected */
   long retry_for;    /* seconds without progress before giving up */
   int quiet;         /* no per-file lines (rejections are still printed) */
-  int store_flags;   /* PF_STORE_* added to each copy (feed: PF_STORE_NOFOLLOW) */
+  const char *beneath; /* NULL, or (feed) the folder every path lies under: each file */
+  int beneath_fd;      /* is opened through this descriptor of it, no symlink followed */
 } ingest_opts;
 
 typedef struct {

@@ -67,16 +67,14 @@ int pf_store_put(const char *root, const uint8_t *buf, size_t len, char sha[PF_S
   return publish(root, tmp, sha);
 }
 
-int pf_store_put_file(const char *root, const char *path, uint64_t max_size, int flags,
-                      char sha[PF_SHA256_HEX_LEN + 1], uint64_t *size) {
-  int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (flags & PF_STORE_NOFOLLOW ? O_NOFOLLOW | O_NONBLOCK : 0));
-  if (in < 0) return errno == ENOENT ? PF_ENOENT : errno == ELOOP ? PF_EINVAL : PF_EIO;
+int pf_store_put_fd(const char *root, int in, uint64_t max_size, int flags, char sha[PF_SHA256_HEX_LEN + 1],
+                    uint64_t *size) {
   struct stat st;
-  if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) { close(in); return PF_EINVAL; }
-  if ((uint64_t)st.st_size > max_size) { close(in); return PF_ELIMIT; }
+  if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) return PF_EINVAL;
+  if ((uint64_t)st.st_size > max_size) return PF_ELIMIT;
   char tmp[4096];
   int out = open_tmp(root, tmp, sizeof tmp);
-  if (out < 0) { close(in); return PF_EIO; }
+  if (out < 0) return PF_EIO;
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? PF_OK : PF_ENOMEM;
   uint64_t total = 0;
@@ -94,13 +92,21 @@ int pf_store_put_file(const char *root, const char *path, uint64_t max_size, int
   unsigned int dn = 0;
   if (rc == PF_OK && (!EVP_DigestFinal_ex(ctx, d, &dn) || dn != PF_SHA256_LEN)) rc = PF_ENOMEM;
   EVP_MD_CTX_free(ctx);
-  close(in);
   if (rc == PF_OK && !(flags & PF_STORE_NOSYNC) && fsync(out) != 0) rc = PF_EIO;
   if (close(out) != 0 && rc == PF_OK) rc = PF_EIO;
   if (rc != PF_OK) { unlink(tmp); return rc; }
   pf_hex(d, PF_SHA256_LEN, sha);
   *size = total;
   return publish(root, tmp, sha);
+}
+
+int pf_store_put_file(const char *root, const char *path, uint64_t max_size, int flags,
+                      char sha[PF_SHA256_HEX_LEN + 1], uint64_t *size) {
+  int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (in < 0) return errno == ENOENT ? PF_ENOENT : PF_EIO;
+  int rc = pf_store_put_fd(root, in, max_size, flags, sha, size);
+  close(in);
+  return rc;
 }
 
 int pf_store_sync(const char *root) {

@@ -22,13 +22,15 @@ int pf_store_put(const char *root, const uint8_t *buf, size_t len, char sha[PF_S
 /* Copies the file at path into the store, hashing it on the way, refusing
  * files larger than max_size (PF_ELIMIT). Writes sha and *size. With
  * PF_STORE_NOSYNC the data is not fsynced: the caller makes a batch
- * durable at once with pf_store_sync before relying on it.
- * With PF_STORE_NOFOLLOW a path that is a symlink is refused (PF_EINVAL),
- * and so is anything but a regular file, without blocking on a FIFO. */
+ * durable at once with pf_store_sync before relying on it. */
 #define PF_STORE_NOSYNC 1
-#define PF_STORE_NOFOLLOW 2
 int pf_store_put_file(const char *root, const char *path, uint64_t max_size, int flags,
                       char sha[PF_SHA256_HEX_LEN + 1], uint64_t *size);
+
+/* The same from a descriptor the caller opened (and closes): anything but a
+ * regular file is PF_EINVAL. */
+int pf_store_put_fd(const char *root, int fd, uint64_t max_size, int flags, char sha[PF_SHA256_HEX_LEN + 1],
+                    uint64_t *size);
 
 /* Makes everything written to the store so far durable (syncfs of the
  * store's file system: one journal commit for a whole batch). */

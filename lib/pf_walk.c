@@ -3,6 +3,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,4 +107,22 @@ void pf_walk_parent_name(const char *path, char *buf, size_t n) {
   while (start > path && start[-1] != '/') start--;
   if (end == start) { snprintf(buf, n, "/"); return; }
   snprintf(buf, n, "%.*s", (int)(end - start), start);
+}
+
+int pf_walk_open_beneath(int dirfd, const char *dir, const char *path) {
+  size_t dl = strlen(dir);
+  while (dl > 1 && dir[dl - 1] == '/') dl--;
+  if (strncmp(path, dir, dl) != 0 || (path[dl] != '/' && dir[dl - 1] != '/')) {
+    errno = EINVAL;
+    return -1;
+  }
+  const char *rel = path + dl;
+  while (*rel == '/') rel++;
+  if (!*rel) { errno = EINVAL; return -1; }
+  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+  if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: the last part at least */
+    fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+  return (int)fd;
 }

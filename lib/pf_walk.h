@@ -26,6 +26,14 @@ int pf_walk_add(pf_filelist *list, const char *path, const char *glob, char *err
 int pf_walk_add_nolinks(pf_filelist *list, pf_filelist *links, const char *dir, const char *glob, char *err,
                         size_t errlen);
 
+/* Opens path, a file pf_walk_add_nolinks listed under dir, through dirfd
+ * (dir opened as a folder) and never through a symlink, whichever part of
+ * the path became one since the walk: openat2 with RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS (O_NOFOLLOW alone on kernels without it), O_NONBLOCK
+ * (a FIFO does not block), close-on-exec. Returns the descriptor, or -1
+ * with errno (ELOOP a symlink, EXDEV outside dir, EINVAL path not under dir). */
+int pf_walk_open_beneath(int dirfd, const char *dir, const char *path);
+
 /* Frees the list's paths and zeroes it. */
 void pf_filelist_destroy(pf_filelist *list);
 

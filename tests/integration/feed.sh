@@ -7,7 +7,9 @@
 # its relative path; a file the store refuses (larger than --max-size)
 # stays in place, is named on stderr and makes the exit status 1; done/ is
 # never fed again; usage errors. Also a regression check of `pefleet
-# ingest`, which shares the sending code.
+# ingest`, which shares the sending code. Symlinks in the drop folder are
+# named one line each and never followed, and a folder swapped for a symlink
+# while feed runs (renameat2 RENAME_EXCHANGE in a loop) reads nothing outside.
 . "$(dirname "$0")/lib/common.sh"
 need_corpus feed
 need_redis feed
@@ -104,6 +106,41 @@ check symlinked_dir_not_walked test "$($RCLI SISMEMBER pf:samples "$INNER")" -eq
 check symlink_real_file_fed grep -q "  queued  $T/drop2/real.exe" "$T/f6.out"
 check symlinks_summary grep -q "^feed $T/drop2: 1 new (1 queued, .*, 3 symlinks skipped in" "$T/f6.out"
 check symlinks_left_in_place test -L "$T/drop2/link.exe" -a -L "$T/drop2/sub/linkdir" -a -f "$OUTSIDE/secret.exe"
+
+# --- a folder swapped for a symlink while feed runs: nothing outside is read --------------
+# (renameat2 RENAME_EXCHANGE flips DROP3/sub, a real folder, and DROP3/alt, a
+# symlink to OUTSIDE3/sub holding the same names with other bytes, while feed
+# runs 10 times; bounded: at most 2,000,000 swaps, and it stops with the feeds)
+D3=$T/drop3 O3=$T/outside3
+mkdir -p "$D3/sub" "$O3/sub"
+for i in $(seq 20); do
+  { cat "$f0"; echo "feed-race-inside-$i"; } >"$D3/sub/x$i.exe"
+  { cat "$f0"; echo "feed-race-secret-$i"; } >"$O3/sub/x$i.exe"
+done
+ln -s "$O3/sub" "$D3/alt"
+SECRETS=$(sha256sum "$O3"/sub/*.exe | awk '{print $1}')
+python3 - "$D3/sub" "$D3/alt" "$T/swap.stop" <<'PY' &
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+for i in range(2000000):
+    if i % 1000 == 0 and os.path.exists(sys.argv[3]):
+        break
+    if libc.renameat2(-100, a, -100, b, 2) != 0:  # AT_FDCWD, RENAME_EXCHANGE
+        sys.exit("renameat2: " + os.strerror(ctypes.get_errno()))
+PY
+SWAP=$!
+for r in $(seq 10); do "$P" feed "$D3" --label clean --data "$D" >>"$T/f7.out" 2>>"$T/f7.err"; done
+touch "$T/swap.stop"
+wait $SWAP
+check "race_swapper_ran (exit $?)" test -e "$T/swap.stop"
+leaked=0
+for s in $SECRETS; do
+  [ "$($RCLI SISMEMBER pf:samples "$s")" = 0 ] && [ -z "$(find "$D" -name "$s")" ] || leaked=$((leaked + 1))
+done
+refused=$(grep -c "a symlink in its path (not followed)" "$T/f7.err")
+check "race_nothing_outside_ingested ($leaked of 20 outside files leaked)" test "$leaked" -eq 0
+check "race_swaps_seen_and_refused ($refused opens refused, $(grep -c ': a symlink; not followed, skipped$' "$T/f7.err") symlinks reported)" test "$refused" -gt 0
 
 # --- pefleet ingest still sends as before (the code feed shares) ---------------------------
 { cat "$f0"; echo "ingest-test"; } >"$T/i.exe"
