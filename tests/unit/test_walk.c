@@ -2,6 +2,8 @@
 #include "pf_test.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "pf_err.h"
@@ -186,6 +188,57 @@ static void test_parent_name(void **state) {
   assert_string_equal(small, "abc");
 }
 
+/* feed's walk: symlinks are handed back, never listed or walked */
+static void test_walk_nolinks(void **state) {
+  (void)state;
+  pf_filelist l = {0}, links = {0};
+  char err[256];
+  assert_int_equal(pf_walk_add_nolinks(&l, &links, g_root, NULL, err, sizeof err), PF_OK);
+  for (size_t i = 0; i < l.n; i++) {
+    struct stat st;
+    assert_int_equal(lstat(l.paths[i], &st), 0);
+    assert_true(S_ISREG(st.st_mode)); /* flink.exe is not among them */
+  }
+  assert_int_equal(links.n, 3); /* flink.exe, link, sub/up */
+  char want[3][512];
+  snprintf(want[0], sizeof want[0], "%s/flink.exe", g_root);
+  snprintf(want[1], sizeof want[1], "%s/link", g_root);
+  snprintf(want[2], sizeof want[2], "%s/sub/up", g_root);
+  for (int k = 0; k < 3; k++) {
+    int found = 0;
+    for (size_t i = 0; i < links.n; i++) found |= strcmp(links.paths[i], want[k]) == 0;
+    assert_true(found);
+  }
+  pf_filelist_destroy(&l);
+  pf_filelist_destroy(&links);
+  assert_int_equal(pf_walk_add_nolinks(&l, &links, "/nonexistent-for-pf-test", NULL, err, sizeof err), PF_ENOENT);
+}
+
+/* opening beneath the folder: a path through a symlink, or out of the
+ * folder, is refused whatever it points at */
+static void test_open_beneath(void **state) {
+  (void)state;
+  int dfd = open(g_root, O_RDONLY | O_DIRECTORY);
+  assert_true(dfd >= 0);
+  char p[600];
+  snprintf(p, sizeof p, "%s/sub/c.exe", g_root);
+  int fd = pf_walk_open_beneath(dfd, g_root, p);
+  assert_true(fd >= 0);
+  close(fd);
+  snprintf(p, sizeof p, "%s/link/c.exe", g_root); /* link -> sub */
+  assert_int_equal(pf_walk_open_beneath(dfd, g_root, p), -1);
+  assert_int_equal(errno, ELOOP);
+  snprintf(p, sizeof p, "%s/flink.exe", g_root); /* a symlink to a file inside */
+  assert_int_equal(pf_walk_open_beneath(dfd, g_root, p), -1);
+  snprintf(p, sizeof p, "%s/sub/../../etc/passwd", g_root);
+  assert_int_equal(pf_walk_open_beneath(dfd, g_root, p), -1);
+  assert_int_equal(errno, EXDEV);
+  assert_int_equal(pf_walk_open_beneath(dfd, g_root, "/etc/passwd"), -1);
+  assert_int_equal(errno, EINVAL);
+  assert_int_equal(pf_walk_open_beneath(dfd, g_root, g_root), -1);
+  close(dfd);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_walk_sorted),
@@ -194,6 +247,8 @@ int main(void) {
     cmocka_unit_test(test_walk_symlink_given),
     cmocka_unit_test(test_walk_missing),
     cmocka_unit_test(test_parent_name),
+    cmocka_unit_test(test_walk_nolinks),
+    cmocka_unit_test(test_open_beneath),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
