@@ -42,6 +42,7 @@ cp "$CORPUS/clean/t32.exe" "$T/allowed/t32.exe"
 cp "$CORPUS/clean/t32.exe" "$T/outside/t32.exe"
 ln -s "$T/outside/t32.exe" "$T/allowed/escape.exe" # a symlink out of the allowed folder
 printf 'secret-token-%s\n' "$RANDOM" >"$T/token"
+chmod 600 "$T/token" # the gateway refuses a token file others can read
 "$G" --data "$D" --port "$G1" --max-upload 3m --allow-path "$T/allowed" --threads 4 --score-timeout 5000 2>"$T/g1.log" &
 GPIDS+=($!)
 "$G" --data "$D" --port "$G2" --token-file "$T/token" --similar-endpoint "tcp://127.0.0.1:$DEAD" \
