@@ -91,7 +91,7 @@ for S in $SCORERS; do
     >"$T/up.out" 2>&1 || die "pefleet up failed: $(tail -3 "$T/up.out")"
   for _ in $(seq 200); do
     [ "$(grep -c 'ready, capacity' "$D/logs/score-router.log" 2>/dev/null)" -ge "$S" ] &&
-      curl -sf "$U/healthz" >/dev/null && break
+      curl -sf "http://127.0.0.1:$HP/healthz" >/dev/null && break
     sleep 0.1
   done
   # the gateways measured: up's, or each of BENCH_GATEWAYS on its own port

@@ -97,30 +97,31 @@ static void send_ready(int svc) {
   }
 }
 
-static void expire(int64_t now, int64_t *next) {
+/* Times out the calls of l past their limit (send_by on an unsent list,
+ * else the deadline); the others bring *next down to their limit. */
+static void expire_list(call_list *l, int is_unsent, int64_t now, int64_t *next) {
   char why[200];
-  for (int s = 0; s < GW_NSVC; s++) {
-    for (gw_call *c = unsent[s].head, *n; c; c = n) {
-      n = c->next;
-      if (now < c->send_by) {
-        if (c->send_by < *next) *next = c->send_by;
-        continue;
-      }
-      list_remove(&unsent[s], c);
+  for (gw_call *c = l->head, *n; c; c = n) {
+    n = c->next;
+    int64_t limit = is_unsent ? c->send_by : c->deadline;
+    if (now < limit) {
+      if (limit < *next) *next = limit;
+      continue;
+    }
+    list_remove(l, c);
+    if (is_unsent)
       snprintf(why, sizeof why, "no connection to the service within %d ms (is it running?)",
                c->timeout_ms < SEND_WAIT_MS ? c->timeout_ms : SEND_WAIT_MS);
-      finish(c, PF_ETIMEOUT, NULL, why);
-    }
-    for (gw_call *c = waiting[s].head, *n; c; c = n) {
-      n = c->next;
-      if (now < c->deadline) {
-        if (c->deadline < *next) *next = c->deadline;
-        continue;
-      }
-      list_remove(&waiting[s], c);
+    else
       snprintf(why, sizeof why, "no answer within %d ms (is the service running?)", c->timeout_ms);
-      finish(c, PF_ETIMEOUT, NULL, why);
-    }
+    finish(c, PF_ETIMEOUT, NULL, why);
+  }
+}
+
+static void expire(int64_t now, int64_t *next) {
+  for (int s = 0; s < GW_NSVC; s++) {
+    expire_list(&unsent[s], 1, now, next);
+    expire_list(&waiting[s], 0, now, next);
   }
 }
 

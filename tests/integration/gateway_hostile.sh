@@ -42,14 +42,7 @@ STOPPED=
 trap '[ -n "$STOPPED" ] && kill -CONT "$STOPPED" 2>/dev/null; for p in "${GPIDS[@]}"; do kill "$p" 2>/dev/null; done; "$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"' EXIT
 
 "$P" import-keras "$H5" -o "$T/m1" --version seed-a >/dev/null 2>&1 || { notok import "import-keras failed"; finish; }
-if ! "$P" up --data "$D" --workers 1 --scorers 2 --model "$T/m1" --redis-port "$RP" --ingest-port "$IP" \
-     --worker-port "$WP" --score-port "$SP" --scorer-port "$SCP" --similar-port "$SIMP" --port "$HP" \
-     >"$T/up.out" 2>&1; then
-  notok up "$(tail -3 "$T/up.out")"; finish
-fi
-for _ in $(seq 100); do
-  [ "$(grep -c 'ready, capacity' "$D/logs/score-router.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1
-done
+pool_up "$D" "$T/m1" || finish
 
 F=$CORPUS/clean/t32.exe
 BAD=$CORPUS/malicious-test/clam-aspack.exe
