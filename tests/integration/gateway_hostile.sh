@@ -72,7 +72,7 @@ check gateway_listens curl -sf "$UA/healthz" -o /dev/null
 
 # --- 1: the budget under 100 concurrent slow 40 MiB uploads -------------------------------
 check budget_holds_under_100_slow_uploads python3 - "$GA" "$T/vec.body" "$GAPID" "$BUDGET" "$OVERHEAD" <<'PY'
-import socket, select, sys, time, threading, subprocess
+import os, socket, select, sys, time, threading, subprocess
 port, vecfile, pid, budget, overhead = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 N, SIZE, RATE = 100, 40 << 20, 4 << 20  # each upload at 4 MiB/s: 10 s when admitted
 hdr = (b"POST /v1/scan HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/octet-stream\r\n"
@@ -139,7 +139,8 @@ print("# %d uploads of 40 MiB: answers %s; 503 with Retry-After %d; VmHWM %.1f M
 assert set(codes) <= {503, 400}, codes                  # every upload answered: nothing dropped
 assert codes.get(503, 0) >= N - 3 and codes.get(400, 0) >= 1, codes  # 3 fit the budget (each held twice)
 assert retry_after == codes[503], retry_after
-assert hwm < budget + overhead, hwm
+if os.environ.get("PEFLEET_SANITIZE"): print("# VmHWM not checked under AddressSanitizer (its quarantine and shadow)")
+else: assert hwm < budget + overhead, hwm
 assert not probe_fail, probe_fail
 PY
 
