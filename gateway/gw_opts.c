@@ -36,7 +36,7 @@ void gw_opts_usage(FILE *f) {
     "                       the bound address, localhost and IP literals on loopback/wildcard binds\n"
     "                       always pass; an Origin header is always refused without a token)\n"
     "  --max-upload BYTES   largest uploaded file, suffix k/m/g allowed (default 100m; 413 beyond)\n"
-    "  --threads N          HTTP threads, each with its own pool connection (default 8)\n"
+    "  --threads N          HTTP threads (default 8; none waits on the pool: one pool thread does)\n"
     "  --body-budget BYTES  request bytes all requests may hold at once, each body counted twice\n"
     "                       (its bytes and the score request); k/m/g; default 256m; 503 beyond\n"
     "  --max-connections N  open connections at once (default 256)\n"
