@@ -39,16 +39,21 @@ int gw_http_hold(gw_req *r, size_t total) {
   do {
     if (cur > cap || add > cap - cur) return 0;
   } while (!atomic_compare_exchange_weak(&budget_used, &cur, cur + add));
+  gw_metrics_body_held((long long)add);
   r->held = total;
   return 1;
 }
 
 static void release(gw_req *r) {
-  if (r->held) atomic_fetch_sub(&budget_used, r->held);
+  if (r->held) {
+    atomic_fetch_sub(&budget_used, r->held);
+    gw_metrics_body_held(-(long long)r->held);
+  }
   r->held = 0;
 }
 
 static int busy(gw_req *r) {
+  gw_metrics_budget_refused();
   return gw_http_error(r, 503, "busy: the request bodies in flight fill the gateway's budget of %zu bytes; retry later",
                        r->o->body_budget);
 }
@@ -183,6 +188,7 @@ static int rate_ok(gw_req *r) {
   if (secs < o->min_rate_s) return 1;
   if ((double)(r->received - r->rate_n) < (double)o->min_rate * secs) {
     snprintf(r->reason, sizeof r->reason, "dropped: the body came slower than %ld bytes/s over %.0f s", o->min_rate, secs);
+    gw_metrics_slow_dropped();
     return 0;
   }
   r->rate_t = now;
@@ -193,9 +199,11 @@ static int rate_ok(gw_req *r) {
 /* A piece of the body. */
 static enum MHD_Result body_piece(gw_req *r, const char *data, size_t size) {
   const gw_opts *o = r->o;
-  if (!r->has_length && !gw_http_hold(r, HOLD_OF(r->received)))
+  if (!r->has_length && !gw_http_hold(r, HOLD_OF(r->received))) {
+    gw_metrics_budget_refused();
     return body_error(r, 503, "busy: the request bodies in flight fill the gateway's budget of %zu bytes; retry later",
                       o->body_budget);
+  }
   int ok = 1;
   switch (r->body) {
   case GW_BODY_FORM: ok = MHD_post_process(r->pp, data, size) == MHD_YES; break;

@@ -144,6 +144,10 @@ else: assert hwm < budget + overhead, hwm
 assert not probe_fail, probe_fail
 PY
 
+metric() { curl -s -m 2 "$UA/metrics" | awk -v n="$1" '$1==n {print $2}'; }
+check "budget_refusals_counted ($(metric pefleet_gateway_budget_refused_total))" test "$(metric pefleet_gateway_budget_refused_total)" -ge 97
+check every_held_byte_released test "$(metric pefleet_gateway_body_bytes_held)" = 0
+
 # --- 1: a pool that does not answer holds no HTTP thread ------------------------------------
 RPID=$(awk '$1=="score-router" {print $3}' "$D/fleet.state")
 python3 - "$GA" "$F" >"$T/waiting.out" 2>&1 <<'PY' &
@@ -195,6 +199,7 @@ while time.time() - t0 < 25:  # the idle timeout is 30 s; the rate window 3 s
 print("# closed after %.1f s" % (time.time() - t0))
 assert closed, "a 200 bytes/s body was still open after 25 s"
 PY
+check slow_body_counted test "$(metric pefleet_gateway_slow_bodies_dropped_total)" -ge 1
 
 printf 'tok-%s\n' "$RANDOM$RANDOM" >"$T/token"
 chmod 600 "$T/token"
