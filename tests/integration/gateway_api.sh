@@ -248,7 +248,7 @@ fi
 # gets nothing; the idle ones are closed by the timeout, then it answers
 "$G" --data "$D" --port "$G3" --max-connections 2 --timeout 6 --threads 2 2>"$T/g3.log" &
 GPIDS+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$G3/healthz" >/dev/null && break; sleep 0.1; done
+wait_http "http://127.0.0.1:$G3/healthz"
 check connection_limit_and_idle_timeout python3 - "$G3" <<'PY'
 import socket, subprocess, sys
 port = int(sys.argv[1])

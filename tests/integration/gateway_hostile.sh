@@ -67,7 +67,7 @@ OVERHEAD=$((64 << 20)) # stated: the process (~12 MiB), MHD's per-connection poo
 GPIDS+=($!)
 GAPID=$!
 UA=http://127.0.0.1:$GA
-for _ in $(seq 100); do curl -sf "$UA/healthz" >/dev/null && break; sleep 0.1; done
+wait_http "$UA/healthz"
 check gateway_listens curl -sf "$UA/healthz" -o /dev/null
 
 # --- 1: the budget under 100 concurrent slow 40 MiB uploads -------------------------------
@@ -206,7 +206,7 @@ chmod 600 "$T/token"
 "$G" --data "$D" --port "$GB" --token-file "$T/token" --per-ip-connections 2 --threads 2 2>"$T/gb.log" &
 GPIDS+=($!)
 UB=http://127.0.0.1:$GB
-for _ in $(seq 100); do curl -sf "$UB/healthz" >/dev/null && break; sleep 0.1; done
+wait_http "$UB/healthz"
 check per_ip_connection_limit python3 - "$GB" <<'PY'
 import socket, subprocess, sys
 port = int(sys.argv[1])

@@ -67,3 +67,9 @@ pool_up() {
     [ "$(grep -c 'ready, capacity' "$d/logs/score-router.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1
   done
 }
+
+# wait_http URL: waits up to 10 s for URL to answer 2xx.
+wait_http() {
+  for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done
+  return 1
+}
