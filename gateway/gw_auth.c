@@ -1,16 +1,36 @@
 #include "gw_auth.h"
 #include "pf_err.h"
+#include "pf_io.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int gw_auth_load_token(gw_auth *a, const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "r");
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot read the token file %s: %s", path, strerror(errno));
+    return PF_EIO;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+    snprintf(err, errlen,
+             "the token file %s must be a regular file owned by uid %u with mode 0600 or 0400 "
+             "(it is mode %04o, owner uid %u): chmod 600 %s",
+             path, (unsigned)geteuid(), (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, path);
+    close(fd);
+    return PF_EINVAL;
+  }
+  FILE *f = fdopen(fd, "r");
   if (!f) {
+    close(fd);
     snprintf(err, errlen, "cannot read the token file %s: %s", path, strerror(errno));
     return PF_EIO;
   }
@@ -36,11 +56,25 @@ int gw_auth_allow(gw_auth *a, const char *dir, char *err, size_t errlen) {
   }
   char rp[PATH_MAX];
   struct stat st;
-  if (!realpath(dir, rp) || stat(rp, &st) != 0 || !S_ISDIR(st.st_mode)) {
+  int fd = -1;
+  if (!realpath(dir, rp) || (fd = open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 ||
+      !S_ISDIR(st.st_mode)) {
+    if (fd >= 0) close(fd);
     snprintf(err, errlen, "--allow-path %s: not a folder", dir);
     return PF_ENOENT;
   }
+  a->allow_fd[a->n_allow] = fd;
   snprintf(a->allow[a->n_allow++], sizeof a->allow[0], "%s", rp);
+  return PF_OK;
+}
+
+int gw_auth_allow_host(gw_auth *a, const char *name, char *err, size_t errlen) {
+  if (a->n_hosts >= GW_MAX_ALLOW || !*name || strlen(name) >= sizeof a->hosts[0]) {
+    snprintf(err, errlen, "--allow-host: at most %d names, each 1 to %zu characters", GW_MAX_ALLOW,
+             sizeof a->hosts[0] - 1);
+    return PF_EINVAL;
+  }
+  snprintf(a->hosts[a->n_hosts++], sizeof a->hosts[0], "%s", name);
   return PF_OK;
 }
 
@@ -54,36 +88,66 @@ int gw_auth_check(const gw_auth *a, const char *header) {
   return diff == 0;
 }
 
-static int inside_allowed(const gw_auth *a, const char *p) {
-  for (int k = 0; k < a->n_allow; k++) {
-    size_t l = strlen(a->allow[k]);
-    if (strncmp(p, a->allow[k], l) == 0 && (p[l] == '/' || (l == 1 && a->allow[k][0] == '/'))) return 1;
+/* 1 when s is an IPv4 or IPv6 literal. */
+static int ip_literal(const char *s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+int gw_auth_origin_ok(const gw_auth *a, const char *address, const char *host, const char *origin) {
+  if (a->token[0]) return 1;
+  if (origin) return 0; /* a browser page, of any site: a tokenless gateway serves none */
+  if (!host) return 1;
+  char name[256];
+  const char *end;
+  if (host[0] == '[') { /* [v6]:port */
+    end = strchr(host, ']');
+    if (!end) return 0;
+    host++;
+  } else {
+    end = strchr(host, ':');
+    if (!end) end = host + strlen(host);
+  }
+  size_t n = (size_t)(end - host);
+  if (n == 0 || n >= sizeof name) return 0;
+  memcpy(name, host, n);
+  name[n] = '\0';
+  if (strcasecmp(name, address) == 0) return 1;
+  for (int k = 0; k < a->n_hosts; k++)
+    if (strcasecmp(name, a->hosts[k]) == 0) return 1;
+  int loopback = strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0 || strcasecmp(address, "localhost") == 0;
+  int wildcard = strcmp(address, "0.0.0.0") == 0 || strcmp(address, "::") == 0 || !*address;
+  if (loopback || wildcard) {
+    if (strcasecmp(name, "localhost") == 0) return 1;
+    if (wildcard && ip_literal(name)) return 1;
+    if (loopback && ip_literal(name) && (strncmp(name, "127.", 4) == 0 || strcmp(name, "::1") == 0)) return 1;
   }
   return 0;
 }
 
-int gw_auth_path(const gw_auth *a, const char *path, char *resolved, size_t n, char *err, size_t errlen) {
+int gw_auth_open(const gw_auth *a, const char *path, int *fd, char *err, size_t errlen) {
+  *fd = -1;
   if (a->n_allow == 0) {
     snprintf(err, errlen, "server-side paths are disabled (the gateway allows them with --allow-path DIR)");
     return PF_EINVAL;
   }
-  char rp[PATH_MAX];
-  if (!realpath(path, rp)) {
-    /* missing: said so only inside an allowed folder (no probing elsewhere) */
-    if (!inside_allowed(a, path)) goto outside;
-    snprintf(err, errlen, "no such file: %.200s", path);
-    return PF_ENOENT;
+  int best = PF_EINVAL;
+  for (int k = 0; k < a->n_allow; k++) {
+    size_t l = strlen(a->allow[k]);
+    if (l == 1) l = 0; /* the folder "/" */
+    if (strncmp(path, a->allow[k], l) != 0 || path[l] != '/') continue;
+    const char *rel = path + l;
+    while (*rel == '/') rel++;
+    if (!*rel) continue; /* the folder itself */
+    int f = -1;
+    int rc = pf_io_open_beneath(a->allow_fd[k], rel, &f);
+    if (rc == PF_OK) {
+      *fd = f;
+      return PF_OK;
+    }
+    if (rc == PF_ENOENT) best = PF_ENOENT;
   }
-  if (!inside_allowed(a, rp)) {
-  outside:
-    snprintf(err, errlen, "path outside the allowed folders: %.200s", path);
-    return PF_EINVAL;
-  }
-  struct stat st;
-  if (stat(rp, &st) != 0 || !S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "not a regular file: %.200s", path);
-    return PF_ENOENT;
-  }
-  snprintf(resolved, n, "%s", rp);
-  return PF_OK;
+  if (best == PF_ENOENT) snprintf(err, errlen, "no such file in the allowed folder");
+  else snprintf(err, errlen, "%s", GW_PATH_REFUSED);
+  return best;
 }

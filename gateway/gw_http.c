@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,37 @@ enum { GW_BODY_NONE, GW_BODY_FORM, GW_BODY_JSON, GW_BODY_RAW };
 #define JSON_MAX (GW_TEXT_MAX + FORM_SLACK)
 
 static struct MHD_Daemon *daemon_;
+static _Atomic size_t budget_used; /* bytes held by every request in flight (--body-budget) */
+
+/* Every body is held twice (its bytes, then the score request packed
+ * from them), plus room for the request's other fields. */
+#define HOLD_OF(n) (2 * (n) + 4096)
+
+int gw_http_hold(gw_req *r, size_t total) {
+  if (total <= r->held) return 1;
+  size_t add = total - r->held, cap = r->o->body_budget;
+  size_t cur = atomic_load(&budget_used);
+  do {
+    if (cur > cap || add > cap - cur) return 0;
+  } while (!atomic_compare_exchange_weak(&budget_used, &cur, cur + add));
+  gw_metrics_body_held((long long)add);
+  r->held = total;
+  return 1;
+}
+
+static void release(gw_req *r) {
+  if (r->held) {
+    atomic_fetch_sub(&budget_used, r->held);
+    gw_metrics_body_held(-(long long)r->held);
+  }
+  r->held = 0;
+}
+
+static int busy(gw_req *r) {
+  gw_metrics_budget_refused();
+  return gw_http_error(r, 503, "busy: the request bodies in flight fill the gateway's budget of %zu bytes; retry later",
+                       r->o->body_budget);
+}
 
 int gw_http_reply(gw_req *r, int status, const char *content_type, const char *body, size_t len) {
   struct MHD_Connection *c = r->conn;
@@ -92,6 +124,10 @@ static enum MHD_Result headers(gw_req *r, struct MHD_Connection *c) {
   r->is_post = strcmp(r->method, "POST") == 0;
   if (!is_get && !r->is_post) return gw_http_error(r, 405, "method %s not allowed (GET or POST)", r->method);
   if (r->route == GW_R_OTHER) return gw_http_error(r, 404, "no such route: %s", r->url);
+  if (!gw_auth_origin_ok(&o->auth, o->address, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+                         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN)))
+    return gw_http_error(r, 403, "refused: a gateway without a token serves no browser page (Origin header) and "
+                                 "answers only to its own address or an --allow-host name (Host header)");
   if (r->route != GW_R_HEALTHZ &&
       !gw_auth_check(&o->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
     return gw_http_error(r, 401, "missing or wrong bearer token");
@@ -103,7 +139,11 @@ static enum MHD_Result headers(gw_req *r, struct MHD_Connection *c) {
     if (end && !*end && n > (unsigned long long)o->max_upload + FORM_SLACK)
       return gw_http_error(r, 413, "request body of %llu bytes is larger than the upload limit of %zu bytes", n,
                            o->max_upload);
-    if (end && !*end && n > 65536) gw_params_reserve(&r->p, (size_t)n); /* x is most of a large body */
+    if (end && !*end) {
+      r->has_length = 1; /* held now, before a byte of the body is read */
+      if (!gw_http_hold(r, HOLD_OF((size_t)n))) return busy(r);
+      if (n > 65536) gw_params_reserve(&r->p, (size_t)n); /* x is most of a large body */
+    }
   }
   const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   if (ct && (strncasecmp(ct, MHD_HTTP_POST_ENCODING_MULTIPART_FORMDATA, strlen(MHD_HTTP_POST_ENCODING_MULTIPART_FORMDATA)) == 0 ||
@@ -135,13 +175,35 @@ static enum MHD_Result body_error(gw_req *r, int status, const char *fmt, ...) {
   free(r->p.x);
   r->p.x = NULL;
   r->p.x_len = r->p.x_cap = 0;
+  release(r);
   return MHD_YES;
+}
+
+/* The minimum transfer rate: 1 while the body has come at least
+ * --min-rate bytes/s over each --min-rate-window. */
+static int rate_ok(gw_req *r) {
+  const gw_opts *o = r->o;
+  if (o->min_rate <= 0) return 1;
+  double now = pf_clock_s(), secs = now - r->rate_t;
+  if (secs < o->min_rate_s) return 1;
+  if ((double)(r->received - r->rate_n) < (double)o->min_rate * secs) {
+    snprintf(r->reason, sizeof r->reason, "dropped: the body came slower than %ld bytes/s over %.0f s", o->min_rate, secs);
+    gw_metrics_slow_dropped();
+    return 0;
+  }
+  r->rate_t = now;
+  r->rate_n = r->received;
+  return 1;
 }
 
 /* A piece of the body. */
 static enum MHD_Result body_piece(gw_req *r, const char *data, size_t size) {
   const gw_opts *o = r->o;
-  r->received += size;
+  if (!r->has_length && !gw_http_hold(r, HOLD_OF(r->received))) {
+    gw_metrics_budget_refused();
+    return body_error(r, 503, "busy: the request bodies in flight fill the gateway's budget of %zu bytes; retry later",
+                      o->body_budget);
+  }
   int ok = 1;
   switch (r->body) {
   case GW_BODY_FORM: ok = MHD_post_process(r->pp, data, size) == MHD_YES; break;
@@ -184,6 +246,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->conn = c;
     r->o = cls;
     r->t0 = pf_clock_s();
+    r->rate_t = r->t0;
     r->route = gw_metrics_route(url);
     snprintf(r->method, sizeof r->method, "%s", method);
     snprintf(r->url, sizeof r->url, "%s", url);
@@ -195,10 +258,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (*upload_data_size) {
     size_t n = *upload_data_size;
     *upload_data_size = 0;
+    r->received += n;
+    if (!rate_ok(r)) return MHD_NO; /* a trickle: the connection is closed */
     if (r->replied || r->pending) return MHD_YES; /* answered or failed already: the rest is dropped */
     return body_piece(r, upload_data, n);
   }
   if (r->replied) return MHD_YES;
+  if (r->stage > 0) return gw_routes_handle(r); /* resumed: the pool answered */
   if (r->pending) {
     char why[sizeof r->reason];
     memcpy(why, r->reason, sizeof why);
@@ -234,9 +300,45 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
   if (r->pp) MHD_destroy_post_processor(r->pp);
   gw_params_destroy(&r->p);
   free(r->json);
+  pf_msg_free(r->call.reply);
+  free(r->call.buf);
+  release(r);
   free(r);
   *con_cls = NULL;
   gw_metrics_in_flight(-1);
+}
+
+/* On the pool thread: the answer is in r->call. */
+static void call_done(gw_call *c) {
+  gw_req *r = c->arg;
+  MHD_resume_connection(r->conn);
+}
+
+int gw_http_call(gw_req *r, int svc, Pefleet__Envelope *env, int timeout_ms, size_t also_held) {
+  gw_call *c = &r->call;
+  Pefleet__Envelope *old = c->reply; /* env may point into the last answer: freed once packed */
+  memset(c, 0, sizeof *c);
+  c->svc = svc;
+  c->timeout_ms = timeout_ms;
+  c->done = call_done;
+  c->arg = r;
+  size_t need = r->p.x_cap + r->json_cap + also_held + pefleet__envelope__get_packed_size(env) + 64;
+  int rc = gw_http_hold(r, need) ? gw_pool_pack(c, env) : PF_ELIMIT;
+  pf_msg_free(old);
+  if (rc == PF_ELIMIT) return busy(r);
+  if (rc != PF_OK) return gw_http_error(r, 500, "%s", c->err);
+  free(r->p.x); /* packed: the body's own copy is not needed any more */
+  r->p.x = NULL;
+  r->p.x_len = r->p.x_cap = 0;
+  free(r->json);
+  r->json = NULL;
+  r->json_len = r->json_cap = 0;
+  r->stage++;
+  r->call_t0 = pf_clock_s();
+  /* suspended before the pool can answer: a resume never comes first */
+  MHD_suspend_connection(r->conn);
+  gw_pool_submit(c);
+  return MHD_YES;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -260,13 +362,14 @@ int gw_http_start(const gw_opts *o, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot resolve the bind address %s: %s", o->address, gai_strerror(g));
     return PF_EINVAL;
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
   daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, on_request, (void *)o,
                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                              MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->per_ip_connections,
                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->conn_timeout_s,
                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
                              MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,

@@ -38,8 +38,9 @@ int main(int argc, char **argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, NULL); /* the HTTP threads inherit it; sigwait below */
   gw_metrics_init();
-  if (gw_pool_init(&o.cfg, o.score_endpoint, o.similar_endpoint) != PF_OK) {
-    pf_error("cannot make a ZeroMQ context");
+  if (gw_pool_init(&o.cfg, o.score_endpoint, o.similar_endpoint, err, sizeof err) != PF_OK) {
+    pf_error("%s", err);
+    gw_pool_shutdown();
     return 1;
   }
   if (gw_http_start(&o, err, sizeof err) != PF_OK) {
@@ -47,13 +48,16 @@ int main(int argc, char **argv) {
     gw_pool_shutdown();
     return 1;
   }
-  pf_info("listening on http://%s:%d (threads %d, max connections %d, upload limit %zu bytes, token %s, "
-          "server-side paths %s); score pool %s, similarity %s",
-          o.address, o.port, o.threads, o.max_connections, o.max_upload, o.auth.token[0] ? "required" : "off",
+  pf_info("listening on http://%s:%d (threads %d, max connections %d, %d per address, upload limit %zu bytes, "
+          "body budget %zu bytes, minimum rate %ld bytes/s over %d s, token %s, server-side paths %s); "
+          "score pool %s, similarity %s",
+          o.address, o.port, o.threads, o.max_connections, o.per_ip_connections, o.max_upload, o.body_budget,
+          o.min_rate, o.min_rate_s, o.auth.token[0] ? "required" : "off (Host and Origin checked)",
           o.auth.n_allow ? "allowed under --allow-path" : "off", o.score_endpoint, o.similar_endpoint);
   int sig = 0;
   sigwait(&set, &sig);
   pf_info("signal %d: stopping", sig);
+  gw_pool_stop(); /* every request waiting on the pool is answered (503) and resumed first */
   gw_http_stop();
   gw_pool_shutdown();
   pf_info("stopped");

@@ -21,6 +21,7 @@ static atomic_ullong requests[GW_NROUTES][NCODES + 1]; /* last: any other code *
 static atomic_ullong hist[GW_NROUTES][NBOUNDS + 1];
 static atomic_ullong hist_sum_us[GW_NROUTES];
 static atomic_int in_flight, pool_waiting;
+static atomic_llong body_held, budget_refused, slow_dropped;
 static pthread_mutex_t names_mu = PTHREAD_MUTEX_INITIALIZER;
 static char verdict_names[NVERDICTS][64];
 static unsigned long long verdict_counts[NVERDICTS];
@@ -40,6 +41,9 @@ const char *gw_metrics_route_name(int route) {
 void gw_metrics_init(void) { started = pf_clock_s(); }
 void gw_metrics_in_flight(int delta) { atomic_fetch_add(&in_flight, delta); }
 void gw_metrics_pool_waiting(int delta) { atomic_fetch_add(&pool_waiting, delta); }
+void gw_metrics_body_held(long long delta) { atomic_fetch_add(&body_held, delta); }
+void gw_metrics_budget_refused(void) { atomic_fetch_add(&budget_refused, 1); }
+void gw_metrics_slow_dropped(void) { atomic_fetch_add(&slow_dropped, 1); }
 
 void gw_metrics_request(int route, int status, double seconds) {
   if (route < 0 || route >= GW_NROUTES) route = GW_R_OTHER;
@@ -142,6 +146,14 @@ char *gw_metrics_render(size_t *len) {
           "# TYPE pefleet_gateway_in_flight gauge\npefleet_gateway_in_flight %d\n", atomic_load(&in_flight));
   put(&s, "# HELP pefleet_gateway_pool_waiting Requests waiting for the score pool or the similarity service now.\n"
           "# TYPE pefleet_gateway_pool_waiting gauge\npefleet_gateway_pool_waiting %d\n", atomic_load(&pool_waiting));
+  put(&s, "# HELP pefleet_gateway_body_bytes_held Bytes of the --body-budget held by requests now.\n"
+          "# TYPE pefleet_gateway_body_bytes_held gauge\npefleet_gateway_body_bytes_held %lld\n", atomic_load(&body_held));
+  put(&s, "# HELP pefleet_gateway_budget_refused_total Requests answered 503 because the body budget was full.\n"
+          "# TYPE pefleet_gateway_budget_refused_total counter\npefleet_gateway_budget_refused_total %lld\n",
+      atomic_load(&budget_refused));
+  put(&s, "# HELP pefleet_gateway_slow_bodies_dropped_total Connections closed for a body under --min-rate.\n"
+          "# TYPE pefleet_gateway_slow_bodies_dropped_total counter\npefleet_gateway_slow_bodies_dropped_total %lld\n",
+      atomic_load(&slow_dropped));
   put(&s, "# HELP pefleet_gateway_uptime_seconds Seconds since the gateway started.\n"
           "# TYPE pefleet_gateway_uptime_seconds gauge\npefleet_gateway_uptime_seconds %.3f\n", pf_clock_s() - started);
   put(&s, "# HELP pefleet_gateway_verdicts_total Scored samples by verdict.\n"

@@ -10,7 +10,9 @@ void gw_opts_usage(FILE *f) {
   fprintf(f,
     "usage: pefleet-gateway [--data DIR | --config FILE] [--address A] [--port N]\n"
     "                       [--classes \"clean, malicious\"] [--allow-path DIR]... [--token-file F]\n"
-    "                       [--max-upload BYTES] [--threads N] [--max-connections N]\n"
+    "                       [--max-upload BYTES] [--body-budget BYTES] [--threads N]\n"
+    "                       [--max-connections N] [--per-ip-connections N] [--allow-host NAME]...\n"
+    "                       [--min-rate BYTES] [--min-rate-window SEC]\n"
     "                       [--timeout SEC] [--score-timeout MS] [--similar-timeout MS]\n"
     "                       [--score-endpoint EP] [--similar-endpoint EP]\n\n"
     "The HTTP gateway of the scorer pool, compatible with the seed's `ergo serve`:\n"
@@ -28,10 +30,19 @@ void gw_opts_usage(FILE *f) {
     "  --port N             port (http_port, default 8080)\n"
     "  --classes LIST       reply names of the probabilities (default \"clean, malicious\")\n"
     "  --allow-path DIR     server-side paths may name files under DIR (repeatable; default: none)\n"
-    "  --token-file F       require \"Authorization: Bearer <first line of F>\" (not on /healthz)\n"
+    "  --token-file F       require \"Authorization: Bearer <first line of F>\" (not on /healthz);\n"
+    "                       F must be owned by this user, mode 0600 or 0400\n"
+    "  --allow-host NAME    without a token, also answer requests whose Host is NAME (repeatable;\n"
+    "                       the bound address, localhost and IP literals on loopback/wildcard binds\n"
+    "                       always pass; an Origin header is always refused without a token)\n"
     "  --max-upload BYTES   largest uploaded file, suffix k/m/g allowed (default 100m; 413 beyond)\n"
-    "  --threads N          HTTP threads, each with its own pool connection (default 8)\n"
+    "  --threads N          HTTP threads (default 8; none waits on the pool: one pool thread does)\n"
+    "  --body-budget BYTES  request bytes all requests may hold at once, each body counted twice\n"
+    "                       (its bytes and the score request); k/m/g; default 256m; 503 beyond\n"
     "  --max-connections N  open connections at once (default 256)\n"
+    "  --per-ip-connections N  open connections from one address (default 64)\n"
+    "  --min-rate BYTES     drop a body slower than BYTES/s (default 4096; 0: off) ...\n"
+    "  --min-rate-window SEC  ... measured over SEC-second windows (default 15)\n"
     "  --timeout SEC        idle connection timeout (default 30)\n"
     "  --score-timeout MS   wait for the score pool (default 60000; 503 beyond)\n"
     "  --similar-timeout MS wait for the similarity service (default 5000; 503 beyond)\n"
@@ -71,7 +82,7 @@ static int number(const char *arg, const char *name, long long lo, long long hi,
   char *end = NULL;
   long long v = strtoll(arg, &end, 10);
   long long mult = 1;
-  if (end && *end && strcmp(name, "max-upload") == 0 && !end[1]) {
+  if (end && *end && (strcmp(name, "max-upload") == 0 || strcmp(name, "body-budget") == 0) && !end[1]) {
     if (*end == 'k' || *end == 'K') mult = 1024;
     else if (*end == 'm' || *end == 'M') mult = 1024 * 1024;
     else if (*end == 'g' || *end == 'G') mult = 1024LL * 1024 * 1024;
@@ -94,16 +105,23 @@ int gw_opts_parse(int argc, char **argv, gw_opts *o, char *err, size_t errlen) {
     {"threads", required_argument, 0, 't'}, {"max-connections", required_argument, 0, 'M'},
     {"timeout", required_argument, 0, 'o'}, {"score-timeout", required_argument, 0, 's'},
     {"similar-timeout", required_argument, 0, 'S'}, {"score-endpoint", required_argument, 0, 'e'},
-    {"similar-endpoint", required_argument, 0, 'E'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"similar-endpoint", required_argument, 0, 'E'}, {"body-budget", required_argument, 0, 'B'},
+    {"per-ip-connections", required_argument, 0, 'I'}, {"min-rate", required_argument, 0, 'r'},
+    {"min-rate-window", required_argument, 0, 'w'}, {"allow-host", required_argument, 0, 'H'},
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   memset(o, 0, sizeof *o);
   const char *data = NULL, *config = NULL, *address = NULL, *classes = "clean, malicious", *token = NULL;
   const char *sep = NULL, *simep = NULL;
-  const char *allow[GW_MAX_ALLOW];
-  int n_allow = 0, port = 0, c;
+  const char *allow[GW_MAX_ALLOW], *hosts[GW_MAX_ALLOW];
+  int n_allow = 0, n_hosts = 0, port = 0, c;
   o->max_upload = 100u << 20;
   o->threads = 8;
   o->max_connections = 256;
+  o->per_ip_connections = 64;
+  o->body_budget = 256u << 20;
+  o->min_rate = 4096;
+  o->min_rate_s = 15;
   o->conn_timeout_s = 30;
   o->score_timeout_ms = 60000;
   o->similar_timeout_ms = 5000;
@@ -123,6 +141,14 @@ int gw_opts_parse(int argc, char **argv, gw_opts *o, char *err, size_t errlen) {
       allow[n_allow++] = optarg;
       break;
     case 'T': token = optarg; break;
+    case 'H':
+      if (n_hosts >= GW_MAX_ALLOW) { snprintf(err, errlen, "at most %d --allow-host", GW_MAX_ALLOW); return 2; }
+      hosts[n_hosts++] = optarg;
+      break;
+    case 'B': rc = number(optarg, "body-budget", 1, 1LL << 40, &v, err, errlen); o->body_budget = (size_t)v; break;
+    case 'I': rc = number(optarg, "per-ip-connections", 1, 100000, &v, err, errlen); o->per_ip_connections = (int)v; break;
+    case 'r': rc = number(optarg, "min-rate", 0, 1LL << 30, &v, err, errlen); o->min_rate = (long)v; break;
+    case 'w': rc = number(optarg, "min-rate-window", 1, 3600, &v, err, errlen); o->min_rate_s = (int)v; break;
     case 'U': rc = number(optarg, "max-upload", 1, (long long)PF_MSG_MAX_SAMPLE - 65536, &v, err, errlen); o->max_upload = (size_t)v; break;
     case 't': rc = number(optarg, "threads", 1, 256, &v, err, errlen); o->threads = (int)v; break;
     case 'M': rc = number(optarg, "max-connections", 1, 100000, &v, err, errlen); o->max_connections = (int)v; break;
@@ -151,5 +177,13 @@ int gw_opts_parse(int argc, char **argv, gw_opts *o, char *err, size_t errlen) {
   if (token && gw_auth_load_token(&o->auth, token, err, errlen) != PF_OK) return 2;
   for (int k = 0; k < n_allow; k++)
     if (gw_auth_allow(&o->auth, allow[k], err, errlen) != PF_OK) return 2;
+  for (int k = 0; k < n_hosts; k++)
+    if (gw_auth_allow_host(&o->auth, hosts[k], err, errlen) != PF_OK) return 2;
+  /* the largest upload must fit: its bytes, the score request, the form's slack */
+  if (o->body_budget < 2 * (o->max_upload + (64u << 10)) + 4096) {
+    snprintf(err, errlen, "--body-budget %zu is too small for --max-upload %zu (each body is held twice: at least %zu)",
+             o->body_budget, o->max_upload, 2 * (o->max_upload + (64u << 10)) + 4096);
+    return 2;
+  }
   return 0;
 }

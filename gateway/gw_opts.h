@@ -1,6 +1,6 @@
 /* gw_opts: owns the gateway's settings.
  * Defines gw_opts (the fleet configuration, bind address and port, class
- * names, limits, timeouts, token and allowed folders) and the command-line
+ * names, limits, budgets, timeouts, token, allowed folders and Host names) and the command-line
  * parser that fills it (flags override the configuration resolved from
  * --data / --config).
  * Called by gw_main.c; read by gw_http.c and gw_routes.c. */
@@ -25,6 +25,10 @@ typedef struct {
   size_t max_upload;       /* bytes of one uploaded file (413 beyond) */
   int threads;             /* MHD thread pool */
   int max_connections;
+  int per_ip_connections;  /* open connections from one address */
+  size_t body_budget;      /* request bytes held by every request at once (503 beyond) */
+  long min_rate;           /* a body slower than this (bytes/s) ... */
+  int min_rate_s;          /* ... over this many seconds is dropped (0 rate: off) */
   int conn_timeout_s;      /* idle connection timeout */
   int score_timeout_ms;    /* waiting for the score pool */
   int similar_timeout_ms;  /* waiting for the similarity service */

@@ -38,16 +38,32 @@ static void input_free(gw_input *in) {
   memset(in, 0, sizeof *in);
 }
 
-/* Reads a whole server-side file of at most max bytes. */
-static int read_file(const char *path, size_t max, uint8_t **out, size_t *len, char *err, size_t errlen) {
-  int rc = pf_io_read_file(path, max, out, len);
-  if (rc == PF_ELIMIT)
-    snprintf(err, errlen, "file of %zu bytes is larger than the upload limit of %zu bytes", *len, max);
-  else if (rc == PF_EINVAL)
-    snprintf(err, errlen, "cannot read %.200s: not a regular file", path);
-  else if (rc != PF_OK)
-    snprintf(err, errlen, "cannot read %.200s: %s", path, rc == PF_ENOMEM ? "out of memory" : strerror(errno));
-  return rc == PF_OK || rc == PF_ELIMIT ? rc : PF_EIO;
+/* Reads the server-side file at path: opened once beneath its allowed
+ * folder (gw_auth_open), held against the budget, read from that same
+ * descriptor. Returns 0 when *in is ready, else the HTTP status with the
+ * reason in err. */
+static int read_path(gw_req *r, const char *path, gw_input *in, char *err, size_t errlen) {
+  int fd = -1;
+  int rc = gw_auth_open(&r->o->auth, path, &fd, err, errlen);
+  if (rc != PF_OK) return rc == PF_ENOENT ? 404 : 403;
+  struct stat st;
+  size_t max = r->o->max_upload;
+  if (fstat(fd, &st) == 0 && (uint64_t)st.st_size <= max && !gw_http_hold(r, (size_t)st.st_size + 4096)) {
+    close(fd);
+    snprintf(err, errlen, "busy: the request bodies in flight fill the gateway's budget of %zu bytes; retry later",
+             r->o->body_budget);
+    return 503;
+  }
+  rc = pf_io_read_fd(fd, max, &in->owned, &in->len);
+  int e = errno;
+  close(fd);
+  if (rc == PF_OK) return 0;
+  if (rc == PF_ELIMIT) {
+    snprintf(err, errlen, "file of %zu bytes is larger than the upload limit of %zu bytes", in->len, max);
+    return 413;
+  }
+  snprintf(err, errlen, "cannot read the file: %s", rc == PF_ENOMEM ? "out of memory" : strerror(e));
+  return 500;
 }
 
 /* Resolves the request's input. Returns 1 when *in is ready, 0 when an
@@ -69,11 +85,9 @@ static int resolve_input(gw_req *r, gw_input *in, int allow_sha, int *mhd) {
       return 0;
     }
     if (gw_parse_is_path(s, p->x_len)) {
-      char path[PATH_MAX];
-      int rc = gw_auth_path(&r->o->auth, s, path, sizeof path, err, sizeof err);
-      if (rc == PF_OK) rc = read_file(path, r->o->max_upload, &in->owned, &in->len, err, sizeof err);
-      if (rc != PF_OK) {
-        *mhd = gw_http_error(r, rc == PF_EINVAL ? 403 : rc == PF_ENOENT ? 404 : rc == PF_ELIMIT ? 413 : 500, "%s", err);
+      int st = read_path(r, s, in, err, sizeof err);
+      if (st) {
+        *mhd = gw_http_error(r, st, "%s", err);
         return 0;
       }
       in->kind = IN_SAMPLE;
@@ -133,9 +147,9 @@ static const char *score_default_reason(Pefleet__ScoreStatus st) {
   }
 }
 
-/* Sends in to the score pool. Returns the reply (status OK), or NULL with
- * an error reply queued (*mhd). */
-static Pefleet__ScoreReply *score(gw_req *r, const gw_input *in, int want_vector, Pefleet__Envelope **env_out, int *mhd) {
+/* Sends in to the score pool (gw_http_call: the connection waits
+ * suspended); in is freed. Returns MHD's result. */
+static int send_score(gw_req *r, gw_input *in, int want_vector) {
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   Pefleet__ScoreRequest sr;
   pefleet__score_request__init(&sr); /* (the oneof INIT macros trip -Wmissing-braces) */
@@ -160,30 +174,33 @@ static Pefleet__ScoreReply *score(gw_req *r, const gw_input *in, int want_vector
     sr.sha256 = sha;
     snprintf(r->sha256, sizeof r->sha256, "%s", sha);
   }
-  char err[300];
-  Pefleet__Envelope *rep = NULL;
-  int rc = gw_pool_call(GW_SVC_SCORE, &env, r->o->score_timeout_ms, &rep, err, sizeof err);
-  if (rc != PF_OK) {
+  int mhd = gw_http_call(r, GW_SVC_SCORE, &env, r->o->score_timeout_ms, in->owned ? in->len : 0);
+  input_free(in);
+  return mhd;
+}
+
+/* The score pool's answer to send_score (in r->call): the reply (status
+ * OK), or NULL with an error reply queued (*mhd). */
+static Pefleet__ScoreReply *score_result(gw_req *r, int want_vector, int *mhd) {
+  const gw_call *c = &r->call;
+  if (c->rc != PF_OK) {
     *mhd = gw_http_error(r, 503, "score pool at %s: %s", gw_pool_endpoint(GW_SVC_SCORE),
-                         rc == PF_ETIMEOUT ? "no answer in time (is pefleet-score-router running?)" : err);
+                         c->rc == PF_ETIMEOUT ? "no answer in time (is pefleet-score-router running?)" : c->err);
     return NULL;
   }
-  Pefleet__ScoreReply *sr2 = rep->score_reply;
+  Pefleet__ScoreReply *sr2 = c->reply->score_reply;
   if (sr2->sha256 && pf_is_sha256_hex(sr2->sha256)) memcpy(r->sha256, sr2->sha256, sizeof r->sha256);
   if (sr2->model_version && *sr2->model_version) gw_metrics_model(sr2->model_version);
   if (sr2->status != PEFLEET__SCORE_STATUS__SCORE_OK) {
     *mhd = gw_http_error(r, score_http(sr2->status), "%s",
                          sr2->error && *sr2->error ? sr2->error : score_default_reason(sr2->status));
-    pf_msg_free(rep);
     return NULL;
   }
   if (sr2->n_probabilities == 0 || (want_vector && (!sr2->vector || sr2->vector->n_values == 0))) {
     *mhd = gw_http_error(r, 500, "the score pool sent an incomplete reply");
-    pf_msg_free(rep);
     return NULL;
   }
   if (sr2->verdict) gw_metrics_verdict(sr2->verdict);
-  *env_out = rep;
   return sr2;
 }
 
@@ -219,13 +236,13 @@ static int reply_stream(gw_req *r, FILE *f, char *body, size_t len, const char *
 static int route_predict(gw_req *r, int full) {
   gw_input in;
   int mhd = 0;
-  if (!resolve_input(r, &in, full, &mhd)) return mhd;
-  double t0 = pf_clock_s();
-  Pefleet__Envelope *rep = NULL;
-  Pefleet__ScoreReply *s = score(r, &in, 0, &rep, &mhd);
-  input_free(&in);
+  if (r->stage == 0) {
+    if (!resolve_input(r, &in, full, &mhd)) return mhd;
+    return send_score(r, &in, 0);
+  }
+  Pefleet__ScoreReply *s = score_result(r, 0, &mhd);
   if (!s) return mhd;
-  double ms = (pf_clock_s() - t0) * 1000.0;
+  double ms = (pf_clock_s() - r->call_t0) * 1000.0;
   OPEN_BODY(f, body, len);
   if (!full) { /* the seed's reply: {"clean": p0, "malicious": p1} */
     fputc('{', f);
@@ -259,7 +276,6 @@ static int route_predict(gw_req *r, int full) {
     pf_fmt_double(round(s->elapsed_ms * 1000.0) / 1000.0, num, sizeof num);
     fprintf(f, ",\"scorer_ms\":%s}\n", num);
   }
-  pf_msg_free(rep);
   fclose(f);
   return reply_stream(r, NULL, body, len, "application/json");
 }
@@ -278,6 +294,14 @@ static void put_vector(FILE *f, const double *v, size_t n) {
 static int route_encode(gw_req *r) {
   gw_input in;
   int mhd = 0;
+  if (r->stage > 0) {
+    Pefleet__ScoreReply *s = score_result(r, 1, &mhd);
+    if (!s) return mhd;
+    OPEN_BODY(f, body, len);
+    put_vector(f, s->vector->values, s->vector->n_values);
+    fclose(f);
+    return reply_stream(r, NULL, body, len, "application/json");
+  }
   if (!resolve_input(r, &in, 0, &mhd)) return mhd;
   if (in.kind == IN_VECTOR) { /* as the seed: a vector encodes to itself */
     if (in.n != PF_ERGO486_DIM) {
@@ -291,43 +315,34 @@ static int route_encode(gw_req *r) {
     fclose(f);
     return reply_stream(r, NULL, body, len, "application/json");
   }
-  Pefleet__Envelope *rep = NULL;
-  Pefleet__ScoreReply *s = score(r, &in, 1, &rep, &mhd);
-  input_free(&in);
-  if (!s) return mhd;
-  OPEN_BODY(f, body, len);
-  put_vector(f, s->vector->values, s->vector->n_values);
-  pf_msg_free(rep);
-  fclose(f);
-  return reply_stream(r, NULL, body, len, "application/json");
+  return send_score(r, &in, 1);
 }
 
-static int route_similar(gw_req *r) {
-  gw_input in;
-  int mhd = 0;
-  double threshold = 0;
-  long top = 0;
+/* threshold= and top= of a /similar request; 0 with an error queued. */
+static int similar_params(gw_req *r, double *threshold, long *top, int *mhd) {
+  *threshold = 0;
+  *top = 0;
   if (r->p.threshold[0]) {
     char *end = NULL;
-    threshold = strtod(r->p.threshold, &end);
-    if (!end || *end || !isfinite(threshold) || threshold < -1 || threshold > 1)
-      return gw_http_error(r, 400, "threshold must be a number from -1 to 1");
+    *threshold = strtod(r->p.threshold, &end);
+    if (!end || *end || !isfinite(*threshold) || *threshold < -1 || *threshold > 1) {
+      *mhd = gw_http_error(r, 400, "threshold must be a number from -1 to 1");
+      return 0;
+    }
   }
   if (r->p.top[0]) {
     char *end = NULL;
-    top = strtol(r->p.top, &end, 10);
-    if (!end || *end || top < 1 || top > 10000) return gw_http_error(r, 400, "top must be a whole number from 1 to 10000");
+    *top = strtol(r->p.top, &end, 10);
+    if (!end || *end || *top < 1 || *top > 10000) {
+      *mhd = gw_http_error(r, 400, "top must be a whole number from 1 to 10000");
+      return 0;
+    }
   }
-  if (!resolve_input(r, &in, 1, &mhd)) return mhd;
-  Pefleet__Envelope *srep = NULL;
-  if (in.kind == IN_SAMPLE) { /* an upload: its vector from the score pool first */
-    Pefleet__ScoreReply *s = score(r, &in, 1, &srep, &mhd);
-    input_free(&in);
-    if (!s) return mhd;
-    in.kind = IN_VECTOR;
-    in.vec = s->vector->values;
-    in.n = s->vector->n_values;
-  }
+  return 1;
+}
+
+/* Sends the similarity query: by in's vector or sha256 (in is freed). */
+static int send_similar(gw_req *r, gw_input *in, double threshold, long top) {
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   Pefleet__SimilarRequest q;
   pefleet__similar_request__init(&q);
@@ -338,30 +353,53 @@ static int route_similar(gw_req *r) {
    * the largest double below it (as `pefleet similar --threshold 0` does) */
   q.threshold = r->p.threshold[0] && threshold == 0 ? nextafter(0.0, -1.0) : threshold;
   q.top = (uint32_t)top;
-  if (in.kind == IN_VECTOR) {
+  if (in->kind == IN_VECTOR) {
     q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_VECTOR;
-    v.n_values = in.n;
-    v.values = in.vec;
+    v.n_values = in->n;
+    v.values = in->vec;
     q.vector = &v;
   } else {
     q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_SHA256;
-    q.sha256 = in.sha256;
-    snprintf(r->sha256, sizeof r->sha256, "%s", in.sha256);
+    q.sha256 = in->sha256;
+    snprintf(r->sha256, sizeof r->sha256, "%s", in->sha256);
   }
-  char err[300];
-  Pefleet__Envelope *rep = NULL;
-  int rc = gw_pool_call(GW_SVC_SIMILAR, &env, r->o->similar_timeout_ms, &rep, err, sizeof err);
-  if (srep) { in.vec = NULL; pf_msg_free(srep); } /* in.vec pointed into the score reply */
-  input_free(&in);
-  if (rc != PF_OK)
+  int mhd = gw_http_call(r, GW_SVC_SIMILAR, &env, r->o->similar_timeout_ms, 0);
+  input_free(in);
+  return mhd;
+}
+
+/* /similar: an upload is scored first (stage 1 has its vector), then the
+ * similarity service answers (the last stage). */
+static int route_similar(gw_req *r) {
+  gw_input in;
+  int mhd = 0;
+  double threshold = 0;
+  long top = 0;
+  if (!similar_params(r, &threshold, &top, &mhd)) return mhd;
+  memset(&in, 0, sizeof in);
+  if (r->stage == 0) {
+    if (!resolve_input(r, &in, 1, &mhd)) return mhd;
+    if (in.kind == IN_SAMPLE) return send_score(r, &in, 1); /* its vector from the score pool first */
+    return send_similar(r, &in, threshold, top);
+  }
+  if (r->call.svc == GW_SVC_SCORE) {
+    Pefleet__ScoreReply *s = score_result(r, 1, &mhd);
+    if (!s) return mhd;
+    in.kind = IN_VECTOR;
+    in.n = s->vector->n_values;
+    in.vec = malloc(in.n * sizeof *in.vec); /* the score reply is freed once the query is packed */
+    if (!in.vec) return gw_http_error(r, 500, "out of memory");
+    memcpy(in.vec, s->vector->values, in.n * sizeof *in.vec);
+    return send_similar(r, &in, threshold, top);
+  }
+  const gw_call *c = &r->call;
+  if (c->rc != PF_OK)
     return gw_http_error(r, 503, "similarity service at %s: %s", gw_pool_endpoint(GW_SVC_SIMILAR),
-                         rc == PF_ETIMEOUT ? "no answer in time (is pefleet-similar running?)" : err);
-  Pefleet__SimilarReply *s = rep->similar_reply;
+                         c->rc == PF_ETIMEOUT ? "no answer in time (is pefleet-similar running?)" : c->err);
+  Pefleet__SimilarReply *s = c->reply->similar_reply;
   if (s->status != PEFLEET__SCORE_STATUS__SCORE_OK) {
     int st = score_http(s->status);
-    mhd = gw_http_error(r, st, "%s", s->error && *s->error ? s->error : score_default_reason(s->status));
-    pf_msg_free(rep);
-    return mhd;
+    return gw_http_error(r, st, "%s", s->error && *s->error ? s->error : score_default_reason(s->status));
   }
   OPEN_BODY(f, body, len);
   char num[40];
@@ -381,7 +419,6 @@ static int route_similar(gw_req *r) {
     fputc('}', f);
   }
   fputs("]}\n", f);
-  pf_msg_free(rep);
   fclose(f);
   return reply_stream(r, NULL, body, len, "application/json");
 }
@@ -390,6 +427,11 @@ static int route_healthz(gw_req *r) {
   char ver[128];
   gw_metrics_model_get(ver, sizeof ver);
   OPEN_BODY(f, body, len);
+  if (r->o->auth.token[0]) { /* /healthz needs no token: then it tells nothing but that the gateway is up */
+    fputs("{\"status\":\"ok\"}\n", f);
+    fclose(f);
+    return reply_stream(r, NULL, body, len, "application/json");
+  }
   fputs("{\"status\":\"ok\",\"model_version\":", f);
   if (ver[0]) pf_fmt_json_string(f, ver);
   else fputs("null", f);

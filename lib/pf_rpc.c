@@ -17,7 +17,7 @@ struct pf_rpc {
   int own_ctx;        /* 1: ctx is ours to terminate */
   void *sock;         /* DEALER */
   char prefix[40];    /* pid and a random part: request ids unique across clients */
-  unsigned long long seq;
+  _Atomic unsigned long long seq; /* pf_rpc_pack may run on several threads */
 };
 
 int pf_rpc_new(void *zctx, const char *endpoint, const pf_config *cfg, pf_rpc **out, char *err, size_t errlen) {
@@ -79,6 +79,8 @@ static void free_buf(void *data, void *hint) {
   free(data);
 }
 
+void *pf_rpc_socket(pf_rpc *r) { return r ? r->sock : NULL; }
+
 /* The request id slot of a request body, and the reply body it expects. */
 static char **id_slot(Pefleet__Envelope *e, Pefleet__Envelope__BodyCase *want) {
   if (e->body_case == PEFLEET__ENVELOPE__BODY_SCORE && e->score) {
@@ -92,10 +94,75 @@ static char **id_slot(Pefleet__Envelope *e, Pefleet__Envelope__BodyCase *want) {
   return NULL;
 }
 
-static const char *reply_id(const Pefleet__Envelope *e) {
+const char *pf_rpc_reply_id(const Pefleet__Envelope *e) {
   if (e->body_case == PEFLEET__ENVELOPE__BODY_SCORE_REPLY && e->score_reply) return e->score_reply->request_id;
   if (e->body_case == PEFLEET__ENVELOPE__BODY_SIMILAR_REPLY && e->similar_reply) return e->similar_reply->request_id;
   return NULL;
+}
+
+long pf_rpc_pack(pf_rpc *r, Pefleet__Envelope *req, char *id, size_t idlen, uint8_t **out, char *err, size_t errlen) {
+  *out = NULL;
+  Pefleet__Envelope__BodyCase want;
+  char **slot = r && req ? id_slot(req, &want) : NULL;
+  if (!slot || idlen < 64) {
+    snprintf(err, errlen, "only score and similar requests can be sent");
+    return PF_EINVAL;
+  }
+  snprintf(id, idlen, "%s-%llu", r->prefix, ++r->seq);
+  char *saved = *slot;
+  *slot = id;
+  long len = pf_msg_encode(req, out);
+  *slot = saved;
+  if (len < 0) {
+    snprintf(err, errlen, "out of memory");
+    return PF_ENOMEM;
+  }
+  return len;
+}
+
+int pf_rpc_send(pf_rpc *r, uint8_t *buf, size_t len, int wait_ms, char *err, size_t errlen) {
+  zmq_setsockopt(r->sock, ZMQ_SNDTIMEO, &wait_ms, sizeof wait_ms);
+  /* the packed request goes to ZeroMQ without another copy (an upload can
+   * be 100 MiB); ZeroMQ frees it once sent, or at zmq_msg_close */
+  zmq_msg_t out;
+  if (zmq_msg_init_data(&out, buf, len, free_buf, NULL) != 0) {
+    free(buf);
+    snprintf(err, errlen, "out of memory");
+    return PF_ENOMEM;
+  }
+  if (zmq_msg_send(&out, r->sock, wait_ms == 0 ? ZMQ_DONTWAIT : 0) >= 0) return PF_OK;
+  int e = zmq_errno();
+  zmq_msg_close(&out);
+  if (e == EAGAIN) {
+    snprintf(err, errlen, "no connection to the service within %d ms (is it running?)", wait_ms);
+    return PF_ETIMEOUT;
+  }
+  snprintf(err, errlen, "send failed: %s", zmq_strerror(e));
+  return PF_EIO;
+}
+
+int pf_rpc_recv(pf_rpc *r, Pefleet__Envelope **reply) {
+  *reply = NULL;
+  zmq_msg_t m;
+  zmq_msg_init(&m);
+  if (zmq_msg_recv(&m, r->sock, ZMQ_DONTWAIT) < 0) {
+    zmq_msg_close(&m);
+    return PF_ETIMEOUT;
+  }
+  int more = zmq_msg_more(&m);
+  char why[256];
+  Pefleet__Envelope *e = NULL;
+  if (!more) e = pf_msg_decode(zmq_msg_data(&m), zmq_msg_size(&m), PF_MSG_MAX_SAMPLE, why, sizeof why);
+  zmq_msg_close(&m);
+  while (more) { /* a multi-frame answer is not ours: drain it */
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, r->sock, 0) < 0) more = 0;
+    else more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+  }
+  if (!e) return PF_EINVAL;
+  *reply = e;
+  return PF_OK;
 }
 
 int pf_rpc_call(pf_rpc *r, Pefleet__Envelope *req, int timeout_ms, Pefleet__Envelope **reply, char *err,
@@ -103,40 +170,18 @@ int pf_rpc_call(pf_rpc *r, Pefleet__Envelope *req, int timeout_ms, Pefleet__Enve
   if (!r || !req || !reply) return PF_EINVAL;
   *reply = NULL;
   Pefleet__Envelope__BodyCase want;
-  char **slot = id_slot(req, &want);
-  if (!slot) {
+  if (!id_slot(req, &want)) {
     snprintf(err, errlen, "only score and similar requests can be sent");
     return PF_EINVAL;
   }
   char id[64];
-  snprintf(id, sizeof id, "%s-%llu", r->prefix, ++r->seq);
-  char *saved = *slot;
-  *slot = id;
   uint8_t *buf = NULL;
-  long len = pf_msg_encode(req, &buf);
-  *slot = saved;
-  if (len < 0) { snprintf(err, errlen, "out of memory"); return PF_ENOMEM; }
+  long len = pf_rpc_pack(r, req, id, sizeof id, &buf, err, errlen);
+  if (len < 0) return (int)len;
   int64_t deadline = pf_clock_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
   int sndtimeo = timeout_ms < 0 ? 0 : timeout_ms < 2000 ? timeout_ms : 2000;
-  zmq_setsockopt(r->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
-  /* the packed request goes to ZeroMQ without another copy (an upload can
-   * be 100 MiB); ZeroMQ frees it once sent, or at zmq_msg_close */
-  zmq_msg_t out;
-  if (zmq_msg_init_data(&out, buf, (size_t)len, free_buf, NULL) != 0) {
-    free(buf);
-    snprintf(err, errlen, "out of memory");
-    return PF_ENOMEM;
-  }
-  int sent = zmq_msg_send(&out, r->sock, 0);
-  if (sent < 0) zmq_msg_close(&out);
-  if (sent < 0) {
-    if (zmq_errno() == EAGAIN) {
-      snprintf(err, errlen, "no connection to the service within %d ms (is it running?)", sndtimeo);
-      return PF_ETIMEOUT;
-    }
-    snprintf(err, errlen, "send failed: %s", zmq_strerror(zmq_errno()));
-    return PF_EIO;
-  }
+  int rc = pf_rpc_send(r, buf, (size_t)len, sndtimeo, err, errlen);
+  if (rc != PF_OK) return rc;
   for (;;) {
     int64_t left = deadline - pf_clock_ms();
     if (left <= 0) {
@@ -150,27 +195,15 @@ int pf_rpc_call(pf_rpc *r, Pefleet__Envelope *req, int timeout_ms, Pefleet__Enve
       snprintf(err, errlen, "poll failed: %s", zmq_strerror(zmq_errno()));
       return PF_EIO;
     }
-    if (n == 0) continue;
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    if (zmq_msg_recv(&m, r->sock, ZMQ_DONTWAIT) < 0) { zmq_msg_close(&m); continue; }
-    int more = zmq_msg_more(&m);
-    char why[256];
     Pefleet__Envelope *e = NULL;
-    if (!more) e = pf_msg_decode(zmq_msg_data(&m), zmq_msg_size(&m), PF_MSG_MAX_SAMPLE, why, sizeof why);
-    zmq_msg_close(&m);
-    while (more) { /* a multi-frame answer is not ours: drain it */
-      zmq_msg_init(&m);
-      if (zmq_msg_recv(&m, r->sock, 0) < 0) more = 0;
-      else more = zmq_msg_more(&m);
-      zmq_msg_close(&m);
+    while (n > 0 && (rc = pf_rpc_recv(r, &e)) != PF_ETIMEOUT) {
+      if (rc != PF_OK) continue; /* malformed or stray: keep waiting for ours */
+      const char *rid = pf_rpc_reply_id(e);
+      if (e->body_case == want && rid && strcmp(rid, id) == 0) {
+        *reply = e;
+        return PF_OK;
+      }
+      pf_msg_free(e); /* the late answer to an earlier call that timed out */
     }
-    if (!e) continue; /* malformed or stray: keep waiting for ours */
-    const char *rid = reply_id(e);
-    if (e->body_case == want && rid && strcmp(rid, id) == 0) {
-      *reply = e;
-      return PF_OK;
-    }
-    pf_msg_free(e); /* the late answer to an earlier call that timed out */
   }
 }

@@ -32,4 +32,29 @@ void pf_rpc_free(pf_rpc **r);
 int pf_rpc_call(pf_rpc *r, Pefleet__Envelope *req, int timeout_ms, Pefleet__Envelope **reply, char *err,
                 size_t errlen);
 
+/* The asynchronous side, for one thread that multiplexes many calls on one
+ * pf_rpc (the gateway's pool thread); pf_rpc_call is built on it. */
+
+/* Gives req (body score or similar) a fresh request id, copied into id
+ * (idlen >= 64), and packs it into *out (malloc'd; for pf_rpc_send).
+ * Safe to call from several threads at once on one r. Returns the length,
+ * or PF_EINVAL / PF_ENOMEM with the reason in err. */
+long pf_rpc_pack(pf_rpc *r, Pefleet__Envelope *req, char *id, size_t idlen, uint8_t **out, char *err, size_t errlen);
+
+/* Sends a packed request, waiting up to wait_ms for a live connection
+ * with room (0: not at all). Takes buf in every case (ZeroMQ frees it once
+ * sent). Returns PF_OK, PF_ETIMEOUT (no connection in time) or PF_EIO. */
+int pf_rpc_send(pf_rpc *r, uint8_t *buf, size_t len, int wait_ms, char *err, size_t errlen);
+
+/* Takes one reply if one is waiting, without blocking. Returns PF_OK with
+ * *reply (its id: pf_rpc_reply_id), PF_ETIMEOUT (none waiting) or PF_EINVAL
+ * (a malformed or multi-frame answer, dropped). */
+int pf_rpc_recv(pf_rpc *r, Pefleet__Envelope **reply);
+
+/* The request id a reply answers (NULL: not a score or similar reply). */
+const char *pf_rpc_reply_id(const Pefleet__Envelope *e);
+
+/* The DEALER socket, to zmq_poll with others (ZMQ_POLLIN: replies). */
+void *pf_rpc_socket(pf_rpc *r);
+
 #endif

@@ -27,14 +27,7 @@ GPIDS=()
 trap 'for p in "${GPIDS[@]}"; do kill "$p" 2>/dev/null; done; "$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"' EXIT
 
 "$P" import-keras "$H5" -o "$T/m1" --version seed-a >/dev/null 2>&1 || { notok import "import-keras failed"; finish; }
-if ! "$P" up --data "$D" --workers 1 --scorers 2 --model "$T/m1" --redis-port "$RP" --ingest-port "$IP" \
-     --worker-port "$WP" --score-port "$SP" --scorer-port "$SCP" --similar-port "$SIMP" --port "$HP" \
-     >"$T/up.out" 2>&1; then
-  notok up "$(tail -3 "$T/up.out")"; finish
-fi
-for _ in $(seq 100); do
-  [ "$(grep -c 'ready, capacity' "$D/logs/score-router.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1
-done
+pool_up "$D" "$T/m1" || finish
 
 # --- our own gateways on the same pool ---------------------------------------------
 mkdir -p "$T/allowed" "$T/outside"
@@ -42,6 +35,7 @@ cp "$CORPUS/clean/t32.exe" "$T/allowed/t32.exe"
 cp "$CORPUS/clean/t32.exe" "$T/outside/t32.exe"
 ln -s "$T/outside/t32.exe" "$T/allowed/escape.exe" # a symlink out of the allowed folder
 printf 'secret-token-%s\n' "$RANDOM" >"$T/token"
+chmod 600 "$T/token" # the gateway refuses a token file others can read
 "$G" --data "$D" --port "$G1" --max-upload 3m --allow-path "$T/allowed" --threads 4 --score-timeout 5000 2>"$T/g1.log" &
 GPIDS+=($!)
 "$G" --data "$D" --port "$G2" --token-file "$T/token" --similar-endpoint "tcp://127.0.0.1:$DEAD" \
@@ -254,7 +248,7 @@ fi
 # gets nothing; the idle ones are closed by the timeout, then it answers
 "$G" --data "$D" --port "$G3" --max-connections 2 --timeout 6 --threads 2 2>"$T/g3.log" &
 GPIDS+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$G3/healthz" >/dev/null && break; sleep 0.1; done
+wait_http "http://127.0.0.1:$G3/healthz"
 check connection_limit_and_idle_timeout python3 - "$G3" <<'PY'
 import socket, subprocess, sys
 port = int(sys.argv[1])

@@ -37,14 +37,7 @@ check local_scan_jsonl_equals_predict cmp -s "$T/predict.jsonl" "$T/scan.jsonl"
 check local_scan_exit_0_when_all_scored test $? -eq 0
 
 # --- through the pool --------------------------------------------------------------------
-if ! "$P" up --data "$D" --workers 1 --scorers 2 --model "$T/m1" --redis-port "$RP" --ingest-port "$IP" \
-     --worker-port "$WP" --score-port "$SP" --scorer-port "$SCP" --similar-port "$SIMP" --port "$HP" \
-     >"$T/up.out" 2>&1; then
-  notok up "$(tail -3 "$T/up.out")"; finish
-fi
-for _ in $(seq 100); do
-  [ "$(grep -c 'ready, capacity' "$D/logs/score-router.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1
-done
+pool_up "$D" "$T/m1" || finish
 EP=tcp://127.0.0.1:$SP
 "$P" scan --server "$EP" -q "$S" >"$T/remote.tab" 2>"$T/remote.err"; rrc=$?
 check "remote_scan_table_equals_local (exit $rrc)" cmp -s "$T/scan.tab" "$T/remote.tab"

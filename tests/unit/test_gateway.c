@@ -142,45 +142,106 @@ static void test_token(void **state) {
   gw_auth b;
   memset(&b, 0, sizeof b);
   assert_int_equal(gw_auth_load_token(&b, path, err, sizeof err), PF_EINVAL); /* empty */
+  fd = open(path, O_WRONLY | O_TRUNC);
+  assert_int_equal(write(fd, "s3cret\n", 7), 7);
+  close(fd);
+  for (int k = 0; k < 3; k++) { /* group or other may read it, or write it: refused, with the fix */
+    static const mode_t modes[] = {0644, 0640, 0602};
+    chmod(path, modes[k]);
+    assert_int_equal(gw_auth_load_token(&b, path, err, sizeof err), PF_EINVAL);
+    assert_non_null(strstr(err, "chmod 600"));
+  }
+  chmod(path, 0400);
+  assert_int_equal(gw_auth_load_token(&b, path, err, sizeof err), PF_OK);
+  char lnk[] = "/tmp/pf-gwtok-link.XXXXXX";
+  int lfd = mkstemp(lnk);
+  close(lfd);
+  unlink(lnk);
+  assert_int_equal(symlink(path, lnk), 0); /* a symlink to it is not followed */
+  assert_int_equal(gw_auth_load_token(&b, lnk, err, sizeof err), PF_EIO);
+  unlink(lnk);
   unlink(path);
   assert_int_equal(gw_auth_load_token(&b, path, err, sizeof err), PF_EIO);
 }
 
+/* gw_auth_open: the file comes from the descriptor opened beneath the
+ * folder; every refusal but a name missing inside is the same PF_EINVAL
+ * with the same text. */
 static void test_paths(void **state) {
   char dir[] = "/tmp/pf-gwpath.XXXXXX";
   assert_non_null(mkdtemp(dir));
-  char in[256], out[256], f[300], f2[300], link[300], res[PATH_MAX], err[300];
+  char in[256], out[256], f[300], f2[300], link[300], err[300], dots[400];
   snprintf(in, sizeof in, "%s/in", dir);
   snprintf(out, sizeof out, "%s/inside-not", dir); /* shares the prefix "in" */
   mkdir(in, 0700);
   mkdir(out, 0700);
   snprintf(f, sizeof f, "%s/a.exe", in);
   snprintf(f2, sizeof f2, "%s/b.exe", out);
-  FILE *w = fopen(f, "w"); fputs("x", w); fclose(w);
+  FILE *w = fopen(f, "w"); fputs("in", w); fclose(w);
   w = fopen(f2, "w"); fputs("x", w); fclose(w);
   snprintf(link, sizeof link, "%s/escape.exe", in);
   assert_int_equal(symlink(f2, link), 0);
   gw_auth a;
   memset(&a, 0, sizeof a);
-  assert_int_equal(gw_auth_path(&a, f, res, sizeof res, err, sizeof err), PF_EINVAL); /* disabled */
+  int fd = -1;
+  assert_int_equal(gw_auth_open(&a, f, &fd, err, sizeof err), PF_EINVAL); /* disabled */
   assert_non_null(strstr(err, "disabled"));
   assert_int_equal(gw_auth_allow(&a, in, err, sizeof err), PF_OK);
   assert_int_equal(gw_auth_allow(&a, f, err, sizeof err), PF_ENOENT); /* a file, not a folder */
-  assert_int_equal(gw_auth_path(&a, f, res, sizeof res, err, sizeof err), PF_OK);
-  assert_string_equal(res, f);
-  assert_int_equal(gw_auth_path(&a, f2, res, sizeof res, err, sizeof err), PF_EINVAL);
-  assert_int_equal(gw_auth_path(&a, link, res, sizeof res, err, sizeof err), PF_EINVAL);
-  char dots[400];
+  assert_int_equal(gw_auth_open(&a, f, &fd, err, sizeof err), PF_OK);
+  char got[8] = {0};
+  assert_int_equal(read(fd, got, sizeof got - 1), 2);
+  assert_string_equal(got, "in");
+  close(fd);
+  const char *refused[8];
+  char rel_link[300], fifo[300], sub[300], nx_out[400], dots2[400];
   snprintf(dots, sizeof dots, "%s/../inside-not/b.exe", in);
-  assert_int_equal(gw_auth_path(&a, dots, res, sizeof res, err, sizeof err), PF_EINVAL);
+  snprintf(nx_out, sizeof nx_out, "%s/../inside-not/nonexistent", in); /* would be an oracle */
+  snprintf(dots2, sizeof dots2, "%s/../../../../etc/passwd", in);
+  snprintf(rel_link, sizeof rel_link, "%s/rel.exe", in);
+  assert_int_equal(symlink("../inside-not/b.exe", rel_link), 0);
+  snprintf(fifo, sizeof fifo, "%s/pipe", in);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  snprintf(sub, sizeof sub, "%s/sub", in);
+  mkdir(sub, 0700);
+  refused[0] = f2; refused[1] = link; refused[2] = dots; refused[3] = nx_out;
+  refused[4] = dots2; refused[5] = rel_link; refused[6] = fifo; refused[7] = sub;
+  for (int k = 0; k < 8; k++) {
+    fd = -1;
+    assert_int_equal(gw_auth_open(&a, refused[k], &fd, err, sizeof err), PF_EINVAL); /* a FIFO at once, too */
+    assert_int_equal(fd, -1);
+    assert_string_equal(err, GW_PATH_REFUSED);
+  }
+  assert_int_equal(gw_auth_open(&a, "/nonexistent/x", &fd, err, sizeof err), PF_EINVAL); /* no probing */
+  assert_string_equal(err, GW_PATH_REFUSED);
   snprintf(dots, sizeof dots, "%s/nope.exe", in);
-  assert_int_equal(gw_auth_path(&a, dots, res, sizeof res, err, sizeof err), PF_ENOENT);
-  assert_int_equal(gw_auth_path(&a, "/nonexistent/x", res, sizeof res, err, sizeof err), PF_EINVAL); /* no probing */
-  snprintf(dots, sizeof dots, "%s/sub", in);
-  mkdir(dots, 0700);
-  assert_int_equal(gw_auth_path(&a, dots, res, sizeof res, err, sizeof err), PF_ENOENT); /* a folder, not a file */
-  rmdir(dots);
+  assert_int_equal(gw_auth_open(&a, dots, &fd, err, sizeof err), PF_ENOENT); /* missing inside: 404 */
+  snprintf(dots, sizeof dots, "%s/sub/../a.exe", in); /* .. that stays inside */
+  assert_int_equal(gw_auth_open(&a, dots, &fd, err, sizeof err), PF_OK);
+  close(fd);
+  rmdir(sub); unlink(fifo); unlink(rel_link);
   unlink(link); unlink(f); unlink(f2); rmdir(in); rmdir(out); rmdir(dir);
+}
+
+/* A tokenless gateway: no Origin, and a Host a rebinding page cannot name. */
+static void test_host_origin(void **state) {
+  gw_auth a;
+  memset(&a, 0, sizeof a);
+  char err[200];
+  assert_true(gw_auth_origin_ok(&a, "127.0.0.1", "127.0.0.1:8080", NULL));
+  assert_true(gw_auth_origin_ok(&a, "127.0.0.1", "localhost:8080", NULL));
+  assert_true(gw_auth_origin_ok(&a, "127.0.0.1", NULL, NULL));
+  assert_false(gw_auth_origin_ok(&a, "127.0.0.1", "127.0.0.1:8080", "http://evil.example"));
+  assert_false(gw_auth_origin_ok(&a, "127.0.0.1", "evil.example:8080", NULL));
+  assert_false(gw_auth_origin_ok(&a, "127.0.0.1", "10.1.2.3:8080", NULL));
+  assert_false(gw_auth_origin_ok(&a, "127.0.0.1", "", NULL));
+  assert_true(gw_auth_origin_ok(&a, "0.0.0.0", "10.1.2.3:8080", NULL)); /* a wildcard bind: any IP literal */
+  assert_true(gw_auth_origin_ok(&a, "::", "[::1]:8080", NULL));
+  assert_false(gw_auth_origin_ok(&a, "0.0.0.0", "scan.example", NULL));
+  assert_int_equal(gw_auth_allow_host(&a, "scan.example", err, sizeof err), PF_OK);
+  assert_true(gw_auth_origin_ok(&a, "0.0.0.0", "Scan.Example:80", NULL));
+  snprintf(a.token, sizeof a.token, "t"); /* with a token: the token decides */
+  assert_true(gw_auth_origin_ok(&a, "127.0.0.1", "evil.example", "http://evil.example"));
 }
 
 static void test_metrics(void **state) {
@@ -213,7 +274,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_json_forms), cmocka_unit_test(test_json_refused), cmocka_unit_test(test_json_caps),
     cmocka_unit_test(test_vector),     cmocka_unit_test(test_fields),       cmocka_unit_test(test_token),
-    cmocka_unit_test(test_paths),      cmocka_unit_test(test_metrics),
+    cmocka_unit_test(test_paths),      cmocka_unit_test(test_host_origin), cmocka_unit_test(test_metrics),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

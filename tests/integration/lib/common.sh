@@ -60,3 +60,25 @@ s=[socket.socket() for _ in range(int(sys.argv[1]))]
 for x in s: x.bind(("127.0.0.1",0))
 print(*[x.getsockname()[1] for x in s])' "$1"
 }
+
+# pool_up DIR MODEL: `pefleet up` in DIR with one encoder worker and two
+# scorers serving MODEL, on the ports of fleet_ports and SP SCP SIMP HP
+# (the caller's), then waits until both scorers are ready at the router.
+# Says "not ok - up" and returns 1 when up fails.
+pool_up() {
+  local d=$1 m=$2
+  if ! "$BIN/pefleet" up --data "$d" --workers 1 --scorers 2 --model "$m" --redis-port "$RP" --ingest-port "$IP" \
+       --worker-port "$WP" --score-port "$SP" --scorer-port "$SCP" --similar-port "$SIMP" --port "$HP" \
+       >"$T/up.out" 2>&1; then
+    notok up "$(tail -3 "$T/up.out")"; return 1
+  fi
+  for _ in $(seq 100); do
+    [ "$(grep -c 'ready, capacity' "$d/logs/score-router.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1
+  done
+}
+
+# wait_http URL: waits up to 10 s for URL to answer 2xx.
+wait_http() {
+  for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done
+  return 1
+}
