@@ -61,6 +61,8 @@ LDLIBS += $(GPU_LDLIBS)
 # the model report (pefleet report/relevance): cJSON reads the model folder's
 # JSON files; Debian's chromium renders the page in tests/integration/report.sh
 DEB_PACKAGES += libcjson-dev chromium
+# the LIEF differential test reads the PE files these packages ship
+DEB_PACKAGES += grub-efi-amd64-bin systemd-boot-efi nsis-common
 LDLIBS += -lcjson
 
 LIB_SRC  := $(wildcard lib/*.c)
@@ -173,6 +175,12 @@ $(BUILD)/tests/test_gateway: tests/unit/test_gateway.c $(wildcard tests/unit/*.h
 	$(CC) $(CPPFLAGS) -Itests/unit -Igateway $(ALL_CFLAGS) $< $(GW_UNIT_OBJ) $(LIBA) -o $@ $(LDLIBS) -lcmocka
 
 # small programs the integration tests drive (e.g. raw ZeroMQ senders)
+# the differential test's reference: LIEF 0.9's own C++ API (C++ only here)
+$(BUILD)/tools/lief_props: tests/difftool/lief_props.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -O1 -std=c++14 -Wall -Wextra -Werror $< -o $@ -lLIEF
+all: $(BUILD)/tools/lief_props
+
 $(BUILD)/tools/%: tests/tools/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
