@@ -8,6 +8,7 @@
 #include "pf_model.h"
 #include "pf_walk.h"
 #include "score_out.h"
+#include "pf_explain.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -34,6 +35,10 @@ static void usage(FILE *f) {
     "  -w, --workers N     parser processes (default: number of cores)\n"
     "      --timeout SEC   wall-clock limit per file (default 60)\n"
     "  -q, --quiet         no summary line\n"
+    "      --explain[=K]   why: Integrated Gradients of p(malicious) from the model's\n"
+    "                      baseline (the zero vector when it has none): JSON lines gain\n"
+    "                      an \"explanation\" (top K features, default 10, and the sum per\n"
+    "                      feature group); the table a line with the top 3\n"
     "  -h, --help          this help\n\n"
     "exit status: 0 every file scored, 1 some failed (or none found, or the model\n"
     "could not be loaded), 2 usage error\n\n"
@@ -43,7 +48,8 @@ static void usage(FILE *f) {
 
 typedef struct {
   const pf_model *m;
-  const char *prog;  /* "pefleet predict" or "pefleet scan" (messages) */
+  const char *prog;
+  size_t explain_k;  /* 0: no explanations */  /* "pefleet predict" or "pefleet scan" (messages) */
   int jsonl;
   pf_filelist files;
   size_t n_fail, per_class[PF_MODEL_MAX_CLASSES];
@@ -56,6 +62,7 @@ static void header(void *ctx) {
   const char *names[PF_MODEL_MAX_CLASSES];
   for (uint32_t c = 0; c < pf_model_classes(r->m) && c < PF_MODEL_MAX_CLASSES; c++) names[c] = r->m->classes[c];
   score_out_init(&r->out, r->jsonl, pf_model_classes(r->m), names);
+  r->out.explain_k = r->explain_k;
   score_out_header(&r->out);
 }
 
@@ -83,7 +90,17 @@ static void emit(void *ctx, size_t i, const pf_encode_result *res) {
   }
   uint32_t v = ok ? pf_model_verdict(r->m, p) : 0;
   if (ok) r->per_class[v]++;
-  score_out_line(&r->out, path, res->have_hash ? hex : NULL, ok ? p : NULL, ok ? r->m->classes[v] : NULL, why);
+  pf_explain_view ev, *ex = NULL;
+  double contrib[PF_ERGO486_DIM];
+  pf_explain_info info;
+  uint32_t target = pf_model_classes(r->m) == 2 ? 1 : v;
+  if (ok && r->explain_k && pf_explain_ig(r->m, x, target, PF_EXPLAIN_STEPS, contrib, &info) == PF_OK) {
+    ev = (pf_explain_view){contrib, res->vec, PF_ERGO486_DIM, r->m->classes[target], info.p_x, info.p_base,
+                           info.baseline, info.steps};
+    ex = &ev;
+  }
+  score_out_line(&r->out, path, res->have_hash ? hex : NULL, ok ? p : NULL, ok ? r->m->classes[v] : NULL, why, ex,
+                 NULL);
 }
 
 int cmd_predict(int argc, char **argv) { return cmd_predict_as(argc, argv, "pefleet predict"); }

@@ -220,7 +220,7 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
       if (k < nc) per_class[k]++;
       else n_other++;
     }
-    score_out_line(&out, path, have_hex ? hex : NULL, verdict ? p : NULL, verdict, why);
+    score_out_line(&out, path, have_hex ? hex : NULL, verdict ? p : NULL, verdict, why, NULL, NULL);
     fflush(stdout);
     pf_msg_free(rep);
   }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "pf_explain_out.h"
 #include "pf_model.h"
 
 typedef struct {
@@ -16,6 +17,7 @@ typedef struct {
   uint32_t nc;                                /* classes (probability columns) */
   const char *names[PF_MODEL_MAX_CLASSES];    /* their names (not copied) */
   int colw[PF_MODEL_MAX_CLASSES];
+  size_t explain_k;                           /* --explain=K: top features shown (0: no explanations) */
 } score_out;
 
 /* Sets up the output of nc classes named names[0..nc) (nc capped at
@@ -26,8 +28,15 @@ void score_out_init(score_out *o, int jsonl, uint32_t nc, const char *const *nam
 void score_out_header(score_out *o);
 
 /* One file's line on stdout. sha256_hex: NULL when unknown. A scored file
- * has p (nc probabilities) and verdict; a failed one has why (p NULL). */
+ * has p (nc probabilities) and verdict; a failed one has why (p NULL).
+ * ex (NULL: none) is the file's explanation: JSON lines gain an
+ * "explanation" object (with similar_json as its "similar", when given),
+ * the table a "  why: ..." line with the top 3 features. */
 void score_out_line(const score_out *o, const char *path, const char *sha256_hex, const float *p, const char *verdict,
-                    const char *why);
+                    const char *why, const pf_explain_view *ex, const char *similar_json);
+
+/* Parses the K of --explain[=K] (NULL: the default 10) into *k; 0 when
+ * K is not 1..486, with the reason in err. */
+int score_out_explain_k(const char *arg, size_t *k, char *err, size_t errlen);
 
 #endif
