@@ -61,6 +61,8 @@ LDLIBS += $(GPU_LDLIBS)
 # the model report (pefleet report/relevance): cJSON reads the model folder's
 # JSON files; Debian's chromium renders the page in tests/integration/report.sh
 DEB_PACKAGES += libcjson-dev chromium
+# pefleet-clamd is tested with the real ClamAV client (tests/integration/clamd_*.sh)
+DEB_PACKAGES += clamdscan
 LDLIBS += -lcjson
 
 LIB_SRC  := $(wildcard lib/*.c)
@@ -74,9 +76,11 @@ ROUTER_SRC := scorer/router_main.c scorer/router_table.c
 SCORER_SRC := scorer/scorer_main.c scorer/scorer_model.c
 GATEWAY_SRC := $(wildcard gateway/*.c)
 SIMILAR_SRC := $(wildcard similar/*.c)
+CLAMD_SRC := $(wildcard clamd/*.c)
 PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefleet-broker) \
             $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer $(BIN)/pefleet-trainer \
-            $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway) $(if $(SIMILAR_SRC),$(BIN)/pefleet-similar)
+            $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway) $(if $(SIMILAR_SRC),$(BIN)/pefleet-similar) \
+            $(if $(CLAMD_SRC),$(BIN)/pefleet-clamd)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -157,6 +161,14 @@ $(BUILD)/similar/%.o: similar/%.c $(wildcard similar/*.h lib/*.h) | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 $(BIN)/pefleet-similar: $(SIMILAR_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+# clamd's protocol in front of the score pool (clamd/README.md)
+$(BUILD)/clamd/%.o: clamd/%.c $(wildcard clamd/*.h lib/*.h) | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BIN)/pefleet-clamd: $(CLAMD_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
