@@ -369,12 +369,30 @@ static void serve(conn *c) {
   }
 }
 
+/* Closing with unread bytes makes the kernel send a reset, which can
+ * destroy the reply just sent (an error about those very bytes): stop
+ * writing, read and drop what still comes for a moment, then close. */
+static void linger_close(conn *c) {
+  shutdown(c->fd, SHUT_WR);
+  uint8_t sink[16384];
+  size_t dropped = 0;
+  double until = pf_clock_s() + 0.5;
+  while (dropped < (1u << 20) && pf_clock_s() < until) {
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    if (poll(&p, 1, 100) <= 0) break;
+    ssize_t r = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (r <= 0) break;
+    dropped += (size_t)r;
+  }
+}
+
 static void *conn_main(void *arg) {
   conn *c = arg;
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL);
   serve(c);
+  linger_close(c);
   if (c->pending_fd >= 0) close(c->pending_fd);
   close(c->fd);
   cd_stats_conn(-1);
