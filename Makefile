@@ -179,6 +179,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 $(BUILD)/tests/test_model_info: cli/model_info.c cli/model_info.h
 
 # the gateway's pure modules (request parsing, auth, metrics) with their objects
+$(BUILD)/tests/test_clamd_cmd: tests/unit/test_clamd_cmd.c $(wildcard tests/unit/*.h clamd/*.h) $(BUILD)/clamd/cd_cmd.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit -Iclamd $(ALL_CFLAGS) $< $(BUILD)/clamd/cd_cmd.o $(LIBA) -o $@ $(LDLIBS) -lcmocka
 GW_UNIT_OBJ := $(BUILD)/gateway/gw_parse.o $(BUILD)/gateway/gw_auth.o $(BUILD)/gateway/gw_metrics.o
 $(BUILD)/tests/test_gateway: tests/unit/test_gateway.c $(wildcard tests/unit/*.h gateway/*.h) $(GW_UNIT_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -254,7 +257,7 @@ FUZZ_JOBS         ?= 1
 FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
 .PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs
 fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow $(FUZZ_DIR)/fuzz_gwparse \
-      $(FUZZ_DIR)/fuzz_curvekey $(FUZZ_DIR)/fuzz_blobs
+      $(FUZZ_DIR)/fuzz_curvekey $(FUZZ_DIR)/fuzz_blobs $(FUZZ_DIR)/fuzz_clamdcmd
 FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
              mkdir -p $(dir $@)
 $(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
@@ -282,6 +285,10 @@ fuzz-run-gwparse: $(FUZZ_DIR)/fuzz_gwparse
 	tests/fuzz/seed_gwparse.sh $(FUZZ_DIR)/corpus-gwparse
 	$(FUZZ_DIR)/fuzz_gwparse -max_total_time=$(FUZZ_GWPARSE_SECONDS) -max_len=16384 -dict=tests/fuzz/gwparse.dict \
 	  $(FUZZ_RUN_OPTS) -artifact_prefix=$(FUZZ_DIR)/gwparse- $(FUZZ_DIR)/corpus-gwparse
+# pefleet-clamd's command grammar: clamd/cd_cmd.c
+$(FUZZ_DIR)/fuzz_clamdcmd: tests/fuzz/fuzz_clamdcmd.c clamd/cd_cmd.c clamd/cd_cmd.h
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) -Iclamd $(FUZZ_FLAGS) $(WARN) $< clamd/cd_cmd.c -o $@
 # the CURVE key files (key pair and .pub parsers): lib/pf_curve.c
 $(FUZZ_DIR)/fuzz_curvekey: tests/fuzz/fuzz_curvekey.c $(FUZZ_CURVEKEY_LIB) $(wildcard lib/*.h)
 	$(FUZZ_BUILD)
