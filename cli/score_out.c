@@ -67,3 +67,8 @@ void score_out_line(const score_out *o, const char *path, const char *sha256_hex
   }
   printf("  %-12.12s  %s\n", sha256_hex ? sha256_hex : "-", path);
 }
+
+int score_out_exit(int infected_exit, int any_failed, size_t n_infected) {
+  if (!infected_exit) return any_failed ? 1 : 0;
+  return any_failed ? 2 : n_infected ? 1 : 0;
+}

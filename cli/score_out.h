@@ -7,6 +7,7 @@
 #ifndef PF_SCORE_OUT_H
 #define PF_SCORE_OUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pf_model.h"
@@ -29,5 +30,11 @@ void score_out_header(score_out *o);
  * has p (nc probabilities) and verdict; a failed one has why (p NULL). */
 void score_out_line(const score_out *o, const char *path, const char *sha256_hex, const float *p, const char *verdict,
                     const char *why);
+
+/* The exit status of predict and scan. Default: 0 every file scored, 1
+ * some failed. infected_exit (clamscan's convention): 2 when any failed,
+ * else 1 when any file's verdict is a class other than the first (the
+ * malicious one of a clean/malicious model), else 0. */
+int score_out_exit(int infected_exit, int any_failed, size_t n_infected);
 
 #endif

@@ -100,6 +100,16 @@ clamdscan -c "$T/tcp.conf" /etc/passwd >"$T/denied.out" 2>&1; rc=$?
 check "exit_2_on_error (exit $rc)" test "$rc" -eq 2
 check path_outside_allow_list_refused grep -qx '/etc/passwd: Access denied. ERROR' "$T/denied.out"
 
+# --- predict and scan --infected-exit: clamscan's exit codes, as clamdscan's ---------
+for c in "clean:$clean1:0" "found:$CORPUS/malicious-test:1" "failed:/etc/passwd:2"; do
+  what=${c%%:*} rest=${c#*:} path=${rest%:*} want=${rest##*:}
+  "$P" predict "$T/m1" -q --infected-exit "$path" >/dev/null 2>&1; prc=$?
+  "$P" scan --server --data "$D" -q --infected-exit "$path" >/dev/null 2>&1; src=$?
+  check "infected_exit_$what (predict $prc, scan --server $src, want $want)" test "$prc" -eq "$want" -a "$src" -eq "$want"
+done
+"$P" predict "$T/m1" -q "$CORPUS/malicious-test" >/dev/null 2>&1
+check "without_infected_exit_found_is_0" test $? -eq 0
+
 # --- ping and version ---------------------------------------------------------------
 out=$(clamdscan -c "$T/tcp.conf" --ping 1 2>&1); rc=$?
 check "ping (exit $rc: $out)" test "$rc" -eq 0 -a "$out" = PONG
