@@ -39,9 +39,11 @@ static void usage(FILE *f) {
     "                      baseline (the zero vector when it has none): JSON lines gain\n"
     "                      an \"explanation\" (top K features, default 10, and the sum per\n"
     "                      feature group); the table a line with the top 3\n"
+    "      --infected-exit clamscan's exit status: 0 nothing malicious, 1 some file\n"
+    "                      malicious, 2 some failed\n"
     "  -h, --help          this help\n\n"
     "exit status: 0 every file scored, 1 some failed (or none found, or the model\n"
-    "could not be loaded), 2 usage error\n\n"
+    "could not be loaded), 2 usage error (with --infected-exit: see above)\n\n"
     "example:\n"
     "  pefleet predict models/seed --jsonl samples/\n");
 }
@@ -109,7 +111,8 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
   static const struct option opts[] = {
     {"jsonl", no_argument, 0, 'j'}, {"filter", required_argument, 0, 'f'},
     {"workers", required_argument, 0, 'w'}, {"quiet", no_argument, 0, 'q'},
-    {"timeout", required_argument, 0, 1}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"timeout", required_argument, 0, 1}, {"infected-exit", no_argument, 0, 2},
+    {"explain", optional_argument, 0, 3}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   predict_run r;
   memset(&r, 0, sizeof r);
@@ -117,7 +120,7 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
   pf_encoder_opts eo;
   pf_encode_run_opts_default(&eo);
   const char *glob = NULL;
-  int quiet = 0, c;
+  int quiet = 0, infected_exit = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "jf:w:qh", opts, NULL)) != -1) {
     char *end = NULL;
@@ -135,6 +138,15 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
     case 'w': eo.workers = (int)v; break;
     case 'q': quiet = 1; break;
     case 1: eo.timeout_ms = (int)(v * 1000 > 0x7fffffff ? 0x7fffffff : v * 1000); break;
+    case 2: infected_exit = 1; break;
+    case 3: {
+      char why[128];
+      if (!score_out_explain_k(optarg, &r.explain_k, why, sizeof why)) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return 2;
+      }
+      break;
+    }
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -193,6 +205,9 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
     fprintf(stderr, ", %zu failed (model %s)\n", r.n_fail, m->version[0] ? m->version : "unversioned");
   }
   pf_filelist_destroy(&r.files);
+  size_t infected = 0;
+  for (uint32_t k = 1; k < pf_model_classes(m) && k < PF_MODEL_MAX_CLASSES; k++) infected += r.per_class[k];
   pf_model_free(&m);
-  return (r.n_fail || missing || lost || write_failed) ? 1 : 0;
+  int failed = r.n_fail || missing || lost || write_failed;
+  return score_out_exit(infected_exit, failed, infected);
 }

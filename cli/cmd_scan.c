@@ -38,9 +38,11 @@ static void usage(FILE *f) {
     "  --timeout SEC     wait per file for the pool (default 60); after one file gets no\n"
     "                    answer the rest fail at once\n"
     "  --classes LIST    the probability columns' names (default \"clean, malicious\")\n"
-    "  -j, --jsonl, -f, --filter GLOB, -q, --quiet: as predict\n\n"
+    "  -j, --jsonl, -f, --filter GLOB, -q, --quiet: as predict\n"
+    "  --infected-exit   (both ways) clamscan's exit status: 0 nothing malicious,\n"
+    "                    1 some file malicious, 2 some failed\n\n"
     "exit status: 0 every file scored, 1 some failed (or none found, or the model or\n"
-    "pool could not be reached), 2 usage error\n");
+    "pool could not be reached), 2 usage error (with --infected-exit: see above)\n");
 }
 
 /* The endpoint after --server when the next argument looks like one. */
@@ -80,10 +82,11 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
   static const struct option opts[] = {
     {"jsonl", no_argument, 0, 'j'}, {"filter", required_argument, 0, 'f'}, {"quiet", no_argument, 0, 'q'},
     {"timeout", required_argument, 0, 1}, {"classes", required_argument, 0, 2}, {"data", required_argument, 0, 3},
-    {"config", required_argument, 0, 4}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"config", required_argument, 0, 4}, {"infected-exit", no_argument, 0, 5},
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   const char *glob = NULL, *data = NULL, *config = NULL, *classes = "clean, malicious";
-  int jsonl = 0, quiet = 0, timeout_ms = 60000, c;
+  int jsonl = 0, quiet = 0, timeout_ms = 60000, infected_exit = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "jf:qh", opts, NULL)) != -1) {
     switch (c) {
@@ -103,6 +106,7 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
     case 2: classes = optarg; break;
     case 3: data = optarg; break;
     case 4: config = optarg; break;
+    case 5: infected_exit = 1; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -234,7 +238,9 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
     fprintf(stderr, ", %zu failed (model %s, via %s)\n", n_fail, model[0] ? model : "unknown", endpoint);
   }
   pf_filelist_destroy(&files);
-  return (n_fail || missing || write_failed) ? 1 : 0;
+  size_t infected = n_other;
+  for (uint32_t k = 1; k < nc; k++) infected += per_class[k];
+  return score_out_exit(infected_exit, n_fail || missing || write_failed, infected);
 }
 
 int cmd_scan(int argc, char **argv) {

@@ -91,3 +91,8 @@ int score_out_explain_k(const char *arg, size_t *k, char *err, size_t errlen) {
   *k = (size_t)v;
   return 1;
 }
+
+int score_out_exit(int infected_exit, int any_failed, size_t n_infected) {
+  if (!infected_exit) return any_failed ? 1 : 0;
+  return any_failed ? 2 : n_infected ? 1 : 0;
+}

@@ -7,6 +7,7 @@
 #ifndef PF_SCORE_OUT_H
 #define PF_SCORE_OUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pf_explain_out.h"
@@ -38,5 +39,11 @@ void score_out_line(const score_out *o, const char *path, const char *sha256_hex
 /* Parses the K of --explain[=K] (NULL: the default 10) into *k; 0 when
  * K is not 1..486, with the reason in err. */
 int score_out_explain_k(const char *arg, size_t *k, char *err, size_t errlen);
+
+/* The exit status of predict and scan. Default: 0 every file scored, 1
+ * some failed. infected_exit (clamscan's convention): 2 when any failed,
+ * else 1 when any file's verdict is a class other than the first (the
+ * malicious one of a clean/malicious model), else 0. */
+int score_out_exit(int infected_exit, int any_failed, size_t n_infected);
 
 #endif
