@@ -98,7 +98,7 @@ static void emit(void *ctx, size_t i, const pf_encode_result *res) {
   uint32_t target = pf_model_classes(r->m) == 2 ? 1 : v;
   if (ok && r->explain_k && pf_explain_ig(r->m, x, target, PF_EXPLAIN_STEPS, contrib, &info) == PF_OK) {
     ev = (pf_explain_view){contrib, res->vec, PF_ERGO486_DIM, r->m->classes[target], info.p_x, info.p_base,
-                           info.baseline, info.steps};
+                           info.baseline, info.steps, info.method};
     ex = &ev;
   }
   score_out_line(&r->out, path, res->have_hash ? hex : NULL, ok ? p : NULL, ok ? r->m->classes[v] : NULL, why, ex,

@@ -73,7 +73,7 @@ int pf_explain_gradient(const pf_model *m, const float *x, uint32_t target, doub
 }
 
 /* One trapezoid pass with steps intervals. */
-static int ig_pass(const pf_model *m, const float *x, uint32_t target, int steps, double *contrib,
+int pf_explain_ig_trapezoid(const pf_model *m, const float *x, uint32_t target, int steps, double *contrib,
                    pf_explain_info *info) {
   uint32_t in = m->sizes[0];
   size_t n = (size_t)steps + 1;
@@ -102,6 +102,7 @@ static int ig_pass(const pf_model *m, const float *x, uint32_t target, int steps
   info->p_x = p[n - 1];
   snprintf(info->baseline, sizeof info->baseline, "%s", b && m->baseline_name[0] ? m->baseline_name : b ? "baseline" : "zero");
   info->steps = steps;
+  snprintf(info->method, sizeof info->method, "trapezoid");
 out:
   free(pts);
   free(grad);
@@ -109,14 +110,149 @@ out:
   return rc;
 }
 
+/* ---- the exact path integral of a two-class network ----
+ * Along the straight path z(a) = b + a (x - b) a ReLU network is linear
+ * between the points where a hidden unit changes sign, and with two classes
+ * p1 = sigmoid(u), u = logit1 - logit0. On a piece [a0, a1] the gradient
+ * g = du/dx is constant, so the integral of dp1/dx_i over the piece is
+ * g_i (sigmoid(u(a1)) - sigmoid(u(a0))) / s, with s = du/da = g . (x - b):
+ * the limit of the trapezoid rule as the steps go to infinity, and the
+ * contributions add up to p(x) - p(b) up to rounding. */
+
+#define EXACT_MAX_PIECES 100000
+#define PIECE_EPS 1e-12 /* (in units of the path) crossings closer than this count as passed */
+#define EXACT_MAX_WIDTH 4096
+
+static double sigmoid(double u) { return u >= 0 ? 1.0 / (1.0 + exp(-u)) : exp(u) / (1.0 + exp(u)); }
+
+/* Forward at z with direction dz: pre-activations of each hidden layer
+ * (a[l], l = 1..L-1) and their derivatives along the path (da[l]), the
+ * pattern taken on the side the path moves into (on[l]), and u = logit1 -
+ * logit0. bufs: 4 x width doubles of scratch. */
+static double forward_dir(const pf_model *m, const double *z, const double *dz, double **a, double **da,
+                          unsigned char **on, double *bufs, uint32_t width, double *du) {
+  uint32_t L = m->n_layers;
+  double *hb[2] = {bufs, bufs + 2 * (size_t)width}, *dhb[2] = {bufs + width, bufs + 3 * (size_t)width};
+  double logit[PF_MODEL_MAX_CLASSES], dlogit[PF_MODEL_MAX_CLASSES];
+  const double *hi = z, *dhi = dz;
+  int cur = 0;
+  for (uint32_t l = 0; l < L; l++) {
+    uint32_t in = m->sizes[l], o = m->sizes[l + 1];
+    double *ao = l + 1 < L ? a[l + 1] : logit, *dao = l + 1 < L ? da[l + 1] : dlogit;
+    for (uint32_t j = 0; j < o; j++) { ao[j] = m->b[l][j]; dao[j] = 0.0; }
+    for (uint32_t i = 0; i < in; i++) {
+      double v = hi[i], dv = dhi[i];
+      if (v == 0.0 && dv == 0.0) continue;
+      const float *w = m->w[l] + (size_t)i * o;
+      for (uint32_t j = 0; j < o; j++) { ao[j] += v * w[j]; dao[j] += dv * w[j]; }
+    }
+    if (l + 1 < L) {
+      double *h = hb[cur], *dh = dhb[cur];
+      for (uint32_t j = 0; j < o; j++) {
+        /* the side the path moves into: a unit at (or within rounding of)
+         * zero counts as crossed when it is heading across */
+        on[l + 1][j] = ao[j] + PIECE_EPS * dao[j] > 0.0;
+        h[j] = on[l + 1][j] ? ao[j] : 0.0;
+        dh[j] = on[l + 1][j] ? dao[j] : 0.0;
+      }
+      hi = h;
+      dhi = dh;
+      cur ^= 1;
+    }
+  }
+  *du = dlogit[1] - dlogit[0];
+  return logit[1] - logit[0];
+}
+
+static int exact_two_class(const pf_model *m, const float *x, double *contrib, pf_explain_info *info) {
+  uint32_t L = m->n_layers, in = m->sizes[0], width = 0;
+  for (uint32_t l = 1; l <= L; l++) if (m->sizes[l] > width) width = m->sizes[l];
+  if (width > EXACT_MAX_WIDTH) return PF_ELIMIT;
+  double *delta = malloc(in * sizeof(double)), *z = malloc(in * sizeof(double)), *g = malloc(in * sizeof(double));
+  double *a[PF_MODEL_MAX_LAYERS + 1] = {0}, *da[PF_MODEL_MAX_LAYERS + 1] = {0};
+  unsigned char *on[PF_MODEL_MAX_LAYERS + 1] = {0};
+  double *buf = malloc(6 * (size_t)width * sizeof(double)); /* 4 forward scratch, 2 backward */
+  int rc = PF_ENOMEM;
+  if (!delta || !z || !g || !buf) goto out;
+  for (uint32_t l = 1; l < L; l++)
+    if (!(a[l] = malloc(m->sizes[l] * sizeof(double))) || !(da[l] = malloc(m->sizes[l] * sizeof(double))) ||
+        !(on[l] = malloc(m->sizes[l]))) goto out;
+  double *gv = buf + 4 * (size_t)width, *gv2 = buf + 5 * (size_t)width;
+  const float *b = m->baseline;
+  for (uint32_t i = 0; i < in; i++) {
+    double bi = b ? b[i] : 0.0;
+    delta[i] = (double)x[i] - bi;
+    contrib[i] = 0.0;
+  }
+  double al = 0.0;
+  int pieces = 0;
+  for (;;) {
+    for (uint32_t i = 0; i < in; i++) z[i] = (b ? b[i] : 0.0) + al * delta[i];
+    double du_fwd = 0.0;
+    double u = forward_dir(m, z, delta, a, da, on, buf, width, &du_fwd);
+    (void)du_fwd;
+    double p = sigmoid(u);
+    if (pieces == 0) info->p_base = p;
+    if (al >= 1.0 || pieces >= EXACT_MAX_PIECES) { info->p_x = p; break; }
+    /* the next point where a hidden unit changes sign */
+    double next = 1.0;
+    for (uint32_t l = 1; l < L; l++)
+      for (uint32_t j = 0; j < m->sizes[l]; j++) {
+        double av = a[l][j], dv = da[l][j];
+        if ((on[l][j] && dv < 0.0) || (!on[l][j] && dv > 0.0)) {
+          double t = al - av / dv;
+          if (t > al + PIECE_EPS && t < next) next = t;
+        }
+      }
+    if (next <= al) next = al + PIECE_EPS;
+    /* du/dx with this piece's pattern: back from the logits */
+    uint32_t o = m->sizes[L];
+    for (uint32_t k = 0; k < o; k++) gv[k] = k == 1 ? 1.0 : k == 0 ? -1.0 : 0.0;
+    for (uint32_t l = L; l-- > 0;) {
+      uint32_t ni = m->sizes[l], no = m->sizes[l + 1];
+      double *gi = l == 0 ? g : gv2;
+      for (uint32_t i = 0; i < ni; i++) {
+        if (l > 0 && !on[l][i]) { gi[i] = 0.0; continue; }
+        const float *w = m->w[l] + (size_t)i * no;
+        double acc = 0.0;
+        for (uint32_t j = 0; j < no; j++) acc += w[j] * gv[j];
+        gi[i] = acc;
+      }
+      if (l > 0) { double *t = gv; gv = gv2; gv2 = t; }
+    }
+    double s = 0.0;
+    for (uint32_t i = 0; i < in; i++) s += g[i] * delta[i];
+    /* sigma at the end of the piece, from the piece's own line */
+    double u1 = u + s * (next - al);
+    double w = fabs(s) > 1e-300 ? (sigmoid(u1) - p) / s : p * (1.0 - p) * (next - al);
+    for (uint32_t i = 0; i < in; i++) contrib[i] += delta[i] * g[i] * w;
+    al = next;
+    pieces++;
+  }
+  info->sum = 0.0;
+  for (uint32_t i = 0; i < in; i++) info->sum += contrib[i];
+  info->steps = pieces;
+  snprintf(info->baseline, sizeof info->baseline, "%s", b && m->baseline_name[0] ? m->baseline_name : b ? "baseline" : "zero");
+  snprintf(info->method, sizeof info->method, "exact");
+  rc = PF_OK;
+out:
+  for (uint32_t l = 1; l < L; l++) { free(a[l]); free(da[l]); free(on[l]); }
+  free(delta);
+  free(z);
+  free(g);
+  free(buf);
+  return rc;
+}
+
 int pf_explain_ig(const pf_model *m, const float *x, uint32_t target, int steps, double *contrib,
                   pf_explain_info *info) {
   if (!m || !x || !contrib || !info || steps < 1 || target >= pf_model_classes(m)) return PF_EINVAL;
+  if (pf_model_classes(m) == 2 && target == 1 && exact_two_class(m, x, contrib, info) == PF_OK) return PF_OK;
   /* p moves along the path in pieces (one per ReLU pattern); where it bends
    * sharply the trapezoid rule misses by more than the completeness
    * tolerance, so the steps double until the sum is within it */
   for (;;) {
-    int rc = ig_pass(m, x, target, steps, contrib, info);
+    int rc = pf_explain_ig_trapezoid(m, x, target, steps, contrib, info);
     if (rc != PF_OK) return rc;
     if (fabs(info->sum - (info->p_x - info->p_base)) <= PF_EXPLAIN_TOLERANCE || steps >= PF_EXPLAIN_MAX_STEPS) return PF_OK;
     steps *= 2;

@@ -15,7 +15,7 @@
 
 #define PF_EXPLAIN_STEPS 64     /* intervals of the path (the trapezoid rule uses STEPS + 1 points) */
 #define PF_EXPLAIN_MAX_STEPS 4096
-#define PF_EXPLAIN_TOLERANCE 2e-4 /* |sum - (p(x) - p(baseline))| the steps double until */
+#define PF_EXPLAIN_TOLERANCE 5e-4 /* |sum - (p(x) - p(baseline))| the steps double until */
 #define PF_EXPLAIN_MAX_TOP 486  /* largest K a caller may ask for */
 #define PF_EXPLAIN_NGROUPS 6
 
@@ -23,21 +23,34 @@ typedef struct {
   double p_x;            /* p(target) at the input */
   double p_base;         /* p(target) at the baseline */
   double sum;            /* sum of the contributions (~ p_x - p_base: completeness) */
-  int steps;             /* intervals used (steps asked for, doubled until within the tolerance) */
+  int steps;             /* trapezoid: intervals used; exact: linear pieces of the path */
+  char method[16];       /* "exact" or "trapezoid" */
   char baseline[PF_MODEL_NAME]; /* the baseline's name: the model's, or "zero" */
 } pf_explain_info;
 
 /* Integrated Gradients of p(class target) for one input x (sizes[0]
  * values) from the model's baseline (m->baseline; the zero vector when the
  * model has none): contrib[i] = (x[i] - b[i]) * the mean over the path of
- * dp/dx[i], steps intervals (>= 1; PF_EXPLAIN_STEPS is the default),
- * doubled (up to PF_EXPLAIN_MAX_STEPS) until the contributions add up to
- * p(x) - p(baseline) within PF_EXPLAIN_TOLERANCE; the gradients of all
- * points of a pass are computed as one batch. contrib holds
- * sizes[0] doubles. Returns PF_OK, PF_EINVAL (target out of range, steps
- * < 1) or PF_ENOMEM. */
+ * dp/dx[i]. contrib holds sizes[0] doubles.
+ * For a two-class model explaining class 1 (pefleet's models), the path
+ * integral is exact ("exact"): the network is linear between the points
+ * where a hidden unit changes sign, and on each such piece the integral of
+ * sigmoid' has a closed form, so the contributions add up to p(x) -
+ * p(baseline) up to rounding; info->steps counts the pieces. Otherwise
+ * ("trapezoid") steps intervals (>= 1; PF_EXPLAIN_STEPS is the default),
+ * doubled up to PF_EXPLAIN_MAX_STEPS until the sum is within
+ * PF_EXPLAIN_TOLERANCE of p(x) - p(baseline); all the points of a pass go
+ * through the network as one batch. (Measured on the seed's model: the
+ * trapezoid rule at 4,096 steps still missed completeness by 3.8e-3 on
+ * files whose p jumps within a tiny part of the path; the exact integral
+ * meets it to 1e-14 with 43-115 pieces.)
+ * Returns PF_OK, PF_EINVAL (target out of range, steps < 1) or PF_ENOMEM. */
 int pf_explain_ig(const pf_model *m, const float *x, uint32_t target, int steps, double *contrib,
                   pf_explain_info *info);
+
+/* One trapezoid pass of steps intervals (no doubling), for any model. */
+int pf_explain_ig_trapezoid(const pf_model *m, const float *x, uint32_t target, int steps, double *contrib,
+                            pf_explain_info *info);
 
 /* The gradient dp(target)/dx at x into grad (sizes[0] doubles), and p. */
 int pf_explain_gradient(const pf_model *m, const float *x, uint32_t target, double *grad, double *p);

@@ -34,6 +34,8 @@ void pf_explain_json(FILE *f, const pf_explain_view *e, size_t k, const char *si
   put_num(f, e->p_baseline);
   fputs(",\"sum\":", f);
   put_num(f, sum);
+  fputs(",\"method\":", f);
+  pf_fmt_json_string(f, e->method ? e->method : "");
   fprintf(f, ",\"steps\":%d,\"top\":[", e->steps);
   for (size_t t = 0; t < got; t++) {
     char name[128];

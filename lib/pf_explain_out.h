@@ -19,9 +19,10 @@ typedef struct {
   double p, p_baseline;
   const char *baseline;
   int steps;
+  const char *method;     /* "exact" or "trapezoid" */
 } pf_explain_view;
 
-/* {"target","baseline","p","p_baseline","sum","steps","top":[{"feature",
+/* {"target","baseline","p","p_baseline","sum","method","steps","top":[{"feature",
  * "index","value","contribution"}...],"groups":{...}} with k top features
  * (k capped at n); similar_json, when not NULL, is added verbatim as
  * "similar" (a JSON array the caller built). No newline. */

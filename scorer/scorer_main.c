@@ -174,8 +174,8 @@ static void score_ready(scorer *s) {
     }
     Pefleet__Explanation ex = PEFLEET__EXPLANATION__INIT;
     double contrib[PF_DB_MAX_DIM];
+    pf_explain_info info;
     if (j->explain) {
-      pf_explain_info info;
       uint32_t target = nc == 2 ? 1 : v;
       if (pf_explain_ig(m, x + (size_t)k * in, target, PF_EXPLAIN_STEPS, contrib, &info) == PF_OK) {
         ex.n_contributions = in;
@@ -185,6 +185,7 @@ static void score_ready(scorer *s) {
         ex.p_baseline = info.p_base;
         ex.baseline = info.baseline;
         ex.steps = (uint32_t)info.steps;
+        ex.method = info.method;
         r.explanation = &ex;
       }
     }

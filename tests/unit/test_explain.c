@@ -206,6 +206,42 @@ static void test_baseline_in_file(void **st) {
   pf_model_free(&m);
 }
 
+/* the exact integral is the trapezoid rule's limit; three classes take the
+ * trapezoid rule and still meet completeness */
+static void test_exact_matches_trapezoid(void **st) {
+  (void)st;
+  pf_model *m = seed_like(2.0);
+  float x[PF_ERGO486_DIM];
+  double ce[PF_ERGO486_DIM], ct[PF_ERGO486_DIM];
+  for (int t = 0; t < 5; t++) {
+    random_x(x);
+    pf_explain_info ie, it;
+    assert_int_equal(pf_explain_ig(m, x, 1, PF_EXPLAIN_STEPS, ce, &ie), PF_OK);
+    assert_string_equal(ie.method, "exact");
+    assert_true(fabs(ie.sum - (ie.p_x - ie.p_base)) < 1e-9);
+    assert_int_equal(pf_explain_ig_trapezoid(m, x, 1, 4096, ct, &it), PF_OK);
+    assert_string_equal(it.method, "trapezoid");
+    assert_true(fabs(ie.p_x - it.p_x) < 1e-5 && fabs(ie.p_base - it.p_base) < 1e-5);
+    double worst = 0.0;
+    for (int i = 0; i < PF_ERGO486_DIM; i++) worst = fmax(worst, fabs(ce[i] - ct[i]));
+    if (worst > 1e-3) fail_msg("exact and trapezoid(4096) differ by %.3g", worst);
+  }
+  pf_model_free(&m);
+  static const uint32_t sizes[] = {PF_ERGO486_DIM, 40, 3};
+  assert_int_equal(pf_model_new(2, sizes, &m), PF_OK);
+  for (size_t k = 0; k < (size_t)PF_ERGO486_DIM * 40; k++) m->w[0][k] = (float)((urand() - 0.5) * 4.0 / sqrt(486.0));
+  for (size_t k = 0; k < 40 * 3; k++) m->w[1][k] = (float)((urand() - 0.5) * 4.0 / sqrt(40.0));
+  for (int t = 0; t < 10; t++) {
+    random_x(x);
+    pf_explain_info info;
+    assert_int_equal(pf_explain_ig(m, x, 2, PF_EXPLAIN_STEPS, ce, &info), PF_OK);
+    assert_string_equal(info.method, "trapezoid");
+    assert_true(info.steps >= PF_EXPLAIN_STEPS);
+    assert_true(fabs(info.sum - (info.p_x - info.p_base)) < 1e-3);
+  }
+  pf_model_free(&m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_gradient_matches_finite_differences),
@@ -214,6 +250,7 @@ int main(void) {
     cmocka_unit_test(test_one_feature_decides),
     cmocka_unit_test(test_top_and_groups),
     cmocka_unit_test(test_baseline_in_file),
+    cmocka_unit_test(test_exact_matches_trapezoid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
