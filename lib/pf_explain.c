@@ -304,3 +304,21 @@ int pf_explain_group_of(int i) {
     if (i >= groups[g].first && i < groups[g].first + groups[g].count) return g;
   return -1;
 }
+
+int pf_explain_class_mean(const pf_dataset *d, int32_t cls, const char *label, const char *where, float *out,
+                          char *name, size_t namelen) {
+  double *acc = calloc(d->dim ? d->dim : 1, sizeof *acc);
+  if (!acc) return PF_ENOMEM;
+  size_t n = 0;
+  for (size_t r = 0; r < d->n; r++) {
+    if (d->y[r] != cls) continue;
+    const float *x = d->x + r * d->dim;
+    for (size_t i = 0; i < d->dim; i++) acc[i] += x[i];
+    n++;
+  }
+  if (n == 0) { free(acc); return PF_ENOENT; }
+  for (size_t i = 0; i < d->dim; i++) out[i] = (float)(acc[i] / (double)n);
+  free(acc);
+  snprintf(name, namelen, "%.20s mean of %.16s, %zu rows", label, where, n);
+  return PF_OK;
+}

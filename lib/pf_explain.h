@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pf_dataset.h"
 #include "pf_model.h"
 
 #define PF_EXPLAIN_STEPS 64     /* intervals of the path (the trapezoid rule uses STEPS + 1 points) */
@@ -51,6 +52,13 @@ int pf_explain_ig(const pf_model *m, const float *x, uint32_t target, int steps,
 /* One trapezoid pass of steps intervals (no doubling), for any model. */
 int pf_explain_ig_trapezoid(const pf_model *m, const float *x, uint32_t target, int steps, double *contrib,
                             pf_explain_info *info);
+
+/* The mean of d's rows of class cls into out (d->dim floats), and the
+ * name a baseline of it gets ("clean mean of train, 1234 rows"; label
+ * names the class, where names where the rows came from). PF_ENOENT when
+ * d has no row of that class. */
+int pf_explain_class_mean(const pf_dataset *d, int32_t cls, const char *label, const char *where, float *out,
+                          char *name, size_t namelen);
 
 /* The gradient dp(target)/dx at x into grad (sizes[0] doubles), and p. */
 int pf_explain_gradient(const pf_model *m, const float *x, uint32_t target, double *grad, double *p);
