@@ -19,7 +19,7 @@ int explain_similar_json(pf_rpc *rpc, const double *vec, size_t n, unsigned top,
   v.values = (double *)vec;
   q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_VECTOR;
   q.vector = &v;
-  q.threshold = nextafter(-1.0, -2.0); /* every stored sample may be among the top */
+  q.threshold = -1.0; /* every stored sample may be among the top */
   q.top = top;
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   env.body_case = PEFLEET__ENVELOPE__BODY_SIMILAR;
