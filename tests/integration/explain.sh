@@ -71,7 +71,6 @@ fi
 fleet_auth "$D" 2>/dev/null || true
 "$P" ingest --data "$D" --label clean --wait "$CORPUS/clean" >/dev/null 2>&1
 "$P" ingest --data "$D" --label malicious --wait "$CORPUS/malicious-test" >/dev/null 2>&1
-sleep 3 # the similarity service follows the stream of stored vectors
 "$P" scan --server --data "$D" --jsonl --explain -q "${FILES[@]}" >"$T/pool.jsonl" 2>/dev/null
 read -r n bad worst < <(python3 "$T/complete.py" "$T/pool.jsonl" "clean mean of dataset")
 check "pool_explained ($n files, $bad bad, worst completeness $worst)" test "$n" -ge 40 -a "$bad" -eq 0
