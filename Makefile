@@ -376,3 +376,6 @@ $(BUILD)/lib/pf_train.o: CFLAGS += -O3
 # The similarity index's int8 scan vectorises at -O3 only (integer dot
 # products: exact whatever the instruction set).
 $(BUILD)/lib/pf_simindex.o: CFLAGS += -O3
+# The explanations' dense loops (the first layer's affine map, the per-piece
+# layers) vectorise at -O3 only
+$(BUILD)/lib/pf_explain.o: CFLAGS += -O3

@@ -125,18 +125,20 @@ out:
 
 static double sigmoid(double u) { return u >= 0 ? 1.0 / (1.0 + exp(-u)) : exp(u) / (1.0 + exp(u)); }
 
-/* Forward at z with direction dz: pre-activations of each hidden layer
- * (a[l], l = 1..L-1) and their derivatives along the path (da[l]), the
- * pattern taken on the side the path moves into (on[l]), and u = logit1 -
- * logit0. bufs: 4 x width doubles of scratch. */
-static double forward_dir(const pf_model *m, const double *z, const double *dz, double **a, double **da,
-                          unsigned char **on, double *bufs, uint32_t width, double *du) {
+/* The first layer's pre-activations are affine in the path position:
+ * a1(t) = A0 + t D with A0 = bias + b W1 and D = (x - b) W1, computed once.
+ * Per piece only the layers above it run (forward from h1, back to h1),
+ * and the per-piece gradients are summed at the first hidden layer: the
+ * input gradient is W1 times that sum, taken once at the end. So a piece
+ * costs the small layers, not the 486-wide one. */
+static double upper_forward(const pf_model *m, const double *h1, const double *dh1, double **a, double **da,
+                            unsigned char **on, double *bufs, uint32_t width) {
   uint32_t L = m->n_layers;
   double *hb[2] = {bufs, bufs + 2 * (size_t)width}, *dhb[2] = {bufs + width, bufs + 3 * (size_t)width};
   double logit[PF_MODEL_MAX_CLASSES], dlogit[PF_MODEL_MAX_CLASSES];
-  const double *hi = z, *dhi = dz;
+  const double *hi = h1, *dhi = dh1;
   int cur = 0;
-  for (uint32_t l = 0; l < L; l++) {
+  for (uint32_t l = 1; l < L; l++) {
     uint32_t in = m->sizes[l], o = m->sizes[l + 1];
     double *ao = l + 1 < L ? a[l + 1] : logit, *dao = l + 1 < L ? da[l + 1] : dlogit;
     for (uint32_t j = 0; j < o; j++) { ao[j] = m->b[l][j]; dao[j] = 0.0; }
@@ -160,37 +162,45 @@ static double forward_dir(const pf_model *m, const double *z, const double *dz, 
       cur ^= 1;
     }
   }
-  *du = dlogit[1] - dlogit[0];
   return logit[1] - logit[0];
 }
 
 static int exact_two_class(const pf_model *m, const float *x, double *contrib, pf_explain_info *info) {
-  uint32_t L = m->n_layers, in = m->sizes[0], width = 0;
+  uint32_t L = m->n_layers, in = m->sizes[0], n1 = m->sizes[1], width = 0;
+  if (L < 2) return PF_EINVAL; /* no hidden layer: the trapezoid rule */
   for (uint32_t l = 1; l <= L; l++) if (m->sizes[l] > width) width = m->sizes[l];
   if (width > EXACT_MAX_WIDTH) return PF_ELIMIT;
-  double *delta = malloc(in * sizeof(double)), *z = malloc(in * sizeof(double)), *g = malloc(in * sizeof(double));
+  double *delta = malloc(in * sizeof(double)), *A0 = malloc(n1 * sizeof(double)), *D = malloc(n1 * sizeof(double));
+  double *h1 = malloc(n1 * sizeof(double)), *dh1 = malloc(n1 * sizeof(double)), *acc = calloc(n1, sizeof(double));
   double *a[PF_MODEL_MAX_LAYERS + 1] = {0}, *da[PF_MODEL_MAX_LAYERS + 1] = {0};
   unsigned char *on[PF_MODEL_MAX_LAYERS + 1] = {0};
   double *buf = malloc(6 * (size_t)width * sizeof(double)); /* 4 forward scratch, 2 backward */
   int rc = PF_ENOMEM;
-  if (!delta || !z || !g || !buf) goto out;
+  if (!delta || !A0 || !D || !h1 || !dh1 || !acc || !buf) goto out;
   for (uint32_t l = 1; l < L; l++)
     if (!(a[l] = malloc(m->sizes[l] * sizeof(double))) || !(da[l] = malloc(m->sizes[l] * sizeof(double))) ||
         !(on[l] = malloc(m->sizes[l]))) goto out;
   double *gv = buf + 4 * (size_t)width, *gv2 = buf + 5 * (size_t)width;
   const float *b = m->baseline;
+  for (uint32_t j = 0; j < n1; j++) { A0[j] = m->b[0][j]; D[j] = 0.0; }
   for (uint32_t i = 0; i < in; i++) {
     double bi = b ? b[i] : 0.0;
     delta[i] = (double)x[i] - bi;
-    contrib[i] = 0.0;
+    const float *w = m->w[0] + (size_t)i * n1;
+    if (bi != 0.0) for (uint32_t j = 0; j < n1; j++) A0[j] += bi * w[j];
+    if (delta[i] != 0.0) for (uint32_t j = 0; j < n1; j++) D[j] += delta[i] * w[j];
   }
   double al = 0.0;
   int pieces = 0;
   for (;;) {
-    for (uint32_t i = 0; i < in; i++) z[i] = (b ? b[i] : 0.0) + al * delta[i];
-    double du_fwd = 0.0;
-    double u = forward_dir(m, z, delta, a, da, on, buf, width, &du_fwd);
-    (void)du_fwd;
+    for (uint32_t j = 0; j < n1; j++) {
+      a[1][j] = A0[j] + al * D[j];
+      da[1][j] = D[j];
+      on[1][j] = a[1][j] + PIECE_EPS * D[j] > 0.0;
+      h1[j] = on[1][j] ? a[1][j] : 0.0;
+      dh1[j] = on[1][j] ? D[j] : 0.0;
+    }
+    double u = upper_forward(m, h1, dh1, a, da, on, buf, width);
     double p = sigmoid(u);
     if (pieces == 0) info->p_base = p;
     if (al >= 1.0 || pieces >= EXACT_MAX_PIECES) { info->p_x = p; break; }
@@ -205,41 +215,45 @@ static int exact_two_class(const pf_model *m, const float *x, double *contrib, p
         }
       }
     if (next <= al) next = al + PIECE_EPS;
-    /* du/dx with this piece's pattern: back from the logits */
+    /* du/dh1 with this piece's pattern: back from the logits to the first
+     * hidden layer, masked by its ReLU */
     uint32_t o = m->sizes[L];
     for (uint32_t k = 0; k < o; k++) gv[k] = k == 1 ? 1.0 : k == 0 ? -1.0 : 0.0;
-    for (uint32_t l = L; l-- > 0;) {
+    for (uint32_t l = L - 1; l >= 1; l--) {
       uint32_t ni = m->sizes[l], no = m->sizes[l + 1];
-      double *gi = l == 0 ? g : gv2;
       for (uint32_t i = 0; i < ni; i++) {
-        if (l > 0 && !on[l][i]) { gi[i] = 0.0; continue; }
+        if (!on[l][i]) { gv2[i] = 0.0; continue; }
         const float *w = m->w[l] + (size_t)i * no;
-        double acc = 0.0;
-        for (uint32_t j = 0; j < no; j++) acc += w[j] * gv[j];
-        gi[i] = acc;
+        double sacc = 0.0;
+        for (uint32_t j = 0; j < no; j++) sacc += w[j] * gv[j];
+        gv2[i] = sacc;
       }
-      if (l > 0) { double *t = gv; gv = gv2; gv2 = t; }
+      double *t = gv; gv = gv2; gv2 = t;
     }
-    double s = 0.0;
-    for (uint32_t i = 0; i < in; i++) s += g[i] * delta[i];
-    /* sigma at the end of the piece, from the piece's own line */
+    double s = 0.0; /* du/dt = g . delta = (du/dh1) . D */
+    for (uint32_t j = 0; j < n1; j++) s += gv[j] * D[j];
     double u1 = u + s * (next - al);
     double w = fabs(s) > 1e-300 ? (sigmoid(u1) - p) / s : p * (1.0 - p) * (next - al);
-    for (uint32_t i = 0; i < in; i++) contrib[i] += delta[i] * g[i] * w;
+    for (uint32_t j = 0; j < n1; j++) acc[j] += w * gv[j];
     al = next;
     pieces++;
   }
+  /* contrib_i = delta_i * sum over pieces of w * du/dx_i = delta_i * (W1 acc)_i */
   info->sum = 0.0;
-  for (uint32_t i = 0; i < in; i++) info->sum += contrib[i];
+  for (uint32_t i = 0; i < in; i++) {
+    const float *w = m->w[0] + (size_t)i * n1;
+    double g = 0.0;
+    if (delta[i] != 0.0) for (uint32_t j = 0; j < n1; j++) g += w[j] * acc[j];
+    contrib[i] = delta[i] * g;
+    info->sum += contrib[i];
+  }
   info->steps = pieces;
   snprintf(info->baseline, sizeof info->baseline, "%s", b && m->baseline_name[0] ? m->baseline_name : b ? "baseline" : "zero");
   snprintf(info->method, sizeof info->method, "exact");
   rc = PF_OK;
 out:
   for (uint32_t l = 1; l < L; l++) { free(a[l]); free(da[l]); free(on[l]); }
-  free(delta);
-  free(z);
-  free(g);
+  free(delta); free(A0); free(D); free(h1); free(dh1); free(acc);
   free(buf);
   return rc;
 }
