@@ -61,6 +61,10 @@ LDLIBS += $(GPU_LDLIBS)
 # the model report (pefleet report/relevance): cJSON reads the model folder's
 # JSON files; Debian's chromium renders the page in tests/integration/report.sh
 DEB_PACKAGES += libcjson-dev chromium
+# the LIEF differential test reads the PE files these packages ship
+DEB_PACKAGES += grub-efi-amd64-bin systemd-boot-efi nsis-common
+# pefleet-clamd is tested with the real ClamAV client (tests/integration/clamd_*.sh)
+DEB_PACKAGES += clamdscan
 LDLIBS += -lcjson
 
 LIB_SRC  := $(wildcard lib/*.c)
@@ -74,9 +78,11 @@ ROUTER_SRC := scorer/router_main.c scorer/router_table.c
 SCORER_SRC := scorer/scorer_main.c scorer/scorer_model.c
 GATEWAY_SRC := $(wildcard gateway/*.c)
 SIMILAR_SRC := $(wildcard similar/*.c)
+CLAMD_SRC := $(wildcard clamd/*.c)
 PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefleet-broker) \
             $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer $(BIN)/pefleet-trainer \
-            $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway) $(if $(SIMILAR_SRC),$(BIN)/pefleet-similar)
+            $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway) $(if $(SIMILAR_SRC),$(BIN)/pefleet-similar) \
+            $(if $(CLAMD_SRC),$(BIN)/pefleet-clamd)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -160,6 +166,14 @@ $(BIN)/pefleet-similar: $(SIMILAR_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
+# clamd's protocol in front of the score pool (clamd/README.md)
+$(BUILD)/clamd/%.o: clamd/%.c $(wildcard clamd/*.h lib/*.h) | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BIN)/pefleet-clamd: $(CLAMD_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) -lcmocka
@@ -167,12 +181,21 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 $(BUILD)/tests/test_model_info: cli/model_info.c cli/model_info.h
 
 # the gateway's pure modules (request parsing, auth, metrics) with their objects
+$(BUILD)/tests/test_clamd_cmd: tests/unit/test_clamd_cmd.c $(wildcard tests/unit/*.h clamd/*.h) $(BUILD)/clamd/cd_cmd.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit -Iclamd $(ALL_CFLAGS) $< $(BUILD)/clamd/cd_cmd.o $(LIBA) -o $@ $(LDLIBS) -lcmocka
 GW_UNIT_OBJ := $(BUILD)/gateway/gw_parse.o $(BUILD)/gateway/gw_auth.o $(BUILD)/gateway/gw_metrics.o
 $(BUILD)/tests/test_gateway: tests/unit/test_gateway.c $(wildcard tests/unit/*.h gateway/*.h) $(GW_UNIT_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit -Igateway $(ALL_CFLAGS) $< $(GW_UNIT_OBJ) $(LIBA) -o $@ $(LDLIBS) -lcmocka
 
 # small programs the integration tests drive (e.g. raw ZeroMQ senders)
+# the differential test's reference: LIEF 0.9's own C++ API (C++ only here)
+$(BUILD)/tools/lief_props: tests/difftool/lief_props.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -O1 -std=c++14 -Wall -Wextra -Werror $< -o $@ -lLIEF
+all: $(BUILD)/tools/lief_props
+
 $(BUILD)/tools/%: tests/tools/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
@@ -242,7 +265,7 @@ FUZZ_JOBS         ?= 1
 FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
 .PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs
 fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow $(FUZZ_DIR)/fuzz_gwparse \
-      $(FUZZ_DIR)/fuzz_curvekey $(FUZZ_DIR)/fuzz_blobs
+      $(FUZZ_DIR)/fuzz_curvekey $(FUZZ_DIR)/fuzz_blobs $(FUZZ_DIR)/fuzz_clamdcmd
 FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
              mkdir -p $(dir $@)
 $(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
@@ -270,6 +293,10 @@ fuzz-run-gwparse: $(FUZZ_DIR)/fuzz_gwparse
 	tests/fuzz/seed_gwparse.sh $(FUZZ_DIR)/corpus-gwparse
 	$(FUZZ_DIR)/fuzz_gwparse -max_total_time=$(FUZZ_GWPARSE_SECONDS) -max_len=16384 -dict=tests/fuzz/gwparse.dict \
 	  $(FUZZ_RUN_OPTS) -artifact_prefix=$(FUZZ_DIR)/gwparse- $(FUZZ_DIR)/corpus-gwparse
+# pefleet-clamd's command grammar: clamd/cd_cmd.c
+$(FUZZ_DIR)/fuzz_clamdcmd: tests/fuzz/fuzz_clamdcmd.c clamd/cd_cmd.c clamd/cd_cmd.h
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) -Iclamd $(FUZZ_FLAGS) $(WARN) $< clamd/cd_cmd.c -o $@
 # the CURVE key files (key pair and .pub parsers): lib/pf_curve.c
 $(FUZZ_DIR)/fuzz_curvekey: tests/fuzz/fuzz_curvekey.c $(FUZZ_CURVEKEY_LIB) $(wildcard lib/*.h)
 	$(FUZZ_BUILD)
@@ -349,3 +376,6 @@ $(BUILD)/lib/pf_train.o: CFLAGS += -O3
 # The similarity index's int8 scan vectorises at -O3 only (integer dot
 # products: exact whatever the instruction set).
 $(BUILD)/lib/pf_simindex.o: CFLAGS += -O3
+# The explanations' dense loops (the first layer's affine map, the per-piece
+# layers) vectorise at -O3 only
+$(BUILD)/lib/pf_explain.o: CFLAGS += -O3

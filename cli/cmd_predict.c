@@ -8,6 +8,7 @@
 #include "pf_model.h"
 #include "pf_walk.h"
 #include "score_out.h"
+#include "pf_explain.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -34,16 +35,23 @@ static void usage(FILE *f) {
     "  -w, --workers N     parser processes (default: number of cores)\n"
     "      --timeout SEC   wall-clock limit per file (default 60)\n"
     "  -q, --quiet         no summary line\n"
+    "      --explain[=K]   why: Integrated Gradients of p(malicious) from the model's\n"
+    "                      baseline (the zero vector when it has none): JSON lines gain\n"
+    "                      an \"explanation\" (top K features, default 10, and the sum per\n"
+    "                      feature group); the table a line with the top 3\n"
+    "      --infected-exit clamscan's exit status: 0 nothing malicious, 1 some file\n"
+    "                      malicious, 2 some failed\n"
     "  -h, --help          this help\n\n"
     "exit status: 0 every file scored, 1 some failed (or none found, or the model\n"
-    "could not be loaded), 2 usage error\n\n"
+    "could not be loaded), 2 usage error (with --infected-exit: see above)\n\n"
     "example:\n"
     "  pefleet predict models/seed --jsonl samples/\n");
 }
 
 typedef struct {
   const pf_model *m;
-  const char *prog;  /* "pefleet predict" or "pefleet scan" (messages) */
+  const char *prog;
+  size_t explain_k;  /* 0: no explanations */  /* "pefleet predict" or "pefleet scan" (messages) */
   int jsonl;
   pf_filelist files;
   size_t n_fail, per_class[PF_MODEL_MAX_CLASSES];
@@ -56,6 +64,7 @@ static void header(void *ctx) {
   const char *names[PF_MODEL_MAX_CLASSES];
   for (uint32_t c = 0; c < pf_model_classes(r->m) && c < PF_MODEL_MAX_CLASSES; c++) names[c] = r->m->classes[c];
   score_out_init(&r->out, r->jsonl, pf_model_classes(r->m), names);
+  r->out.explain_k = r->explain_k;
   score_out_header(&r->out);
 }
 
@@ -83,7 +92,17 @@ static void emit(void *ctx, size_t i, const pf_encode_result *res) {
   }
   uint32_t v = ok ? pf_model_verdict(r->m, p) : 0;
   if (ok) r->per_class[v]++;
-  score_out_line(&r->out, path, res->have_hash ? hex : NULL, ok ? p : NULL, ok ? r->m->classes[v] : NULL, why);
+  pf_explain_view ev, *ex = NULL;
+  double contrib[PF_ERGO486_DIM];
+  pf_explain_info info;
+  uint32_t target = pf_model_classes(r->m) == 2 ? 1 : v;
+  if (ok && r->explain_k && pf_explain_ig(r->m, x, target, PF_EXPLAIN_STEPS, contrib, &info) == PF_OK) {
+    ev = (pf_explain_view){contrib, res->vec, PF_ERGO486_DIM, r->m->classes[target], info.p_x, info.p_base,
+                           info.baseline, info.steps, info.method};
+    ex = &ev;
+  }
+  score_out_line(&r->out, path, res->have_hash ? hex : NULL, ok ? p : NULL, ok ? r->m->classes[v] : NULL, why, ex,
+                 NULL);
 }
 
 int cmd_predict(int argc, char **argv) { return cmd_predict_as(argc, argv, "pefleet predict"); }
@@ -92,7 +111,8 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
   static const struct option opts[] = {
     {"jsonl", no_argument, 0, 'j'}, {"filter", required_argument, 0, 'f'},
     {"workers", required_argument, 0, 'w'}, {"quiet", no_argument, 0, 'q'},
-    {"timeout", required_argument, 0, 1}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"timeout", required_argument, 0, 1}, {"infected-exit", no_argument, 0, 2},
+    {"explain", optional_argument, 0, 3}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   predict_run r;
   memset(&r, 0, sizeof r);
@@ -100,7 +120,7 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
   pf_encoder_opts eo;
   pf_encode_run_opts_default(&eo);
   const char *glob = NULL;
-  int quiet = 0, c;
+  int quiet = 0, infected_exit = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "jf:w:qh", opts, NULL)) != -1) {
     char *end = NULL;
@@ -118,6 +138,15 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
     case 'w': eo.workers = (int)v; break;
     case 'q': quiet = 1; break;
     case 1: eo.timeout_ms = (int)(v * 1000 > 0x7fffffff ? 0x7fffffff : v * 1000); break;
+    case 2: infected_exit = 1; break;
+    case 3: {
+      char why[128];
+      if (!score_out_explain_k(optarg, &r.explain_k, why, sizeof why)) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return 2;
+      }
+      break;
+    }
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -176,6 +205,9 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
     fprintf(stderr, ", %zu failed (model %s)\n", r.n_fail, m->version[0] ? m->version : "unversioned");
   }
   pf_filelist_destroy(&r.files);
+  size_t infected = 0;
+  for (uint32_t k = 1; k < pf_model_classes(m) && k < PF_MODEL_MAX_CLASSES; k++) infected += r.per_class[k];
   pf_model_free(&m);
-  return (r.n_fail || missing || lost || write_failed) ? 1 : 0;
+  int failed = r.n_fail || missing || lost || write_failed;
+  return score_out_exit(infected_exit, failed, infected);
 }

@@ -9,6 +9,7 @@
 #include "pf_rpc.h"
 #include "pf_walk.h"
 #include "score_out.h"
+#include "explain_similar.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -38,9 +39,14 @@ static void usage(FILE *f) {
     "  --timeout SEC     wait per file for the pool (default 60); after one file gets no\n"
     "                    answer the rest fail at once\n"
     "  --classes LIST    the probability columns' names (default \"clean, malicious\")\n"
-    "  -j, --jsonl, -f, --filter GLOB, -q, --quiet: as predict\n\n"
+    "  -j, --jsonl, -f, --filter GLOB, -q, --quiet: as predict\n"
+    "  --explain[=K]     (both ways) why, as predict --explain; through the pool the\n"
+    "                    scorer computes it, and the 3 stored samples most like the\n"
+    "                    file (the similarity service) are added when it answers\n"
+    "  --infected-exit   (both ways) clamscan's exit status: 0 nothing malicious,\n"
+    "                    1 some file malicious, 2 some failed\n\n"
     "exit status: 0 every file scored, 1 some failed (or none found, or the model or\n"
-    "pool could not be reached), 2 usage error\n");
+    "pool could not be reached), 2 usage error (with --infected-exit: see above)\n");
 }
 
 /* The endpoint after --server when the next argument looks like one. */
@@ -80,10 +86,12 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
   static const struct option opts[] = {
     {"jsonl", no_argument, 0, 'j'}, {"filter", required_argument, 0, 'f'}, {"quiet", no_argument, 0, 'q'},
     {"timeout", required_argument, 0, 1}, {"classes", required_argument, 0, 2}, {"data", required_argument, 0, 3},
-    {"config", required_argument, 0, 4}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"config", required_argument, 0, 4}, {"infected-exit", no_argument, 0, 5}, {"explain", optional_argument, 0, 6},
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   const char *glob = NULL, *data = NULL, *config = NULL, *classes = "clean, malicious";
-  int jsonl = 0, quiet = 0, timeout_ms = 60000, c;
+  int jsonl = 0, quiet = 0, timeout_ms = 60000, infected_exit = 0, c;
+  size_t explain_k = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "jf:qh", opts, NULL)) != -1) {
     switch (c) {
@@ -103,6 +111,15 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
     case 2: classes = optarg; break;
     case 3: data = optarg; break;
     case 4: config = optarg; break;
+    case 5: infected_exit = 1; break;
+    case 6: {
+      char why[128];
+      if (!score_out_explain_k(optarg, &explain_k, why, sizeof why)) {
+        fprintf(stderr, "pefleet scan: %s\n", why);
+        return 2;
+      }
+      break;
+    }
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -163,7 +180,13 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
   }
   score_out out;
   score_out_init(&out, jsonl, nc, names);
+  out.explain_k = explain_k;
   score_out_header(&out);
+  /* explanations name the stored samples most like the file, where the
+   * fleet's similarity service answers */
+  pf_rpc *sim = NULL;
+  if (explain_k && cfg.similar_endpoint[0] && pf_rpc_new(NULL, cfg.similar_endpoint, &cfg, &sim, err, sizeof err) != PF_OK)
+    sim = NULL;
   size_t n_fail = 0, per_class[PF_MODEL_MAX_CLASSES] = {0}, n_other = 0;
   char down[700] = ""; /* set once the pool did not answer: the rest fail at once */
   char model[128] = "";
@@ -190,6 +213,7 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
         sr.input_case = PEFLEET__SCORE_REQUEST__INPUT_SAMPLE;
         sr.sample.data = buf;
         sr.sample.len = len;
+        sr.explain = explain_k > 0;
         int rc = pf_rpc_call(rpc, &env, timeout_ms, &rep, err, sizeof err);
         if (rc == PF_ETIMEOUT) {
           snprintf(down, sizeof down, "the score pool at %s did not answer within %d s", endpoint, timeout_ms / 1000);
@@ -220,10 +244,26 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
       if (k < nc) per_class[k]++;
       else n_other++;
     }
-    score_out_line(&out, path, have_hex ? hex : NULL, verdict ? p : NULL, verdict, why);
+    pf_explain_view ev, *ex = NULL;
+    char similar[4096] = "";
+    int have_similar = 0;
+    if (verdict && explain_k) {
+      const Pefleet__ScoreReply *s = rep->score_reply;
+      const Pefleet__Explanation *e = s->explanation;
+      if (e && s->vector && e->n_contributions == s->vector->n_values && e->target < nc) {
+        ev = (pf_explain_view){e->contributions, s->vector->values, e->n_contributions, names[e->target], e->p,
+                               e->p_baseline, e->baseline, (int)e->steps, e->method};
+        ex = &ev;
+        have_similar = explain_similar_json(sim, s->vector->values, s->vector->n_values, 3, 2000, similar, sizeof similar);
+      } else {
+        fprintf(stderr, "pefleet scan: %s: the score pool sent no explanation\n", path);
+      }
+    }
+    score_out_line(&out, path, have_hex ? hex : NULL, verdict ? p : NULL, verdict, why, ex, have_similar ? similar : NULL);
     fflush(stdout);
     pf_msg_free(rep);
   }
+  pf_rpc_free(&sim);
   pf_rpc_free(&rpc);
   int write_failed = fflush(stdout) != 0 || ferror(stdout);
   if (write_failed) fprintf(stderr, "pefleet scan: cannot write the output\n");
@@ -234,7 +274,9 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
     fprintf(stderr, ", %zu failed (model %s, via %s)\n", n_fail, model[0] ? model : "unknown", endpoint);
   }
   pf_filelist_destroy(&files);
-  return (n_fail || missing || write_failed) ? 1 : 0;
+  size_t infected = n_other;
+  for (uint32_t k = 1; k < nc; k++) infected += per_class[k];
+  return score_out_exit(infected_exit, n_fail || missing || write_failed, infected);
 }
 
 int cmd_scan(int argc, char **argv) {

@@ -3,6 +3,7 @@
  * seed-layout CSV or the fleet's Redis splits; writes a model folder with
  * the weights, stats.json and history.json. */
 #include "cmd.h"
+#include "pf_explain.h"
 #include "pf_clock.h"
 #include "fleet.h"
 #include "pf_dataset.h"
@@ -263,6 +264,18 @@ int cmd_train(int argc, char **argv) {
     }
   }
   copy_weights(m, best);
+  /* the explanations' baseline: the mean of the training split's first
+   * class (clean), kept in the model file */
+  {
+    float *mean = malloc((size_t)dim * sizeof *mean);
+    char bname[PF_MODEL_NAME];
+    if (mean && pf_explain_class_mean(&tr, 0, m->classes[0], "train", mean, bname, sizeof bname) == PF_OK)
+      pf_model_set_baseline(m, mean, bname);
+    else if (!quiet)
+      fprintf(stderr, "pefleet train: no %s row in the training split: explanations will start from the zero vector\n",
+              m->classes[0]);
+    free(mean);
+  }
   /* the version names the weights: the first 12 hex digits of the sha256 of
    * the encoded model, so the same run gives the same version */
   size_t enc_n = pf_model_encoded_size(m);

@@ -36,7 +36,7 @@ static const char *role_program(const char *role) {
   static const char *const map[][2] = {
     {"broker", "pefleet-broker"}, {"encoder-worker", "pefleet-encoder-worker"},
     {"score-router", "pefleet-score-router"}, {"scorer", "pefleet-scorer"},
-    {"gateway", "pefleet-gateway"}, {"similar", "pefleet-similar"},
+    {"gateway", "pefleet-gateway"}, {"similar", "pefleet-similar"}, {"clamd", "pefleet-clamd"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i][0], role) == 0) return map[i][1];
@@ -168,7 +168,9 @@ static void usage_up(FILE *f) {
     "      --score-port P  (5557)  --scorer-port P (5558)  --similar-port P (5559)\n"
     "      --max-attempts N  deliveries of a sample before it is failed (default 3)\n"
     "      --no-redis-password  run Redis without a password (by default up makes one,\n"
-    "                       kept in DIR/pefleet.conf, mode 0600; an existing one is kept)\n\n"
+    "                       kept in DIR/pefleet.conf, mode 0600; an existing one is kept)\n"
+    "      --clamd-port P  clamd protocol (pefleet-clamd) on 127.0.0.1:P (default 3310; 0: off)\n"
+    "      --clamd-socket PATH  also on this Unix socket (FILDES needs it)\n\n"
     "example:\n"
     "  pefleet up --workers 4 --scorers 2 --port 8080 --model models/seed --data /srv/pefleet\n");
 }
@@ -197,11 +199,12 @@ int cmd_up(int argc, char **argv) {
     {"scorers", required_argument, 0, 's'}, {"port", required_argument, 0, 'p'},
     {"model", required_argument, 0, 6}, {"score-port", required_argument, 0, 7},
     {"scorer-port", required_argument, 0, 8}, {"similar-port", required_argument, 0, 9},
-    {"no-redis-password", no_argument, 0, 10}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"no-redis-password", no_argument, 0, 10}, {"clamd-port", required_argument, 0, 11},
+    {"clamd-socket", required_argument, 0, 12}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
-  const char *data = NULL, *model = NULL;
+  const char *data = NULL, *model = NULL, *clamd_socket = NULL;
   long workers = sysconf(_SC_NPROCESSORS_ONLN), rport = 6390, iport = 5555, wport = 5556, attempts = 3;
-  long scorers = 2, hport = 8080, sport = 5557, scport = 5558, simport = 5559;
+  long scorers = 2, hport = 8080, sport = 5557, scport = 5558, simport = 5559, cdport = 3310;
   unsigned given = 0; /* bit n: the option with code n was given */
   int port_given = 0;
   char err[512];
@@ -210,7 +213,7 @@ int cmd_up(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "w:s:p:h", opts, NULL)) != -1) {
     char *end = NULL;
     long v = optarg ? strtol(optarg, &end, 10) : 0;
-    if (optarg && c != 1 && c != 6 && (*end || v < 0 || v > 65535)) {
+    if (optarg && c != 1 && c != 6 && c != 12 && (*end || v < 0 || v > 65535)) {
       fprintf(stderr, "pefleet up: bad number '%s'\n", optarg);
       return 2;
     }
@@ -230,6 +233,8 @@ int cmd_up(int argc, char **argv) {
     case 8: scport = v; break;
     case 9: simport = v; break;
     case 10: break; /* in given */
+    case 11: cdport = v; break;
+    case 12: clamd_socket = optarg; break;
     case 'h': usage_up(stdout); return 0;
     default: usage_up(stderr); return 2;
     }
@@ -290,6 +295,8 @@ int cmd_up(int argc, char **argv) {
     fprintf(stderr, "pefleet up: %s\n", err);
     return 1;
   }
+  if (given & (1u << 11) || !getenv("PEFLEET_CLAMD_PORT")) cfg.clamd_port = (int)cdport;
+  if (clamd_socket) snprintf(cfg.clamd_socket, sizeof cfg.clamd_socket, "%s", clamd_socket);
   char p[1100];
   for (int i = 0; i < 3; i++) {
     snprintf(p, sizeof p, "%s/%s", cfg.data, i == 0 ? "logs" : i == 1 ? "redis" : "store");
@@ -310,6 +317,8 @@ int cmd_up(int argc, char **argv) {
     else printf("  (no pefleet-gateway beside pefleet: the HTTP gateway is not started)\n");
     if (fleet_program("pefleet-similar", prog, sizeof prog) == PF_OK) add_role(&st, "similar", 0);
     else printf("  (no pefleet-similar beside pefleet: the similarity service is not started)\n");
+    if ((cfg.clamd_port || cfg.clamd_socket[0]) && fleet_program("pefleet-clamd", prog, sizeof prog) == PF_OK)
+      add_role(&st, "clamd", 0);
   }
   fflush(NULL);
   pid_t pid = fork();
@@ -349,6 +358,8 @@ int cmd_up(int argc, char **argv) {
   if (scorers > 0)
     printf("  score router %s with %ld scorers; HTTP gateway http://%s:%d/\n", cfg.score_endpoint, scorers,
            cfg.http_address, cfg.http_port);
+  if (scorers > 0 && cfg.clamd_port) printf("  clamd protocol on 127.0.0.1:%d\n", cfg.clamd_port);
+  if (scorers > 0 && cfg.clamd_socket[0]) printf("  clamd protocol on %s\n", cfg.clamd_socket);
   int rc = model ? promote_model(db, model) : 0;
   pf_db_free(&db);
   if (rc != 0) return 1;

@@ -32,6 +32,7 @@ static const struct {
   {"keygen", cmd_keygen, "make a CURVE key pair (NAME.key, NAME.pub) for encrypted links between hosts"},
   {"similar", cmd_similar, "stored samples most similar to a sample (sha256) or a file (exact cosine)"},
   {"report", cmd_report, "a model folder as one self-contained HTML page (curves, ROC, matrices, PCA)"},
+  {"explain-baseline", cmd_explain_baseline, "set the baseline a model's explanations start from (a class's mean in a CSV)"},
   {"relevance", cmd_relevance, "how much accuracy and AUC drop when each feature is nulled (relevance.json)"},
 };
 

@@ -36,7 +36,7 @@ void score_out_header(score_out *o) {
 }
 
 void score_out_line(const score_out *o, const char *path, const char *sha256_hex, const float *p, const char *verdict,
-                    const char *why) {
+                    const char *why, const pf_explain_view *ex, const char *similar_json) {
   int ok = p != NULL;
   char num[40];
   if (o->jsonl) {
@@ -53,6 +53,10 @@ void score_out_line(const score_out *o, const char *path, const char *sha256_hex
       }
       fputs("],\"verdict\":", stdout);
       pf_fmt_json_string(stdout, verdict ? verdict : "");
+      if (ex && o->explain_k) {
+        fputs(",\"explanation\":", stdout);
+        pf_explain_json(stdout, ex, o->explain_k, similar_json);
+      }
     } else {
       fputs(",\"error\":", stdout);
       pf_fmt_json_string(stdout, why ? why : "failed");
@@ -66,4 +70,29 @@ void score_out_line(const score_out *o, const char *path, const char *sha256_hex
     else printf(" %*s", o->colw[c], "-");
   }
   printf("  %-12.12s  %s\n", sha256_hex ? sha256_hex : "-", path);
+  if (ok && ex && o->explain_k) {
+    char brief[600];
+    pf_explain_brief(ex, o->explain_k < 3 ? o->explain_k : 3, brief, sizeof brief);
+    printf("    why (%s vs %s baseline): %s\n", ex->target ? ex->target : "", ex->baseline ? ex->baseline : "",
+           brief);
+  }
+}
+
+int score_out_explain_k(const char *arg, size_t *k, char *err, size_t errlen) {
+  *k = 10;
+  if (!arg) return 1;
+  char *end = NULL;
+  long v = strtol(arg, &end, 10);
+  if (!*arg || *end || v < 1 || v > 486) {
+    snprintf(err, errlen, "--explain=%s: K must be 1..486 (the features shown)", arg);
+    *k = 0;
+    return 0;
+  }
+  *k = (size_t)v;
+  return 1;
+}
+
+int score_out_exit(int infected_exit, int any_failed, size_t n_infected) {
+  if (!infected_exit) return any_failed ? 1 : 0;
+  return any_failed ? 2 : n_infected ? 1 : 0;
 }

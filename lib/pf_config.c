@@ -27,7 +27,7 @@ static const key_def keys[] = {
   I(redis_db, 0, 15), S(ingest_endpoint), S(worker_endpoint), S(score_endpoint), S(scorer_endpoint),
   S(similar_endpoint), S(http_address), I(http_port, 1, 65535), S(model), I(heartbeat_ms, 50, 600000),
   I(liveness, 1, 100), I(max_attempts, 1, 100), I(workers, 0, 1024), I(scorers, 0, 1024), I(gateway, 0, 1),
-  I(similar, 0, 1), I(curve, 0, 1), S(curve_secret_file), S(curve_server_key), S(curve_allow_dir),
+  I(similar, 0, 1), I(clamd_port, 0, 65535), S(clamd_socket), I(curve, 0, 1), S(curve_secret_file), S(curve_server_key), S(curve_allow_dir),
 };
 #undef S
 #undef I
@@ -56,6 +56,7 @@ void pf_config_default(pf_config *c, const char *data) {
   c->scorers = 2;
   c->gateway = 1;
   c->similar = 1;
+  c->clamd_port = 3310;
 }
 
 static const key_def *find(const char *key) {

@@ -31,6 +31,8 @@ typedef struct {
   int scorers;                /* scorers `up` starts */
   int gateway;                /* 1: `up` starts the HTTP gateway */
   int similar;                /* 1: `up` starts the similarity service */
+  int clamd_port;             /* pefleet-clamd's TCP port on 127.0.0.1 (0: none) */
+  char clamd_socket[1024];    /* pefleet-clamd's Unix socket ("" none) */
   /* ZeroMQ CURVE between hosts (see pf_curve.h) */
   int curve;                  /* 1: encrypt and authenticate ZeroMQ links */
   char curve_secret_file[1024];   /* this daemon's key pair (pefleet keygen) */

@@ -86,6 +86,36 @@ static int load_config_parsed(const uint8_t *raw, size_t sz, const pf_pe_view *v
   return pf_pe_fits(sz, off, need);
 }
 
+/* Relocations: LIEF 0.9's Parser::parse_relocations sets has_relocations
+ * only once it has walked the blocks: from the directory's offset (which
+ * must lie in a section, with a readable 8-byte block header), block after
+ * block while the offset is below offset + size (32-bit, as LIEF's) and
+ * the block's PageRVA is non-zero. A block too small (< 8), larger than
+ * SizeOfImage, or whose entries run past the file ends the walk and still
+ * counts; the next header past the end of the file throws, so a table whose
+ * last block ends exactly at the end of the file (GRUB's EFI images) does
+ * not count. Block sizes come from the file: the walk is capped at one step
+ * per 8 bytes of the file (each step advances by at least 8). */
+static int relocations_parsed(size_t sz, const uint8_t *raw, const pf_pe_view *v) {
+  uint64_t off64;
+  if (!dir_in_section(v, PF_DIR_BASERELOC, &off64)) return 0;
+  uint32_t off = (uint32_t)off64; /* LIEF keeps it in a uint32_t */
+  uint32_t max_off = off + v->dirs[PF_DIR_BASERELOC].size;
+  if (!pf_pe_fits(sz, off, 8)) return 0;
+  uint32_t cur = off;
+  uint32_t page = pf_rd32(raw + cur), block = pf_rd32(raw + cur + 4);
+  for (size_t steps = 0; cur < max_off && page != 0; steps++) {
+    if (steps > sz / 8 + 1) return 1; /* cannot happen: every step moves on by >= 8 */
+    if (block < 8 || block > v->size_of_image) return 1;
+    if (!pf_pe_fits(sz, (uint64_t)cur + 8, ((uint64_t)block - 8) / 2 * 2)) return 1;
+    cur += block;
+    if (!pf_pe_fits(sz, cur, 8)) return 0; /* the next header's read throws */
+    page = pf_rd32(raw + cur);
+    block = pf_rd32(raw + cur + 4);
+  }
+  return 1;
+}
+
 /* Exports: the export directory (40 bytes) is readable. */
 static int exports_parsed(size_t sz, const pf_pe_view *v) {
   if (v->dirs[PF_DIR_EXPORT].rva == 0) return 0;
@@ -129,7 +159,7 @@ void pf_ergo486_properties(const uint8_t *raw, size_t sz, const pf_pe_view *v, d
   out[PF_P_EXPORTS] = exports_parsed(sz, v);
   out[PF_P_IMPORTS] = v->n_imports > 0; /* a descriptor was parsed */
   out[PF_P_NX] = (v->dll_characteristics & 0x100) != 0;
-  out[PF_P_RELOCATIONS] = dir_in_section(v, PF_DIR_BASERELOC, &off);
+  out[PF_P_RELOCATIONS] = relocations_parsed(sz, raw, v);
   out[PF_P_RESOURCES] = dir_in_section(v, PF_DIR_RESOURCE, &off) && pf_pe_fits(sz, off, 16);
   out[PF_P_RICH] = rich_parsed(raw, sz, v);
   out[PF_P_SIGNATURE] = signature_parsed(raw, sz, v);

@@ -62,6 +62,7 @@ int pf_lief_parse(const char *path, pf_pe_view *out) {
   out->section_alignment = b->optional_header.section_alignment;
   out->file_alignment = b->optional_header.file_alignment;
   out->dll_characteristics = b->optional_header.dll_characteristics;
+  out->size_of_image = b->optional_header.sizeof_image;
   for (int i = 0; i < PF_PE_NUM_DIRS && b->data_directories && b->data_directories[i]; i++) {
     out->dirs[i].rva = b->data_directories[i]->rva;
     out->dirs[i].size = b->data_directories[i]->size;

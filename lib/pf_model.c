@@ -76,6 +76,7 @@ void pf_model_free(pf_model **m) {
     free((*m)->w[i]);
     free((*m)->b[i]);
   }
+  free((*m)->baseline);
   free(*m);
   *m = NULL;
 }
@@ -116,7 +117,29 @@ size_t pf_model_encoded_size(const pf_model *m) {
   n += 2 + bounded_len(m->version) + 2 + bounded_len(m->parent) + 4;
   for (uint32_t c = 0; c < pf_model_classes(m) && c < PF_MODEL_MAX_CLASSES; c++) n += 2 + bounded_len(m->classes[c]);
   n += 4 * pf_model_params(m);
+  if (m->baseline) n += 4 + 2 + bounded_len(m->baseline_name) + 4 * (size_t)m->sizes[0];
   return n + 4;
+}
+
+int pf_model_set_baseline(pf_model *m, const float *x, const char *name) {
+  if (!m) return PF_EINVAL;
+  if (!x) {
+    free(m->baseline);
+    m->baseline = NULL;
+    m->baseline_name[0] = '\0';
+    return PF_OK;
+  }
+  size_t n = m->sizes[0];
+  if (!name || !name_ok(name, strlen(name))) return PF_EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i])) return PF_EINVAL;
+  float *b = malloc(n * sizeof *b);
+  if (!b) return PF_ENOMEM;
+  memcpy(b, x, n * sizeof *b);
+  free(m->baseline);
+  m->baseline = b;
+  snprintf(m->baseline_name, sizeof m->baseline_name, "%s", name);
+  return PF_OK;
 }
 
 static void put_u16(uint8_t **p, uint16_t v) {
@@ -164,7 +187,7 @@ int pf_model_encode(const pf_model *m, uint8_t *buf, size_t cap) {
   uint8_t *p = buf;
   memcpy(p, PF_MODEL_MAGIC, 4);
   p += 4;
-  put_u32(&p, PF_MODEL_FORMAT);
+  put_u32(&p, m->baseline ? 2u : 1u);
   put_u64(&p, total);
   put_u16(&p, m->schema);
   put_u16(&p, 0);
@@ -178,6 +201,12 @@ int pf_model_encode(const pf_model *m, uint8_t *buf, size_t cap) {
   for (uint32_t i = 0; i < m->n_layers; i++) {
     put_f32s(&p, m->w[i], (size_t)m->sizes[i] * m->sizes[i + 1]);
     put_f32s(&p, m->b[i], m->sizes[i + 1]);
+  }
+  if (m->baseline) {
+    if (!name_ok(m->baseline_name, bounded_len(m->baseline_name))) return PF_EINVAL;
+    put_u32(&p, m->sizes[0]);
+    put_str(&p, m->baseline_name);
+    put_f32s(&p, m->baseline, m->sizes[0]);
   }
   put_u32(&p, crc32_of(buf, (size_t)(p - buf)));
   return (size_t)(p - buf) == total ? PF_OK : PF_EINVAL;
@@ -257,8 +286,8 @@ int pf_model_decode(const uint8_t *buf, size_t len, pf_model **out, char *err, s
   if (memcmp(buf, PF_MODEL_MAGIC, 4) != 0) return fail(&r, PF_EINVAL, "bad magic (not a pefleet model file)");
   r.off = 4;
   uint32_t format = get_u32(&r);
-  if (format != PF_MODEL_FORMAT)
-    return fail(&r, PF_EINVAL, "unsupported format version %u (this build reads %d)", format, PF_MODEL_FORMAT);
+  if (format != 1 && format != PF_MODEL_FORMAT)
+    return fail(&r, PF_EINVAL, "unsupported format version %u (this build reads 1 and %d)", format, PF_MODEL_FORMAT);
   uint64_t total = get_u64(&r);
   if (total != len)
     return fail(&r, total > len ? PF_ETRUNC : PF_EINVAL, "size mismatch: the header says %llu bytes, the input has %zu",
@@ -298,8 +327,22 @@ int pf_model_decode(const uint8_t *buf, size_t len, pf_model **out, char *err, s
   uint64_t params = 0;
   for (uint32_t i = 0; i < n_layers; i++) params += (uint64_t)sizes[i] * sizes[i + 1] + sizes[i + 1];
   if ((rc = need(&r, (size_t)params * 4 + 4, "weights and checksum")) != PF_OK) return rc;
-  if (r.len - r.off != (size_t)params * 4 + 4)
-    return fail(&r, PF_EINVAL, "%zu bytes after the weights and checksum", r.len - r.off - ((size_t)params * 4 + 4));
+  /* format 2: the baseline after the weights: u32 count, name, floats */
+  size_t base_bytes = 0;
+  char base_name[PF_MODEL_NAME] = "";
+  if (format == 2) {
+    reader q = r;
+    q.off += (size_t)params * 4;
+    if ((rc = need(&q, 4, "baseline size")) != PF_OK) return fail(&r, rc, "%s", q.err && q.errlen ? q.err : "truncated");
+    uint32_t nb = get_u32(&q);
+    if (nb != sizes[0]) return fail(&r, PF_EINVAL, "baseline of %u values for %u inputs", nb, sizes[0]);
+    if ((rc = get_str(&q, base_name, "baseline name")) != PF_OK) return rc;
+    base_bytes = 4 + 2 + strlen(base_name) + 4 * (size_t)nb;
+  }
+  if (r.len - r.off != (size_t)params * 4 + base_bytes + 4)
+    return fail(&r, r.len - r.off < (size_t)params * 4 + base_bytes + 4 ? PF_ETRUNC : PF_EINVAL,
+                "%zu bytes after the weights, where the %s and checksum take %zu", r.len - r.off - (size_t)params * 4,
+                format == 2 ? "baseline" : "format-1 end", base_bytes + 4);
   uint32_t want_crc = crc32_of(buf, len - 4);
 
   pf_model *m = NULL;
@@ -312,6 +355,13 @@ int pf_model_decode(const uint8_t *buf, size_t len, pf_model **out, char *err, s
   for (uint32_t i = 0; i < n_layers && rc == PF_OK; i++) {
     rc = get_f32s(&r, m->w[i], (size_t)sizes[i] * sizes[i + 1], "weight", i + 1);
     if (rc == PF_OK) rc = get_f32s(&r, m->b[i], sizes[i + 1], "bias", i + 1);
+  }
+  if (rc == PF_OK && format == 2) {
+    r.off += 4 + 2 + strlen(base_name); /* count and name, checked above */
+    m->baseline = malloc((size_t)sizes[0] * sizeof(float));
+    if (!m->baseline) rc = fail(&r, PF_ENOMEM, "out of memory");
+    else rc = get_f32s(&r, m->baseline, sizes[0], "baseline", 0);
+    memcpy(m->baseline_name, base_name, sizeof m->baseline_name);
   }
   if (rc == PF_OK) {
     uint32_t crc = get_u32(&r);

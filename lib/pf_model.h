@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define PF_MODEL_MAGIC "PFNN"
-#define PF_MODEL_FORMAT 1
+#define PF_MODEL_FORMAT 2        /* written when the model has a baseline; 1 otherwise (and read too) */
 #define PF_MODEL_MAX_LAYERS 8
 #define PF_MODEL_MAX_WIDTH 65536
 #define PF_MODEL_MAX_CLASSES 16
@@ -30,6 +30,8 @@ typedef struct {
   char parent[PF_MODEL_NAME];            /* the version it was trained from, or "" */
   float *w[PF_MODEL_MAX_LAYERS];         /* sizes[i] x sizes[i+1], row-major [in][out] */
   float *b[PF_MODEL_MAX_LAYERS];         /* sizes[i+1] */
+  float *baseline;                       /* sizes[0] values the explanations start from, or NULL */
+  char baseline_name[PF_MODEL_NAME];     /* what it is ("clean-mean of train", ...) */
 } pf_model;
 
 /* Allocates a model with zero weights for the given sizes (n_layers + 1
@@ -47,13 +49,21 @@ uint32_t pf_model_classes(const pf_model *m);
 /* Number of weights and biases over all layers. */
 size_t pf_model_params(const pf_model *m);
 
+/* Copies x (sizes[0] values, finite) as the model's explanation baseline,
+ * named name (no control bytes, shorter than PF_MODEL_NAME); x NULL
+ * removes it. PF_OK, PF_EINVAL or PF_ENOMEM. */
+int pf_model_set_baseline(pf_model *m, const float *x, const char *name);
+
 /* Serialized size, encode into a buffer, decode from bytes (checks magic,
  * format version, every size and count against the length; reason in err).
  * Layout (little-endian): "PFNN", u32 format, u64 total length, u16 schema,
  * u16 0, u32 n_layers, u32 sizes[n_layers + 1], f64 threshold, version and
  * parent (u16 length + bytes each), u32 classes + that many names (u16
- * length + bytes), per layer f32 w[in*out] then f32 b[out], u32 CRC-32 of
- * everything before it.
+ * length + bytes), per layer f32 w[in*out] then f32 b[out], then (format
+ * 2 only, for a model with a baseline) u32 sizes[0], the baseline's name
+ * (u16 length + bytes) and f32 baseline[sizes[0]], u32 CRC-32 of
+ * everything before it. A model without a baseline is written as format 1,
+ * byte for byte as before.
  * encode returns PF_OK, or PF_EINVAL when m is not encodable (bad sizes,
  * names too long or with control bytes, threshold outside [0,1]) or cap is
  * smaller than pf_model_encoded_size(m). decode returns PF_OK, PF_EINVAL

@@ -69,6 +69,7 @@ int pf_pe_read(const uint8_t *buf, size_t len, pf_pe_view *out, char *err, size_
   out->section_alignment = pf_rd32(oh + 32);
   out->file_alignment = pf_rd32(oh + 36);
   out->dll_characteristics = pf_rd16(oh + 70);
+  out->size_of_image = pf_rd32(oh + 56);
   uint32_t ndirs = pf_rd32(oh + (plus ? 108 : 92));
   if (ndirs > PF_PE_NUM_DIRS) ndirs = PF_PE_NUM_DIRS;
   uint64_t dirs = opt + fixed;

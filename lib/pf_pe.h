@@ -46,6 +46,7 @@ typedef struct {
   uint32_t section_alignment;
   uint32_t file_alignment;
   uint32_t dll_characteristics;
+  uint32_t size_of_image;     /* SizeOfImage */
   pf_pe_dir dirs[PF_PE_NUM_DIRS];
   uint32_t n_sections;
   pf_pe_section *sections;    /* owned by the view */

@@ -14,6 +14,7 @@
 #include "pf_curve.h"
 #include "pf_db.h"
 #include "pf_encoder.h"
+#include "pf_explain.h"
 #include "pf_ergo486.h"
 #include "pf_err.h"
 #include "pf_hash.h"
@@ -49,6 +50,7 @@ typedef struct {
   uint64_t ticket;
   char request_id[128];
   int want_vector;
+  int explain;               /* also explain the verdict (pf_explain) */
   int64_t t0;
   char sha[PF_SHA256_HEX_LEN + 1];
   char tmp[1100];            /* temporary file of an uploaded sample, "" when none */
@@ -164,10 +166,27 @@ static void score_ready(scorer *s) {
     r.model_version = s->sm.version;
     r.status = PEFLEET__SCORE_STATUS__SCORE_OK;
     r.error = (char *)"";
-    if (j->want_vector) {
+    if (j->want_vector || j->explain) {
       vec.n_values = j->dim;
       vec.values = j->vec;
       r.vector = &vec;
+    }
+    Pefleet__Explanation ex = PEFLEET__EXPLANATION__INIT;
+    double contrib[PF_DB_MAX_DIM];
+    pf_explain_info info;
+    if (j->explain) {
+      uint32_t target = nc == 2 ? 1 : v;
+      if (pf_explain_ig(m, x + (size_t)k * in, target, PF_EXPLAIN_STEPS, contrib, &info) == PF_OK) {
+        ex.n_contributions = in;
+        ex.contributions = contrib;
+        ex.target = target;
+        ex.p = info.p_x;
+        ex.p_baseline = info.p_base;
+        ex.baseline = info.baseline;
+        ex.steps = (uint32_t)info.steps;
+        ex.method = info.method;
+        r.explanation = &ex;
+      }
     }
     r.elapsed_ms = (double)(pf_clock_ms() - j->t0);
     send_reply(s, j->ticket, &r);
@@ -314,6 +333,7 @@ static void on_request(scorer *s, pf_zframes *f) {
   Pefleet__ScoreRequest *q = e->score;
   snprintf(j->request_id, sizeof j->request_id, "%s", q->request_id ? q->request_id : "");
   j->want_vector = q->want_vector;
+  j->explain = q->explain;
   switch (q->input_case) {
   case PEFLEET__SCORE_REQUEST__INPUT_VECTOR: take_vector(s, j, q->vector); break;
   case PEFLEET__SCORE_REQUEST__INPUT_SHA256: take_sha(s, j, q->sha256); break;

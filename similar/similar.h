@@ -31,4 +31,10 @@ int sim_sync_load(sim_sync *s, pf_simindex **out);
  * unreachable (logged once per outage). */
 int sim_sync_poll(sim_sync *s, pf_simindex **ix);
 
+/* Read-your-writes: reads the stream's newest id now and follows the
+ * stream until the index holds everything up to it, for at most budget_ms.
+ * PF_OK (caught up: a vector stored before this call is in the index),
+ * PF_ETIMEOUT (still behind) or PF_EIO (Redis unreachable). */
+int sim_sync_catch_up(sim_sync *s, pf_simindex **ix, int budget_ms);
+
 #endif

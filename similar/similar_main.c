@@ -33,6 +33,7 @@
 #define DEFAULT_THRESHOLD 0.9
 #define DEFAULT_TOP 100
 #define POLL_MS 150          /* how often the pf:vectors stream is read */
+#define CATCH_UP_MS 2000     /* a query waits at most this for the index to reach the store */
 #define SAMPLE_TIMEOUT_MS 30000
 #define SAMPLE_WORKERS 2     /* sandbox children encoding uploaded files */
 #define SAMPLE_JOBS 16       /* files accepted at once (encoding or waiting for a child) */
@@ -71,6 +72,7 @@ typedef struct {
   uint64_t next_id;
   pf_simhit hits[PF_SIMINDEX_MAX_TOP];
   long long queries, errors;
+  int behind;                /* the last catch-up did not reach the store: queries refused */
 } service;
 
 static void set_err(outcome *o, Pefleet__ScoreStatus st, const char *fmt, const char *arg) {
@@ -360,6 +362,9 @@ static void on_request(service *sv) {
       pf_zframes_close(&f);
       return;
     }
+  } else if (sv->behind) {
+    set_err(&o, PEFLEET__SCORE_STATUS__SCORE_ERROR,
+            "%s", "the similarity index is behind the store (catching up, or Redis unreachable); retry in a moment");
   } else {
     run(sv, e->similar, &n, &o, what, sizeof what);
   }
@@ -462,6 +467,14 @@ int main(int argc, char **argv) {
     if (wait < 0) wait = 0;
     if (nfd && wait > 100) wait = 100; /* the children's wall-clock limits are checked in collect_samples */
     if (zmq_poll(it, 1 + nfd, (long)wait) < 0 && errno != EINTR) break;
+    /* read-your-writes: what was stored before these requests came is in
+     * the index before they are answered */
+    if (it[0].revents & ZMQ_POLLIN) {
+      int cu = sim_sync_catch_up(sv.sync, &sv.ix, CATCH_UP_MS);
+      if (cu != PF_OK && !sv.behind) pf_warn("the index is behind the store (%s): queries are refused until it catches up",
+                                               cu == PF_EIO ? "Redis unreachable" : "catching up");
+      sv.behind = cu != PF_OK;
+    }
     for (int k = 0; k < 64 && (it[0].revents & ZMQ_POLLIN); k++) {
       zmq_pollitem_t one = {sv.sock, 0, ZMQ_POLLIN, 0};
       if (k > 0 && zmq_poll(&one, 1, 0) <= 0) break;

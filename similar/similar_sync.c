@@ -427,3 +427,22 @@ int sim_sync_poll(sim_sync *s, pf_simindex **ix) {
   }
   return added;
 }
+
+int sim_sync_catch_up(sim_sync *s, pf_simindex **ix, int budget_ms) {
+  char tail[48];
+  if (stream_tail(s, tail) != PF_OK) { trouble(s); return PF_EIO; }
+  int64_t until = pf_clock_ms() + budget_ms;
+  while (id_cmp(tail, s->last_id) > 0) {
+    if (pf_clock_ms() >= until) return PF_ETIMEOUT;
+    int added = 0;
+    int got = follow_batch(s, *ix, &added);
+    if (got == PF_EIO) { trouble(s); return PF_EIO; }
+    if (got == 0 && id_cmp(tail, s->last_id) > 0) {
+      /* the stream no longer reaches tail from our id (trimmed or reset):
+       * the periodic check reloads; until then we are behind */
+      s->check = 1;
+      return PF_ETIMEOUT;
+    }
+  }
+  return PF_OK;
+}

@@ -2,7 +2,7 @@
 # Fuzz smoke test: builds the libFuzzer targets (make -s fuzz), replays every
 # crafted input of tests/fuzz/regressions, then fuzzes fuzz_pe for 20 s over
 # the seed corpus plus the regressions, and fuzz_wire, fuzz_msg, fuzz_csvrow,
-# fuzz_gwparse, fuzz_curvekey (with its regression inputs) and fuzz_blobs for
+# fuzz_gwparse, fuzz_curvekey (with its regression inputs), fuzz_blobs and fuzz_clamdcmd for
 # 5 s each over their seeds.
 # Skipped (exit 0) when clang or its libFuzzer runtime is missing.
 # Crashing inputs are kept as $BUILD/fuzz/smoke-*.
@@ -118,5 +118,13 @@ fuzz_for fuzz_curvekey 5 8192 - "$T/curvekey" "$ROOT/tests/fuzz/regressions-curv
 mkdir -p "$T/blobs"
 "$BUILD/tools/mkblobseeds" "$T/blobs" || notok fuzz_seeds "mkblobseeds failed"
 fuzz_for fuzz_blobs 5 200000 - "$T/blobs"
+# pefleet-clamd's command lines
+mkdir -p "$T/clamdcmd"
+i=0
+for c in 'zPING' 'nVERSIONCOMMANDS\n' 'PING' 'zINSTREAM' 'zIDSESSION' 'zSCAN /srv/a b' 'nMULTISCAN /x\n' \
+         'zFILDES' 'QUIT' 'zEND' 'nCONTSCAN /a\r\n' 'zALLMATCHSCAN /y'; do
+  i=$((i + 1)); printf '\001%b\000' "$c" >"$T/clamdcmd/seed$i"
+done
+fuzz_for fuzz_clamdcmd 5 8192 - "$T/clamdcmd"
 
 [ "$FAILS" -eq 0 ]

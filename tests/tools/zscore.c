@@ -6,7 +6,8 @@
  * line per reply as well. Exit status 1 when any request failed.
  *
  *   zscore ENDPOINT --csv FILE [--rows K] [-n N | -s SECONDS] [-t THREADS] [--print]
- *   zscore ENDPOINT --file PATH... / --sha HEX... (same options) */
+ *   zscore ENDPOINT --file PATH... / --sha HEX... (same options)
+ * --explain asks the scorers to explain each verdict as well. */
 #include "pf_io.h"
 #include "pf_clock.h"
 #include "pf_err.h"
@@ -35,7 +36,7 @@ static struct {
   size_t *blen;
   long long count;         /* total requests, 0: until seconds */
   double seconds;
-  int threads, print, timeout_ms;
+  int threads, print, timeout_ms, explain;
   pthread_mutex_t mu;
   long long sent, ok, failed;
   char vers[MAX_VERS][64];
@@ -124,6 +125,7 @@ static void *run(void *arg) {
     Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
     env.body_case = PEFLEET__ENVELOPE__BODY_SCORE;
     env.score = &q;
+    q.explain = g.explain;
     if (g.kind == IN_CSV) {
       int row = (int)(i % g.nrows);
       v.n_values = (size_t)g.dim;
@@ -179,6 +181,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) g.threads = atoi(argv[++i]);
     else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) g.timeout_ms = atoi(argv[++i]);
     else if (strcmp(argv[i], "--print") == 0) g.print = 1;
+    else if (strcmp(argv[i], "--explain") == 0) g.explain = 1;
     else if (argv[i][0] != '-') g.items[g.nitems++] = argv[i];
     else { fprintf(stderr, "zscore: unknown option %s\n", argv[i]); return 2; }
   }

@@ -258,7 +258,8 @@ static void refuse_mutated(mutator f, int crc, int rc, const char *want) {
   pf_model_free(&m);
 }
 static void mut_magic(uint8_t *b, size_t n) { b[0] = 'X'; }
-static void mut_format(uint8_t *b, size_t n) { put32(b + O_FORMAT, 2); }
+static void mut_format(uint8_t *b, size_t n) { put32(b + O_FORMAT, 3); }
+static void mut_format2(uint8_t *b, size_t n) { put32(b + O_FORMAT, 2); } /* 2 needs a baseline */
 static void mut_format0(uint8_t *b, size_t n) { put32(b + O_FORMAT, 0); }
 static void mut_reserved(uint8_t *b, size_t n) { b[O_RESERVED] = 1; }
 static void mut_layers0(uint8_t *b, size_t n) { put32(b + O_NLAYERS, 0); }
@@ -303,7 +304,8 @@ static void mut_crc(uint8_t *b, size_t n) { b[n - 1] ^= 0x80; }
 
 static void test_bad_headers(void **state) {
   refuse_mutated(mut_magic, 1, PF_EINVAL, "bad magic");
-  refuse_mutated(mut_format, 1, PF_EINVAL, "unsupported format version 2");
+  refuse_mutated(mut_format, 1, PF_EINVAL, "unsupported format version 3");
+  refuse_mutated(mut_format2, 1, PF_EINVAL, "baseline of");
   refuse_mutated(mut_format0, 1, PF_EINVAL, "unsupported format version 0");
   refuse_mutated(mut_reserved, 1, PF_EINVAL, "reserved");
   refuse_mutated(mut_layers0, 1, PF_ELIMIT, "0 layers");

@@ -3,6 +3,8 @@
 set -u
 ROOT=${PEFLEET_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 BIN=${BIN:-$ROOT/bin}
+# pefleet-clamd listens on 3310 by default; tests that want it pass --clamd-port
+export PEFLEET_CLAMD_PORT=${PEFLEET_CLAMD_PORT:-0}
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 CORPUS=$SHARED/corpus
 FAULT=$ROOT/tests/integration/fault
