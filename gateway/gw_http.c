@@ -105,7 +105,7 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
 
 /* Query-string fields not already given in the body. */
 static void query_fields(gw_req *r) {
-  static const char *const keys[] = {"x", "sha256", "threshold", "top"};
+  static const char *const keys[] = {"x", "sha256", "threshold", "top", "explain"};
   for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
     const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, keys[k]);
     if (!v) continue;
@@ -113,6 +113,7 @@ static void query_fields(gw_req *r) {
     if (k == 1 && r->p.sha256[0]) continue;
     if (k == 2 && r->p.threshold[0]) continue;
     if (k == 3 && r->p.top[0]) continue;
+    if (k == 4 && r->p.explain[0]) continue;
     gw_params_add(&r->p, keys[k], (const uint8_t *)v, strlen(v), 0);
   }
 }
@@ -155,6 +156,7 @@ static enum MHD_Result headers(gw_req *r, struct MHD_Connection *c) {
     r->body = GW_BODY_JSON;
   } else {
     r->body = GW_BODY_RAW; /* application/octet-stream or none: the body is the file */
+    r->octet_stream = ct && strncasecmp(ct, "application/octet-stream", 24) == 0;
   }
   return MHD_YES;
 }
@@ -300,6 +302,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
   if (r->pp) MHD_destroy_post_processor(r->pp);
   gw_params_destroy(&r->p);
   free(r->json);
+  free(r->partial);
   pf_msg_free(r->call.reply);
   free(r->call.buf);
   release(r);

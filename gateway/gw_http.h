@@ -39,10 +39,13 @@ struct gw_req {
   double rate_t;              /* minimum rate: start of the current window */
   size_t rate_n;              /* bytes received at its start */
   size_t held;                /* bytes of the global budget this request holds */
+  int octet_stream;           /* the body was sent as application/octet-stream (the MLSEC convention) */
   /* waiting on the pool */
   int stage;                  /* the route's step: 0 first, +1 after each answer */
   gw_call call;               /* the last call and its answer */
   double call_t0;             /* pf_clock_s() when it was sent */
+  char *partial;              /* /v1/scan?explain: the reply so far, while the similar samples are asked */
+  size_t partial_len;
   /* replying */
   int pending;                /* an error status found mid-body, answered at its end */
   int replied, status;

@@ -41,6 +41,10 @@ int gw_params_add(gw_params *p, const char *key, const uint8_t *data, size_t len
   if (strcmp(key, "sha256") == 0) return add_small(p, p->sha256, key, data, len);
   if (strcmp(key, "threshold") == 0) return add_small(p, p->threshold, key, data, len);
   if (strcmp(key, "top") == 0) return add_small(p, p->top, key, data, len);
+  if (strcmp(key, "explain") == 0) {
+    p->explain_set = 1;
+    return add_small(p, p->explain, key, data, len);
+  }
   if (strcmp(key, "x") != 0) return PF_OK;
   p->x_set = 1;
   p->x_file |= is_file ? 1 : 0;
@@ -296,7 +300,7 @@ int gw_parse_json(const uint8_t *buf, size_t len, gw_params *p, char *err, size_
       if (j.i >= j.n || j.b[j.i] != ':') return jfail(&j, "expected ':'");
       j.i++;
       unsigned bit = strcmp(key, "x") == 0 ? 1u : strcmp(key, "sha256") == 0 ? 2u : strcmp(key, "threshold") == 0 ? 4u
-                     : strcmp(key, "top") == 0 ? 8u : 0u;
+                     : strcmp(key, "top") == 0 ? 8u : strcmp(key, "explain") == 0 ? 16u : 0u;
       if (bit & seen) {
         snprintf(err, errlen, "JSON body: member %s given twice", key);
         return PF_EINVAL;

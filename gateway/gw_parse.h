@@ -25,6 +25,8 @@ typedef struct {
   char sha256[GW_SMALL_FIELD];
   char threshold[GW_SMALL_FIELD];
   char top[GW_SMALL_FIELD];
+  char explain[GW_SMALL_FIELD]; /* /v1/scan: K top features, or true (10) */
+  int explain_set;              /* explain was given (maybe empty: the default) */
   int too_large;         /* 1: x passed x_limit */
   char bad[160];         /* first problem found ("" none) */
 } gw_params;

@@ -7,6 +7,8 @@
 #include "pf_err.h"
 #include "pf_fmt.h"
 #include "pf_hash.h"
+#include "pf_explain.h"
+#include "pf_explain_out.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -149,7 +151,7 @@ static const char *score_default_reason(Pefleet__ScoreStatus st) {
 
 /* Sends in to the score pool (gw_http_call: the connection waits
  * suspended); in is freed. Returns MHD's result. */
-static int send_score(gw_req *r, gw_input *in, int want_vector) {
+static int send_score(gw_req *r, gw_input *in, int want_vector, int explain) {
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   Pefleet__ScoreRequest sr;
   pefleet__score_request__init(&sr); /* (the oneof INIT macros trip -Wmissing-braces) */
@@ -157,6 +159,7 @@ static int send_score(gw_req *r, gw_input *in, int want_vector) {
   env.body_case = PEFLEET__ENVELOPE__BODY_SCORE;
   env.score = &sr;
   sr.want_vector = want_vector ? 1 : 0;
+  sr.explain = explain ? 1 : 0;
   char sha[PF_SHA256_HEX_LEN + 1];
   sha[0] = '\0';
   if (in->kind == IN_SAMPLE) {
@@ -233,48 +236,159 @@ static int reply_stream(gw_req *r, FILE *f, char *body, size_t len, const char *
   FILE *f = open_memstream(&body, &len);                        \
   if (!f) return gw_http_error(r, 500, "out of memory")
 
+/* explain= of /v1/scan: 0 when not asked, K (1..486) top features, or -1
+ * when the value is bad. "true", "yes", "on" and "" ask for the default 10. */
+static long explain_k(const gw_req *r) {
+  const char *e = r->p.explain;
+  if (!r->p.explain_set) return 0;
+  if (!e[0]) return 10;
+  if (strcmp(e, "true") == 0 || strcmp(e, "yes") == 0 || strcmp(e, "on") == 0) return 10;
+  char *end = NULL;
+  long k = strtol(e, &end, 10);
+  return *end || k < 1 || k > PF_EXPLAIN_MAX_TOP ? -1 : k;
+}
+
+/* The /v1/scan reply without its closing brace into f. */
+static void v1_scan_fields(FILE *f, const gw_req *r, const Pefleet__ScoreReply *s, double ms) {
+  char num[40];
+  fputs("{\"sha256\":", f);
+  if (s->sha256 && *s->sha256) pf_fmt_json_string(f, s->sha256);
+  else fputs("null", f);
+  fputs(",\"verdict\":", f);
+  pf_fmt_json_string(f, s->verdict ? s->verdict : "");
+  fputs(",\"probabilities\":[", f);
+  for (size_t k = 0; k < s->n_probabilities; k++) {
+    if (k) fputc(',', f);
+    put_prob(f, s->probabilities[k]);
+  }
+  fputs("],\"threshold\":", f);
+  put_prob(f, s->threshold);
+  fputs(",\"model_version\":", f);
+  pf_fmt_json_string(f, s->model_version ? s->model_version : "");
+  pf_fmt_double(round(ms * 1000.0) / 1000.0, num, sizeof num);
+  fprintf(f, ",\"elapsed_ms\":%s", num);
+  pf_fmt_double(round(s->elapsed_ms * 1000.0) / 1000.0, num, sizeof num);
+  fprintf(f, ",\"scorer_ms\":%s", num);
+  (void)r;
+}
+
+/* /v1/scan?explain: the explanation (without its closing brace, where the
+ * similar samples go) after the reply's fields, kept in r->partial while
+ * the similarity service is asked for the 3 stored samples most like the
+ * file. Returns MHD's result. */
+static int explain_then_similar(gw_req *r, const Pefleet__ScoreReply *s, double ms, long k) {
+  const Pefleet__Explanation *e = s->explanation;
+  if (!e || !s->vector || e->n_contributions != s->vector->n_values)
+    return gw_http_error(r, 500, "the score pool sent no explanation");
+  char cls[32];
+  const char *target = (int)e->target < r->o->n_classes ? r->o->classes[e->target] : cls;
+  snprintf(cls, sizeof cls, "class%u", e->target);
+  pf_explain_view ev = {e->contributions, s->vector->values, e->n_contributions, target, e->p, e->p_baseline,
+                        e->baseline, (int)e->steps, e->method};
+  FILE *f = open_memstream(&r->partial, &r->partial_len);
+  if (!f) return gw_http_error(r, 500, "out of memory");
+  v1_scan_fields(f, r, s, ms);
+  fputs(",\"explanation\":", f);
+  pf_explain_json(f, &ev, (size_t)k, NULL);
+  if (fclose(f) != 0 || r->partial_len < 2) return gw_http_error(r, 500, "out of memory");
+  r->partial[--r->partial_len] = '\0'; /* the explanation's closing brace: "similar" goes before it */
+  gw_input in;
+  memset(&in, 0, sizeof in);
+  in.kind = IN_VECTOR;
+  in.n = s->vector->n_values;
+  in.vec = malloc(in.n * sizeof *in.vec);
+  if (!in.vec) return gw_http_error(r, 500, "out of memory");
+  memcpy(in.vec, s->vector->values, in.n * sizeof *in.vec);
+  Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
+  Pefleet__SimilarRequest q;
+  pefleet__similar_request__init(&q);
+  Pefleet__Vector v = PEFLEET__VECTOR__INIT;
+  env.body_case = PEFLEET__ENVELOPE__BODY_SIMILAR;
+  env.similar = &q;
+  q.threshold = -1.0; /* every stored sample may be among the top 3 */
+  q.top = 3;
+  q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_VECTOR;
+  v.n_values = in.n;
+  v.values = in.vec;
+  q.vector = &v;
+  int mhd = gw_http_call(r, GW_SVC_SIMILAR, &env, r->o->similar_timeout_ms, 0);
+  input_free(&in);
+  return mhd;
+}
+
+/* The last stage of /v1/scan?explain: the similar samples (or none, when
+ * the service did not answer) and the closing braces. */
+static int explain_finish(gw_req *r) {
+  const gw_call *c = &r->call;
+  char *tail = NULL;
+  size_t tail_len = 0;
+  FILE *f = open_memstream(&tail, &tail_len);
+  if (!f) return gw_http_error(r, 500, "out of memory");
+  if (c->rc == PF_OK && c->reply->similar_reply->status == PEFLEET__SCORE_STATUS__SCORE_OK) {
+    const Pefleet__SimilarReply *sr = c->reply->similar_reply;
+    char num[40];
+    fputs(",\"similar\":[", f);
+    for (size_t k = 0; k < sr->n_hits; k++) {
+      const Pefleet__SimilarHit *h = sr->hits[k];
+      fputs(k ? ",{\"sha256\":" : "{\"sha256\":", f);
+      pf_fmt_json_string(f, h->sha256 ? h->sha256 : "");
+      pf_fmt_double(h->similarity, num, sizeof num);
+      fprintf(f, ",\"similarity\":%s,\"labels\":[", num);
+      for (size_t l = 0; l < h->n_labels; l++) {
+        if (l) fputc(',', f);
+        pf_fmt_json_string(f, h->labels[l] ? h->labels[l] : "");
+      }
+      fputs("]}", f);
+    }
+    fputc(']', f);
+  }
+  fputs("}}\n", f);
+  if (fclose(f) != 0) { free(tail); return gw_http_error(r, 500, "out of memory"); }
+  char *body = malloc(r->partial_len + tail_len + 1);
+  if (!body) { free(tail); return gw_http_error(r, 500, "out of memory"); }
+  memcpy(body, r->partial, r->partial_len);
+  memcpy(body + r->partial_len, tail, tail_len);
+  size_t len = r->partial_len + tail_len;
+  body[len] = '\0';
+  free(tail);
+  return reply_stream(r, NULL, body, len, "application/json");
+}
+
 static int route_predict(gw_req *r, int full) {
   gw_input in;
   int mhd = 0;
+  long k = full ? explain_k(r) : 0;
+  if (k < 0)
+    return gw_http_error(r, 400, "explain must be 1..%d (the features shown) or true (10), not '%s'", PF_EXPLAIN_MAX_TOP,
+                         r->p.explain);
   if (r->stage == 0) {
     if (!resolve_input(r, &in, full, &mhd)) return mhd;
-    return send_score(r, &in, 0);
+    return send_score(r, &in, 0, k > 0);
   }
+  if (r->stage == 2) return explain_finish(r);
   Pefleet__ScoreReply *s = score_result(r, 0, &mhd);
   if (!s) return mhd;
   double ms = (pf_clock_s() - r->call_t0) * 1000.0;
+  if (full && k > 0) return explain_then_similar(r, s, ms, k);
   OPEN_BODY(f, body, len);
   if (!full) { /* the seed's reply: {"clean": p0, "malicious": p1} */
     fputc('{', f);
-    for (size_t k = 0; k < s->n_probabilities; k++) {
+    for (size_t c = 0; c < s->n_probabilities; c++) {
       char name[32];
-      if (k) fputs(", ", f);
-      if ((int)k < r->o->n_classes) pf_fmt_json_string(f, r->o->classes[k]);
-      else { snprintf(name, sizeof name, "class%zu", k); pf_fmt_json_string(f, name); }
+      if (c) fputs(", ", f);
+      if ((int)c < r->o->n_classes) pf_fmt_json_string(f, r->o->classes[c]);
+      else { snprintf(name, sizeof name, "class%zu", c); pf_fmt_json_string(f, name); }
       fputs(": ", f);
-      put_prob(f, s->probabilities[k]);
+      put_prob(f, s->probabilities[c]);
     }
+    /* a raw application/octet-stream body (the MLSEC defenders'
+     * convention) also gets "result": 1 for a malicious verdict, else 0 */
+    if (r->octet_stream && s->n_probabilities >= 2)
+      fprintf(f, ", \"result\": %d", s->probabilities[1] >= s->threshold ? 1 : 0);
     fputs("}\n", f);
   } else {
-    char num[40];
-    fputs("{\"sha256\":", f);
-    if (s->sha256 && *s->sha256) pf_fmt_json_string(f, s->sha256);
-    else fputs("null", f);
-    fputs(",\"verdict\":", f);
-    pf_fmt_json_string(f, s->verdict ? s->verdict : "");
-    fputs(",\"probabilities\":[", f);
-    for (size_t k = 0; k < s->n_probabilities; k++) {
-      if (k) fputc(',', f);
-      put_prob(f, s->probabilities[k]);
-    }
-    fputs("],\"threshold\":", f);
-    put_prob(f, s->threshold);
-    fputs(",\"model_version\":", f);
-    pf_fmt_json_string(f, s->model_version ? s->model_version : "");
-    pf_fmt_double(round(ms * 1000.0) / 1000.0, num, sizeof num);
-    fprintf(f, ",\"elapsed_ms\":%s", num);
-    pf_fmt_double(round(s->elapsed_ms * 1000.0) / 1000.0, num, sizeof num);
-    fprintf(f, ",\"scorer_ms\":%s}\n", num);
+    v1_scan_fields(f, r, s, ms);
+    fputs("}\n", f);
   }
   fclose(f);
   return reply_stream(r, NULL, body, len, "application/json");
@@ -315,7 +429,7 @@ static int route_encode(gw_req *r) {
     fclose(f);
     return reply_stream(r, NULL, body, len, "application/json");
   }
-  return send_score(r, &in, 1);
+  return send_score(r, &in, 1, 0);
 }
 
 /* threshold= and top= of a /similar request; 0 with an error queued. */
@@ -379,7 +493,7 @@ static int route_similar(gw_req *r) {
   memset(&in, 0, sizeof in);
   if (r->stage == 0) {
     if (!resolve_input(r, &in, 1, &mhd)) return mhd;
-    if (in.kind == IN_SAMPLE) return send_score(r, &in, 1); /* its vector from the score pool first */
+    if (in.kind == IN_SAMPLE) return send_score(r, &in, 1, 0); /* its vector from the score pool first */
     return send_similar(r, &in, threshold, top);
   }
   if (r->call.svc == GW_SVC_SCORE) {

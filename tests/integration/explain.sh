@@ -93,4 +93,32 @@ read -r n same worst similar <"$T/cmp"
 check "pool_explanation_equals_local ($same of $n same top 10, largest difference $worst)" \
   python3 -c "import sys; sys.exit(0 if $same == $n and $n > 0 and $worst < 1e-9 else 1)"
 check "pool_names_3_similar_stored_samples ($similar of $n; the file itself first)" test "$similar" -eq "$n"
+
+# the gateway: /v1/scan?explain=K gives the same explanation; the seed's POST / is unchanged
+U=http://127.0.0.1:$HP
+MAL=$CORPUS/malicious-test/clam-petite.exe
+curl -s -F "x=@$MAL" "$U/v1/scan?explain=5" >"$T/gw.json"
+python3 - "$T/local.jsonl" "$T/gw.json" "$(sha256sum "$MAL" | cut -d' ' -f1)" >"$T/gwcmp" 2>&1 <<'PY'
+import json, sys
+loc = {json.loads(l)["sha256"]: json.loads(l) for l in open(sys.argv[1])}[sys.argv[3]]["explanation"]
+g = json.load(open(sys.argv[2]))["explanation"]
+ok = [t["index"] for t in g["top"]] == [t["index"] for t in loc["top"][:5]] and len(g["top"]) == 5
+ok = ok and max(abs(a["contribution"] - b["contribution"]) for a, b in zip(g["top"], loc["top"])) < 1e-9
+ok = ok and g["baseline"] == loc["baseline"] and len(g.get("similar", [])) == 3 and abs(g["sum"] - (g["p"] - g["p_baseline"])) < 1e-3
+print("same" if ok else "differs: %s" % json.dumps(g)[:300])
+PY
+check "gateway_explain_equals_local ($(cat "$T/gwcmp"))" grep -qx same "$T/gwcmp"
+curl -s -F "x=@$MAL" -F explain=true "$U/v1/scan" | python3 -c 'import json,sys; sys.exit(0 if len(json.load(sys.stdin)["explanation"]["top"]) == 10 else 1)'
+check gateway_explain_true_is_10 test $? -eq 0
+for k in 0 1000 x; do
+  code=$(curl -s -o "$T/bad.json" -w '%{http_code}' -F "x=@$MAL" "$U/v1/scan?explain=$k")
+  check "gateway_explain_${k}_is_400 ($code: $(cat "$T/bad.json"))" grep -q '"error":"explain must be 1..486' "$T/bad.json"
+done
+curl -s -F "x=@$MAL" "$U/" >"$T/seed.json"
+check "seed_reply_unchanged ($(cat "$T/seed.json"))" python3 -c "import json,sys; d=json.load(open('$T/seed.json')); sys.exit(0 if sorted(d) == ['clean','malicious'] else 1)"
+# the MLSEC defenders' convention: the raw file as an application/octet-stream body, and "result"
+curl -s --data-binary "@$MAL" -H 'Content-Type: application/octet-stream' "$U/" >"$T/raw.json"
+check "octet_stream_result_1 ($(cat "$T/raw.json"))" python3 -c "import json,sys; d=json.load(open('$T/raw.json')); sys.exit(0 if d['result'] == 1 and d['malicious'] > 0.5 else 1)"
+curl -s --data-binary "@$CORPUS/clean/cli-64.exe" -H 'Content-Type: application/octet-stream' "$U/" >"$T/raw0.json"
+check "octet_stream_result_0 ($(cat "$T/raw0.json"))" python3 -c "import json,sys; d=json.load(open('$T/raw0.json')); sys.exit(0 if d['result'] == 0 and d['malicious'] < 0.5 else 1)"
 finish
