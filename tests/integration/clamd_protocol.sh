@@ -13,7 +13,7 @@ P=$BIN/pefleet
 H5=$SHARED/seed/ergo-pe-av/model.h5
 [ -f "$H5" ] || { skip "$NAME" "$H5 not found"; exit 0; }
 fleet_ports
-read -r SP SCP SIMP HP CP CP2 < <(free_ports 6)
+read -r SP SCP SIMP HP CP CP2 CP3 < <(free_ports 7)
 D=$T/fleet
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; "$P" down --data "$D" >/dev/null 2>&1; rm -rf "$T"' EXIT
@@ -24,15 +24,19 @@ if ! "$P" up --data "$D" --workers 1 --scorers 2 --model "$T/m1" --redis-port "$
 fi
 "$BIN/pefleet-clamd" --data "$D" --port "$CP" --socket "$T/c.sock" >"$T/clamd.log" 2>&1 &
 PIDS+=($!)
-"$BIN/pefleet-clamd" --data "$D" --port "$CP2" --max-connections 3 --budget 1m --stream-max 512k \
-  --read-timeout 2 --idle-timeout 3 --max-pending 8 >"$T/small.log" 2>&1 &
+"$BIN/pefleet-clamd" --data "$D" --port "$CP2" --socket "" --max-connections 3 --budget 1m --stream-max 512k \
+  --read-timeout 4 --idle-timeout 3 --max-pending 8 >"$T/small.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 50); do
-  python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$CP2" 2>/dev/null && break
-  sleep 0.1
+"$BIN/pefleet-clamd" --data "$D" --port "$CP3" --socket "" --max-connections 3 >"$T/cap.log" 2>&1 &
+PIDS+=($!)
+for port in "$CP" "$CP2" "$CP3"; do
+  for _ in $(seq 50); do
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null && break
+    sleep 0.1
+  done
 done
 python3 "$(dirname "$0")/lib/clamd_raw.py" "$CP" "$T/c.sock" "$CP2" "$CORPUS/malicious-test/clam-aspack.exe" \
-  "$CORPUS/clean/cli-64.exe" || FAILS=$((FAILS + 1))
+  "$CORPUS/clean/cli-64.exe" "$CP3" || FAILS=$((FAILS + 1))
 for p in "${PIDS[@]}"; do
   kill -0 "$p" 2>/dev/null
   check "daemon_${p}_still_running" test $? -eq 0

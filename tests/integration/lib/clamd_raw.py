@@ -1,10 +1,10 @@
 """Raw-socket client of tests/integration/clamd_protocol.sh: speaks clamd's
 protocol to pefleet-clamd byte by byte, including what a broken or hostile
 client sends. Prints TAP-like lines (ok - / not ok - ). Arguments:
-  PORT UNIX_SOCKET SMALL_PORT MALICIOUS_FILE CLEAN_FILE
+  PORT UNIX_SOCKET SMALL_PORT MALICIOUS_FILE CLEAN_FILE CAP_PORT
 PORT: a pefleet-clamd with default limits; SMALL_PORT: one started with
---max-connections 3 --budget 1m --stream-max 512k --read-timeout 2
---idle-timeout 3 --max-pending 8."""
+--max-connections 3 --budget 1m --stream-max 512k --read-timeout 4
+--idle-timeout 3 --max-pending 8; CAP_PORT: one with --max-connections 3 alone."""
 import socket
 import struct
 import sys
@@ -12,6 +12,7 @@ import threading
 import time
 
 PORT, USOCK, SMALL, MAL, CLEAN = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+CAP = int(sys.argv[6])  # a pefleet-clamd with --max-connections 3 and the default (30 s) timeouts
 FAILS = 0
 
 
@@ -124,7 +125,7 @@ except OSError:
 r = read_all(s)
 s.close()
 ok("instream_chunks_past_limit", r == b"INSTREAM size limit exceeded. ERROR\0", repr(r))
-# a chunk that says more than it sends: read timeout (2 s), then closed
+# a chunk that says more than it sends: read timeout (4 s), then closed
 s = conn(SMALL)
 s.sendall(b"zINSTREAM\0" + struct.pack(">I", 100000) + b"MZ" * 5)
 t0 = time.time()
@@ -155,15 +156,18 @@ s.sendall(b"zINSTREAM\0" + struct.pack(">I", 400 * 1024))
 r = read_all(s)
 s.close()
 ok("budget_refuses_past_it", r.startswith(b"stream: Server busy") and r.endswith(b" ERROR\0"), repr(r))
-# the connection cap (3): two held streams + one more idle; the next is refused
-idle = conn(SMALL)
-time.sleep(0.2)
-r = ask(b"zPING\0", SMALL)
+for s in held:
+    s.close()
+# the connection cap (3, on a daemon whose timeouts outlast the test): three
+# idle connections, then the next is answered and refused
+idle = [conn(CAP) for _ in range(3)]
+time.sleep(0.3)
+r = ask(b"zPING\0", CAP)
 ok("connection_cap_refuses", r.startswith(b"ERROR: too many connections"), repr(r))
-for s in held + [idle]:
+for s in idle:
     s.close()
 time.sleep(0.5)
-ok("alive_after_cap", alive(SMALL))
+ok("alive_after_cap", alive(CAP) and alive(SMALL))
 
 # --- IDSESSION ----------------------------------------------------------------------
 s = conn()
