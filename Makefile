@@ -1,5 +1,7 @@
 # pefleet: build, test, fuzz and benchmark.
-# make deps   install the Debian packages the project needs (root, idempotent)
+# make deps   install the Debian packages the project needs (root, idempotent):
+#             deps-build (what building needs; the image's build stage) and
+#             deps-test (what the tests and benchmarks run)
 # make        build everything into ./bin/
 # make test   deps + build + every test; ends with "N passed, N failed"
 # make GPU=0  build without the GPU training path even when CUDA is present
@@ -14,11 +16,14 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -fno-math-errno $(EXTRA_CFLAGS)
 LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-config --libs hdf5 openblas 2>/dev/null) \
             -lcrypto -lpthread -lm $(EXTRA_LDLIBS)
 
-DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev procps bc liblief-dev libssl-dev libcmocka-dev \
+# what `make programs` needs (the Dockerfile's build stage installs only these)
+DEB_BUILD_PACKAGES := build-essential pkg-config liblief-dev libssl-dev \
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
-                libopenblas-dev libhdf5-dev redis-server python3 python3-numpy \
-                libmicrohttpd-dev wrk curl \
-                iproute2 docker-compose
+                libopenblas-dev libhdf5-dev libmicrohttpd-dev
+# what the tests, fuzzing and benchmarks run (make compose-test: docker.io,
+# debootstrap, docker-compose)
+DEB_TEST_PACKAGES := clang libclang-rt-14-dev libcmocka-dev procps bc redis-server python3 python3-numpy \
+                wrk curl iproute2 docker-compose docker.io debootstrap
 
 # The GPU training path (trainer/pf_train_gpu*.{c,cu}) is built when nvcc and
 # cuDNN are found, and said so in one line; without them (or with GPU=0, or
@@ -52,7 +57,7 @@ GPU_MSG   := gpu: ✗ no CUDA toolkit/cuDNN, building CPU only
 GPU_STAMP := $(BUILD)/gpu-off.stamp
 endif
 ifeq ($(MAKELEVEL),0)
-ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out clean deps deps-build deps-test,$(or $(MAKECMDGOALS),all)),)
 $(info $(GPU_MSG))
 endif
 endif
@@ -60,7 +65,8 @@ LDLIBS += $(GPU_LDLIBS)
 
 # the model report (pefleet report/relevance): cJSON reads the model folder's
 # JSON files; Debian's chromium renders the page in tests/integration/report.sh
-DEB_PACKAGES += libcjson-dev chromium
+DEB_BUILD_PACKAGES += libcjson-dev
+DEB_TEST_PACKAGES += chromium
 LDLIBS += -lcjson
 
 LIB_SRC  := $(wildcard lib/*.c)
@@ -82,8 +88,10 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean demo
+.PHONY: all programs deps deps-build deps-test test check unit sanitize fuzz fuzz-run bench clean demo
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
+# the fleet's programs only (no unit tests or tools): what the image ships
+programs: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) | $(PROTO_H)
 	@mkdir -p $(dir $@)
@@ -178,15 +186,23 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBA)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
 
 # Installs only what is missing, so a second run does nothing.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+DEB_PACKAGES = $(DEB_BUILD_PACKAGES) $(DEB_TEST_PACKAGES)
+define deps_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "deps: installing$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root to install:$$missing" >&2; exit 1; fi; \
+	  echo "$@: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "$@: run as root to install:$$missing" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	else echo "deps: all present"; fi
+	else echo "$@: all present"; fi
+endef
+deps:
+	$(call deps_install,$(DEB_PACKAGES))
+deps-build:
+	$(call deps_install,$(DEB_BUILD_PACKAGES))
+deps-test:
+	$(call deps_install,$(DEB_TEST_PACKAGES))
 
 # The README's main command: the whole system end to end on this machine
 # (scripts/demo.sh: Debian packages' PE files, fleet, training, HTTP scans).
