@@ -103,6 +103,12 @@ docker exec "$(cid broker 1)" ls /var/lib/pefleet/keys/allowed/workers /var/lib/
 check broker_has_its_allow_lists grep -q 'encoder-worker.pub' "$T/broker.allowed"
 nopw=$("${DC[@]}" exec -T redis redis-cli ping 2>&1)
 check "redis_refuses_without_password ($nopw)" grep -q NOAUTH <<<"$nopw"
+# the fleet's network is internal (the engine forwards nothing from it
+# beyond its bridge); the gateway alone is also on edge, for its published port
+nets() { docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$(cid "$1" 1)" | sed "s/${NAME}_//g; s/ $//"; }
+internal=$(docker network ls -q --filter "label=com.docker.compose.project=$NAME" | xargs docker network inspect -f '{{index .Labels "com.docker.compose.network"}}={{.Internal}}' | sort | tr '\n' ' ')
+check "fleet_network_internal ($internal; worker: $(nets encoder-worker), scorer: $(nets scorer), gateway: $(nets gateway))" \
+  test "$internal|$(nets encoder-worker)|$(nets scorer)|$(nets gateway)" = "default=true edge=false |default|default|default edge"
 ports=$(docker port "$(cid gateway 1)" 8080/tcp)
 check "gateway_published_on_loopback_only ($ports)" test "$ports" = "127.0.0.1:$HP"
 
