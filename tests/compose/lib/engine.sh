@@ -66,7 +66,8 @@ engine_stop() {
   kill -KILL "$ENGINE_PID" 2>/dev/null
   wait "$ENGINE_PID" 2>/dev/null
   ENGINE_PID=""
-  # the exec-root holds containerd's state folders; nothing is mounted there once dockerd is gone
+  # dockerd leaves its default network namespace mounted in the exec-root
+  awk -v d="$ENGINE_DIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount "$m"; done
   rm -rf "$ENGINE_DIR"
 }
 
