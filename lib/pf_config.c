@@ -178,7 +178,7 @@ int pf_config_read_password_file(pf_config *c, char *err, size_t errlen) {
   /* the first line, without its end of line; a NUL or an empty line is no password */
   size_t n = 0;
   while (n < len && buf[n] != '\n' && buf[n] != '\r' && buf[n] != '\0') n++;
-  int bad = n == 0 || (n < len && buf[n] == '\0');
+  int bad = n == 0 || n >= sizeof c->redis_password || (n < len && buf[n] == '\0');
   if (!bad) {
     memcpy(c->redis_password, buf, n);
     c->redis_password[n] = '\0';
@@ -187,7 +187,7 @@ int pf_config_read_password_file(pf_config *c, char *err, size_t errlen) {
   free(buf);
   if (bad) {
     snprintf(err, errlen, "redis_password_file %s: %s", c->redis_password_file,
-             n == 0 ? "its first line is empty" : "holds a NUL byte");
+             n == 0 ? "its first line is empty" : n >= sizeof c->redis_password ? "longer than a password may be" : "holds a NUL byte");
     return PF_EINVAL;
   }
   return PF_OK;
