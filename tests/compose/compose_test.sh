@@ -298,11 +298,15 @@ chmod -R a+rX "$S3"
 cli pefleet ingest --label scale --wait /samples/scale >"$T/ingest3.out" 2>&1
 n3=$(docker logs "$w3" 2>&1 | grep -c 'sample .* encoded')
 check "new_worker_took_work ($n3 of 300 samples)" test "$n3" -gt 0
-i=0
-for f in $(ls "$S3" | head -120); do # eight at a time, so that the router spreads them
+# eight at a time, so that the router spreads them (waiting on the curls by
+# pid: our dockerd is a child of this shell too)
+pids=()
+for f in $(ls "$S3" | head -120); do
   curl -s -o /dev/null -F "x=@$S3/$f" "$U/" &
-  i=$((i + 1)); [ $((i % 8)) = 0 ] && wait
-done; wait
+  pids+=($!)
+  [ ${#pids[@]} = 8 ] && { wait "${pids[@]}"; pids=(); }
+done
+[ ${#pids[@]} = 0 ] || wait "${pids[@]}"
 # each scorer logs every sample it scored ("sample SHA: VERDICT (p=…)")
 scored3=$(docker logs "$s3" 2>&1 | grep -cE 'sample [0-9a-f]{64}: ')
 check "new_scorer_took_work ($scored3 of 120 scans)" test "$scored3" -gt 0
