@@ -5,6 +5,8 @@
 # make        build everything into ./bin/
 # make test   deps + build + every test; ends with "N passed, N failed"
 # make GPU=0  build without the GPU training path even when CUDA is present
+# make compose-test  the fleet in a real container engine (root; tests/compose/)
+# make compose-up    the fleet on Docker Compose for users (secrets/ and .env made once)
 
 CC       ?= cc
 BUILD    ?= build
@@ -352,8 +354,9 @@ compose-check:
 # with debootstrap, the image built, the stack up, ingest, scans, kills,
 # --scale, down -v. Root, or a reachable engine.
 .PHONY: compose-test compose-up
-compose-test: programs
+compose-test: deps-build
 	$(call deps_install,docker.io debootstrap docker-compose curl python3)
+	@$(MAKE) --no-print-directory programs
 	@BIN=$(abspath $(BIN)) PEFLEET_ROOT=$(abspath .) bash -o pipefail -c 'bash tests/compose/compose_test.sh 2>&1 | tee $(BUILD)/compose-test.out'; \
 	  rc=$$?; \
 	  p=$$(grep -c '^ok - ' $(BUILD)/compose-test.out); f=$$(grep -c '^not ok - ' $(BUILD)/compose-test.out); \
