@@ -26,6 +26,9 @@ DEB_BUILD_PACKAGES := build-essential pkg-config liblief-dev libssl-dev \
 # debootstrap, docker-compose)
 DEB_TEST_PACKAGES := clang libclang-rt-14-dev libcmocka-dev procps bc redis-server python3 python3-numpy \
                 wrk curl iproute2 docker-compose docker.io debootstrap
+# everything (make deps); a library the programs link belongs in
+# DEB_BUILD_PACKAGES, or the image's build stage lacks it
+DEB_PACKAGES = $(DEB_BUILD_PACKAGES) $(DEB_TEST_PACKAGES)
 
 # The GPU training path (trainer/pf_train_gpu*.{c,cu}) is built when nvcc and
 # cuDNN are found, and said so in one line; without them (or with GPU=0, or
@@ -188,7 +191,6 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBA)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
 
 # Installs only what is missing, so a second run does nothing.
-DEB_PACKAGES = $(DEB_BUILD_PACKAGES) $(DEB_TEST_PACKAGES)
 define deps_install
 	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
