@@ -1,8 +1,12 @@
 # pefleet: build, test, fuzz and benchmark.
-# make deps   install the Debian packages the project needs (root, idempotent)
+# make deps   install the Debian packages the project needs (root, idempotent):
+#             deps-build (what building needs; the image's build stage) and
+#             deps-test (what the tests and benchmarks run)
 # make        build everything into ./bin/
 # make test   deps + build + every test; ends with "N passed, N failed"
 # make GPU=0  build without the GPU training path even when CUDA is present
+# make compose-test  the fleet in a real container engine (root; tests/compose/)
+# make compose-up    the fleet on Docker Compose for users (secrets/ and .env made once)
 
 CC       ?= cc
 BUILD    ?= build
@@ -14,11 +18,17 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -fno-math-errno $(EXTRA_CFLAGS)
 LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-config --libs hdf5 openblas 2>/dev/null) \
             -lcrypto -lpthread -lm $(EXTRA_LDLIBS)
 
-DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev procps bc liblief-dev libssl-dev libcmocka-dev \
+# what `make programs` needs (the Dockerfile's build stage installs only these)
+DEB_BUILD_PACKAGES := build-essential pkg-config liblief-dev libssl-dev \
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
-                libopenblas-dev libhdf5-dev redis-server python3 python3-numpy \
-                libmicrohttpd-dev wrk curl \
-                iproute2 docker-compose
+                libopenblas-dev libhdf5-dev libmicrohttpd-dev
+# what the tests, fuzzing and benchmarks run (make compose-test: docker.io,
+# debootstrap, docker-compose)
+DEB_TEST_PACKAGES := clang libclang-rt-14-dev libcmocka-dev procps bc redis-server python3 python3-numpy \
+                wrk curl iproute2 docker-compose docker.io debootstrap
+# everything (make deps); a library the programs link belongs in
+# DEB_BUILD_PACKAGES, or the image's build stage lacks it
+DEB_PACKAGES = $(DEB_BUILD_PACKAGES) $(DEB_TEST_PACKAGES)
 
 # The GPU training path (trainer/pf_train_gpu*.{c,cu}) is built when nvcc and
 # cuDNN are found, and said so in one line; without them (or with GPU=0, or
@@ -52,7 +62,7 @@ GPU_MSG   := gpu: ✗ no CUDA toolkit/cuDNN, building CPU only
 GPU_STAMP := $(BUILD)/gpu-off.stamp
 endif
 ifeq ($(MAKELEVEL),0)
-ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out clean deps deps-build deps-test,$(or $(MAKECMDGOALS),all)),)
 $(info $(GPU_MSG))
 endif
 endif
@@ -60,11 +70,12 @@ LDLIBS += $(GPU_LDLIBS)
 
 # the model report (pefleet report/relevance): cJSON reads the model folder's
 # JSON files; Debian's chromium renders the page in tests/integration/report.sh
-DEB_PACKAGES += libcjson-dev chromium
+DEB_BUILD_PACKAGES += libcjson-dev
+DEB_TEST_PACKAGES += chromium
 # the LIEF differential test reads the PE files these packages ship
-DEB_PACKAGES += grub-efi-amd64-bin systemd-boot-efi nsis-common
+DEB_TEST_PACKAGES += grub-efi-amd64-bin systemd-boot-efi nsis-common
 # pefleet-clamd is tested with the real ClamAV client (tests/integration/clamd_*.sh)
-DEB_PACKAGES += clamdscan
+DEB_TEST_PACKAGES += clamdscan
 LDLIBS += -lcjson
 
 LIB_SRC  := $(wildcard lib/*.c)
@@ -88,8 +99,10 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean demo
+.PHONY: all programs deps deps-build deps-test test check unit sanitize fuzz fuzz-run bench clean demo
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
+# the fleet's programs only (no unit tests or tools): what the image ships
+programs: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) | $(PROTO_H)
 	@mkdir -p $(dir $@)
@@ -201,15 +214,22 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBA)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
 
 # Installs only what is missing, so a second run does nothing.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+define deps_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "deps: installing$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root to install:$$missing" >&2; exit 1; fi; \
+	  echo "$@: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "$@: run as root to install:$$missing" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	else echo "deps: all present"; fi
+	else echo "$@: all present"; fi
+endef
+deps:
+	$(call deps_install,$(DEB_PACKAGES))
+deps-build:
+	$(call deps_install,$(DEB_BUILD_PACKAGES))
+deps-test:
+	$(call deps_install,$(DEB_TEST_PACKAGES))
 
 # The README's main command: the whole system end to end on this machine
 # (scripts/demo.sh: Debian packages' PE files, fleet, training, HTTP scans).
@@ -350,12 +370,33 @@ bench: $(BIN)/pefleet $(BIN)/pefleet-sandbox $(BASELINE)
 	@BIN=$(abspath $(BIN)) BASELINE=$(abspath $(BASELINE)) bench/encode_bench.sh
 
 # Validates compose.yaml with Debian's docker-compose (v1.29, Compose
-# specification); a throwaway password stands in for the one compose needs.
+# specification; the Redis password is a secret file, not read by `config`).
 .PHONY: compose-check
 compose-check:
 	@command -v docker-compose >/dev/null || { echo "compose-check: docker-compose not installed (make deps)" >&2; exit 1; }
-	PEFLEET_REDIS_PASSWORD=compose-check docker-compose -f compose.yaml --profile train --profile train-gpu config -q
+	docker-compose -f compose.yaml --profile train --profile train-gpu --profile tools config -q
 	@echo "compose-check: compose.yaml is valid"
+
+# The fleet in a real container engine (tests/compose/compose_test.sh): its
+# own dockerd unless one is reachable (images and build cache kept in
+# /var/cache/pefleet-compose-test for the next run), the debian:12 base made
+# with debootstrap, the image built, the stack up, ingest, scans, kills,
+# --scale, down -v. Root, or a reachable engine.
+.PHONY: compose-test compose-up
+compose-test: deps-build
+	$(call deps_install,docker.io debootstrap docker-compose curl python3)
+	@$(MAKE) --no-print-directory programs
+	@BIN=$(abspath $(BIN)) PEFLEET_ROOT=$(abspath .) bash -o pipefail -c 'bash tests/compose/compose_test.sh 2>&1 | tee $(BUILD)/compose-test.out'; \
+	  rc=$$?; \
+	  p=$$(grep -c '^ok - ' $(BUILD)/compose-test.out); f=$$(grep -c '^not ok - ' $(BUILD)/compose-test.out); \
+	  s=$$(grep -c '^skipped: ' $(BUILD)/compose-test.out); echo "compose-test: $$p passed, $$f failed, $$s skipped"; \
+	  [ $$rc -eq 0 ] && [ $$f -eq 0 ]
+
+# For users: secrets/redis_password and .env made once (scripts/compose_env.sh),
+# then the stack started (Docker's `docker compose`, else docker-compose).
+compose-up:
+	@scripts/compose_env.sh .
+	@if docker compose version >/dev/null 2>&1; then docker compose up -d; else docker-compose up -d; fi
 
 # Similarity queries over 200,000 and 1,000,000 vectors: lib/pf_simindex
 # beside a numpy brute force, same data and queries (bench/README.md).

@@ -1,6 +1,7 @@
 #include "pf_config.h"
 #include "pf_secret.h"
 #include "pf_err.h"
+#include "pf_io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,7 +25,7 @@ typedef struct {
 static const key_def keys[] = {
   S(data), S(store), S(redis_host), I(redis_port, 1, 65535),
   {"redis_password", 's', offsetof(pf_config, redis_password), sizeof(((pf_config *)0)->redis_password), 0, 0, 1},
-  I(redis_db, 0, 15), S(ingest_endpoint), S(worker_endpoint), S(score_endpoint), S(scorer_endpoint),
+  S(redis_password_file), I(redis_db, 0, 15), S(ingest_endpoint), S(worker_endpoint), S(score_endpoint), S(scorer_endpoint),
   S(similar_endpoint), S(http_address), I(http_port, 1, 65535), S(model), I(heartbeat_ms, 50, 600000),
   I(liveness, 1, 100), I(max_attempts, 1, 100), I(workers, 0, 1024), I(scorers, 0, 1024), I(gateway, 0, 1),
   I(similar, 0, 1), I(clamd_port, 0, 65535), S(clamd_socket), I(curve, 0, 1), S(curve_secret_file), S(curve_server_key), S(curve_allow_dir),
@@ -159,7 +160,38 @@ int pf_config_resolve(pf_config *c, const char *data_dir, const char *config_fil
     rc = pf_config_load(c, p, err, errlen);
     if (rc != PF_OK && rc != PF_ENOENT) return rc;
   }
-  return pf_config_env(c, err, errlen);
+  rc = pf_config_env(c, err, errlen);
+  if (rc != PF_OK) return rc;
+  return pf_config_read_password_file(c, err, errlen);
+}
+
+int pf_config_read_password_file(pf_config *c, char *err, size_t errlen) {
+  if (!c->redis_password_file[0]) return PF_OK;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int rc = pf_io_read_file(c->redis_password_file, sizeof c->redis_password, &buf, &len);
+  if (rc != PF_OK) {
+    snprintf(err, errlen, "redis_password_file %s: %s", c->redis_password_file,
+             rc == PF_ELIMIT ? "longer than a password may be" : rc == PF_EINVAL ? "not a regular file" : strerror(errno));
+    free(buf);
+    return rc;
+  }
+  /* the first line, without its end of line; a NUL or an empty line is no password */
+  size_t n = 0;
+  while (n < len && buf[n] != '\n' && buf[n] != '\r' && buf[n] != '\0') n++;
+  int bad = n == 0 || n >= sizeof c->redis_password || (n < len && buf[n] == '\0');
+  if (!bad) {
+    memcpy(c->redis_password, buf, n);
+    c->redis_password[n] = '\0';
+  }
+  memset(buf, 0, len);
+  free(buf);
+  if (bad) {
+    snprintf(err, errlen, "redis_password_file %s: %s", c->redis_password_file,
+             n == 0 ? "its first line is empty" : n >= sizeof c->redis_password ? "longer than a password may be" : "holds a NUL byte");
+    return PF_EINVAL;
+  }
+  return PF_OK;
 }
 
 /* One key's value as text; secrets masked when mask. */

@@ -15,6 +15,7 @@ typedef struct {
   char redis_host[256];
   int redis_port;
   char redis_password[256];   /* empty: no AUTH */
+  char redis_password_file[1024]; /* a file whose first line is the password (over redis_password) */
   int redis_db;
   char ingest_endpoint[256];  /* broker's ingest ROUTER */
   char worker_endpoint[256];  /* broker's worker ROUTER */
@@ -58,8 +59,15 @@ int pf_config_env(pf_config *c, char *err, size_t errlen);
 
 /* The usual resolution for a command: defaults for data_dir (NULL: env or
  * ./pefleet-data), then DATA/pefleet.conf when it exists, or config_file
- * when given (must exist), then the environment. */
+ * when given (must exist), then the environment, then redis_password_file. */
 int pf_config_resolve(pf_config *c, const char *data_dir, const char *config_file, char *err, size_t errlen);
+
+/* When redis_password_file is set, reads its first line (end of line
+ * dropped; at most 255 bytes, not empty, no NUL) into redis_password,
+ * over any password set before: a secret handed over as a file (Docker
+ * secrets) never sits in the environment. pf_config_resolve calls it last.
+ * PF_OK; PF_ENOENT, PF_EIO, PF_EINVAL, PF_ELIMIT with a reason. */
+int pf_config_read_password_file(pf_config *c, char *err, size_t errlen);
 
 /* Writes the configuration as a loadable file (the password included),
  * mode 0600 from the start (pf_secret_write). PF_OK, PF_EIO, PF_ENOMEM. */
