@@ -83,11 +83,16 @@ static const char *const scripts[S_COUNT] = {
     "return out\n",
 
   /* REQUEUE  KEYS: record, pf:queue, pf:inflight, pf:failed
-   *          ARGV: sha, max attempts, reason  -> 0 nothing, 1 requeued, 2 failed */
+   *          ARGV: sha, max attempts, reason, count (1: the delivery used
+   *          up an attempt, 0: it did not)  -> 0 nothing, 1 requeued, 2 failed */
   [S_REQUEUE] =
     "if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end\n"
     "redis.call('ZREM', KEYS[3], ARGV[1])\n"
     "if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end\n"
+    "if ARGV[4] == '0' then\n"
+    "  redis.call('LPUSH', KEYS[2], ARGV[1])\n"
+    "  return 1\n"
+    "end\n"
     "local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)\n"
     "if a >= tonumber(ARGV[2]) then\n"
     "  redis.call('HSET', KEYS[1], 'status', 'failed', 'reason', ARGV[3])\n"
@@ -567,7 +572,7 @@ int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *go
   return PF_OK;
 }
 
-int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome) {
+static int requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int count, int *outcome) {
   if (!db) return PF_EINVAL;
   if (outcome) *outcome = 0;
   if (!sha_ok(db, sha)) return PF_EINVAL;
@@ -579,8 +584,8 @@ int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reas
   rec_key(rec, sizeof rec, sha, "");
   snprintf(max, sizeof max, "%d", max_attempts);
   clean_reason(reason, why);
-  const char *v[] = {rec, "pf:queue", "pf:inflight", "pf:failed", sha, max, why};
-  redisReply *r = db_eval(db, S_REQUEUE, 4, 7, v, NULL);
+  const char *v[] = {rec, "pf:queue", "pf:inflight", "pf:failed", sha, max, why, count ? "1" : "0"};
+  redisReply *r = db_eval(db, S_REQUEUE, 4, 8, v, NULL);
   if (!r) return PF_EIO;
   long long x;
   int ok = rep_ll(r, &x) && x >= 0 && x <= 2;
@@ -588,6 +593,14 @@ int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reas
   if (!ok) { unexpected(db, "requeue"); return PF_EIO; }
   if (outcome) *outcome = (int)x;
   return PF_OK;
+}
+
+int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome) {
+  return requeue(db, sha, max_attempts, reason, 1, outcome);
+}
+
+int pf_db_giveback(pf_db *db, const char *sha, int *outcome) {
+  return requeue(db, sha, 1, "", 0, outcome);
 }
 
 int pf_db_recover(pf_db *db, long long *moved) {
@@ -1132,15 +1145,17 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
   return PF_OK;
 }
 
-int pf_db_inflight_older(pf_db *db, long long age_ms, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got) {
-  if (!db || !got || max < 0 || (max > 0 && !shas)) return PF_EINVAL;
+int pf_db_inflight_older(pf_db *db, long long age_ms, long long offset, char (*shas)[PF_SHA256_HEX_LEN + 1], int max,
+                         int *got) {
+  if (!db || !got || max < 0 || offset < 0 || (max > 0 && !shas)) return PF_EINVAL;
   *got = 0;
   if (max == 0) return PF_OK;
   if (max > DB_MAX_CLAIM) max = DB_MAX_CLAIM;
-  char upto[32], n[16];
+  char upto[32], n[16], from[24];
   snprintf(upto, sizeof upto, "%lld", now_ms() - age_ms);
   snprintf(n, sizeof n, "%d", max);
-  const char *argv[] = {"ZRANGEBYSCORE", "pf:inflight", "-inf", upto, "LIMIT", "0", n};
+  snprintf(from, sizeof from, "%lld", offset);
+  const char *argv[] = {"ZRANGEBYSCORE", "pf:inflight", "-inf", upto, "LIMIT", from, n};
   redisReply *r = db_cmd(db, 7, argv, NULL);
   if (!r) return PF_EIO;
   if (r->type != REDIS_REPLY_ARRAY) {

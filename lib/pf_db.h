@@ -101,6 +101,12 @@ int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *go
  * nothing to do (not in flight, or already finished), 1 requeued, 2 failed. */
 int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome);
 
+/* pf_db_requeue without using up an attempt: for a delivery that never
+ * reached a parser (the worker's retry reply: no parser could start, its
+ * backlog was full) or a job no live worker holds (its claim's reply was
+ * lost, or its worker reconnected). *outcome: 0 nothing to do, 1 requeued. */
+int pf_db_giveback(pf_db *db, const char *sha, int *outcome);
+
 /* Broker start: every in-flight hash goes back to the head of the queue,
  * oldest claim first (workers that still finish them are harmless: results
  * are idempotent); finished ones are only taken out of pf:inflight.
@@ -194,11 +200,13 @@ int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t sc
 int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
                       int *rc, int *is_new, char (*status)[16]);
 
-/* Hashes in pf:inflight claimed more than age_ms ago (oldest first, at
- * most max). The broker requeues those no live worker holds: jobs whose
- * requeue failed while Redis was down would otherwise wait for the next
- * broker restart. */
-int pf_db_inflight_older(pf_db *db, long long age_ms, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got);
+/* Hashes in pf:inflight claimed more than age_ms ago, oldest first,
+ * skipping the first offset of them, at most max (a page: the caller walks
+ * every one with growing offsets). The broker requeues those no live
+ * worker holds: jobs whose requeue failed while Redis was down, or whose
+ * claim's reply was lost, would otherwise wait for the next broker start. */
+int pf_db_inflight_older(pf_db *db, long long age_ms, long long offset, char (*shas)[PF_SHA256_HEX_LEN + 1], int max,
+                         int *got);
 
 /* The sample's status ("queued", "done", "failed") into status (16 bytes),
  * with one HGET; PF_ENOENT for an unknown sample. For pollers that need
