@@ -9,6 +9,7 @@
 #include "pf_log.h"
 #include "pf_registry.h"
 #include "model_info.h"
+#include "up_checks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -285,6 +286,11 @@ int cmd_up(int argc, char **argv) {
     snprintf(cfg.scorer_endpoint, sizeof cfg.scorer_endpoint, "tcp://127.0.0.1:%ld", scport);
   if (given & (1u << 9) || !getenv("PEFLEET_SIMILAR_ENDPOINT"))
     snprintf(cfg.similar_endpoint, sizeof cfg.similar_endpoint, "tcp://127.0.0.1:%ld", simport);
+  /* one fleet per Redis, and nothing started when a port is taken */
+  if (up_fleet_id(&cfg, err, sizeof err) != PF_OK || up_ports_check(&cfg, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet up: %s\n", err);
+    return 1;
+  }
   char p[1100];
   for (int i = 0; i < 3; i++) {
     snprintf(p, sizeof p, "%s/%s", cfg.data, i == 0 ? "logs" : i == 1 ? "redis" : "store");
@@ -326,6 +332,7 @@ int cmd_up(int argc, char **argv) {
   pf_db *db = NULL;
   double until = pf_clock_s() + 15;
   int ready = 0;
+  snprintf(err, sizeof err, "the supervisor never wrote its fleet.state");
   while (pf_clock_s() < until && !ready) {
     if (fleet_state_load(&cfg, &st) == PF_OK && st.supervisor && !db && fleet_db(&cfg, &db, err, sizeof err) == PF_OK) {}
     int all = db != NULL && st.n > 0;
@@ -334,8 +341,11 @@ int cmd_up(int argc, char **argv) {
     if (!ready) usleep(100 * 1000);
   }
   if (!ready) {
+    if (db) snprintf(err, sizeof err, "a daemon kept exiting");
     pf_db_free(&db);
-    fprintf(stderr, "pefleet up: the fleet did not come up within 15 s; see %s/logs/\n", cfg.data);
+    up_abort(&cfg, &st);
+    fprintf(stderr, "pefleet up: the fleet did not come up within 15 s (%s); stopped what it had started; "
+                    "see %s/logs/\n", err, cfg.data);
     return 1;
   }
   printf("pefleet up: fleet running in %s (supervisor pid %d)\n", cfg.data, (int)st.supervisor);
@@ -346,7 +356,7 @@ int cmd_up(int argc, char **argv) {
            cfg.http_address, cfg.http_port);
   int rc = model ? promote_model(db, model) : 0;
   pf_db_free(&db);
-  if (rc != 0) return 1;
+  if (rc != 0) { up_abort(&cfg, &st); return 1; }
   printf("  logs in %s/logs/; stop with: pefleet down --data %s\n", cfg.data, cfg.data);
   return 0;
 }

@@ -175,6 +175,7 @@ struct pf_db {
   char host[256];
   char *password;      /* NULL: no AUTH; wiped at free */
   int port, dbnum, timeout_ms;
+  char fleet[64];      /* "" : no fleet check */
   char sha1[S_COUNT][41];
   char err[512];
 };
@@ -250,7 +251,27 @@ static int setup_cmd(pf_db *db, redisContext *c, int argc, const char **argv, co
   return ok ? PF_OK : PF_EIO;
 }
 
-/* Connects, sets the command timeout, AUTHs and SELECTs. */
+/* One fleet per Redis: records db->fleet in pf:fleet when none is there,
+ * then refuses a Redis that serves another fleet. */
+static int fleet_check(pf_db *db, redisContext *c) {
+  const char *set[] = {"SET", "pf:fleet", db->fleet, "NX"};
+  if (setup_cmd(db, c, 4, set, "SET pf:fleet") != PF_OK) return PF_EIO;
+  const char *get[] = {"GET", "pf:fleet"};
+  redisReply *r = redisCommandArgv(c, 2, get, NULL);
+  char buf[64];
+  if (!r) {
+    db_err(db, "redis %s:%d: GET pf:fleet failed: %s", db->host, db->port, ctx_reason(db, c, buf, sizeof buf));
+    return PF_EIO;
+  }
+  int mine = r->type == REDIS_REPLY_STRING && r->str && strcmp(r->str, db->fleet) == 0;
+  if (!mine)
+    db_err(db, "redis %s:%d serves fleet %.64s, not this one (%s): refusing to use another fleet's Redis", db->host,
+           db->port, r->type == REDIS_REPLY_STRING && r->str ? r->str : "?", db->fleet);
+  freeReplyObject(r);
+  return mine ? PF_OK : PF_EFLEET;
+}
+
+/* Connects, sets the command timeout, AUTHs, SELECTs and checks the fleet. */
 static int db_open(pf_db *db) {
   db_close(db);
   struct timeval tv = {db->timeout_ms / 1000, (db->timeout_ms % 1000) * 1000};
@@ -276,6 +297,10 @@ static int db_open(pf_db *db) {
     snprintf(what, sizeof what, "SELECT %d", db->dbnum);
     const char *argv[] = {"SELECT", num};
     if (setup_cmd(db, c, 2, argv, what) != PF_OK) { redisFree(c); return PF_EIO; }
+  }
+  if (db->fleet[0]) {
+    int rc = fleet_check(db, c);
+    if (rc != PF_OK) { redisFree(c); return rc; }
   }
   db->c = c;
   return PF_OK;
@@ -454,8 +479,9 @@ int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen) {
   *out = NULL;
   const char *host = o->host && *o->host ? o->host : def.host;
   if (strlen(host) >= sizeof ((pf_db *)0)->host || o->port < 1 || o->port > 65535 || o->db < 0 ||
-      o->timeout_ms < 0) {
-    snprintf(err, errlen, "bad redis options (host up to 255 bytes, port 1-65535, db >= 0, timeout >= 0)");
+      o->timeout_ms < 0 || (o->fleet_id && strlen(o->fleet_id) >= sizeof ((pf_db *)0)->fleet)) {
+    snprintf(err, errlen, "bad redis options (host up to 255 bytes, port 1-65535, db >= 0, timeout >= 0, "
+                          "fleet id up to 63 bytes)");
     return PF_EINVAL;
   }
   pf_db *db = calloc(1, sizeof *db);
@@ -463,6 +489,7 @@ int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen) {
   snprintf(db->host, sizeof db->host, "%s", host);
   db->port = o->port;
   db->dbnum = o->db;
+  if (o->fleet_id) snprintf(db->fleet, sizeof db->fleet, "%s", o->fleet_id);
   db->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : def.timeout_ms;
   if (o->password && *o->password && !(db->password = strdup(o->password))) {
     free(db);

@@ -14,6 +14,8 @@
  *   pf:inflight        ZSET  hashes handed to a worker, score = claim time (ms)
  *   pf:done, pf:failed SET   finished samples
  *   pf:split:<name>    SET   done samples of train, validation, test
+ *   pf:fleet           STRING the id of the fleet this Redis serves (set by the first
+ *                            client that connects with a fleet id; see pf_db_opts)
  *   pf:vectors         STREAM one entry {sha: <sha>} per vector stored (worker or
  *                            import), trimmed to about 2,000,000 entries; the
  *                            similarity service follows it
@@ -35,6 +37,10 @@ typedef struct {
   const char *password; /* NULL: no AUTH */
   int db;               /* SELECT index, default 0 */
   int timeout_ms;       /* connect and command timeout, default 2000 */
+  const char *fleet_id; /* NULL or "": no check; else every (re)connection records it
+                           in pf:fleet when none is there and refuses a Redis whose
+                           pf:fleet differs (PF_EFLEET, then PF_EIO on later calls,
+                           the reason in pf_db_error) */
 } pf_db_opts;
 
 typedef struct {
@@ -67,8 +73,10 @@ typedef struct {
 
 void pf_db_opts_default(pf_db_opts *o);
 
-/* Connects (and AUTHs / SELECTs, then PINGs). Returns PF_OK, PF_EIO with a
- * reason in err, or PF_EINVAL for impossible options (port outside 1-65535). */
+/* Connects (and AUTHs / SELECTs, checks the fleet id, then PINGs). Returns
+ * PF_OK, PF_EIO with a reason in err, PF_EFLEET when the Redis serves
+ * another fleet, or PF_EINVAL for impossible options (port outside 1-65535,
+ * a fleet id over 63 bytes). */
 int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen);
 void pf_db_free(pf_db **db);
 
