@@ -62,6 +62,15 @@ static void reply_ingest(broker *b, pf_zframes *f, const char *sha, Pefleet__Ing
     pf_warn("could not answer an ingest client: %s", zmq_strerror(errno));
 }
 
+/* A known sample that failed: its reason, so ingest can say why and how to
+ * requeue it; NULL for any other status. */
+static const char *failed_reason(broker *b, const char *sha, const char *status) {
+  static pf_db_sample rec;
+  if (strcmp(status, "failed") != 0) return NULL;
+  int rc = pf_db_get(b->db, sha, &rec);
+  return rc == PF_OK || rc == PF_EINVAL ? rec.reason : NULL;
+}
+
 /* Takes every ingest request waiting (up to INGEST_BATCH), records the
  * valid ones in Redis in one pipelined round trip (one commit), then
  * answers each: queued, duplicate, rejected (with the reason) or
@@ -114,7 +123,7 @@ static void on_ingest(broker *b) {
               (unsigned long long)size[i]);
       reply_ingest(b, &f[i], sha[i],
                    is_new[i] ? PEFLEET__INGEST_STATUS__INGEST_QUEUED : PEFLEET__INGEST_STATUS__INGEST_DUPLICATE,
-                   NULL, status[i]);
+                   is_new[i] ? NULL : failed_reason(b, sha[i], status[i]), status[i]);
     } else if (rc[i] == PF_EINVAL) {
       pf_warn("rejecting ingest of %s: bad label", sha[i]);
       reply_ingest(b, &f[i], sha[i], PEFLEET__INGEST_STATUS__INGEST_REJECTED,

@@ -39,7 +39,7 @@
 
 /* ---- scripts ---- */
 
-enum { S_INGEST, S_CLAIM, S_REQUEUE, S_RECOVER, S_STORE, S_FAIL, S_COUNTS, S_GET, S_COUNT };
+enum { S_INGEST, S_CLAIM, S_REQUEUE, S_RECOVER, S_STORE, S_FAIL, S_COUNTS, S_GET, S_UNFAIL, S_COUNT };
 
 static const char *const scripts[S_COUNT] = {
   /* INGEST  KEYS: record, labels, pf:samples, pf:queue, pf:conflicts
@@ -143,6 +143,18 @@ static const char *const scripts[S_COUNT] = {
     "if redis.call('HGET', KEYS[1], 'status') == 'done' then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'status', 'failed', 'reason', ARGV[2])\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "return 1\n",
+
+  /* UNFAIL  KEYS: record, pf:failed, pf:queue, pf:inflight  ARGV: sha
+   * -> 1 queued again (attempts 0, reason gone), 0 not failed, -1 unknown */
+  [S_UNFAIL] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "if redis.call('HGET', KEYS[1], 'status') ~= 'failed' then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'status', 'queued', 'attempts', '0')\n"
+    "redis.call('HDEL', KEYS[1], 'reason')\n"
+    "redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "redis.call('ZREM', KEYS[4], ARGV[1])\n"
+    "redis.call('LPUSH', KEYS[3], ARGV[1])\n"
     "return 1\n",
 
   /* COUNTS  KEYS: queue, inflight, done, failed, samples, conflicts */
@@ -699,6 +711,27 @@ int pf_db_fail(pf_db *db, const char *sha, const char *reason) {
   return PF_OK;
 }
 
+int pf_db_unfail(pf_db *db, const char *sha, int *requeued) {
+  if (!db) return PF_EINVAL;
+  if (requeued) *requeued = 0;
+  if (!sha_ok(db, sha)) return PF_EINVAL;
+  char rec[80];
+  rec_key(rec, sizeof rec, sha, "");
+  const char *v[] = {rec, "pf:failed", "pf:queue", "pf:inflight", sha};
+  redisReply *r = db_eval(db, S_UNFAIL, 4, 5, v, NULL);
+  if (!r) return PF_EIO;
+  long long x;
+  int ok = rep_ll(r, &x) && x >= -1 && x <= 1;
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "unfail"); return PF_EIO; }
+  if (x == -1) {
+    db_err(db, "sample %s is not known (never ingested)", sha);
+    return PF_ENOENT;
+  }
+  if (requeued) *requeued = (int)x;
+  return PF_OK;
+}
+
 int pf_db_counts_get(pf_db *db, pf_db_counts *c) {
   if (!db || !c) return PF_EINVAL;
   memset(c, 0, sizeof *c);
@@ -808,6 +841,8 @@ int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s) {
   return rc;
 }
 
+static int each_in(pf_db *db, const char *key, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
+
 int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
   if (!db || !fn) return PF_EINVAL;
   char key[32];
@@ -817,6 +852,16 @@ int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg)
     db_err(db, "unknown split %d", split);
     return PF_EINVAL;
   }
+  return each_in(db, key, fn, arg);
+}
+
+int pf_db_each_failed(pf_db *db, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
+  if (!db || !fn) return PF_EINVAL;
+  return each_in(db, "pf:failed", fn, arg);
+}
+
+/* Calls fn for every sample of the set key (SSCAN). */
+static int each_in(pf_db *db, const char *key, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
   pf_db_sample *s = malloc(sizeof *s);
   if (!s) return PF_ENOMEM;
   char cursor[24] = "0";

@@ -132,6 +132,11 @@ int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t d
  * ingested. */
 int pf_db_fail(pf_db *db, const char *sha, const char *reason);
 
+/* pefleet requeue: a failed sample goes back on the queue, status queued,
+ * attempts 0, its reason cleared (*requeued = 1); a sample that is not
+ * failed is left as it is (*requeued = 0). PF_ENOENT when never ingested. */
+int pf_db_unfail(pf_db *db, const char *sha, int *requeued);
+
 int pf_db_counts_get(pf_db *db, pf_db_counts *c);
 
 /* Reads one sample (vector decoded when present). PF_ENOENT when unknown.
@@ -147,6 +152,9 @@ int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s);
  * stops at the first error: PF_EIO, or PF_EINVAL for an unreadable vector
  * or a bad split. */
 int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
+
+/* pf_db_each over the failed samples (pf:failed), same rules. */
+int pf_db_each_failed(pf_db *db, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
 
 /* ---- vector-only samples (pefleet import-csv) ---- */
 
