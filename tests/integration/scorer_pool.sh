@@ -119,10 +119,16 @@ VICTIM=$(python3 -c '
 import json,sys
 j=json.load(open(sys.argv[1]))
 print([d["pid"] for d in j["daemons"] if d["role"]=="scorer" and d["alive"]][0])' "$T/st.json")
+# frozen first (well under the liveness period), so it surely dies holding
+# requests the router handed it
+kill -STOP "$VICTIM"
+sleep 0.5
 kill -9 "$VICTIM"
 wait $ZP; rc=$?
 check "scorer_killed_no_request_lost ($(sed 's/^zscore: //' "$T/kill.err"))" test $rc -eq 0
 check router_logged_redelivery grep -q "stopped answering heartbeats\|is unreachable" "$D/logs/score-router.log"
+moved=$(sed -n "s/.*(pid $VICTIM) .*; \([0-9]*\) request(s) go to another scorer.*/\1/p" "$D/logs/score-router.log" | head -1)
+check "router_handed_the_dead_scorers_requests_to_another (${moved:-no line for pid $VICTIM})" test "${moved:-0}" -gt 0
 
 # --- hot reload under a steady stream --------------------------------------------
 for _ in $(seq 100); do  # the killed scorer is back (supervision) and ready again
