@@ -2,7 +2,7 @@
 # The scorer pool as `pefleet up` runs it: redis, score router, two scorers,
 # the seed's model (import-keras) promoted with `up --model`. Checks, through
 # real ZeroMQ requests (build/tools/zscore, which uses lib/pf_rpc):
-# uploads of every corpus file score as the seed's own scores (1e-5);
+# uploads of every corpus file score as the seed's own scores (1e-6);
 # vectors and stored sha256s score the same; each bad input (wrong length,
 # NaN, not a PE, unknown sha256) gets its clear error; a scorer SIGKILLed
 # under a stream of requests loses none (the router hands its requests to
@@ -69,7 +69,7 @@ for r in rows:
     worst = max(worst, abs(r["p"][0] - e[0]), abs(r["p"][1] - e[1]))
     want = "malicious" if r["p"][1] >= 0.5 else "clean"
     assert r["verdict"] == want, r
-assert worst <= 1e-5, worst
+assert worst <= 1e-6, worst
 print("largest difference %.2g" % worst)
 PY
 then ok "upload_scores_match_seed ($(python3 -c 'print(1)' >/dev/null; echo "${#FILES[@]} files"))"
