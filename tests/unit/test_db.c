@@ -376,6 +376,43 @@ static void test_inflight_older(void **state) {
   assert_int_equal(pf_db_inflight_older(db, 60000, -1, c, 3, &got), PF_EINVAL);
 }
 
+/* pefleet requeue: a failed sample is queued again, attempts 0, reason gone;
+ * any other is left alone; an unknown one is PF_ENOENT. */
+static void test_unfail(void **state) {
+  NEED_REDIS();
+  pf_db *db = *state;
+  char a[65], b[65], u[65], c[1][65];
+  sha_of(60, a);
+  sha_of(61, b);
+  sha_of(62, u);
+  ingest_ok(db, a, "x", 1);
+  ingest_ok(db, b, "x", 1);
+  int got = 0, requeued = -1;
+  assert_int_equal(pf_db_claim(db, c, 1, &got), PF_OK);
+  assert_int_equal(pf_db_requeue(db, c[0], 1, "worker died", &requeued), PF_OK); /* failed, attempts 1 */
+  assert_int_equal(requeued, 2);
+  const char *failed = c[0], *other = strcmp(c[0], a) == 0 ? b : a;
+  assert_int_equal(pf_db_unfail(db, other, &requeued), PF_OK); /* queued, not failed */
+  assert_int_equal(requeued, 0);
+  assert_int_equal(pf_db_unfail(db, failed, &requeued), PF_OK);
+  assert_int_equal(requeued, 1);
+  pf_db_sample rec;
+  assert_int_equal(pf_db_get(db, failed, &rec), PF_OK);
+  assert_string_equal(rec.status, "queued");
+  assert_int_equal(rec.attempts, 0);
+  assert_string_equal(rec.reason, "");
+  pf_db_counts k;
+  assert_int_equal(pf_db_counts_get(db, &k), PF_OK);
+  assert_int_equal(k.failed, 0);
+  assert_int_equal(k.queued, 2);
+  /* it is claimed again like any queued sample */
+  char both[2][65];
+  assert_int_equal(pf_db_claim(db, both, 2, &got), PF_OK);
+  assert_int_equal(got, 2);
+  assert_int_equal(pf_db_unfail(db, u, &requeued), PF_ENOENT);
+  assert_int_equal(pf_db_unfail(db, "nothex", &requeued), PF_EINVAL);
+}
+
 /* A delivery given back (the worker's retry reply) is requeued without
  * using up an attempt, however often it happens. */
 static void test_giveback_keeps_attempts(void **state) {
@@ -964,6 +1001,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
     cmocka_unit_test_setup_teardown(test_inflight_older, setup, teardown),
     cmocka_unit_test_setup_teardown(test_giveback_keeps_attempts, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_unfail, setup, teardown),
     cmocka_unit_test_setup_teardown(test_store_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_store_idempotent, setup, teardown),
     cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
