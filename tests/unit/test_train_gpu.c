@@ -133,6 +133,46 @@ static double max_weight_diff(const pf_model *a, const pf_model *b) {
   return mx;
 }
 
+/* A CPU trainer and a GPU trainer on two copies of one model (the CPU's
+ * initial weights, random non-zero biases), and a batch of n rows. */
+typedef struct {
+  pf_model *mc, *mg;
+  pf_trainer *ct;
+  pf_gpu_trainer *gt;
+  float *x;
+  int32_t *y;
+} pair;
+
+static void pair_new(pair *p, uint32_t n_layers, const uint32_t *sizes, const pf_train_opts *o, size_t n) {
+  char err[256];
+  p->mc = new_model(n_layers, sizes);
+  p->mg = new_model(n_layers, sizes);
+  p->ct = NULL;
+  p->gt = NULL;
+  assert_int_equal(pf_trainer_new(p->mc, o, 0, &p->ct), PF_OK);
+  random_biases(p->mc);
+  copy_weights(p->mg, p->mc);
+  int rc = pf_gpu_trainer_new(p->mg, o, 1, &p->gt, err, sizeof err);
+  if (rc != PF_OK) print_error("pf_gpu_trainer_new: %s\n", err);
+  assert_int_equal(rc, PF_OK);
+  assert_true(max_weight_diff(p->mc, p->mg) == 0.0);
+  p->x = malloc(n * sizes[0] * sizeof(float));
+  p->y = malloc(n * sizeof(int32_t));
+  assert_non_null(p->x);
+  assert_non_null(p->y);
+  make_batch(p->x, p->y, n, sizes[0], sizes[n_layers]);
+}
+
+static void pair_free(pair *p) {
+  free(p->x);
+  free(p->y);
+  pf_gpu_trainer_free(&p->gt);
+  assert_null(p->gt);
+  pf_trainer_free(&p->ct);
+  pf_model_free(&p->mc);
+  pf_model_free(&p->mg);
+}
+
 /* One step on both paths from the same weights, for a network of the given sizes. */
 static void step_parity(uint32_t n_layers, const uint32_t *sizes, size_t n) {
   pf_train_opts o;
@@ -140,44 +180,22 @@ static void step_parity(uint32_t n_layers, const uint32_t *sizes, size_t n) {
   o.dropout = 0;
   o.batch = (uint32_t)n; /* one batch: the CPU epoch is one step */
   o.seed = 9;
-  pf_model *mc = new_model(n_layers, sizes), *mg = new_model(n_layers, sizes);
-  pf_trainer *ct = NULL;
-  pf_gpu_trainer *gt = NULL;
-  char err[256];
-  assert_int_equal(pf_trainer_new(mc, &o, 0, &ct), PF_OK);
-  random_biases(mc);
-  copy_weights(mg, mc);
-  int rc = pf_gpu_trainer_new(mg, &o, 1, &gt, err, sizeof err);
-  if (rc != PF_OK) print_error("pf_gpu_trainer_new: %s\n", err);
-  assert_int_equal(rc, PF_OK);
-  assert_true(max_weight_diff(mc, mg) == 0.0);
-
-  size_t in = sizes[0];
-  float *x = malloc(n * in * sizeof(float));
-  int32_t *y = malloc(n * sizeof(int32_t));
-  assert_non_null(x);
-  assert_non_null(y);
-  make_batch(x, y, n, in, sizes[n_layers]);
+  pair p;
+  pair_new(&p, n_layers, sizes, &o, n);
   for (int step = 1; step <= 3; step++) { /* Adam's moments and bias correction over several steps */
     double lc = 0, lg = 0, acc = 0;
-    assert_int_equal(pf_trainer_epoch(ct, x, y, n, &lc, &acc), PF_OK);
-    rc = pf_gpu_trainer_step(gt, x, y, n, &lg);
-    if (rc != PF_OK) print_error("pf_gpu_trainer_step: %s\n", pf_gpu_trainer_error(gt));
+    assert_int_equal(pf_trainer_epoch(p.ct, p.x, p.y, n, &lc, &acc), PF_OK);
+    int rc = pf_gpu_trainer_step(p.gt, p.x, p.y, n, &lg);
+    if (rc != PF_OK) print_error("pf_gpu_trainer_step: %s\n", pf_gpu_trainer_error(p.gt));
     assert_int_equal(rc, PF_OK);
-    double dw = max_weight_diff(mc, mg), rw = model_rel_err(mg, mc);
+    double dw = max_weight_diff(p.mc, p.mg), rw = model_rel_err(p.mg, p.mc);
     printf("step %d parity (%u layers, %zu rows): loss cpu %.8f gpu %.8f (|diff| %.3g), largest weight |diff| %.3g, "
            "relative %.3g of the tolerance\n", step, n_layers, n, lc, lg, fabs(lc - lg), dw, rw);
     assert_true(fabs(lc - lg) <= TOL * fmax(1.0, fabs(lc)));
     assert_true(dw <= TOL);
     assert_true(rw <= 1.0);
   }
-  free(x);
-  free(y);
-  pf_gpu_trainer_free(&gt);
-  assert_null(gt);
-  pf_trainer_free(&ct);
-  pf_model_free(&mc);
-  pf_model_free(&mg);
+  pair_free(&p);
 }
 
 /* Raw gradients of one batch, dropout off, from the same non-zero biases. */
@@ -186,29 +204,15 @@ static void gradient_parity(uint32_t n_layers, const uint32_t *sizes, size_t n) 
   pf_train_opts_default(&o);
   o.dropout = 0;
   o.seed = 21;
-  pf_model *mc = new_model(n_layers, sizes), *mg = new_model(n_layers, sizes);
-  pf_trainer *ct = NULL;
-  pf_gpu_trainer *gt = NULL;
-  char err[256];
-  assert_int_equal(pf_trainer_new(mc, &o, 0, &ct), PF_OK);
-  random_biases(mc);
-  copy_weights(mg, mc);
-  int rc = pf_gpu_trainer_new(mg, &o, 1, &gt, err, sizeof err);
-  if (rc != PF_OK) print_error("pf_gpu_trainer_new: %s\n", err);
-  assert_int_equal(rc, PF_OK);
-  size_t in = sizes[0];
-  float *x = malloc(n * in * sizeof(float));
-  int32_t *y = malloc(n * sizeof(int32_t));
-  assert_non_null(x);
-  assert_non_null(y);
-  make_batch(x, y, n, in, sizes[n_layers]);
+  pair p;
+  pair_new(&p, n_layers, sizes, &o, n);
   grads gc, gg;
-  grads_new(&gc, mc);
-  grads_new(&gg, mc);
+  grads_new(&gc, p.mc);
+  grads_new(&gg, p.mc);
   double lc = 0, lg = 0;
-  assert_int_equal(pf_trainer_gradients(ct, x, y, n, 0, &lc, gc.w, gc.b), PF_OK);
-  rc = pf_gpu_trainer_gradients(gt, x, y, n, 0, &lg, gg.w, gg.b);
-  if (rc != PF_OK) print_error("pf_gpu_trainer_gradients: %s\n", pf_gpu_trainer_error(gt));
+  assert_int_equal(pf_trainer_gradients(p.ct, p.x, p.y, n, 0, &lc, gc.w, gc.b), PF_OK);
+  int rc = pf_gpu_trainer_gradients(p.gt, p.x, p.y, n, 0, &lg, gg.w, gg.b);
+  if (rc != PF_OK) print_error("pf_gpu_trainer_gradients: %s\n", pf_gpu_trainer_error(p.gt));
   assert_int_equal(rc, PF_OK);
   double worst = 0;
   for (uint32_t l = 0; l < n_layers; l++) {
@@ -222,12 +226,7 @@ static void gradient_parity(uint32_t n_layers, const uint32_t *sizes, size_t n) 
   assert_true(worst <= 1.0);
   grads_free(&gc);
   grads_free(&gg);
-  free(x);
-  free(y);
-  pf_gpu_trainer_free(&gt);
-  pf_trainer_free(&ct);
-  pf_model_free(&mc);
-  pf_model_free(&mg);
+  pair_free(&p);
 }
 
 /* ---- tests that run everywhere ---- */
@@ -363,35 +362,24 @@ static void test_dropout(void **state) {
 static void test_epoch_in_cpu_order_matches(void **state) {
   NEED_GPU();
   uint32_t sizes[] = {24, 16, 3};
-  size_t n = 100, in = sizes[0];
+  size_t n = 100;
   pf_train_opts o;
   pf_train_opts_default(&o);
   o.dropout = 0;
   o.batch = 32;
   o.seed = 13;
-  pf_model *mc = new_model(2, sizes), *mg = new_model(2, sizes);
-  pf_trainer *ct = NULL;
-  pf_gpu_trainer *gt = NULL;
-  char err[256];
-  assert_int_equal(pf_trainer_new(mc, &o, 0, &ct), PF_OK);
-  random_biases(mc);
-  copy_weights(mg, mc);
-  assert_int_equal(pf_gpu_trainer_new(mg, &o, 1, &gt, err, sizeof err), PF_OK);
-  float *x = malloc(n * in * sizeof(float));
-  int32_t *y = malloc(n * sizeof(int32_t));
-  assert_non_null(x);
-  assert_non_null(y);
-  make_batch(x, y, n, in, 3);
+  pair p;
+  pair_new(&p, 2, sizes, &o, n);
   double lc = 0, ac = 0, lg = 0, ag = 0;
-  assert_int_equal(pf_trainer_epoch(ct, x, y, n, &lc, &ac), PF_OK);
+  assert_int_equal(pf_trainer_epoch(p.ct, p.x, p.y, n, &lc, &ac), PF_OK);
   size_t on = 0;
-  const size_t *order = pf_trainer_last_order(ct, &on);
+  const size_t *order = pf_trainer_last_order(p.ct, &on);
   assert_non_null(order);
   assert_int_equal(on, n);
-  int rc = pf_gpu_trainer_epoch_order(gt, x, y, n, order, &lg, &ag);
-  if (rc != PF_OK) print_error("pf_gpu_trainer_epoch_order: %s\n", pf_gpu_trainer_error(gt));
+  int rc = pf_gpu_trainer_epoch_order(p.gt, p.x, p.y, n, order, &lg, &ag);
+  if (rc != PF_OK) print_error("pf_gpu_trainer_epoch_order: %s\n", pf_gpu_trainer_error(p.gt));
   assert_int_equal(rc, PF_OK);
-  double rw = model_rel_err(mg, mc);
+  double rw = model_rel_err(p.mg, p.mc);
   printf("epoch in the CPU's order (4 batches, the last of 4 rows): loss cpu %.8f gpu %.8f, accuracy cpu %.4f gpu "
          "%.4f, weights %.3g of the tolerance\n", lc, lg, ac, ag, rw);
   assert_true(fabs(lc - lg) <= TOL * fmax(1.0, fabs(lc)));
@@ -401,14 +389,9 @@ static void test_epoch_in_cpu_order_matches(void **state) {
   size_t *twice = malloc(n * sizeof *twice);
   assert_non_null(twice);
   for (size_t r = 0; r < n; r++) twice[r] = r / 2;
-  assert_int_equal(pf_gpu_trainer_epoch_order(gt, x, y, n, twice, NULL, NULL), PF_EINVAL);
+  assert_int_equal(pf_gpu_trainer_epoch_order(p.gt, p.x, p.y, n, twice, NULL, NULL), PF_EINVAL);
   free(twice);
-  free(x);
-  free(y);
-  pf_gpu_trainer_free(&gt);
-  pf_trainer_free(&ct);
-  pf_model_free(&mc);
-  pf_model_free(&mg);
+  pair_free(&p);
 }
 
 static void test_evaluate_matches_cpu(void **state) {
