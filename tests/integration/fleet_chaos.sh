@@ -28,12 +28,9 @@ fleet_cleanup_on_exit "$D"
 ROUNDS=${CHAOS_ROUNDS:-3}
 WAVE=${CHAOS_WAVE:-350} # samples per wave; three waves a round
 
-# --- start the fleet ------------------------------------------------------------
-if ! PEFLEET_LIVENESS=5 "$P" up --data "$D" --workers 2 --redis-port "$RP" --ingest-port "$IP" \
-     --worker-port "$WP" --scorers 0 --max-attempts 20 >"$T/up.out" 2>&1; then
-  notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; tail -20 "$D"/logs/*.log; finish
-fi
-ok "fleet_up (redis $RP, ingest $IP, workers $WP)"
+# --- start the fleet (liveness 5 heartbeats: workers held with SIGSTOP stay well
+# inside it on a loaded machine) ---------------------------------------------------
+PEFLEET_LIVENESS=5 fleet_start "$D" --workers 2 --max-attempts 20
 check "redis_appendfsync_always ($($RCLI CONFIG GET appendfsync | tail -1))" \
   test "$($RCLI CONFIG GET appendfsync | tail -1)" = always
 fid=$(sed -n 's/^fleet_id = //p' "$D/pefleet.conf")
@@ -51,17 +48,7 @@ loglines() { wc -l <"$D/logs/$1.log"; }
 since() { tail -n +"$(($2 + 1))" "$D/logs/$1.log"; } # since LOG LINES: what LOG got after LINES lines
 
 # wait_work: until status shows >= 20 samples queued or in flight (30 s at most)
-wait_work() {
-  local until=$((SECONDS + 30))
-  while [ $SECONDS -lt $until ]; do
-    if "$P" status --json --interval 0 --data "$D" >"$T/w.json" 2>/dev/null &&
-       python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["queued"]+s["in_flight"]>=20 else 1)' "$T/w.json"; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  return 1
-}
+wait_work() { fleet_until "$D" 30 's["queued"] + s["in_flight"] >= 20'; }
 # wait_for SECONDS CMD...: until CMD succeeds
 wait_for() {
   local n=$(($1 * 10)); shift
@@ -143,15 +130,7 @@ for r in $(seq 1 "$ROUNDS"); do
     check "r${r}_ingest${w}_one_line_per_file" test "$(wc -l <"$S/ingest$w.out")" -eq "$(ls "$S/w$w" | wc -l)"
   done
   # drain, with no restart of the fleet
-  drained=0
-  for _ in $(seq 1 1200); do
-    if "$P" status --json --interval 0 --data "$D" >"$T/st.json" 2>/dev/null &&
-       python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["queued"]==0 and s["in_flight"]==0 else 1)' "$T/st.json"; then
-      drained=1; break
-    fi
-    sleep 0.1
-  done
-  check "r${r}_queue_drained (order: $order)" test $drained -eq 1
+  check "r${r}_queue_drained (order: $order)" fleet_drained "$D"
   echo "  round $r status after drain: $(cat "$T/st.json" | cut -c1-200)"
 
   # every sample ingest reported is settled exactly once, as a direct encode says

@@ -15,11 +15,7 @@ P=$BIN/pefleet
 D=$T/fleet
 fleet_ports
 fleet_cleanup_on_exit "$D"
-if ! "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 \
-     >"$T/up.out" 2>&1; then
-  notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; tail -20 "$D"/logs/*.log; finish
-fi
-ok "fleet_up (redis $RP)"
+fleet_start "$D" --workers 1
 role_pid() { awk -v r="$1" '$1==r && $3>0 {print $3}' "$D/fleet.state"; }
 SUP=$(awk '$1=="supervisor" {print $2}' "$D/fleet.state")
 WPID=$(role_pid encoder-worker)
@@ -58,15 +54,8 @@ done
 check worker_says_it_saved_them test $saved -eq 1
 wait $ING; irc=$?
 check "ingest_acknowledged_everything (exit $irc)" test $irc -eq 0
-drained=0
-for _ in $(seq 1 600); do
-  if "$P" status --json --interval 0 --data "$D" >"$T/st.json" 2>/dev/null &&
-     python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["queued"]==0 and s["in_flight"]==0 else 1)' "$T/st.json"; then
-    drained=1; break
-  fi
-  sleep 0.1
-done
-check "queue_drained ($(cut -c1-120 "$T/st.json"))" test $drained -eq 1
+fleet_drained "$D"; drc=$?
+check "queue_drained ($(cut -c1-120 "$T/st.json"))" test $drc -eq 0
 check "same_worker_process_all_along (pid $WPID)" test "$(role_pid encoder-worker)" = "$WPID"
 bad=0; n=0
 while read -r sha st _; do

@@ -18,11 +18,7 @@ P=$BIN/pefleet
 D=$T/fleet
 fleet_ports
 fleet_cleanup_on_exit "$D"
-if ! "$P" up --data "$D" --workers 1 --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 \
-     >"$T/up.out" 2>&1; then
-  notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; tail -20 "$D"/logs/*.log; finish
-fi
-ok "fleet_up (redis $RP)"
+fleet_start "$D" --workers 1
 
 # --- a sample that failed for a passing cause, and the way back --------------
 cp "$CORPUS/clean/t32.exe" "$T/lonely.exe"; printf 'lonely' >>"$T/lonely.exe"

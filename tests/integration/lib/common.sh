@@ -84,3 +84,33 @@ while k < n:  # overlay bytes: a new sha256, still a PE
     i += 1; k += 1
 PY
 }
+
+# fleet_until DIR SECONDS EXPR: until `pefleet status --json` of the fleet in
+# DIR makes the Python expression EXPR (over the status s) true; 1 if it
+# never does within SECONDS. The last status is left in $T/st.json.
+fleet_until() {
+  local until=$((SECONDS + $2))
+  while [ $SECONDS -lt $until ]; do
+    if "$BIN/pefleet" status --json --interval 0 --data "$1" >"$T/st.json" 2>/dev/null &&
+       python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+         "$T/st.json" "$3"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+# fleet_drained DIR: until nothing is queued or in flight (120 s at most).
+fleet_drained() { fleet_until "$1" 120 's["queued"] == 0 and s["in_flight"] == 0'; }
+
+# fleet_start DIR [up options]: `pefleet up` in DIR on RP, IP and WP with no
+# scorer pool (options may add more); when it fails, a not ok with its
+# output and the daemons' last log lines, and the test ends.
+fleet_start() {
+  local dir=$1; shift
+  if ! "$BIN/pefleet" up --data "$dir" --redis-port "$RP" --ingest-port "$IP" --worker-port "$WP" --scorers 0 "$@" \
+       >"$T/up.out" 2>&1; then
+    notok fleet_up "$(tr '\n' ' ' <"$T/up.out")"; tail -20 "$dir"/logs/*.log; finish
+  fi
+  ok "fleet_up (redis $RP, ingest $IP, workers $WP)"
+}
