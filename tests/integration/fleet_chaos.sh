@@ -191,6 +191,31 @@ check "splits_cover_done ($splits)" test "$splits" -eq "$done_n"
 st=$(grep -c "stopped answering\|is unreachable" "$D/logs/broker.log"); rs=$(grep -c "resumed from redis" "$D/logs/broker.log")
 echo "  $ROUNDS rounds: $samples samples; worker deaths seen by the broker: $st; broker starts: $rs"
 
+# --- a claim whose reply never came back (Redis died between the two): the --
+# job sits in pf:inflight with no worker holding it; the broker must put it
+# back within the liveness period, without a restart and without using up an
+# attempt. Made exactly so: workers held full, the broker paused, the claim
+# script's two steps done by hand.
+held=$(role_pid encoder-worker | tr '\n' ' ')
+kill -STOP $held
+mutated_samples "$T/orphan" orphan 0 12
+"$P" ingest --data "$D" --label mixed -q "$T/orphan" >/dev/null 2>&1
+queued_some() { [ "$($RCLI LLEN pf:queue)" -ge 1 ]; }
+wait_for 20 queued_some
+bpid=$(role_pid broker); b0=$(loglines broker)
+kill -STOP "$bpid"
+osha=$($RCLI EVAL "local s = redis.call('RPOP', 'pf:queue'); redis.call('ZADD', 'pf:inflight', ARGV[1], s); return s" \
+  0 "$(($(date +%s%3N) - 5000))")
+kill -CONT "$bpid"
+kill -CONT $held
+fleet_drained "$D"
+ost=$($RCLI HGET "pf:s:$osha" status); oat=$($RCLI HGET "pf:s:$osha" attempts)
+check "orphaned_claim_back_on_the_queue_and_settled (${osha:0:12}…: $ost, attempts $oat)" \
+  sh -c "[ '$ost' = done ] || [ '$ost' = failed ] && [ '$oat' = 0 ] &&
+    [ \"\$($RCLI ZSCORE pf:inflight $osha)\" = '' ]"
+check orphaned_claim_logged logged "$b0" "sample $osha was in flight with no live worker holding it; back on the queue"
+check "orphaned_claim_no_broker_restart" test "$(role_pid broker)" = "$bpid"
+
 # a duplicate with a different label is recorded as a conflict, not overwritten
 t32sha=$(sha256sum "$CORPUS/clean/t32.exe" | cut -d' ' -f1)
 "$P" ingest --data "$D" --label other -q "$CORPUS/clean/t32.exe" >/dev/null 2>&1
