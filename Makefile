@@ -165,6 +165,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) -lcmocka
 # a unit test that compiles a cli/ source in (cli/ is not in the library)
 $(BUILD)/tests/test_model_info: cli/model_info.c cli/model_info.h
+$(BUILD)/tests/test_broker_table: broker/broker_table.c broker/broker.h
 
 # the gateway's pure modules (request parsing, auth, metrics) with their objects
 GW_UNIT_OBJ := $(BUILD)/gateway/gw_parse.o $(BUILD)/gateway/gw_auth.o $(BUILD)/gateway/gw_metrics.o

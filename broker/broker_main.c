@@ -214,6 +214,18 @@ static void on_worker_msg(broker *b) {
   }
   case PEFLEET__ENVELOPE__BODY_HEARTBEAT:
     if (w) w->expires_ms = expiry;
+    if (w && e->heartbeat->reports_holding) {
+      /* a job the worker never got (lost with a dropped connection) goes
+       * to the orphan sweep, which puts it back on the queue */
+      static char lost[BROKER_MAX_CAPACITY][PF_SHA256_HEX_LEN + 1];
+      int nl = broker_job_reconcile(w, e->heartbeat->holding, e->heartbeat->n_holding, lost);
+      char ids[128];
+      if (nl) broker_id_str(w, ids, sizeof ids);
+      for (int k = 0; k < nl; k++)
+        pf_warn("worker %s does not hold sample %s it was given (lost on the way); left to the orphan sweep", ids,
+                lost[k]);
+      if (nl) b->next_claim = 0;
+    }
     break;
   case PEFLEET__ENVELOPE__BODY_RESULT: {
     const Pefleet__EncodeResult *r = e->result;

@@ -70,9 +70,20 @@ static void send_ready(worker *w) {
   send_env(w, &env);
 }
 
+/* The heartbeat lists every job held (backlog, parsing, verdict waiting for
+ * Redis), so the broker can tell one that never arrived. */
 static void send_heartbeat(worker *w) {
+  static char *held[BACKLOG + 64 + UNSAVED];
+  size_t n = 0;
+  for (int i = 0; i < w->nbacklog; i++) held[n++] = w->backlog[i];
+  for (int i = 0; i < w->capacity; i++)
+    if (w->running[i][0]) held[n++] = w->running[i];
+  for (int i = 0; i < w->nunsaved; i++) held[n++] = w->unsaved[i].sha;
   Pefleet__Heartbeat hb = PEFLEET__HEARTBEAT__INIT;
   hb.worker_id = w->id;
+  hb.holding = held;
+  hb.n_holding = n;
+  hb.reports_holding = 1;
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   env.body_case = PEFLEET__ENVELOPE__BODY_HEARTBEAT;
   env.heartbeat = &hb;

@@ -188,6 +188,10 @@ check no_hash_in_two_splits test "$($RCLI SINTERCARD 2 pf:split:train pf:split:v
   "$($RCLI SINTERCARD 2 pf:split:train pf:split:test)" -eq 0 -a "$($RCLI SINTERCARD 2 pf:split:validation pf:split:test)" -eq 0
 splits=$(( $($RCLI SCARD pf:split:train) + $($RCLI SCARD pf:split:validation) + $($RCLI SCARD pf:split:test) ))
 check "splits_cover_done ($splits)" test "$splits" -eq "$done_n"
+# the heartbeats' job lists never made the broker think a job was lost on the
+# way (on one host nothing is: a false alarm would mean needless redeliveries)
+false_lost=$(grep -c "does not hold sample" "$D/logs/broker.log")
+check "no_job_taken_for_lost_on_the_way ($false_lost)" test "$false_lost" -eq 0
 st=$(grep -c "stopped answering\|is unreachable" "$D/logs/broker.log"); rs=$(grep -c "resumed from redis" "$D/logs/broker.log")
 echo "  $ROUNDS rounds: $samples samples; worker deaths seen by the broker: $st; broker starts: $rs"
 
