@@ -85,7 +85,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all deps test check unit sanitize fuzz fuzz-run bench clean demo
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) | $(PROTO_H)
+# every object depends on the generated protobuf header: a changed message
+# (a new field) must rebuild its users, or they pack a struct of the old size
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 

@@ -220,6 +220,35 @@ check "orphaned_claim_back_on_the_queue_and_settled (${osha:0:12}…: $ost, atte
 check orphaned_claim_logged logged "$b0" "sample $osha was in flight with no live worker holding it; back on the queue"
 check "orphaned_claim_no_broker_restart" test "$(role_pid broker)" = "$bpid"
 
+# --- connections dropped under the workers, worker and broker both alive: ---
+# the workers are held with jobs waiting unread, then their TCP connections
+# to the broker are destroyed (ss -K) and ZeroMQ reconnects on its own:
+# every sample still settles, with no restart of anything. (The jobs survive
+# here: Linux keeps the unread bytes of a destroyed socket readable. A job
+# that really is lost with a connection is handled by the heartbeats' job
+# lists, tested in tests/unit/test_broker_table.c.)
+held=$(role_pid encoder-worker | tr '\n' ' ')
+kill -STOP $held
+mutated_samples "$T/dropped" dropped 0 12
+"$P" ingest --data "$D" --label mixed -q "$T/dropped" >/dev/null 2>&1
+inflight_some() { [ "$($RCLI ZCARD pf:inflight)" -ge 2 ]; }
+wait_for 20 inflight_some
+was=$($RCLI ZRANGE pf:inflight 0 -1 | tr '\n' ' ')
+pids=$(pids_now)
+if ss -K dst 127.0.0.1 dport = ":$WP" >"$T/ss.out" 2>&1 && grep -q ESTAB "$T/ss.out"; then
+  kill -CONT $held
+  fleet_drained "$D"; drc=$?
+  bad=0
+  for s in $was; do [ "$($RCLI HGET "pf:s:$s" status)" = queued ] && bad=$((bad + 1)); done
+  check "connections_dropped_every_sample_settles ($(echo $was | wc -w) were in flight, $bad still queued)" \
+    test $drc -eq 0 -a $bad -eq 0
+  check "connections_dropped_nothing_restarted" test "$(pids_now)" = "$pids"
+else
+  kill -CONT $held
+  skip connections_dropped "ss -K cannot destroy sockets here ($(tail -1 "$T/ss.out"))"
+  fleet_drained "$D"
+fi
+
 # a duplicate with a different label is recorded as a conflict, not overwritten
 t32sha=$(sha256sum "$CORPUS/clean/t32.exe" | cut -d' ' -f1)
 "$P" ingest --data "$D" --label other -q "$CORPUS/clean/t32.exe" >/dev/null 2>&1
