@@ -104,7 +104,9 @@ all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 # the fleet's programs only (no unit tests or tools): what the image ships
 programs: $(PROGRAMS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) | $(PROTO_H)
+# every object depends on the generated protobuf header: a changed message
+# (a new field) must rebuild its users, or they pack a struct of the old size
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
@@ -192,6 +194,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) -lcmocka
 # a unit test that compiles a cli/ source in (cli/ is not in the library)
 $(BUILD)/tests/test_model_info: cli/model_info.c cli/model_info.h
+$(BUILD)/tests/test_broker_table: broker/broker_table.c broker/broker.h
 
 # the gateway's pure modules (request parsing, auth, metrics) with their objects
 $(BUILD)/tests/test_clamd_cmd: tests/unit/test_clamd_cmd.c $(wildcard tests/unit/*.h clamd/*.h) $(BUILD)/clamd/cd_cmd.o $(LIBA)

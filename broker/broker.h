@@ -21,6 +21,7 @@ typedef struct {
   int capacity;
   int njobs;
   char jobs[BROKER_MAX_CAPACITY][PF_SHA256_HEX_LEN + 1];
+  unsigned char missing[BROKER_MAX_CAPACITY]; /* heartbeats in a row whose list lacked jobs[i] */
   int64_t expires_ms;  /* dead when the clock passes this */
   unsigned pid;
   int used;
@@ -45,6 +46,12 @@ void broker_remove(broker_table *t, broker_worker *w);
  * returning 0; returns 1 when it was held. */
 int broker_job_add(broker_worker *w, const char *sha);
 int broker_job_remove(broker_worker *w, const char *sha);
+
+/* A heartbeat listing the n jobs w says it holds: a job of w's that two
+ * lists in a row lack was lost on the way (its message went with a dropped
+ * connection) and is taken off w, its sha written to lost[] (room for
+ * BROKER_MAX_CAPACITY). Returns how many. */
+int broker_job_reconcile(broker_worker *w, char *const *held, size_t n, char (*lost)[PF_SHA256_HEX_LEN + 1]);
 
 /* Printable form of a worker identity (for logs). */
 void broker_id_str(const broker_worker *w, char *out, size_t n);

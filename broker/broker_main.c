@@ -32,7 +32,7 @@ typedef struct {
   broker_table table;
   int redis_down;      /* logged once per outage */
   int64_t next_claim;  /* don't poll an empty queue in a tight loop */
-  long long acked, dispatched, finished, redelivered;
+  long long acked, dispatched, finished, redelivered, orphans;
 } broker;
 
 static void redis_trouble(broker *b) {
@@ -60,6 +60,15 @@ static void reply_ingest(broker *b, pf_zframes *f, const char *sha, Pefleet__Ing
   int delim = f->n == 3 && zmq_msg_size(&f->part[1]) == 0;
   if (pf_zsend_env(b->ingest, zmq_msg_data(&f->part[0]), zmq_msg_size(&f->part[0]), delim, &env) != PF_OK)
     pf_warn("could not answer an ingest client: %s", zmq_strerror(errno));
+}
+
+/* A known sample that failed: its reason, so ingest can say why and how to
+ * requeue it; NULL for any other status. */
+static const char *failed_reason(broker *b, const char *sha, const char *status) {
+  static pf_db_sample rec;
+  if (strcmp(status, "failed") != 0) return NULL;
+  int rc = pf_db_get(b->db, sha, &rec);
+  return rc == PF_OK || rc == PF_EINVAL ? rec.reason : NULL;
 }
 
 /* Takes every ingest request waiting (up to INGEST_BATCH), records the
@@ -114,7 +123,7 @@ static void on_ingest(broker *b) {
               (unsigned long long)size[i]);
       reply_ingest(b, &f[i], sha[i],
                    is_new[i] ? PEFLEET__INGEST_STATUS__INGEST_QUEUED : PEFLEET__INGEST_STATUS__INGEST_DUPLICATE,
-                   NULL, status[i]);
+                   is_new[i] ? NULL : failed_reason(b, sha[i], status[i]), status[i]);
     } else if (rc[i] == PF_EINVAL) {
       pf_warn("rejecting ingest of %s: bad label", sha[i]);
       reply_ingest(b, &f[i], sha[i], PEFLEET__INGEST_STATUS__INGEST_REJECTED,
@@ -143,7 +152,7 @@ static void send_worker(broker *b, broker_worker *w, Pefleet__Envelope *env) {
 
 /* A worker is gone: every job it held goes back to the queue (or is failed
  * past the retry limit). Jobs that Redis could not take stay in pf:inflight
- * and come back at the next broker start. */
+ * and go back with the orphan sweep once Redis answers again. */
 static void drop_worker(broker *b, broker_worker *w, const char *why) {
   char id[128];
   broker_id_str(w, id, sizeof id);
@@ -205,6 +214,18 @@ static void on_worker_msg(broker *b) {
   }
   case PEFLEET__ENVELOPE__BODY_HEARTBEAT:
     if (w) w->expires_ms = expiry;
+    if (w && e->heartbeat->reports_holding) {
+      /* a job the worker never got (lost with a dropped connection) goes
+       * to the orphan sweep, which puts it back on the queue */
+      static char lost[BROKER_MAX_CAPACITY][PF_SHA256_HEX_LEN + 1];
+      int nl = broker_job_reconcile(w, e->heartbeat->holding, e->heartbeat->n_holding, lost);
+      char ids[128];
+      if (nl) broker_id_str(w, ids, sizeof ids);
+      for (int k = 0; k < nl; k++)
+        pf_warn("worker %s does not hold sample %s it was given (lost on the way); left to the orphan sweep", ids,
+                lost[k]);
+      if (nl) b->next_claim = 0;
+    }
     break;
   case PEFLEET__ENVELOPE__BODY_RESULT: {
     const Pefleet__EncodeResult *r = e->result;
@@ -213,10 +234,16 @@ static void on_worker_msg(broker *b) {
     if (w) broker_job_remove(w, r->sha256);
     b->finished++;
     if (r->retry) {
+      /* no parser saw it (none could start, the backlog was full): the
+       * delivery used up no attempt */
       int outcome = 0;
-      if (pf_db_requeue(b->db, r->sha256, b->cfg.max_attempts, r->error, &outcome) != PF_OK) redis_trouble(b);
-      pf_warn("sample %s: worker could not record a verdict (%s); %s", r->sha256, r->error,
-              outcome == 1 ? "requeued" : outcome == 2 ? "failed" : "already finished");
+      int qrc = r->not_started ? pf_db_giveback(b->db, r->sha256, &outcome)
+                               : pf_db_requeue(b->db, r->sha256, b->cfg.max_attempts, r->error, &outcome);
+      if (qrc != PF_OK) redis_trouble(b);
+      pf_warn("sample %s: worker could not %s (%s); %s", r->sha256,
+              r->not_started ? "take it" : "record a verdict", r->error,
+              qrc != PF_OK ? "left to the orphan sweep"
+              : outcome == 1 ? "requeued" : outcome == 2 ? "failed" : "already finished");
     } else if (r->ok) {
       pf_info("sample %s done", r->sha256);
     } else {
@@ -257,9 +284,9 @@ static void dispatch(broker *b) {
       broker_worker *w = &b->table.w[i];
       if (w->used && w->njobs < w->capacity && (!best || w->njobs < best->njobs)) best = w;
     }
-    if (!best) { /* a worker vanished meanwhile: give the job back */
+    if (!best) { /* a worker vanished meanwhile: give the job back, no attempt used */
       int outcome;
-      if (pf_db_requeue(b->db, shas[k], b->cfg.max_attempts + 1, "no worker", &outcome) != PF_OK) redis_trouble(b);
+      if (pf_db_giveback(b->db, shas[k], &outcome) != PF_OK) redis_trouble(b);
       continue;
     }
     Pefleet__EncodeJob job = PEFLEET__ENCODE_JOB__INIT;
@@ -271,6 +298,10 @@ static void dispatch(broker *b) {
     broker_job_add(best, shas[k]);
     b->dispatched++;
     if (pf_zsend_env(b->workers, best->id, best->idlen, 0, &env) != PF_OK) {
+      /* this job never left: it goes back without using up an attempt */
+      int outcome;
+      broker_job_remove(best, shas[k]);
+      if (pf_db_giveback(b->db, shas[k], &outcome) != PF_OK) redis_trouble(b);
       drop_worker(b, best, "is unreachable");
       continue;
     }
@@ -280,27 +311,46 @@ static void dispatch(broker *b) {
   }
 }
 
-/* Jobs in flight that no live worker holds (their requeue failed while
- * Redis was down, or the worker that held them vanished unseen) go back
- * on the queue once they are older than the longest a job may take. */
-#define ORPHAN_AGE_MS (10LL * 60 * 1000)
+/* Every job in flight that no live worker in the table holds goes back on
+ * the queue (without using up an attempt) once its claim is older than one
+ * heartbeat: a claim whose reply was lost when Redis died, a requeue that
+ * failed while Redis was down, jobs of a worker that reconnected. The whole
+ * of pf:inflight is walked, page by page; the broker is the only one that
+ * claims, and it records every claim in the table before it polls again,
+ * so anything else there has no owner. */
+#define SWEEP_PAGE 256
+static char sweep_held[BROKER_MAX_WORKERS * BROKER_MAX_CAPACITY][PF_SHA256_HEX_LEN + 1];
+static int cmp_sha(const void *x, const void *y) { return strcmp(x, y); }
+
 static void sweep_orphans(broker *b) {
-  static char shas[128][PF_SHA256_HEX_LEN + 1];
-  int got = 0;
-  if (pf_db_inflight_older(b->db, ORPHAN_AGE_MS, shas, 128, &got) != PF_OK) { redis_trouble(b); return; }
-  for (int k = 0; k < got; k++) {
-    int held = 0;
-    for (int i = 0; i < b->table.n && !held; i++) {
-      broker_worker *w = &b->table.w[i];
-      for (int j = 0; w->used && j < w->njobs && !held; j++) held = strcmp(w->jobs[j], shas[k]) == 0;
+  size_t nheld = 0;
+  for (int i = 0; i < b->table.n; i++) {
+    broker_worker *w = &b->table.w[i];
+    for (int j = 0; w->used && j < w->njobs; j++) memcpy(sweep_held[nheld++], w->jobs[j], PF_SHA256_HEX_LEN + 1);
+  }
+  qsort(sweep_held, nheld, sizeof sweep_held[0], cmp_sha);
+  static char page[SWEEP_PAGE][PF_SHA256_HEX_LEN + 1];
+  long long offset = 0, back = 0; /* held entries stay in pf:inflight: skip them */
+  for (;;) {
+    int got = 0;
+    if (pf_db_inflight_older(b->db, b->cfg.heartbeat_ms, offset, page, SWEEP_PAGE, &got) != PF_OK) {
+      redis_trouble(b);
+      return;
     }
-    if (held) continue;
-    int outcome = 0;
-    char reason[160];
-    snprintf(reason, sizeof reason, "encoder worker died while handling this sample %d times", b->cfg.max_attempts);
-    if (pf_db_requeue(b->db, shas[k], b->cfg.max_attempts, reason, &outcome) != PF_OK) { redis_trouble(b); return; }
-    if (outcome == 1) pf_warn("sample %s was in flight with no worker for over %lld s; requeued", shas[k], ORPHAN_AGE_MS / 1000);
-    if (outcome == 2) pf_warn("sample %s failed: %s", shas[k], reason);
+    for (int k = 0; k < got; k++) {
+      if (bsearch(page[k], sweep_held, nheld, sizeof sweep_held[0], cmp_sha)) { offset++; continue; }
+      int outcome = 0; /* every outcome takes it out of pf:inflight */
+      if (pf_db_giveback(b->db, page[k], &outcome) != PF_OK) { redis_trouble(b); return; }
+      if (outcome == 1) {
+        back++;
+        pf_warn("sample %s was in flight with no live worker holding it; back on the queue", page[k]);
+      }
+    }
+    if (got < SWEEP_PAGE) break;
+  }
+  if (back) {
+    b->orphans += back;
+    b->next_claim = 0;
   }
 }
 
@@ -387,7 +437,7 @@ int main(int argc, char **argv) {
   pf_info("listening: ingest %s, workers %s%s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint,
           b.cfg.curve ? " (CURVE: encrypted, allowed client keys only)" : "");
 
-  int64_t next_hb = pf_clock_ms() + b.cfg.heartbeat_ms, next_sweep = pf_clock_ms() + 10000;
+  int64_t next_hb = pf_clock_ms() + b.cfg.heartbeat_ms, next_sweep = pf_clock_ms() + b.cfg.heartbeat_ms;
   while (!stop) {
     zmq_pollitem_t items[2] = {{b.ingest, 0, ZMQ_POLLIN, 0}, {b.workers, 0, ZMQ_POLLIN, 0}};
     int64_t wait = next_hb - pf_clock_ms();
@@ -407,11 +457,11 @@ int main(int argc, char **argv) {
     }
     if (pf_clock_ms() >= next_sweep) {
       sweep_orphans(&b);
-      next_sweep = pf_clock_ms() + 10000;
+      next_sweep = pf_clock_ms() + b.cfg.heartbeat_ms;
     }
   }
-  pf_info("stopping: %lld ingests acknowledged, %lld jobs dispatched, %lld results, %lld redelivered", b.acked,
-          b.dispatched, b.finished, b.redelivered);
+  pf_info("stopping: %lld ingests acknowledged, %lld jobs dispatched, %lld results, %lld redelivered, "
+          "%lld orphans requeued", b.acked, b.dispatched, b.finished, b.redelivered, b.orphans);
   zmq_close(b.ingest);
   zmq_close(b.workers);
   pf_curve_zap_stop();

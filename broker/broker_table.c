@@ -37,19 +37,42 @@ void broker_remove(broker_table *t, broker_worker *w) {
 
 int broker_job_add(broker_worker *w, const char *sha) {
   if (w->njobs >= BROKER_MAX_CAPACITY) return 0;
+  w->missing[w->njobs] = 0;
   memcpy(w->jobs[w->njobs++], sha, PF_SHA256_HEX_LEN + 1);
   return 1;
+}
+
+/* Takes job i off w (the last one moves into its place). */
+static void job_drop(broker_worker *w, int i) {
+  memmove(w->jobs[i], w->jobs[w->njobs - 1], PF_SHA256_HEX_LEN + 1);
+  w->missing[i] = w->missing[w->njobs - 1];
+  w->njobs--;
 }
 
 int broker_job_remove(broker_worker *w, const char *sha) {
   for (int i = 0; i < w->njobs; i++) {
     if (strcmp(w->jobs[i], sha) == 0) {
-      memmove(w->jobs[i], w->jobs[w->njobs - 1], PF_SHA256_HEX_LEN + 1);
-      w->njobs--;
+      job_drop(w, i);
       return 1;
     }
   }
   return 0;
+}
+
+int broker_job_reconcile(broker_worker *w, char *const *held, size_t n, char (*lost)[PF_SHA256_HEX_LEN + 1]) {
+  int nlost = 0;
+  for (int i = 0; i < w->njobs;) {
+    int has = 0;
+    for (size_t k = 0; k < n && !has; k++) has = held[k] && strcmp(held[k], w->jobs[i]) == 0;
+    if (has) w->missing[i] = 0;
+    else if (++w->missing[i] >= 2) { /* twice: not merely still on its way */
+      memcpy(lost[nlost++], w->jobs[i], PF_SHA256_HEX_LEN + 1);
+      job_drop(w, i);
+      continue;
+    }
+    i++;
+  }
+  return nlost;
 }
 
 void broker_id_str(const broker_worker *w, char *out, size_t n) {

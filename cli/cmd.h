@@ -31,5 +31,6 @@ int cmd_similar(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_relevance(int argc, char **argv);
 int cmd_explain_baseline(int argc, char **argv);
+int cmd_requeue(int argc, char **argv);
 
 #endif

@@ -73,10 +73,8 @@ int cmd_export(int argc, char **argv) {
   }
   pf_config cfg;
   char err[512];
-  if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet export: %s\n", err);
-    return 2;
-  }
+  int frc = fleet_resolve("pefleet export", data, config, &cfg);
+  if (frc != 0) return frc;
   pf_db *db = NULL;
   if (fleet_db(&cfg, &db, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet export: %s\n", err);

@@ -154,10 +154,8 @@ int cmd_feed(int argc, char **argv) {
   }
   pf_config cfg;
   char err[512];
-  if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet feed: %s\n", err);
-    return 2;
-  }
+  int frc = fleet_resolve("pefleet feed", data, config, &cfg);
+  if (frc != 0) return frc;
   /* one feed per folder at a time: two would race to send and move the
    * same files (the lock is on the folder itself, so nothing is added to it) */
   int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -380,10 +380,8 @@ int cmd_import_csv(int argc, char **argv) {
     return 2;
   }
   pf_config cfg;
-  if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "%s: %s\n", prog, err);
-    return 2;
-  }
+  int frc = fleet_resolve(prog, data, config, &cfg);
+  if (frc != 0) return frc;
   int is_stdin = strcmp(path, "-") == 0;
   FILE *f = is_stdin ? stdin : fopen(path, "rb");
   if (!f) {

@@ -1,6 +1,7 @@
 /* pefleet ingest: stores files in the sample store and queues their hashes
  * with the broker; --wait blocks until every one is done or failed. */
 #include "cmd.h"
+#include "fleet.h"
 #include "ingest_send.h"
 #include "pf_err.h"
 #include "pf_walk.h"
@@ -61,10 +62,8 @@ int cmd_ingest(int argc, char **argv) {
   if (optind >= argc) { fprintf(stderr, "pefleet ingest: no PATH given\n"); return 2; }
   pf_config cfg;
   char err[512];
-  if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet ingest: %s\n", err);
-    return 2;
-  }
+  int frc = fleet_resolve("pefleet ingest", data, config, &cfg);
+  if (frc != 0) return frc;
   pf_filelist files = {0};
   int bad = 0;
   for (int i = optind; i < argc; i++) {
@@ -78,8 +77,10 @@ int cmd_ingest(int argc, char **argv) {
   ingest_opts io = {"pefleet ingest", label, (uint64_t)max_mib << 20, retry_for, quiet, NULL, -1};
   ingest_totals t;
   if (ingest_send(&cfg, &io, files.paths, items, files.n, &t) != PF_OK) return 1;
-  fprintf(stderr, "pefleet ingest: %zu files: %zu queued, %zu duplicates, %zu rejected%s in %.2f s\n", files.n,
-          t.queued, t.duplicates, t.rejected, t.unacked ? ", some unacknowledged" : "", t.seconds);
+  char earlier[64] = "";
+  if (t.failed_earlier) snprintf(earlier, sizeof earlier, " (%zu failed earlier)", t.failed_earlier);
+  fprintf(stderr, "pefleet ingest: %zu files: %zu queued, %zu duplicates%s, %zu rejected%s in %.2f s\n", files.n,
+          t.queued, t.duplicates, earlier, t.rejected, t.unacked ? ", some unacknowledged" : "", t.seconds);
   int rc = (bad || t.rejected || t.unacked) ? 1 : 0;
   if (wait && !t.unacked && ingest_wait(&cfg, &io, files.paths, items, files.n) != 0) rc = 1;
   free(items);

@@ -48,10 +48,10 @@ static int parse_common(const char *who, int argc, char **argv, const char **dat
 static int connect_db(const char *who, const char *data, const char *config, pf_db **db) {
   pf_config cfg;
   char err[512];
-  if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet %s: %s\n", who, err);
-    return 2;
-  }
+  char whos[64];
+  snprintf(whos, sizeof whos, "pefleet %s", who);
+  int frc = fleet_resolve(whos, data, config, &cfg);
+  if (frc != 0) return frc;
   if (fleet_db(&cfg, db, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet %s: %s\n", who, err);
     return 1;

@@ -372,10 +372,8 @@ int cmd_retrain(int argc, char **argv) {
   }
   pf_config cfg;
   char err[512];
-  if (pf_config_resolve(&cfg, o.data, o.config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet retrain: %s\n", err);
-    return EXIT_USAGE;
-  }
+  int frc = fleet_resolve("pefleet retrain", o.data, o.config, &cfg);
+  if (frc != 0) return frc == 2 ? EXIT_USAGE : 1;
   char models[1100];
   snprintf(models, sizeof models, "%s", o.models ? o.models : cfg.data);
   if (!o.models) strncat(models, "/models", sizeof models - strlen(models) - 1);

@@ -38,10 +38,8 @@ int cmd_status(int argc, char **argv) {
   }
   pf_config cfg;
   char err[512];
-  if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet status: %s\n", err);
-    return 2;
-  }
+  int frc = fleet_resolve("pefleet status", data, config, &cfg);
+  if (frc != 0) return frc;
   fleet_state st;
   int have_state = fleet_state_load(&cfg, &st) == PF_OK;
   pf_db *db = NULL;

@@ -181,10 +181,8 @@ int cmd_train(int argc, char **argv) {
     if (rc != PF_OK) { fprintf(stderr, "pefleet train: out of memory\n"); return 1; }
   } else {
     pf_config cfg;
-    if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
-      fprintf(stderr, "pefleet train: %s\n", err);
-      return 2;
-    }
+    int frc = fleet_resolve("pefleet train", data, config, &cfg);
+    if (frc != 0) return frc;
     pf_db *db = NULL;
     if (fleet_db(&cfg, &db, err, sizeof err) != PF_OK) {
       fprintf(stderr, "pefleet train: %s (use --dataset FILE to train from a CSV)\n", err);

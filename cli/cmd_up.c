@@ -10,6 +10,7 @@
 #include "pf_registry.h"
 #include "model_info.h"
 #include "up_secrets.h"
+#include "up_checks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -297,6 +298,11 @@ int cmd_up(int argc, char **argv) {
   }
   if (given & (1u << 11) || !getenv("PEFLEET_CLAMD_PORT")) cfg.clamd_port = (int)cdport;
   if (clamd_socket) snprintf(cfg.clamd_socket, sizeof cfg.clamd_socket, "%s", clamd_socket);
+  /* one fleet per Redis, and nothing started when a port is taken */
+  if (up_fleet_id(&cfg, err, sizeof err) != PF_OK || up_ports_check(&cfg, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet up: %s\n", err);
+    return 1;
+  }
   char p[1100];
   for (int i = 0; i < 3; i++) {
     snprintf(p, sizeof p, "%s/%s", cfg.data, i == 0 ? "logs" : i == 1 ? "redis" : "store");
@@ -340,6 +346,7 @@ int cmd_up(int argc, char **argv) {
   pf_db *db = NULL;
   double until = pf_clock_s() + 15;
   int ready = 0;
+  snprintf(err, sizeof err, "the supervisor never wrote its fleet.state");
   while (pf_clock_s() < until && !ready) {
     if (fleet_state_load(&cfg, &st) == PF_OK && st.supervisor && !db && fleet_db(&cfg, &db, err, sizeof err) == PF_OK) {}
     int all = db != NULL && st.n > 0;
@@ -348,8 +355,11 @@ int cmd_up(int argc, char **argv) {
     if (!ready) usleep(100 * 1000);
   }
   if (!ready) {
+    if (db) snprintf(err, sizeof err, "a daemon kept exiting");
     pf_db_free(&db);
-    fprintf(stderr, "pefleet up: the fleet did not come up within 15 s; see %s/logs/\n", cfg.data);
+    up_abort(&cfg, &st);
+    fprintf(stderr, "pefleet up: the fleet did not come up within 15 s (%s); stopped what it had started; "
+                    "see %s/logs/\n", err, cfg.data);
     return 1;
   }
   printf("pefleet up: fleet running in %s (supervisor pid %d)\n", cfg.data, (int)st.supervisor);
@@ -362,7 +372,7 @@ int cmd_up(int argc, char **argv) {
   if (scorers > 0 && cfg.clamd_socket[0]) printf("  clamd protocol on %s\n", cfg.clamd_socket);
   int rc = model ? promote_model(db, model) : 0;
   pf_db_free(&db);
-  if (rc != 0) return 1;
+  if (rc != 0) { up_abort(&cfg, &st); return 1; }
   printf("  logs in %s/logs/; stop with: pefleet down --data %s\n", cfg.data, cfg.data);
   return 0;
 }

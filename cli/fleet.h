@@ -26,6 +26,14 @@ typedef struct {
   fleet_daemon d[FLEET_MAX_DAEMONS];
 } fleet_state;
 
+/* pf_config_resolve for a command that works on a running fleet. Without
+ * config, DATA/pefleet.conf must exist, unless the environment names the
+ * fleet (PEFLEET_REDIS_HOST, PEFLEET_REDIS_PORT or PEFLEET_INGEST_ENDPOINT,
+ * as compose.yaml does); else prints "WHO: no fleet in DATA (pefleet up
+ * --data DATA)". Returns 0, 1 (no fleet) or 2 (bad configuration, printed):
+ * the command's exit status when not 0. */
+int fleet_resolve(const char *who, const char *data, const char *config, pf_config *c);
+
 /* Connects to the fleet's Redis; PF_EIO with a reason in err. */
 int fleet_db(const pf_config *c, pf_db **db, char *err, size_t errlen);
 

@@ -19,6 +19,7 @@
 
 #define WINDOW 256 /* ingest requests in flight at most */
 #define BATCH 64   /* files stored (and synced at once) before asking the broker */
+#define PROBE_S 5  /* seconds the broker has to answer at all, before anything is stored */
 
 /* Which items a sha256 names, so an acknowledgement is matched in O(1)
  * rather than by a walk over every file (quadratic on large ingests):
@@ -73,8 +74,19 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
     fprintf(stderr, "%s: %s\n", o->who, err);
     return PF_EIO;
   }
-  if (zmq_connect(sock, cfg->ingest_endpoint) != 0) {
-    fprintf(stderr, "%s: cannot connect to %s: %s\n", o->who, cfg->ingest_endpoint, zmq_strerror(errno));
+  /* a broker that does not answer within a few seconds: say so, and store
+   * nothing in a store that no fleet may read */
+  long probe_s = o->retry_for < PROBE_S ? (o->retry_for < 1 ? 1 : o->retry_for) : PROBE_S;
+  double waited = 0;
+  int crc = pf_zmq_connect_wait(ctx, sock, cfg->ingest_endpoint, (int)(probe_s * 1000), err, sizeof err, &waited);
+  if (crc != PF_OK) {
+    if (crc == PF_ETIMEOUT)
+      fprintf(stderr, "%s: error: broker at %s does not answer: it did not acknowledge a connection in %.1f s: %s; "
+                      "nothing was stored (is the fleet up? pefleet up --data %s)\n",
+              o->who, cfg->ingest_endpoint, waited, err, cfg->data);
+    else fprintf(stderr, "%s: error: %s\n", o->who, err);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
     return PF_EIO;
   }
   size_t next = 0, outstanding = 0, acked = 0, lowest = 0; /* lowest: no pending item below it */
@@ -149,7 +161,13 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
           if (it->state == INGEST_QUEUED) t->queued++;
           else if (it->state == INGEST_DUPLICATE) t->duplicates++;
           else t->rejected++;
-          if (!o->quiet || it->state == INGEST_REJECTED)
+          if (it->state == INGEST_DUPLICATE && strcmp(a->sample_status, "failed") == 0) {
+            /* known and failed: say why, and the way back */
+            t->failed_earlier++;
+            if (!o->quiet)
+              printf("%s  failed earlier: %s (pefleet requeue %s)  %s\n", it->sha,
+                     a->error[0] ? a->error : "no reason recorded", it->sha, paths[i]);
+          } else if (!o->quiet || it->state == INGEST_REJECTED)
             fprintf(it->state == INGEST_REJECTED ? stderr : stdout, "%s  %s  %s%s%s\n", it->sha,
                     it->state == INGEST_QUEUED ? "queued" : it->state == INGEST_DUPLICATE ? "duplicate" : "rejected",
                     paths[i], a->error[0] ? "  " : "", a->error);

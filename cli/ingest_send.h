@@ -33,15 +33,20 @@ typedef struct {
 
 typedef struct {
   size_t queued, duplicates, rejected, unacked;
+  size_t failed_earlier; /* duplicates of samples that had failed (counted in duplicates too) */
   double seconds;
 } ingest_totals;
 
 /* Stores paths[0..n) and sends them, WINDOW at a time, resending after 3 s;
  * items[i] (zeroed by the caller) follows paths[i]. One line per answer:
- * "SHA256  queued|duplicate  PATH" on stdout (unless quiet), rejections on
- * stderr with the reason. Returns PF_OK when the run went through (some
+ * "SHA256  queued|duplicate  PATH" on stdout (unless quiet), or for a known
+ * sample that failed "SHA256  failed earlier: REASON (pefleet requeue
+ * SHA256)  PATH"; rejections on stderr with the reason. Before storing
+ * anything, the broker has a few seconds (at most retry_for) to answer at
+ * all, else "broker at ENDPOINT does not answer" with the cause and PF_EIO. Returns PF_OK when the run went through (some
  * files may still be rejected or unacknowledged: see t), or PF_EIO when
- * the broker's socket could not be set up (reason printed; nothing sent). */
+ * the broker's socket could not be set up or the broker does not answer
+ * (reason printed; nothing stored or sent). */
 int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, ingest_item *items, size_t n,
                 ingest_totals *t);
 

@@ -28,6 +28,7 @@ static const struct {
   {"models", cmd_models, "list the registered models, their parents and test figures (--json)"},
   {"rollback", cmd_rollback, "make the model promoted before the current one serve again"},
   {"retrain", cmd_retrain, "train a challenger on the current splits; promote it if it beats the champion"},
+  {"requeue", cmd_requeue, "put failed samples back on the queue, attempts reset (--reason TEXT, --all-failed)"},
   {"feed", cmd_feed, "ingest the new files of a folder (known ones skipped by sha256; --move)"},
   {"keygen", cmd_keygen, "make a CURVE key pair (NAME.key, NAME.pub) for encrypted links between hosts"},
   {"similar", cmd_similar, "stored samples most similar to a sample (sha256) or a file (exact cosine)"},

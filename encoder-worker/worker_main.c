@@ -70,21 +70,36 @@ static void send_ready(worker *w) {
   send_env(w, &env);
 }
 
+/* The heartbeat lists every job held (backlog, parsing, verdict waiting for
+ * Redis), so the broker can tell one that never arrived. */
 static void send_heartbeat(worker *w) {
+  static char *held[BACKLOG + 64 + UNSAVED];
+  size_t n = 0;
+  for (int i = 0; i < w->nbacklog; i++) held[n++] = w->backlog[i];
+  for (int i = 0; i < w->capacity; i++)
+    if (w->running[i][0]) held[n++] = w->running[i];
+  for (int i = 0; i < w->nunsaved; i++) held[n++] = w->unsaved[i].sha;
   Pefleet__Heartbeat hb = PEFLEET__HEARTBEAT__INIT;
   hb.worker_id = w->id;
+  hb.holding = held;
+  hb.n_holding = n;
+  hb.reports_holding = 1;
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   env.body_case = PEFLEET__ENVELOPE__BODY_HEARTBEAT;
   env.heartbeat = &hb;
   send_env(w, &env);
 }
 
+/* retry: 0 a verdict, 1 the broker should deliver the sample again,
+ * RETRY_NOT_STARTED the same, and no parser saw it (no attempt used up). */
+#define RETRY_NOT_STARTED 2
 static void send_result(worker *w, const char *sha, int ok, const char *error, int retry) {
   Pefleet__EncodeResult r = PEFLEET__ENCODE_RESULT__INIT;
   r.sha256 = (char *)sha;
   r.ok = ok;
   r.error = (char *)(error ? error : "");
-  r.retry = retry;
+  r.retry = retry != 0;
+  r.not_started = retry == RETRY_NOT_STARTED;
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   env.body_case = PEFLEET__ENVELOPE__BODY_RESULT;
   env.result = &r;
@@ -176,7 +191,7 @@ static void start_jobs(worker *w) {
     for (int i = 0; i < w->capacity; i++)
       if (!w->running[i][0]) { slot = i; break; }
     if (slot < 0 || pf_encoder_submit(w->enc, (uint64_t)slot, path) != PF_OK) {
-      send_result(w, sha, 0, "worker could not start a parser", 1);
+      send_result(w, sha, 0, "worker could not start a parser", RETRY_NOT_STARTED);
       continue;
     }
     memcpy(w->running[slot], sha, sizeof sha);
@@ -201,7 +216,7 @@ static void on_broker_msg(worker *w) {
   } else if (e->body_case == PEFLEET__ENVELOPE__BODY_JOB) {
     const char *sha = e->job->sha256;
     if (!pf_is_sha256_hex(sha)) pf_warn("dropping a job with a malformed sha256");
-    else if (w->nbacklog >= BACKLOG) send_result(w, sha, 0, "worker backlog full", 1);
+    else if (w->nbacklog >= BACKLOG) send_result(w, sha, 0, "worker backlog full", RETRY_NOT_STARTED);
     else memcpy(w->backlog[w->nbacklog++], sha, PF_SHA256_HEX_LEN + 1);
   } else if (e->body_case != PEFLEET__ENVELOPE__BODY_HEARTBEAT) {
     pf_warn("dropping an unexpected %s message from the broker", pf_msg_body_name(e));

@@ -26,9 +26,10 @@ static const key_def keys[] = {
   S(data), S(store), S(redis_host), I(redis_port, 1, 65535),
   {"redis_password", 's', offsetof(pf_config, redis_password), sizeof(((pf_config *)0)->redis_password), 0, 0, 1},
   S(redis_password_file), I(redis_db, 0, 15), S(ingest_endpoint), S(worker_endpoint), S(score_endpoint), S(scorer_endpoint),
-  S(similar_endpoint), S(http_address), I(http_port, 1, 65535), S(model), I(heartbeat_ms, 50, 600000),
-  I(liveness, 1, 100), I(max_attempts, 1, 100), I(workers, 0, 1024), I(scorers, 0, 1024), I(gateway, 0, 1),
-  I(similar, 0, 1), I(clamd_port, 0, 65535), S(clamd_socket), I(curve, 0, 1), S(curve_secret_file), S(curve_server_key), S(curve_allow_dir),
+  S(similar_endpoint), S(http_address), I(http_port, 1, 65535), S(model), S(fleet_id),
+  I(heartbeat_ms, 50, 600000), I(liveness, 1, 100), I(max_attempts, 1, 100), I(workers, 0, 1024),
+  I(scorers, 0, 1024), I(gateway, 0, 1), I(similar, 0, 1), I(clamd_port, 0, 65535), S(clamd_socket), I(curve, 0, 1),
+  S(curve_secret_file), S(curve_server_key), S(curve_allow_dir),
 };
 #undef S
 #undef I

@@ -25,6 +25,8 @@ typedef struct {
   char http_address[256];     /* gateway bind address */
   int http_port;              /* gateway port */
   char model[1024];           /* model folder `up` promotes at start ("" none) */
+  char fleet_id[64];          /* the fleet's id (`up` makes it): daemons and commands refuse a
+                                 Redis whose pf:fleet differs; "" no check */
   int heartbeat_ms;           /* broker <-> worker heartbeat interval */
   int liveness;               /* missed heartbeats before a peer is dead */
   int max_attempts;           /* deliveries of a job before it is failed */

@@ -13,11 +13,17 @@ void pf_daemon_db_opts(const pf_config *c, pf_db_opts *o) {
   o->port = c->redis_port;
   o->password = c->redis_password[0] ? c->redis_password : NULL;
   o->db = c->redis_db;
+  o->fleet_id = c->fleet_id[0] ? c->fleet_id : NULL;
 }
 
 int pf_daemon_db_wait(const pf_db_opts *o, pf_db **db, volatile sig_atomic_t *stop) {
   char err[512];
-  for (int tries = 0; pf_db_connect(o, db, err, sizeof err) != PF_OK; tries++) {
+  int rc;
+  for (int tries = 0; (rc = pf_db_connect(o, db, err, sizeof err)) != PF_OK; tries++) {
+    if (rc == PF_EFLEET) {
+      pf_error("%s", err);
+      return PF_EFLEET;
+    }
     if (*stop) return PF_EIO;
     if (tries % 10 == 0) pf_warn("waiting for redis: %s", err);
     struct timespec ts = {0, 200 * 1000 * 1000};

@@ -11,12 +11,14 @@
 #include "pf_config.h"
 #include "pf_db.h"
 
-/* o = pf_db_opts_default, then host, port, password (empty: none) and db
- * from c. */
+/* o = pf_db_opts_default, then host, port, password (empty: none), db and
+ * fleet id (empty: no check) from c. */
 void pf_daemon_db_opts(const pf_config *c, pf_db_opts *o);
 
 /* Connects with o, retrying every 200 ms (a warning with the reason every
- * 2 s) until Redis answers. Returns PF_OK, or PF_EIO once *stop is set. */
+ * 2 s) until Redis answers. Returns PF_OK, PF_EIO once *stop is set, or
+ * PF_EFLEET (logged as an error) at once when the Redis serves another
+ * fleet: a daemon never serves a fleet that is not its own. */
 int pf_daemon_db_wait(const pf_db_opts *o, pf_db **db, volatile sig_atomic_t *stop);
 
 /* Daemons that handle large requests (uploads of up to 128 MiB) one after

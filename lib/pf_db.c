@@ -39,7 +39,7 @@
 
 /* ---- scripts ---- */
 
-enum { S_INGEST, S_CLAIM, S_REQUEUE, S_RECOVER, S_STORE, S_FAIL, S_COUNTS, S_GET, S_COUNT };
+enum { S_INGEST, S_CLAIM, S_REQUEUE, S_RECOVER, S_STORE, S_FAIL, S_COUNTS, S_GET, S_UNFAIL, S_COUNT };
 
 static const char *const scripts[S_COUNT] = {
   /* INGEST  KEYS: record, labels, pf:samples, pf:queue, pf:conflicts
@@ -83,11 +83,16 @@ static const char *const scripts[S_COUNT] = {
     "return out\n",
 
   /* REQUEUE  KEYS: record, pf:queue, pf:inflight, pf:failed
-   *          ARGV: sha, max attempts, reason  -> 0 nothing, 1 requeued, 2 failed */
+   *          ARGV: sha, max attempts, reason, count (1: the delivery used
+   *          up an attempt, 0: it did not)  -> 0 nothing, 1 requeued, 2 failed */
   [S_REQUEUE] =
     "if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end\n"
     "redis.call('ZREM', KEYS[3], ARGV[1])\n"
     "if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end\n"
+    "if ARGV[4] == '0' then\n"
+    "  redis.call('LPUSH', KEYS[2], ARGV[1])\n"
+    "  return 1\n"
+    "end\n"
     "local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)\n"
     "if a >= tonumber(ARGV[2]) then\n"
     "  redis.call('HSET', KEYS[1], 'status', 'failed', 'reason', ARGV[3])\n"
@@ -140,6 +145,18 @@ static const char *const scripts[S_COUNT] = {
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
     "return 1\n",
 
+  /* UNFAIL  KEYS: record, pf:failed, pf:queue, pf:inflight  ARGV: sha
+   * -> 1 queued again (attempts 0, reason gone), 0 not failed, -1 unknown */
+  [S_UNFAIL] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "if redis.call('HGET', KEYS[1], 'status') ~= 'failed' then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'status', 'queued', 'attempts', '0')\n"
+    "redis.call('HDEL', KEYS[1], 'reason')\n"
+    "redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "redis.call('ZREM', KEYS[4], ARGV[1])\n"
+    "redis.call('LPUSH', KEYS[3], ARGV[1])\n"
+    "return 1\n",
+
   /* COUNTS  KEYS: queue, inflight, done, failed, samples, conflicts */
   [S_COUNTS] =
     "return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('SCARD', KEYS[3]),\n"
@@ -170,6 +187,7 @@ struct pf_db {
   char host[256];
   char *password;      /* NULL: no AUTH; wiped at free */
   int port, dbnum, timeout_ms;
+  char fleet[64];      /* "" : no fleet check */
   char sha1[S_COUNT][41];
   char err[512];
 };
@@ -245,7 +263,27 @@ static int setup_cmd(pf_db *db, redisContext *c, int argc, const char **argv, co
   return ok ? PF_OK : PF_EIO;
 }
 
-/* Connects, sets the command timeout, AUTHs and SELECTs. */
+/* One fleet per Redis: records db->fleet in pf:fleet when none is there,
+ * then refuses a Redis that serves another fleet. */
+static int fleet_check(pf_db *db, redisContext *c) {
+  const char *set[] = {"SET", "pf:fleet", db->fleet, "NX"};
+  if (setup_cmd(db, c, 4, set, "SET pf:fleet") != PF_OK) return PF_EIO;
+  const char *get[] = {"GET", "pf:fleet"};
+  redisReply *r = redisCommandArgv(c, 2, get, NULL);
+  char buf[64];
+  if (!r) {
+    db_err(db, "redis %s:%d: GET pf:fleet failed: %s", db->host, db->port, ctx_reason(db, c, buf, sizeof buf));
+    return PF_EIO;
+  }
+  int mine = r->type == REDIS_REPLY_STRING && r->str && strcmp(r->str, db->fleet) == 0;
+  if (!mine)
+    db_err(db, "redis %s:%d serves fleet %.64s, not this one (%s): refusing to use another fleet's Redis", db->host,
+           db->port, r->type == REDIS_REPLY_STRING && r->str ? r->str : "?", db->fleet);
+  freeReplyObject(r);
+  return mine ? PF_OK : PF_EFLEET;
+}
+
+/* Connects, sets the command timeout, AUTHs, SELECTs and checks the fleet. */
 static int db_open(pf_db *db) {
   db_close(db);
   struct timeval tv = {db->timeout_ms / 1000, (db->timeout_ms % 1000) * 1000};
@@ -271,6 +309,10 @@ static int db_open(pf_db *db) {
     snprintf(what, sizeof what, "SELECT %d", db->dbnum);
     const char *argv[] = {"SELECT", num};
     if (setup_cmd(db, c, 2, argv, what) != PF_OK) { redisFree(c); return PF_EIO; }
+  }
+  if (db->fleet[0]) {
+    int rc = fleet_check(db, c);
+    if (rc != PF_OK) { redisFree(c); return rc; }
   }
   db->c = c;
   return PF_OK;
@@ -449,8 +491,9 @@ int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen) {
   *out = NULL;
   const char *host = o->host && *o->host ? o->host : def.host;
   if (strlen(host) >= sizeof ((pf_db *)0)->host || o->port < 1 || o->port > 65535 || o->db < 0 ||
-      o->timeout_ms < 0) {
-    snprintf(err, errlen, "bad redis options (host up to 255 bytes, port 1-65535, db >= 0, timeout >= 0)");
+      o->timeout_ms < 0 || (o->fleet_id && strlen(o->fleet_id) >= sizeof ((pf_db *)0)->fleet)) {
+    snprintf(err, errlen, "bad redis options (host up to 255 bytes, port 1-65535, db >= 0, timeout >= 0, "
+                          "fleet id up to 63 bytes)");
     return PF_EINVAL;
   }
   pf_db *db = calloc(1, sizeof *db);
@@ -458,6 +501,7 @@ int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen) {
   snprintf(db->host, sizeof db->host, "%s", host);
   db->port = o->port;
   db->dbnum = o->db;
+  if (o->fleet_id) snprintf(db->fleet, sizeof db->fleet, "%s", o->fleet_id);
   db->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : def.timeout_ms;
   if (o->password && *o->password && !(db->password = strdup(o->password))) {
     free(db);
@@ -567,7 +611,7 @@ int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *go
   return PF_OK;
 }
 
-int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome) {
+static int requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int count, int *outcome) {
   if (!db) return PF_EINVAL;
   if (outcome) *outcome = 0;
   if (!sha_ok(db, sha)) return PF_EINVAL;
@@ -579,8 +623,8 @@ int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reas
   rec_key(rec, sizeof rec, sha, "");
   snprintf(max, sizeof max, "%d", max_attempts);
   clean_reason(reason, why);
-  const char *v[] = {rec, "pf:queue", "pf:inflight", "pf:failed", sha, max, why};
-  redisReply *r = db_eval(db, S_REQUEUE, 4, 7, v, NULL);
+  const char *v[] = {rec, "pf:queue", "pf:inflight", "pf:failed", sha, max, why, count ? "1" : "0"};
+  redisReply *r = db_eval(db, S_REQUEUE, 4, 8, v, NULL);
   if (!r) return PF_EIO;
   long long x;
   int ok = rep_ll(r, &x) && x >= 0 && x <= 2;
@@ -588,6 +632,14 @@ int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reas
   if (!ok) { unexpected(db, "requeue"); return PF_EIO; }
   if (outcome) *outcome = (int)x;
   return PF_OK;
+}
+
+int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome) {
+  return requeue(db, sha, max_attempts, reason, 1, outcome);
+}
+
+int pf_db_giveback(pf_db *db, const char *sha, int *outcome) {
+  return requeue(db, sha, 1, "", 0, outcome);
 }
 
 int pf_db_recover(pf_db *db, long long *moved) {
@@ -656,6 +708,27 @@ int pf_db_fail(pf_db *db, const char *sha, const char *reason) {
     db_err(db, "sample %s is not known (never ingested)", sha);
     return PF_ENOENT;
   }
+  return PF_OK;
+}
+
+int pf_db_unfail(pf_db *db, const char *sha, int *requeued) {
+  if (!db) return PF_EINVAL;
+  if (requeued) *requeued = 0;
+  if (!sha_ok(db, sha)) return PF_EINVAL;
+  char rec[80];
+  rec_key(rec, sizeof rec, sha, "");
+  const char *v[] = {rec, "pf:failed", "pf:queue", "pf:inflight", sha};
+  redisReply *r = db_eval(db, S_UNFAIL, 4, 5, v, NULL);
+  if (!r) return PF_EIO;
+  long long x;
+  int ok = rep_ll(r, &x) && x >= -1 && x <= 1;
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "unfail"); return PF_EIO; }
+  if (x == -1) {
+    db_err(db, "sample %s is not known (never ingested)", sha);
+    return PF_ENOENT;
+  }
+  if (requeued) *requeued = (int)x;
   return PF_OK;
 }
 
@@ -768,6 +841,8 @@ int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s) {
   return rc;
 }
 
+static int each_in(pf_db *db, const char *key, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
+
 int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
   if (!db || !fn) return PF_EINVAL;
   char key[32];
@@ -777,6 +852,16 @@ int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg)
     db_err(db, "unknown split %d", split);
     return PF_EINVAL;
   }
+  return each_in(db, key, fn, arg);
+}
+
+int pf_db_each_failed(pf_db *db, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
+  if (!db || !fn) return PF_EINVAL;
+  return each_in(db, "pf:failed", fn, arg);
+}
+
+/* Calls fn for every sample of the set key (SSCAN). */
+static int each_in(pf_db *db, const char *key, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
   pf_db_sample *s = malloc(sizeof *s);
   if (!s) return PF_ENOMEM;
   char cursor[24] = "0";
@@ -1132,15 +1217,17 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
   return PF_OK;
 }
 
-int pf_db_inflight_older(pf_db *db, long long age_ms, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got) {
-  if (!db || !got || max < 0 || (max > 0 && !shas)) return PF_EINVAL;
+int pf_db_inflight_older(pf_db *db, long long age_ms, long long offset, char (*shas)[PF_SHA256_HEX_LEN + 1], int max,
+                         int *got) {
+  if (!db || !got || max < 0 || offset < 0 || (max > 0 && !shas)) return PF_EINVAL;
   *got = 0;
   if (max == 0) return PF_OK;
   if (max > DB_MAX_CLAIM) max = DB_MAX_CLAIM;
-  char upto[32], n[16];
+  char upto[32], n[16], from[24];
   snprintf(upto, sizeof upto, "%lld", now_ms() - age_ms);
   snprintf(n, sizeof n, "%d", max);
-  const char *argv[] = {"ZRANGEBYSCORE", "pf:inflight", "-inf", upto, "LIMIT", "0", n};
+  snprintf(from, sizeof from, "%lld", offset);
+  const char *argv[] = {"ZRANGEBYSCORE", "pf:inflight", "-inf", upto, "LIMIT", from, n};
   redisReply *r = db_cmd(db, 7, argv, NULL);
   if (!r) return PF_EIO;
   if (r->type != REDIS_REPLY_ARRAY) {

@@ -14,6 +14,8 @@
  *   pf:inflight        ZSET  hashes handed to a worker, score = claim time (ms)
  *   pf:done, pf:failed SET   finished samples
  *   pf:split:<name>    SET   done samples of train, validation, test
+ *   pf:fleet           STRING the id of the fleet this Redis serves (set by the first
+ *                            client that connects with a fleet id; see pf_db_opts)
  *   pf:vectors         STREAM one entry {sha: <sha>} per vector stored (worker or
  *                            import), trimmed to about 2,000,000 entries; the
  *                            similarity service follows it
@@ -35,6 +37,10 @@ typedef struct {
   const char *password; /* NULL: no AUTH */
   int db;               /* SELECT index, default 0 */
   int timeout_ms;       /* connect and command timeout, default 2000 */
+  const char *fleet_id; /* NULL or "": no check; else every (re)connection records it
+                           in pf:fleet when none is there and refuses a Redis whose
+                           pf:fleet differs (PF_EFLEET, then PF_EIO on later calls,
+                           the reason in pf_db_error) */
 } pf_db_opts;
 
 typedef struct {
@@ -67,8 +73,10 @@ typedef struct {
 
 void pf_db_opts_default(pf_db_opts *o);
 
-/* Connects (and AUTHs / SELECTs, then PINGs). Returns PF_OK, PF_EIO with a
- * reason in err, or PF_EINVAL for impossible options (port outside 1-65535). */
+/* Connects (and AUTHs / SELECTs, checks the fleet id, then PINGs). Returns
+ * PF_OK, PF_EIO with a reason in err, PF_EFLEET when the Redis serves
+ * another fleet, or PF_EINVAL for impossible options (port outside 1-65535,
+ * a fleet id over 63 bytes). */
 int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen);
 void pf_db_free(pf_db **db);
 
@@ -101,6 +109,12 @@ int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *go
  * nothing to do (not in flight, or already finished), 1 requeued, 2 failed. */
 int pf_db_requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int *outcome);
 
+/* pf_db_requeue without using up an attempt: for a delivery that never
+ * reached a parser (the worker's retry reply: no parser could start, its
+ * backlog was full) or a job no live worker holds (its claim's reply was
+ * lost, or its worker reconnected). *outcome: 0 nothing to do, 1 requeued. */
+int pf_db_giveback(pf_db *db, const char *sha, int *outcome);
+
 /* Broker start: every in-flight hash goes back to the head of the queue,
  * oldest claim first (workers that still finish them are harmless: results
  * are idempotent); finished ones are only taken out of pf:inflight.
@@ -118,6 +132,11 @@ int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t d
  * ingested. */
 int pf_db_fail(pf_db *db, const char *sha, const char *reason);
 
+/* pefleet requeue: a failed sample goes back on the queue, status queued,
+ * attempts 0, its reason cleared (*requeued = 1); a sample that is not
+ * failed is left as it is (*requeued = 0). PF_ENOENT when never ingested. */
+int pf_db_unfail(pf_db *db, const char *sha, int *requeued);
+
 int pf_db_counts_get(pf_db *db, pf_db_counts *c);
 
 /* Reads one sample (vector decoded when present). PF_ENOENT when unknown.
@@ -133,6 +152,9 @@ int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s);
  * stops at the first error: PF_EIO, or PF_EINVAL for an unreadable vector
  * or a bad split. */
 int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
+
+/* pf_db_each over the failed samples (pf:failed), same rules. */
+int pf_db_each_failed(pf_db *db, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
 
 /* ---- vector-only samples (pefleet import-csv) ---- */
 
@@ -194,11 +216,13 @@ int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t sc
 int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
                       int *rc, int *is_new, char (*status)[16]);
 
-/* Hashes in pf:inflight claimed more than age_ms ago (oldest first, at
- * most max). The broker requeues those no live worker holds: jobs whose
- * requeue failed while Redis was down would otherwise wait for the next
- * broker restart. */
-int pf_db_inflight_older(pf_db *db, long long age_ms, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *got);
+/* Hashes in pf:inflight claimed more than age_ms ago, oldest first,
+ * skipping the first offset of them, at most max (a page: the caller walks
+ * every one with growing offsets). The broker requeues those no live
+ * worker holds: jobs whose requeue failed while Redis was down, or whose
+ * claim's reply was lost, would otherwise wait for the next broker start. */
+int pf_db_inflight_older(pf_db *db, long long age_ms, long long offset, char (*shas)[PF_SHA256_HEX_LEN + 1], int max,
+                         int *got);
 
 /* The sample's status ("queued", "done", "failed") into status (16 bytes),
  * with one HGET; PF_ENOENT for an unknown sample. For pollers that need

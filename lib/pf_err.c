@@ -13,6 +13,7 @@ const char *pf_strerror(int code) {
   case PF_ETIMEOUT: return "parser timed out";
   case PF_ENOENT: return "not found";
   case PF_EGPU: return "GPU error";
+  case PF_EFLEET: return "Redis of another fleet";
   default: return "unknown error";
   }
 }

@@ -16,6 +16,7 @@ enum {
   PF_ETIMEOUT = -8,  /* isolated parser ran out of time */
   PF_ENOENT = -9,    /* no such file or key */
   PF_EGPU = -10,     /* a CUDA, cuBLAS or cuDNN call failed, or no usable GPU */
+  PF_EFLEET = -11,   /* the Redis belongs to another fleet (pf:fleet differs) */
 };
 
 /* Returns a static, human-readable text for a PF_E* code; never NULL. */

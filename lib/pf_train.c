@@ -127,6 +127,7 @@ struct pf_trainer {
   float *gw[PF_MODEL_MAX_LAYERS], *gb[PF_MODEL_MAX_LAYERS]; /* gradients of the last batch */
   pf_work w;            /* per-batch work space */
   size_t *perm, perm_n; /* row order of the current epoch */
+  size_t last_n;        /* rows of the last epoch */
 };
 
 static void *alloc_floats(size_t rows, size_t cols) {
@@ -411,9 +412,15 @@ int pf_trainer_epoch(pf_trainer *t, const float *x, const int32_t *y, size_t n, 
     backward(t, t->w.xb, t->w.yb, nb, scale, t->gw, t->gb);
     adam_step(t);
   }
+  t->last_n = n;
   if (loss) *loss = loss_sum / (double)n;
   if (acc) *acc = (double)correct / (double)n;
   return PF_OK;
+}
+
+const size_t *pf_trainer_last_order(const pf_trainer *t, size_t *n) {
+  if (n) *n = t && t->last_n ? t->last_n : 0;
+  return t && t->last_n ? t->perm : NULL;
 }
 
 int pf_trainer_gradients(pf_trainer *t, const float *x, const int32_t *y, size_t n, int dropout_on, double *loss,

@@ -38,6 +38,10 @@ void pf_trainer_free(pf_trainer **t);
  * the batches, with dropout). */
 int pf_trainer_epoch(pf_trainer *t, const float *x, const int32_t *y, size_t n, double *loss, double *acc);
 
+/* The row order of t's last epoch (*n rows), NULL before the first: the
+ * GPU parity test replays it (pf_gpu_trainer_epoch_order). */
+const size_t *pf_trainer_last_order(const pf_trainer *t, size_t *n);
+
 /* Mean cross-entropy loss and accuracy of the model on n rows, no dropout. */
 int pf_model_evaluate(const pf_model *m, const float *x, const int32_t *y, size_t n, double *loss, double *acc);
 

@@ -32,4 +32,15 @@ void pf_zframes_close(pf_zframes *f);
  * ROUTER_MANDATORY peer is gone). */
 int pf_zsend_env(void *sock, const void *id, size_t idlen, int delim, Pefleet__Envelope *env);
 
+/* Connects sock (a client socket, not yet connected, without a monitor)
+ * to endpoint and waits up to timeout_ms for the peer to complete the
+ * ZeroMQ handshake (CURVE included): a peer that answers. ctx: sock's
+ * context. PF_OK when it did; PF_ETIMEOUT otherwise, with the cause in err
+ * (nothing listens there and connect's reason, a listener that never
+ * completed a handshake, a CURVE key the peer refused) and the seconds
+ * waited in *waited_s (may be NULL). PF_EIO when connect itself failed
+ * (bad endpoint; err says why). */
+int pf_zmq_connect_wait(void *ctx, void *sock, const char *endpoint, int timeout_ms, char *err, size_t errlen,
+                        double *waited_s);
+
 #endif

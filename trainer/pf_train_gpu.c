@@ -74,6 +74,21 @@ int pf_gpu_trainer_step(pf_gpu_trainer *t, const float *x, const int32_t *y, siz
   return PF_EGPU;
 }
 
+int pf_gpu_trainer_epoch_order(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, const size_t *order,
+                               double *loss, double *acc) {
+  return PF_EGPU;
+}
+
+int pf_gpu_trainer_gradients(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, int dropout_on,
+                             double *loss, float **grad_w, float **grad_b) {
+  return PF_EGPU;
+}
+
+int pf_gpu_trainer_dropout_probe(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, uint32_t layer,
+                                 float *relu, float *dropped, float *grad) {
+  return PF_EGPU;
+}
+
 #else /* PF_HAVE_GPU */
 
 #include <cublas_v2.h>
@@ -118,6 +133,8 @@ struct pf_gpu_trainer {
   float *h_x, *h_p;
   int32_t *h_y;
   size_t *perm, perm_n;
+  float *probe_grad;    /* pf_gpu_trainer_dropout_probe: host copy of the gradient at */
+  uint32_t probe_layer; /* this hidden layer's ReLU output, taken during backward() */
   char err[PF_GPU_ERR];
 };
 
@@ -442,6 +459,8 @@ static int backward(pf_gpu_trainer *t, size_t rows, int dropout_on) {
       CK_DNN(t, cudnnDropoutBackward(t->dnn, t->drop, hd, dn, hd, dt, t->reserve[ii - 1], t->reserve_use[ii - 1]));
       src = dt;
     }
+    if (t->probe_grad && ii - 1 == t->probe_layer) /* src: the gradient at r[ii-1], B x ni */
+      CK_CUDA(t, cudaMemcpy(t->probe_grad, src, (size_t)B * (size_t)ni * sizeof(float), cudaMemcpyDeviceToHost));
     float *dst = src == dn ? dt : dn;
     CK_DNN(t, cudnnActivationBackward(t->dnn, t->relu, &one, hd, t->r[ii - 1], hd, src, hd, t->z[ii - 1], &zero, hd,
                                       dst));
@@ -519,24 +538,10 @@ static size_t shuffle_below(uint64_t *s, uint64_t bound) {
   return (size_t)(v % bound);
 }
 
-int pf_gpu_trainer_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss, double *acc) {
-  if (!t || !x || !y || n == 0) return PF_EINVAL;
-  t->err[0] = '\0';
+/* The epoch over rows in t->perm[0..n) order. */
+static int run_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss, double *acc) {
   size_t in = t->m->sizes[0], B = t->o.batch;
-  if (!pf_train_labels_valid(y, n, t->m->sizes[t->L])) return PF_EINVAL;
-  if (n > t->perm_n) {
-    size_t *p = realloc(t->perm, n * sizeof *p);
-    if (!p) return PF_ENOMEM;
-    t->perm = p;
-    t->perm_n = n;
-  }
   CK(ensure_rows(t, B));
-  for (size_t r = 0; r < n; r++) t->perm[r] = r;
-  for (size_t r = n - 1; r > 0; r--) {
-    size_t j = shuffle_below(&t->shuffle, (uint64_t)r + 1), tmp = t->perm[r];
-    t->perm[r] = t->perm[j];
-    t->perm[j] = tmp;
-  }
   int dropout_on = t->drop != NULL;
   double loss_sum = 0;
   size_t correct = 0;
@@ -553,6 +558,88 @@ int pf_gpu_trainer_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, si
   CK(download_weights(t));
   if (loss) *loss = loss_sum / (double)n;
   if (acc) *acc = (double)correct / (double)n;
+  return PF_OK;
+}
+
+/* t->perm with room for n rows; PF_EINVAL for bad arguments or labels. */
+static int epoch_prepare(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n) {
+  if (!t || !x || !y || n == 0) return PF_EINVAL;
+  t->err[0] = '\0';
+  if (!pf_train_labels_valid(y, n, t->m->sizes[t->L])) return PF_EINVAL;
+  if (n > t->perm_n) {
+    size_t *p = realloc(t->perm, n * sizeof *p);
+    if (!p) return PF_ENOMEM;
+    t->perm = p;
+    t->perm_n = n;
+  }
+  return PF_OK;
+}
+
+int pf_gpu_trainer_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss, double *acc) {
+  CK(epoch_prepare(t, x, y, n));
+  for (size_t r = 0; r < n; r++) t->perm[r] = r;
+  for (size_t r = n - 1; r > 0; r--) {
+    size_t j = shuffle_below(&t->shuffle, (uint64_t)r + 1), tmp = t->perm[r];
+    t->perm[r] = t->perm[j];
+    t->perm[j] = tmp;
+  }
+  return run_epoch(t, x, y, n, loss, acc);
+}
+
+int pf_gpu_trainer_epoch_order(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, const size_t *order,
+                               double *loss, double *acc) {
+  if (!order) return PF_EINVAL;
+  CK(epoch_prepare(t, x, y, n));
+  /* a permutation: every row once (t->perm marks the rows seen) */
+  for (size_t r = 0; r < n; r++) t->perm[r] = 0;
+  for (size_t r = 0; r < n; r++) {
+    if (order[r] >= n || t->perm[order[r]]) return PF_EINVAL;
+    t->perm[order[r]] = 1;
+  }
+  memcpy(t->perm, order, n * sizeof *order);
+  return run_epoch(t, x, y, n, loss, acc);
+}
+
+/* Checks and uploads one batch of n rows for a pass without an update. */
+static int pass_prepare(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, int dropout_on) {
+  if (!t || !x || !y || n == 0 || n > t->cap || (dropout_on && !t->drop)) return PF_EINVAL;
+  t->err[0] = '\0';
+  if (!pf_train_labels_valid(y, n, t->m->sizes[t->L])) return PF_EINVAL;
+  return upload_batch(t, x, y, n, 1);
+}
+
+int pf_gpu_trainer_gradients(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, int dropout_on,
+                             double *loss, float **grad_w, float **grad_b) {
+  if (!grad_w || !grad_b) return PF_EINVAL;
+  CK(pass_prepare(t, x, y, n, dropout_on));
+  double loss_sum = 0;
+  size_t correct = 0;
+  CK(forward(t, n, dropout_on));
+  CK(score(t, y, n, &loss_sum, &correct));
+  CK(backward(t, n, dropout_on));
+  const pf_model *m = t->m;
+  for (uint32_t i = 0; i < t->L; i++) {
+    size_t fi = m->sizes[i], fo = m->sizes[i + 1];
+    CK_CUDA(t, cudaMemcpy(grad_w[i], t->gw[i], fi * fo * sizeof(float), cudaMemcpyDeviceToHost));
+    CK_CUDA(t, cudaMemcpy(grad_b[i], t->gb[i], fo * sizeof(float), cudaMemcpyDeviceToHost));
+  }
+  if (loss) *loss = loss_sum / (double)n;
+  return PF_OK;
+}
+
+int pf_gpu_trainer_dropout_probe(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, uint32_t layer,
+                                 float *relu, float *dropped, float *grad) {
+  if (!t || !relu || !dropped || !grad || layer + 1 >= t->L) return PF_EINVAL;
+  CK(pass_prepare(t, x, y, n, 1));
+  CK(forward(t, n, 1));
+  t->probe_grad = grad;
+  t->probe_layer = layer;
+  int rc = backward(t, n, 1);
+  t->probe_grad = NULL;
+  CK(rc);
+  size_t bytes = n * t->m->sizes[layer + 1] * sizeof(float);
+  CK_CUDA(t, cudaMemcpy(relu, t->r[layer], bytes, cudaMemcpyDeviceToHost));
+  CK_CUDA(t, cudaMemcpy(dropped, t->a[layer], bytes, cudaMemcpyDeviceToHost));
   return PF_OK;
 }
 

@@ -40,6 +40,27 @@ const char *pf_gpu_trainer_error(const pf_gpu_trainer *t);
  * batch; m's weights are brought up to date when it returns PF_OK. */
 int pf_gpu_trainer_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss, double *acc);
 
+/* pf_gpu_trainer_epoch with the rows in the given order (a permutation of
+ * 0..n-1, e.g. pf_trainer_last_order of the CPU trainer), so both paths
+ * see the same batches; PF_EINVAL when order is not a permutation. */
+int pf_gpu_trainer_epoch_order(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, const size_t *order,
+                               double *loss, double *acc);
+
+/* As pf_trainer_gradients: loss and gradients of one batch of n rows (at
+ * most the batch size or 256, whichever is larger), no update. dropout_on
+ * needs a trainer made with dropout > 0 (else PF_EINVAL). */
+int pf_gpu_trainer_gradients(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, int dropout_on,
+                             double *loss, float **grad_w, float **grad_b);
+
+/* For the dropout test: one forward and backward pass with dropout on (no
+ * update) over n rows, copying hidden layer `layer`'s ReLU output into
+ * relu, its output after dropout into dropped and the gradient of the loss
+ * at the ReLU output (what dropout lets back) into grad, each n x
+ * m->sizes[layer + 1] row-major. PF_EINVAL without dropout or for the last
+ * layer. */
+int pf_gpu_trainer_dropout_probe(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, uint32_t layer,
+                                 float *relu, float *dropped, float *grad);
+
 /* As pf_model_evaluate, with the trainer's current weights on the device. */
 int pf_gpu_trainer_evaluate(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss,
                             double *acc);

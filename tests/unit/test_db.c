@@ -358,15 +358,89 @@ static void test_inflight_older(void **state) {
   assert_int_equal(got, 3);
   /* s[1] claimed long ago, s[2] longer ago still, s[0] just now */
   admin_do("ZADD pf:inflight 2000 %s 1000 %s", s[1], s[2]);
-  assert_int_equal(pf_db_inflight_older(db, 60000, c, 3, &got), PF_OK);
+  assert_int_equal(pf_db_inflight_older(db, 60000, 0, c, 3, &got), PF_OK);
   assert_int_equal(got, 2);
   assert_string_equal(c[0], s[2]);
   assert_string_equal(c[1], s[1]);
-  assert_int_equal(pf_db_inflight_older(db, 60000, c, 1, &got), PF_OK);
+  assert_int_equal(pf_db_inflight_older(db, 60000, 0, c, 1, &got), PF_OK);
   assert_int_equal(got, 1);
-  assert_int_equal(pf_db_inflight_older(db, 0, c, 3, &got), PF_OK);
+  /* pages: the second one starts where the first stopped */
+  assert_int_equal(pf_db_inflight_older(db, 60000, 1, c, 3, &got), PF_OK);
+  assert_int_equal(got, 1);
+  assert_string_equal(c[0], s[1]);
+  assert_int_equal(pf_db_inflight_older(db, 60000, 2, c, 3, &got), PF_OK);
+  assert_int_equal(got, 0);
+  assert_int_equal(pf_db_inflight_older(db, 0, 0, c, 3, &got), PF_OK);
   assert_int_equal(got, 3);
-  assert_int_equal(pf_db_inflight_older(db, 60000, NULL, 3, &got), PF_EINVAL);
+  assert_int_equal(pf_db_inflight_older(db, 60000, 0, NULL, 3, &got), PF_EINVAL);
+  assert_int_equal(pf_db_inflight_older(db, 60000, -1, c, 3, &got), PF_EINVAL);
+}
+
+/* pefleet requeue: a failed sample is queued again, attempts 0, reason gone;
+ * any other is left alone; an unknown one is PF_ENOENT. */
+static void test_unfail(void **state) {
+  NEED_REDIS();
+  pf_db *db = *state;
+  char a[65], b[65], u[65], c[1][65];
+  sha_of(60, a);
+  sha_of(61, b);
+  sha_of(62, u);
+  ingest_ok(db, a, "x", 1);
+  ingest_ok(db, b, "x", 1);
+  int got = 0, requeued = -1;
+  assert_int_equal(pf_db_claim(db, c, 1, &got), PF_OK);
+  assert_int_equal(pf_db_requeue(db, c[0], 1, "worker died", &requeued), PF_OK); /* failed, attempts 1 */
+  assert_int_equal(requeued, 2);
+  const char *failed = c[0], *other = strcmp(c[0], a) == 0 ? b : a;
+  assert_int_equal(pf_db_unfail(db, other, &requeued), PF_OK); /* queued, not failed */
+  assert_int_equal(requeued, 0);
+  assert_int_equal(pf_db_unfail(db, failed, &requeued), PF_OK);
+  assert_int_equal(requeued, 1);
+  pf_db_sample rec;
+  assert_int_equal(pf_db_get(db, failed, &rec), PF_OK);
+  assert_string_equal(rec.status, "queued");
+  assert_int_equal(rec.attempts, 0);
+  assert_string_equal(rec.reason, "");
+  pf_db_counts k;
+  assert_int_equal(pf_db_counts_get(db, &k), PF_OK);
+  assert_int_equal(k.failed, 0);
+  assert_int_equal(k.queued, 2);
+  /* it is claimed again like any queued sample */
+  char both[2][65];
+  assert_int_equal(pf_db_claim(db, both, 2, &got), PF_OK);
+  assert_int_equal(got, 2);
+  assert_int_equal(pf_db_unfail(db, u, &requeued), PF_ENOENT);
+  assert_int_equal(pf_db_unfail(db, "nothex", &requeued), PF_EINVAL);
+}
+
+/* A delivery given back (the worker's retry reply) is requeued without
+ * using up an attempt, however often it happens. */
+static void test_giveback_keeps_attempts(void **state) {
+  NEED_REDIS();
+  pf_db *db = *state;
+  char a[65], c[1][65];
+  sha_of(50, a);
+  ingest_ok(db, a, "x", 1);
+  int got = 0, outcome = -1;
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(pf_db_claim(db, c, 1, &got), PF_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(pf_db_giveback(db, a, &outcome), PF_OK);
+    assert_int_equal(outcome, 1);
+  }
+  pf_db_sample rec;
+  assert_int_equal(pf_db_get(db, a, &rec), PF_OK);
+  assert_int_equal(rec.attempts, 0);
+  assert_string_equal(rec.status, "queued");
+  /* not in flight: nothing to give back */
+  assert_int_equal(pf_db_giveback(db, a, &outcome), PF_OK);
+  assert_int_equal(outcome, 0);
+  /* a counted requeue still counts */
+  assert_int_equal(pf_db_claim(db, c, 1, &got), PF_OK);
+  assert_int_equal(pf_db_requeue(db, a, 3, "worker died", &outcome), PF_OK);
+  assert_int_equal(outcome, 1);
+  assert_int_equal(pf_db_get(db, a, &rec), PF_OK);
+  assert_int_equal(rec.attempts, 1);
 }
 
 static void test_recover(void **state) {
@@ -926,6 +1000,8 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_requeue_done, setup, teardown),
     cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
     cmocka_unit_test_setup_teardown(test_inflight_older, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_giveback_keeps_attempts, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_unfail, setup, teardown),
     cmocka_unit_test_setup_teardown(test_store_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_store_idempotent, setup, teardown),
     cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
