@@ -1,5 +1,6 @@
 /* mkblobseeds DIR: seed inputs for fuzz_blobs: a small model file and a
- * seed-sized (486-70-70-2) one, each behind the selector byte 1, and
+ * seed-sized (486-70-70-2) one, and a small one with an explanation
+ * baseline (format 2), each behind the selector byte 1, and
  * stored-vector blobs behind 0. */
 #include "pf_err.h"
 #include "pf_model.h"
@@ -23,14 +24,16 @@ int main(int argc, char **argv) {
   uint32_t small[] = {3, 2, 2}, seed[] = {486, 70, 70, 2};
   pf_model *m = NULL;
   int bad = 0;
-  for (int k = 0; k < 2; k++) {
-    if (pf_model_new(k ? 3 : 2, k ? seed : small, &m) != PF_OK) return 1;
+  for (int k = 0; k < 3; k++) {
+    if (pf_model_new(k == 1 ? 3 : 2, k == 1 ? seed : small, &m) != PF_OK) return 1;
     snprintf(m->version, sizeof m->version, "fuzz-%d", k);
     m->w[0][0] = 0.5f;
+    const float base[3] = {0.1f, 0.2f, 0.3f};
+    if (k == 2 && pf_model_set_baseline(m, base, "clean mean of train, 3 rows") != PF_OK) return 1; /* format 2 */
     size_t n = pf_model_encoded_size(m);
     uint8_t *b = malloc(n);
     if (!b || pf_model_encode(m, b, n) != PF_OK) return 1;
-    bad |= put(argv[1], k ? "model-seed" : "model-small", 1, b, n);
+    bad |= put(argv[1], k == 1 ? "model-seed" : k == 2 ? "model-baseline" : "model-small", 1, b, n);
     free(b);
     pf_model_free(&m);
   }
