@@ -316,6 +316,31 @@ static int explain_then_similar(gw_req *r, const Pefleet__ScoreReply *s, double 
   return mhd;
 }
 
+/* The hits of a similarity reply as a JSON array of {"sha256",
+ * "similarity","labels"} (and "split" when with_split). */
+static void put_hits(FILE *f, const Pefleet__SimilarReply *sr, int with_split) {
+  char num[40];
+  fputc('[', f);
+  for (size_t k = 0; k < sr->n_hits; k++) {
+    const Pefleet__SimilarHit *h = sr->hits[k];
+    fputs(k ? ",{\"sha256\":" : "{\"sha256\":", f);
+    pf_fmt_json_string(f, h->sha256 ? h->sha256 : "");
+    pf_fmt_double(h->similarity, num, sizeof num);
+    fprintf(f, ",\"similarity\":%s,\"labels\":[", num);
+    for (size_t l = 0; l < h->n_labels; l++) {
+      if (l) fputc(',', f);
+      pf_fmt_json_string(f, h->labels[l] ? h->labels[l] : "");
+    }
+    fputc(']', f);
+    if (with_split) {
+      fputs(",\"split\":", f);
+      pf_fmt_json_string(f, h->split ? h->split : "");
+    }
+    fputc('}', f);
+  }
+  fputc(']', f);
+}
+
 /* The last stage of /v1/scan?explain: the similar samples (or none, when
  * the service did not answer) and the closing braces. */
 static int explain_finish(gw_req *r) {
@@ -325,22 +350,8 @@ static int explain_finish(gw_req *r) {
   FILE *f = open_memstream(&tail, &tail_len);
   if (!f) return gw_http_error(r, 500, "out of memory");
   if (c->rc == PF_OK && c->reply->similar_reply->status == PEFLEET__SCORE_STATUS__SCORE_OK) {
-    const Pefleet__SimilarReply *sr = c->reply->similar_reply;
-    char num[40];
-    fputs(",\"similar\":[", f);
-    for (size_t k = 0; k < sr->n_hits; k++) {
-      const Pefleet__SimilarHit *h = sr->hits[k];
-      fputs(k ? ",{\"sha256\":" : "{\"sha256\":", f);
-      pf_fmt_json_string(f, h->sha256 ? h->sha256 : "");
-      pf_fmt_double(h->similarity, num, sizeof num);
-      fprintf(f, ",\"similarity\":%s,\"labels\":[", num);
-      for (size_t l = 0; l < h->n_labels; l++) {
-        if (l) fputc(',', f);
-        pf_fmt_json_string(f, h->labels[l] ? h->labels[l] : "");
-      }
-      fputs("]}", f);
-    }
-    fputc(']', f);
+    fputs(",\"similar\":", f);
+    put_hits(f, c->reply->similar_reply, 0);
   }
   fputs("}}\n", f);
   if (fclose(f) != 0) { free(tail); return gw_http_error(r, 500, "out of memory"); }
@@ -516,23 +527,9 @@ static int route_similar(gw_req *r) {
     return gw_http_error(r, st, "%s", s->error && *s->error ? s->error : score_default_reason(s->status));
   }
   OPEN_BODY(f, body, len);
-  char num[40];
-  fputs("{\"hits\":[", f);
-  for (size_t k = 0; k < s->n_hits; k++) {
-    const Pefleet__SimilarHit *h = s->hits[k];
-    fputs(k ? ",{\"sha256\":" : "{\"sha256\":", f);
-    pf_fmt_json_string(f, h->sha256 ? h->sha256 : "");
-    pf_fmt_double(h->similarity, num, sizeof num);
-    fprintf(f, ",\"similarity\":%s,\"labels\":[", num);
-    for (size_t l = 0; l < h->n_labels; l++) {
-      if (l) fputc(',', f);
-      pf_fmt_json_string(f, h->labels[l] ? h->labels[l] : "");
-    }
-    fputs("],\"split\":", f);
-    pf_fmt_json_string(f, h->split ? h->split : "");
-    fputc('}', f);
-  }
-  fputs("]}\n", f);
+  fputs("{\"hits\":", f);
+  put_hits(f, s, 1);
+  fputs("}\n", f);
   fclose(f);
   return reply_stream(r, NULL, body, len, "application/json");
 }
