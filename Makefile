@@ -16,12 +16,12 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-param
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -Itrainer -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis hdf5 openblas 2>/dev/null) $(EXTRA_CPPFLAGS)
 ALL_CFLAGS = $(CFLAGS) $(WARN) -fno-math-errno $(EXTRA_CFLAGS)
 LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-config --libs hdf5 openblas 2>/dev/null) \
-            -lcrypto -lpthread -lm $(EXTRA_LDLIBS)
+            -lcrypto -lseccomp -lpthread -lm $(EXTRA_LDLIBS)
 
 # what `make programs` needs (the Dockerfile's build stage installs only these)
 DEB_BUILD_PACKAGES := build-essential pkg-config liblief-dev libssl-dev \
                 libzmq3-dev libhiredis-dev libprotobuf-c-dev protobuf-c-compiler \
-                libopenblas-dev libhdf5-dev libmicrohttpd-dev
+                libopenblas-dev libhdf5-dev libmicrohttpd-dev libseccomp-dev
 # what the tests, fuzzing and benchmarks run (make compose-test: docker.io,
 # debootstrap, docker-compose)
 DEB_TEST_PACKAGES := clang libclang-rt-14-dev libcmocka-dev procps bc redis-server python3 python3-numpy \
@@ -94,13 +94,14 @@ PROGRAMS := $(BIN)/pefleet $(BIN)/pefleet-sandbox $(if $(BROKER_SRC),$(BIN)/pefl
             $(if $(WORKER_SRC),$(BIN)/pefleet-encoder-worker) $(BIN)/pefleet-score-router $(BIN)/pefleet-scorer $(BIN)/pefleet-trainer \
             $(if $(GATEWAY_SRC),$(BIN)/pefleet-gateway) $(if $(SIMILAR_SRC),$(BIN)/pefleet-similar) \
             $(if $(CLAMD_SRC),$(BIN)/pefleet-clamd)
+SANDBOX_TEST_BIN := $(BUILD)/tests/pefleet-sandbox-hostile $(BUILD)/bench/pefleet-sandbox-unhardened
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all programs deps deps-build deps-test test check unit sanitize fuzz fuzz-run bench clean demo
-all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
+all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN) $(SANDBOX_TEST_BIN)
 # the fleet's programs only (no unit tests or tools): what the image ships
 programs: $(PROGRAMS)
 
@@ -133,7 +134,7 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/sandbox_main.c cli/cmd_train.c,$(wildcard cli/*.c)))
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/cmd_train.c,$(wildcard cli/*.c)))
 $(BIN)/pefleet: $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
@@ -145,9 +146,28 @@ $(BIN)/pefleet-trainer: $(BUILD)/trainer/trainer_main.o $(BUILD)/cli/cmd_train.o
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BIN)/pefleet-sandbox: $(BUILD)/cli/sandbox_main.o $(LIBA)
+# the parser sandbox (sandbox/README.md); two builds for tests and benchmarks
+# only, never installed: the hostile parser of tests/integration/sandbox_hostile.sh
+# and the unhardened "before" of bench/encode_bench.sh
+SANDBOX_H := $(wildcard sandbox/*.h)
+$(BUILD)/sandbox/%.o: sandbox/%.c $(SANDBOX_H) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/sandbox/sb_main_unhardened.o: sandbox/sb_main.c $(SANDBOX_H) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DPF_SANDBOX_UNHARDENED $(ALL_CFLAGS) -c $< -o $@
+# every symbol bound at exec (-z now): each file's process is a fresh fork
+# of the zygote and would otherwise resolve LIEF's symbols again
+SANDBOX_LDFLAGS := -Wl,-z,now -Wl,-z,relro
+$(BIN)/pefleet-sandbox: $(BUILD)/sandbox/sb_main.o $(BUILD)/sandbox/sb_parse.o $(BUILD)/sandbox/sb_handle.o $(LIBA)
 	@mkdir -p $(BIN)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(SANDBOX_LDFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/tests/pefleet-sandbox-hostile: $(BUILD)/sandbox/sb_main.o $(BUILD)/sandbox/sb_hostile.o $(BUILD)/sandbox/sb_parse.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANDBOX_LDFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/bench/pefleet-sandbox-unhardened: $(BUILD)/sandbox/sb_main_unhardened.o $(BUILD)/sandbox/sb_parse.o $(BUILD)/sandbox/sb_handle.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANDBOX_LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BIN)/pefleet-broker: $(BROKER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
@@ -369,7 +389,7 @@ $(BASELINE): bench/lief_baseline.c $(LIBA)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(LIBA) -o $@ $(LDLIBS)
 
 # Builds only what it runs, so a fleet program that does not build does not stop it.
-bench: $(BIN)/pefleet $(BIN)/pefleet-sandbox $(BASELINE)
+bench: $(BIN)/pefleet $(BIN)/pefleet-sandbox $(BASELINE) $(BUILD)/bench/pefleet-sandbox-unhardened
 	@BIN=$(abspath $(BIN)) BASELINE=$(abspath $(BASELINE)) bench/encode_bench.sh
 
 # Validates compose.yaml with Debian's docker-compose (v1.29, Compose

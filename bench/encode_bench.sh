@@ -7,6 +7,9 @@
 #   PEFLEET_SHARED  the shared folder (default: ../shared next to the repo)
 #   BIN             folder holding pefleet and pefleet-sandbox (default: bin)
 #   BASELINE        the lief_baseline binary (default: build/bench/lief_baseline)
+#   UNHARDENED      the sandbox built with every isolation layer off, the
+#                   "before" of the isolation (default:
+#                   build/bench/pefleet-sandbox-unhardened; never installed)
 #   BENCH_FILES     size of the working set (default 2000)
 #   BENCH_REPEAT    runs of each case; the median is reported (default 3)
 #   BENCH_WORKERS   the many-worker case (default: nproc)
@@ -19,13 +22,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 BIN=${BIN:-$ROOT/bin}
 BASELINE=${BASELINE:-$ROOT/build/bench/lief_baseline}
+UNHARDENED=${UNHARDENED:-$ROOT/build/bench/pefleet-sandbox-unhardened}
 NFILES=${BENCH_FILES:-2000}
 REPEAT=${BENCH_REPEAT:-3}
 NCPU=$(nproc)
 WN=${BENCH_WORKERS:-$NCPU}
 
 die() { echo "encode_bench: $*" >&2; exit 1; }
-for x in "$BIN/pefleet" "$BIN/pefleet-sandbox" "$BASELINE"; do
+for x in "$BIN/pefleet" "$BIN/pefleet-sandbox" "$BASELINE" "$UNHARDENED"; do
   [ -x "$x" ] || die "$x missing (run 'make bench')"
 done
 EXPECTED=$SHARED/corpus/expected-ergo486.tsv
@@ -60,10 +64,10 @@ run_baseline() {
   # the baseline times only its parse loop; CPU and wall are the process's
   echo "${BASH_REMATCH[2]} $(awk '{printf "%.3f %.3f", $2 + $3, $1}' <<<"$t")"
 }
-run_encode() { # workers
-  local t rows
+run_encode() { # workers [sandbox program]
+  local t rows sb=${2:-$BIN/pefleet-sandbox}
   rm -f "$WORK/out.csv"
-  t=$( { time "$BIN/pefleet" encode -w "$1" -q -o "$WORK/out.csv" "$SET" 2>"$WORK/enc.err"; } 2>&1 ) ||
+  t=$( { time PEFLEET_SANDBOX=$sb "$BIN/pefleet" encode -w "$1" -q -o "$WORK/out.csv" "$SET" 2>"$WORK/enc.err"; } 2>&1 ) ||
     die "pefleet encode -w $1 failed: $(head -3 "$WORK/enc.err")"
   rows=$(wc -l <"$WORK/out.csv")
   [ "$rows" -eq "$NFILES" ] || die "pefleet encode -w $1 wrote $rows rows for $NFILES files"
@@ -98,6 +102,8 @@ measure() {
       0) res=$(run_baseline) ;;
       1) res=$(run_encode 1) ;;
       2) res=$(run_encode "$WN") ;;
+      3) res=$(run_encode 1 "$UNHARDENED") ;;
+      4) res=$(run_encode "$WN" "$UNHARDENED") ;;
     esac
     b1=$(busy_s)
     read -r s u w <<<"$res"
@@ -109,8 +115,8 @@ measure() {
   s="$s*" # kept although noisy
 }
 
-NAMES=("lief-baseline" "pefleet -w 1" "pefleet -w $WN")
-CORES=(1 1 "$WN")
+NAMES=("lief-baseline" "pefleet -w 1" "pefleet -w $WN" "unhardened -w 1" "unhardened -w $WN")
+CORES=(1 1 "$WN" 1 "$WN")
 declare -a SECS CPUS OTHERS
 NOISY=0
 QUIET_WAIT=${BENCH_QUIET_WAIT:-300}
@@ -118,7 +124,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 quiet || echo "encode_bench: warning: the machine is busy (others use > 10% of a core); figures may be low" >&2
 "$BIN/pefleet" encode -w "$WN" -q -o "$WORK/out.csv" "$SET" 2>/dev/null || true # warm-up
 for ((r = 0; r < REPEAT; r++)); do # interleaved, so slow phases hit every case
-  for c in 0 1 2; do
+  for c in 0 1 2 3 4; do
     measure "$c"
     SECS[c]+="$s "
     CPUS[c]+="$u "
@@ -139,11 +145,13 @@ echo
 printf '%-16s %6s %7s %8s %9s %8s %14s %8s %9s %8s\n' \
   name files MB seconds files/s MB/s files/s/core ratio ratio/core cpu-s
 base_fps=
-for c in 0 1 2; do
+declare -a FPS
+for c in 0 1 2 3 4; do
   s=$(median "${SECS[c]}")
   u=$(median "${CPUS[c]}")
   fps=$(awk -v n="$NFILES" -v s="$s" 'BEGIN {printf "%.1f", n / s}')
   [ -n "$base_fps" ] || base_fps=$fps
+  FPS[c]=$fps
   awk -v name="${NAMES[c]}" -v n="$NFILES" -v b="$BYTES" -v s="$s" -v k="${CORES[c]}" -v bf="$base_fps" -v u="$u" 'BEGIN {
     f = n / s
     printf "%-16s %6d %7.1f %8.3f %9.1f %8.1f %14.1f %7.2fx %8.2fx %8.2f\n",
@@ -153,5 +161,9 @@ echo
 echo "seconds: wall clock (baseline: its parse loop only; pefleet: the whole command)."
 echo "cpu-s: user+sys of the whole process tree. ratio: files/s over the baseline's;"
 echo "ratio/core: files/s per worker over the baseline's (one core)."
+echo
+echo "isolation (every layer of sandbox/ against the same protocol with none: $UNHARDENED):"
+awk -v h="${FPS[1]}" -v u="${FPS[3]}" 'BEGIN {printf "  -w 1:  hardened %.1f files/s, unhardened %.1f files/s: %.2f of unhardened\n", h, u, h / u}'
+awk -v h="${FPS[2]}" -v u="${FPS[4]}" -v w="$WN" 'BEGIN {printf "  -w %d:  hardened %.1f files/s, unhardened %.1f files/s: %.2f of unhardened\n", w, h, u, h / u}'
 echo "Runs (seconds; cpu-s other processes took during each run, * = kept though noisy):"
-for c in 0 1 2; do printf '  %-16s %s; others %s\n' "${NAMES[c]}" "${SECS[c]}" "${OTHERS[c]}"; done
+for c in 0 1 2 3 4; do printf '  %-16s %s; others %s\n' "${NAMES[c]}" "${SECS[c]}" "${OTHERS[c]}"; done

@@ -14,6 +14,8 @@ const char *pf_strerror(int code) {
   case PF_ENOENT: return "not found";
   case PF_EGPU: return "GPU error";
   case PF_EFLEET: return "Redis of another fleet";
+  case PF_EPERM: return "not permitted";
+  case PF_EVIOL: return "parser violated the sandbox";
   default: return "unknown error";
   }
 }

@@ -17,6 +17,8 @@ enum {
   PF_ENOENT = -9,    /* no such file or key */
   PF_EGPU = -10,     /* a CUDA, cuBLAS or cuDNN call failed, or no usable GPU */
   PF_EFLEET = -11,   /* the Redis belongs to another fleet (pf:fleet differs) */
+  PF_EPERM = -12,    /* the kernel refused a confinement step */
+  PF_EVIOL = -13,    /* isolated parser broke a sandbox rule */
 };
 
 /* Returns a static, human-readable text for a PF_E* code; never NULL. */

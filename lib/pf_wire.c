@@ -29,7 +29,7 @@ long pf_wire_frame(const uint8_t *buf, size_t len, uint32_t *type, uint64_t *id,
   uint32_t total = get32(buf + 4);
   uint32_t t = get32(buf + 8);
   if (total < PF_WIRE_HEADER_SIZE || total > PF_WIRE_MAX_FRAME) return -1;
-  if (t < PF_WIRE_REQ || t > PF_WIRE_ERR) return -1;
+  if (t < PF_WIRE_REQ || t > PF_WIRE_LAST) return -1;
   if (len < total) return 0;
   *type = t;
   *id = (uint64_t)get32(buf + 16) | (uint64_t)get32(buf + 20) << 32;

@@ -14,12 +14,16 @@
 #define PF_WIRE_MAGIC 0x50465731u /* "PFW1" */
 #define PF_WIRE_MAX_FRAME 8192    /* no frame is larger */
 #define PF_WIRE_MAX_PATH 4096
+#define PF_WIRE_LAST PF_WIRE_HELLO
 
 enum {
-  PF_WIRE_REQ = 1,    /* parent -> child: payload = path bytes */
+  PF_WIRE_REQ = 1,    /* parent -> sandbox: no payload; the sample's fd rides along (SCM_RIGHTS) */
   PF_WIRE_HASH = 2,   /* child -> parent: sha256[32], size u64 */
   PF_WIRE_VEC = 3,    /* child -> parent: 486 little-endian doubles */
   PF_WIRE_ERR = 4,    /* child -> parent: code i32, message bytes */
+  PF_WIRE_VIOL = 5,   /* child -> parent: syscall number i32 (the seccomp trap) */
+  PF_WIRE_DONE = 6,   /* sandbox -> parent: wait status i32, CPU ms u32 of the file's child */
+  PF_WIRE_HELLO = 7,  /* sandbox -> parent, once: the layers in force, then "\n", then those missing */
 };
 
 /* Frame: u32 magic | u32 total length (header included) | u32 type |

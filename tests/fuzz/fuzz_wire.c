@@ -28,7 +28,7 @@ static long expected(const uint8_t *buf, size_t len) {
   if (le32(buf) != PF_WIRE_MAGIC) return -1;
   uint32_t total = le32(buf + 4), type = le32(buf + 8);
   if (total < PF_WIRE_HEADER_SIZE || total > PF_WIRE_MAX_FRAME) return -1;
-  if (type < PF_WIRE_REQ || type > PF_WIRE_ERR) return -1;
+  if (type < PF_WIRE_REQ || type > PF_WIRE_LAST) return -1;
   return len < total ? 0 : (long)total;
 }
 
@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       const uint8_t *pay2 = NULL;
       size_t n2 = 0;
       long f = pf_wire_frame(buf, (size_t)p, &t2, &id2, &pay2, &n2);
-      if (type >= PF_WIRE_REQ && type <= PF_WIRE_ERR) {
+      if (type >= PF_WIRE_REQ && type <= PF_WIRE_LAST) {
         CHECK(f == p && t2 == type && id2 == id && n2 == n);
         CHECK(n == 0 || memcmp(pay2, pay, n) == 0);
       } else {

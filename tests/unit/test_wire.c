@@ -62,7 +62,7 @@ static void test_roundtrip(void **state) {
   assert_int_equal(n, 0);
 
   /* every type is accepted */
-  for (uint32_t t = PF_WIRE_REQ; t <= PF_WIRE_ERR; t++) {
+  for (uint32_t t = PF_WIRE_REQ; t <= PF_WIRE_LAST; t++) {
     len = pf_wire_pack(buf, sizeof buf, t, t, "x", 1);
     assert_int_equal(pf_wire_frame(buf, (size_t)len, &type, &id, &payload, &n), len);
     assert_int_equal(type, t);
@@ -145,7 +145,7 @@ static void test_frame_rejects(void **state) {
   /* an oversized length is refused from the header alone, not waited for */
   assert_int_equal(pf_wire_frame(bad, PF_WIRE_HEADER_SIZE, &type, &id, &p, &n), -1);
   /* unknown types */
-  const uint32_t types[] = {0, PF_WIRE_ERR + 1, 0x100, UINT32_MAX};
+  const uint32_t types[] = {0, PF_WIRE_LAST + 1, 0x100, UINT32_MAX};
   for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
     memcpy(bad, buf, sizeof bad);
     put32(bad + 8, types[k]);
