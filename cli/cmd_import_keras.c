@@ -14,6 +14,8 @@
 #include "pf_hash.h"
 #include "pf_io.h"
 #include "pf_model.h"
+#include "pf_sandbox.h"
+#include "pf_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -656,13 +658,31 @@ out:
 }
 
 /* The child: reads the file, writes the report and the PFNN bytes to fd. */
+/* The reader confines itself before HDF5 sees a byte (lib/pf_sandbox.h):
+ * it keeps only its pipe and the model file, hard limits, no_new_privs,
+ * Landlock letting it read that one file and nothing else, and the parse
+ * seccomp profile (plus HDF5's shared lock). It stays in the user's uid:
+ * the file may be readable by the user alone. */
 static void child_main(const char *path, int fd) {
-  struct rlimit cpu = {CHILD_CPU_SECONDS, CHILD_CPU_SECONDS + 5};
-  setrlimit(RLIMIT_CPU, &cpu);
-#ifndef PF_SANITIZE /* ASan reserves more address space than any sane limit */
-  struct rlimit as = {CHILD_MEM, CHILD_MEM};
-  setrlimit(RLIMIT_AS, &as);
-#endif
+  int mfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (mfd < 0) _exit(4);
+  /* descriptors 3 and 4, nothing else: not the terminal, not a socket */
+  int hi_fd = fcntl(fd, F_DUPFD, 10), hi_mfd = fcntl(mfd, F_DUPFD, 10);
+  if (hi_fd < 0 || hi_mfd < 0 || dup2(hi_fd, 3) < 0 || dup2(hi_mfd, 4) < 0) _exit(4);
+  fd = 3;
+  mfd = 4;
+  close_range(0, 2, 0);
+  close_range(5, ~0u, 0);
+  clearenv();
+  static volatile uint64_t no_id;
+  pf_sandbox_trap_install(fd, &no_id);
+  pf_sandbox_state st = {0};
+  pf_seccomp_prog prog;
+  char err[160];
+  if (pf_sandbox_seccomp_build(PF_SECCOMP_HDF5, &prog, err, sizeof err) != PF_OK ||
+      pf_sandbox_limits(CHILD_MEM, CHILD_CPU_SECONDS, 8, 0) != PF_OK || pf_sandbox_no_new_privs(&st) != PF_OK ||
+      pf_sandbox_landlock(&st, mfd) != PF_OK || pf_sandbox_seccomp_apply(&prog) != PF_OK)
+    _exit(5);
   static child_report r;
   memset(&r, 0, sizeof r);
   pf_model *m = NULL;
@@ -701,6 +721,7 @@ static int read_isolated(const char *path, child_report *r, pf_model **out, char
   }
   close(fds[1]);
   uint8_t *bytes = NULL;
+  memset(r, 0, sizeof *r);
   int rc = PF_OK, got = pf_io_read_exact(fds[0], r, sizeof *r) == 0;
   if (got && r->ok) {
     if (r->model_len > (uint64_t)PF_MODEL_MAX_PARAMS * 4 + (1u << 20) || !(bytes = malloc(r->model_len)) ||
@@ -711,7 +732,24 @@ static int read_isolated(const char *path, child_report *r, pf_model **out, char
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFSIGNALED(status)) {
+  if (WIFEXITED(status) && WEXITSTATUS(status) == PF_SANDBOX_VIOLATION_EXIT) {
+    /* the trap wrote a PF_WIRE_VIOL frame where the report would be */
+    uint32_t type;
+    uint64_t id;
+    const uint8_t *p;
+    size_t n;
+    int32_t nr = -1;
+    if (pf_wire_frame((const uint8_t *)r, sizeof *r, &type, &id, &p, &n) > 0 && type == PF_WIRE_VIOL && n == 4)
+      memcpy(&nr, p, 4);
+    char name[64] = "unknown";
+    if (nr >= 0) pf_sandbox_syscall_name(nr, name, sizeof name);
+    say(err, errlen, "the HDF5 reader violated the sandbox: syscall %s", name);
+    rc = PF_EVIOL;
+  } else if (WIFEXITED(status) && (WEXITSTATUS(status) == 4 || WEXITSTATUS(status) == 5)) {
+    say(err, errlen, WEXITSTATUS(status) == 4 ? "the HDF5 reader cannot open %s" : "the HDF5 reader cannot confine itself (%s)",
+        WEXITSTATUS(status) == 4 ? path : "seccomp, Landlock or limits refused");
+    rc = PF_EIO;
+  } else if (WIFSIGNALED(status)) {
     say(err, errlen, "the HDF5 reader died (%s); the file is malformed", strsignal(WTERMSIG(status)));
     rc = PF_ECRASH;
   } else if (!got) {

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -293,6 +294,9 @@ static int db_open(pf_db *db) {
     if (c) redisFree(c);
     return PF_EIO;
   }
+  /* hiredis does not set close-on-exec: no process this one starts may
+   * inherit an authenticated connection (issue 12) */
+  fcntl(c->fd, F_SETFD, FD_CLOEXEC);
   if (redisSetTimeout(c, tv) != REDIS_OK) {
     db_err(db, "redis %s:%d: cannot set a timeout: %s", db->host, db->port, c->errstr);
     redisFree(c);

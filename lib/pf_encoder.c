@@ -3,6 +3,7 @@
 #include "pf_clock.h"
 #include "pf_err.h"
 #include "pf_fdpass.h"
+#include "pf_hash.h"
 #include "pf_io.h"
 #include "pf_log.h"
 #include "pf_sandbox.h"
@@ -267,20 +268,27 @@ static int open_sample(const pf_encoder *e, const char *path, pf_encode_result *
              (unsigned long long)e->o.max_file_size);
   } else {
     /* the sandbox gets a memfd of the bytes, never the file: it can open
-     * nothing that has a path, and the file cannot change under it */
+     * nothing that has a path, and the file cannot change under it. The
+     * sha256 is the daemon's own: a parser taken over by its sample could
+     * claim any other (and so write its vector over another sample's). */
+    size_t sz = (size_t)st.st_size;
     int m = memfd_create("pefleet-sample", MFD_CLOEXEC);
-    off_t left = st.st_size;
-    while (m >= 0 && left > 0) {
-      ssize_t k = sendfile(m, fd, NULL, (size_t)(left < (1 << 30) ? left : (1 << 30)));
-      if (k <= 0) break;
-      left -= k;
+    void *map = sz ? mmap(NULL, sz, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    int ok = m >= 0 && (sz == 0 || map != MAP_FAILED);
+    if (ok) {
+      static const uint8_t nothing[1];
+      ok = pf_sha256(sz ? map : nothing, sz, res->sha256) == PF_OK && (sz == 0 || pf_io_write_all(m, map, sz) == 0);
     }
-    if (m >= 0 && left == 0) {
+    int why = errno;
+    if (map && map != MAP_FAILED) munmap(map, sz);
+    if (ok) {
+      res->have_hash = 1;
+      res->size = sz;
       close(fd);
       return m;
     }
     res->code = m < 0 ? PF_ENOMEM : PF_EIO;
-    snprintf(res->error, sizeof res->error, "cannot copy the file into memory: %s", strerror(errno));
+    snprintf(res->error, sizeof res->error, "cannot copy the file into memory: %s", strerror(why));
     if (m >= 0) close(m);
   }
   if (fd >= 0) close(fd);
@@ -317,8 +325,12 @@ int pf_encoder_submit(pf_encoder *e, uint64_t id, const char *path) {
     }
     for (int attempt = 0; attempt < 2; attempt++) {
       if (c->pid == 0 && spawn(e, c) != PF_OK) break;
+      pf_encode_result mine = c->cur; /* the daemon's sha256 and size */
       if (pf_fdpass_send(c->req_fd, frame, (size_t)n, fd) == 0) {
         start_file(c, id);
+        c->cur.have_hash = mine.have_hash;
+        memcpy(c->cur.sha256, mine.sha256, sizeof mine.sha256);
+        c->cur.size = mine.size;
         close(fd);
         return PF_OK;
       }
@@ -444,9 +456,13 @@ static int take_frames(pf_encoder *e, child *c, int *status, uint32_t *cpu_ms) {
       return -1;
     }
     if (type == PF_WIRE_HASH && n == PF_SHA256_LEN + 8 && !c->answered) {
-      memcpy(c->cur.sha256, p, PF_SHA256_LEN);
-      memcpy(&c->cur.size, p + PF_SHA256_LEN, 8);
-      c->cur.have_hash = 1;
+      /* the child's own count: it must agree with what the daemon hashed */
+      if (c->cur.have_hash && memcmp(c->cur.sha256, p, PF_SHA256_LEN) != 0) {
+        c->cur.ok = 0;
+        c->cur.code = PF_ECRASH;
+        snprintf(c->cur.error, sizeof c->cur.error, "parser reported a sha256 that is not its sample's");
+        return -1;
+      }
     } else if (type == PF_WIRE_VEC && n == sizeof c->cur.vec && !c->answered) {
       memcpy(c->cur.vec, p, n);
       c->cur.ok = 1;

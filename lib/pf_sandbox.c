@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -242,6 +243,11 @@ int pf_sandbox_seccomp_build(int profile, pf_seccomp_prog *out, char *err, size_
   int rc = 0;
   if (profile == PF_SECCOMP_PARSE) rc = add_parse_rules(ctx);
   else if (profile == PF_SECCOMP_ZYGOTE) rc = add_zygote_rules(ctx);
+  else if (profile == PF_SECCOMP_HDF5) {
+    rc = add_parse_rules(ctx);
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(flock), 1, SCMP_A1(SCMP_CMP_EQ, LOCK_SH | LOCK_NB));
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(flock), 1, SCMP_A1(SCMP_CMP_EQ, LOCK_UN));
+  }
   else {
     static const int outer[] = {SCMP_SYS(wait4), SCMP_SYS(exit_group), SCMP_SYS(exit), SCMP_SYS(rt_sigreturn),
                                 SCMP_SYS(write)};

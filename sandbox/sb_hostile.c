@@ -1,5 +1,5 @@
 /* The hostile parser (test-only: build/tests/pefleet-sandbox-hostile).
- * A sample whose bytes start with "PEFLEET-HOSTILE ATTACK [ARG [ARG]]\n"
+ * A sample whose first 300 bytes hold "PEFLEET-HOSTILE ATTACK [ARG [ARG]]\n"
  * makes the child attack its sandbox instead of parsing, as a parser taken
  * over by the sample would; any other sample is parsed for real. Each
  * attack answers an error "hostile ATTACK: blocked (...)" when the kernel
@@ -115,13 +115,14 @@ static void spin(void) {
 }
 
 void sb_handle_file(uint64_t id, int fd, uint64_t max_size) {
-  char head[300];
-  ssize_t n = pread(fd, head, sizeof head - 1, 0);
-  if (n < 16 || memcmp(head, "PEFLEET-HOSTILE ", 16) != 0) {
+  char buf[300];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  char *head = n > 0 ? memmem(buf, (size_t)n, "PEFLEET-HOSTILE ", 16) : NULL;
+  if (!head) {
     sb_parse_file(id, fd, max_size);
     return;
   }
-  head[n] = '\0';
+  buf[n] = '\0';
   head[strcspn(head, "\n")] = '\0';
   char *argv[4] = {0};
   int argc = 0;

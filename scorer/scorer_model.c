@@ -6,6 +6,7 @@
 #include "pf_registry.h"
 
 #include <hiredis/hiredis.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,9 @@ static void sub_open(sm_state *s) {
     if (c) redisFree(c);
     return;
   }
+  /* hiredis does not set close-on-exec: no process this one starts may
+   * inherit an authenticated connection (issue 12) */
+  fcntl(c->fd, F_SETFD, FD_CLOEXEC);
   redisReply *r;
   if (password) {
     r = redisCommand(c, "AUTH %s", password);

@@ -20,6 +20,7 @@
 #include <hiredis/hiredis.h>
 
 #include <inttypes.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,9 @@ static redisContext *bulk_connect(sim_sync *s) {
     if (c) redisFree(c);
     return NULL;
   }
+  /* hiredis does not set close-on-exec: no process this one starts may
+   * inherit an authenticated connection (issue 12) */
+  fcntl(c->fd, F_SETFD, FD_CLOEXEC);
   redisSetTimeout(c, tv);
   redisReply *r = NULL;
   if (password) r = redisCommand(c, "AUTH %s", password);
