@@ -8,6 +8,8 @@
  * daemon reports the syscall. tests/integration/sandbox_hostile.sh. */
 #include "sb_file.h"
 #include "pf_err.h"
+#include "pf_ergo486.h"
+#include "pf_wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -167,6 +169,12 @@ void sb_handle_file(uint64_t id, int fd, uint64_t max_size) {
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) blocked_errno(id, "mmap-exec", errno);
     else say(id, "mmap-exec", 1, "mapped executable memory");
+  } else if (strcmp(a, "forge") == 0) {
+    /* claims another sample's sha256 and a vector for it */
+    uint8_t hash[32 + 8] = {0};
+    sb_send(PF_WIRE_HASH, id, hash, sizeof hash);
+    double vec[PF_ERGO486_DIM] = {0};
+    sb_send(PF_WIRE_VEC, id, vec, sizeof vec);
   } else if (strcmp(a, "hang") == 0) spin();
   else say(id, a, 0, "(unknown attack)");
 }

@@ -218,6 +218,8 @@ static int serve(const opts *o) {
     sb_send_err(0, PF_EPERM, err);
     return 3;
   }
+  /* dies with the daemon (set after the uid change, which clears it) */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (pf_sandbox_limits(o->mem, 0, CHILD_NOFILE, -1) != PF_OK) pf_sandbox_note(&st, "rlimits", "setrlimit failed");
   else pf_sandbox_note(&st, "rlimits(hard=soft)", NULL);
   if (pf_sandbox_no_new_privs(&st) != PF_OK || pf_sandbox_landlock(&st, -1) != PF_OK) {
