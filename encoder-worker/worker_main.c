@@ -288,6 +288,7 @@ int main(int argc, char **argv) {
   pf_encoder_opts eo;
   pf_encoder_opts_default(&eo);
   eo.workers = capacity;
+  eo.log_layers = 1;
   if (pf_encoder_new(&eo, &w.enc, err, sizeof err) != PF_OK) {
     pf_error("cannot start the parser pool: %s", err);
     return 1;

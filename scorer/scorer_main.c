@@ -474,6 +474,7 @@ int main(int argc, char **argv) {
   pf_encoder_opts eo;
   pf_encoder_opts_default(&eo);
   eo.workers = s.parsers;
+  eo.log_layers = 1;
   eo.max_file_size = s.max_size;
   if (pf_encoder_new(&eo, &s.enc, err, sizeof err) != PF_OK) {
     pf_error("cannot start the parser pool: %s", err);

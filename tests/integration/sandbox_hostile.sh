@@ -118,6 +118,7 @@ for i in "${!NAMES[@]}"; do
   if grep -Eq "sample $(sha_of "$n") failed: ${REGEX[i]}" <<<"$line"; then ok "worker_$n"
   else notok "worker_$n" "wanted /${REGEX[i]}/, got: ${line:-nothing in $WLOG}"; fi
 done
+check worker_logs_its_layers grep -q 'sandbox: layers in force: .*no_new_privs .*landlock.*seccomp' "$WLOG"
 check worker_goes_on_real_encoded grep -q "sample $REAL_SHA encoded" "$WLOG"
 check daemons_alive python3 -c '
 import json, subprocess, sys
@@ -138,6 +139,8 @@ done
 last=$(tail -1 "$T/score.jsonl")
 if grep -q "\"sha256\":\"$REAL_SHA\".*\"verdict\":\"clean\"" <<<"$last"; then ok scorer_goes_on_real_verdict
 else notok scorer_goes_on_real_verdict "$last"; fi
+
+check scorer_logs_its_layers grep -q 'sandbox: layers in force: .*seccomp' "$(ls "$D"/logs/scorer*.log | head -1)"
 
 # --- nothing else changed ------------------------------------------------------------
 snapshot >"$T/after.snap"
