@@ -251,6 +251,7 @@ static int accept_sample(service *sv, const void *id, size_t idlen, int delim, c
     pf_encoder_opts opts;
     pf_encoder_opts_default(&opts);
     opts.workers = SAMPLE_WORKERS;
+    opts.log_layers = 1;
     opts.timeout_ms = SAMPLE_TIMEOUT_MS;
     char err[256];
     if (pf_encoder_new(&opts, &sv->enc, err, sizeof err) != PF_OK) {
