@@ -26,7 +26,6 @@
 #include "pf_wire.h"
 #include "sb_file.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -116,16 +115,6 @@ static int serve(const opts *o) {
 
 static pf_seccomp_prog parse_prog;
 
-/* Binds every symbol of the libraries the parse uses now, in the zygote:
- * each file's process is a fresh fork and would resolve LIEF's lazy
- * symbols again, a page fault and a lookup each (-z now covers only this
- * program's own). */
-static void bind_now(void) {
-  static const char *libs[] = {"libLIEF.so.0", "libstdc++.so.6", "libcrypto.so.3", "libgcc_s.so.1", "libm.so.6"};
-  for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) dlopen(libs[i], RTLD_NOW | RTLD_NOLOAD);
-}
-
-
 /* A fresh process pays a page fault for every 4 KiB its heap touches (LIEF
  * allocates several copies of each file): ask for 2 MiB pages on the heap
  * the parse will use, and keep freed memory (bench/README.md). */
@@ -211,7 +200,6 @@ static int serve(const opts *o) {
    * once here, not in every file's process */
   uint8_t warm[PF_SHA256_LEN];
   pf_sha256((const uint8_t *)"", 0, warm);
-  bind_now();
   int ns = pf_sandbox_enter_ns(&st);
   if (ns < 0) {
     snprintf(err, sizeof err, "cannot drop root: %.120s", st.missing);
