@@ -214,6 +214,15 @@ static int add_parse_rules(scmp_filter_ctx ctx) {
    * namespace the zygote is init and drops it, and Landlock's signal scope
    * stops it leaving the domain */
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A2(SCMP_CMP_EQ, SIGABRT));
+#ifdef PF_SANITIZE
+  /* `make sanitize` only: what ASan and UBSan themselves call (their signal
+   * stacks, their limits and their report) */
+  static const int san[] = {SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
+                            SCMP_SYS(prlimit64),   SCMP_SYS(getrlimit),   SCMP_SYS(readlink),
+                            SCMP_SYS(rt_sigaction), SCMP_SYS(prctl),      SCMP_SYS(getppid),
+                            SCMP_SYS(nanosleep),   SCMP_SYS(clock_nanosleep), SCMP_SYS(mincore)};
+  for (size_t i = 0; i < sizeof san / sizeof san[0] && rc == 0; i++) rc = allow(ctx, san[i]);
+#endif
   return rc;
 }
 
