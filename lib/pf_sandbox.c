@@ -132,7 +132,9 @@ struct ll_path_beneath {
 int pf_sandbox_landlock(pf_sandbox_state *st, int read_fd) {
   long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) {
-    pf_sandbox_note(st, "landlock", abi < 0 && errno == EOPNOTSUPP ? "disabled at boot" : "kernel < 5.13");
+    pf_sandbox_note(st, "landlock", errno == EOPNOTSUPP ? "disabled at boot"
+                                    : errno == ENOSYS  ? "kernel < 5.13"
+                                                       : strerror(errno)); /* e.g. a container's seccomp profile: EPERM */
     return PF_OK;
   }
   struct ll_ruleset_attr attr = {0};
