@@ -100,7 +100,7 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all programs deps deps-build deps-test test check unit sanitize fuzz fuzz-run bench clean demo
+.PHONY: all programs deps deps-build deps-test test check unit sanitize fuzz fuzz-run bench clean demo gpu-check
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN) $(SANDBOX_TEST_BIN)
 # the fleet's programs only (no unit tests or tools): what the image ships
 programs: $(PROGRAMS)
@@ -269,6 +269,12 @@ check: all
 
 # The same tests on an ASan+UBSan build (the address-space limit is off there:
 # ASan reserves more address space than any sane limit).
+# the GPU trainer's first run wherever a GPU appears (scripts/gpu_check.sh):
+# CUDA build, GPU-vs-CPU parity, CPU and GPU training side by side; says
+# "skipped: no GPU" elsewhere
+gpu-check:
+	@scripts/gpu_check.sh
+
 sanitize:
 	$(MAKE) all BUILD=build/san BIN=build/san/bin CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" EXTRA_CPPFLAGS="-DPF_SANITIZE"
