@@ -105,11 +105,15 @@ all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN) $(SANDBOX_TEST_BIN)
 # the fleet's programs only (no unit tests or tools): what the image ships
 programs: $(PROGRAMS)
 
-# every object depends on the generated protobuf header: a changed message
-# (a new field) must rebuild its users, or they pack a struct of the old size
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h trainer/*.h scorer/*.h) $(GPU_STAMP) $(PROTO_H)
+# every object depends on exactly the headers it includes (-MMD -MP: the
+# compiler writes them to a .d file beside the object, read below), the
+# generated protobuf header among them: a changed message (a new field)
+# rebuilds its users, or they pack a struct of the old size. The header is
+# made first (order-only) so that the first build can include it.
+DEPFLAGS = -MMD -MP
+$(BUILD)/%.o: %.c $(GPU_STAMP) | $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # CUDA kernels (GPU builds only); the C flags and sanitizers stay with the C code
 $(BUILD)/trainer/%.o: trainer/%.cu trainer/pf_train_gpu_kernels.h $(GPU_STAMP)
@@ -150,12 +154,12 @@ $(BIN)/pefleet-trainer: $(BUILD)/trainer/trainer_main.o $(BUILD)/cli/cmd_train.o
 # only, never installed: the hostile parser of tests/integration/sandbox_hostile.sh
 # and the unhardened "before" of bench/encode_bench.sh
 SANDBOX_H := $(wildcard sandbox/*.h)
-$(BUILD)/sandbox/%.o: sandbox/%.c $(SANDBOX_H) $(wildcard lib/*.h)
+$(BUILD)/sandbox/%.o: sandbox/%.c $(GPU_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
-$(BUILD)/sandbox/sb_main_unhardened.o: sandbox/sb_main.c $(SANDBOX_H) $(wildcard lib/*.h)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/sandbox/sb_main_unhardened.o: sandbox/sb_main.c $(GPU_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DPF_SANDBOX_UNHARDENED $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -DPF_SANDBOX_UNHARDENED $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 # every symbol bound at exec (-z now): each file's process is a fresh fork
 # of the zygote and would otherwise resolve LIEF's symbols again
 SANDBOX_LDFLAGS := -Wl,-z,now -Wl,-z,relro
@@ -186,25 +190,25 @@ $(BIN)/pefleet-scorer: $(SCORER_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # the HTTP gateway (libmicrohttpd)
-$(BUILD)/gateway/%.o: gateway/%.c $(wildcard gateway/*.h lib/*.h) | $(PROTO_H)
+$(BUILD)/gateway/%.o: gateway/%.c $(GPU_STAMP) | $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(BIN)/pefleet-gateway: $(GATEWAY_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) -lmicrohttpd
 
 # the similarity service
-$(BUILD)/similar/%.o: similar/%.c $(wildcard similar/*.h lib/*.h) | $(PROTO_H)
+$(BUILD)/similar/%.o: similar/%.c $(GPU_STAMP) | $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(BIN)/pefleet-similar: $(SIMILAR_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # clamd's protocol in front of the score pool (clamd/README.md)
-$(BUILD)/clamd/%.o: clamd/%.c $(wildcard clamd/*.h lib/*.h) | $(PROTO_H)
+$(BUILD)/clamd/%.o: clamd/%.c $(GPU_STAMP) | $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(BIN)/pefleet-clamd: $(CLAMD_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
@@ -449,3 +453,6 @@ $(BUILD)/lib/pf_simindex.o: CFLAGS += -O3
 # The explanations' dense loops (the first layer's affine map, the per-piece
 # layers) vectorise at -O3 only
 $(BUILD)/lib/pf_explain.o: CFLAGS += -O3
+
+# the headers each object included when it was last built (see DEPFLAGS)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
