@@ -271,19 +271,12 @@ static int open_sample(const pf_encoder *e, const char *path, pf_encode_result *
      * nothing that has a path, and the file cannot change under it. The
      * sha256 is the daemon's own: a parser taken over by its sample could
      * claim any other (and so write its vector over another sample's). */
-    size_t sz = (size_t)st.st_size;
     int m = memfd_create("pefleet-sample", MFD_CLOEXEC);
-    void *map = sz ? mmap(NULL, sz, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-    int ok = m >= 0 && (sz == 0 || map != MAP_FAILED);
-    if (ok) {
-      static const uint8_t nothing[1];
-      ok = pf_sha256(sz ? map : nothing, sz, res->sha256) == PF_OK && (sz == 0 || pf_io_write_all(m, map, sz) == 0);
-    }
+    int rc = m < 0 ? PF_ENOMEM : pf_sha256_copy(fd, m, (uint64_t)st.st_size, res->sha256);
     int why = errno;
-    if (map && map != MAP_FAILED) munmap(map, sz);
-    if (ok) {
+    if (rc == PF_OK) {
       res->have_hash = 1;
-      res->size = sz;
+      res->size = (uint64_t)st.st_size;
       close(fd);
       return m;
     }

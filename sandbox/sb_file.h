@@ -17,7 +17,8 @@ void sb_send_err(uint64_t id, int32_t code, const char *msg);
 /* Handles the sample: fd is a memfd holding its bytes (pf_encoder copied
  * them there), mapped read-only for hashing and the feature rules and
  * opened by LIEF as /proc/self/fd/fd (a memfd has no path Landlock could
- * refuse; every other file is refused). Sends HASH then VEC or ERR. */
+ * refuse; every other file is refused). Sends VEC or ERR (the daemon
+ * hashed the bytes itself). */
 void sb_handle_file(uint64_t id, int fd, uint64_t max_size);
 
 /* The real parse (sb_parse.c); sb_handle.c makes it sb_handle_file, and

@@ -20,7 +20,6 @@
  * tests/integration/sandbox_hostile.sh. */
 #include "pf_err.h"
 #include "pf_fdpass.h"
-#include "pf_hash.h"
 #include "pf_io.h"
 #include "pf_sandbox.h"
 #include "pf_wire.h"
@@ -118,7 +117,7 @@ static pf_seccomp_prog parse_prog;
 /* A fresh process pays a page fault for every 4 KiB its heap touches (LIEF
  * allocates several copies of each file): ask for 2 MiB pages on the heap
  * the parse will use, and keep freed memory (bench/README.md). */
-#define HEAP_RESERVE (32u << 20)
+#define HEAP_RESERVE (24u << 20) /* below M_MMAP_THRESHOLD: from the brk heap, kept after free */
 static void heap_prepare(void) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
@@ -196,10 +195,6 @@ static int serve(const opts *o) {
     return 3;
   }
   pf_sandbox_trap_install(SB_RES_FD, &cur_id);
-  /* OpenSSL sets itself up (and reads its configuration) on first use:
-   * once here, not in every file's process */
-  uint8_t warm[PF_SHA256_LEN];
-  pf_sha256((const uint8_t *)"", 0, warm);
   int ns = pf_sandbox_enter_ns(&st);
   if (ns < 0) {
     snprintf(err, sizeof err, "cannot drop root: %.120s", st.missing);

@@ -4,6 +4,10 @@
 #include "pf_err.h"
 #include "pf_hash.h"
 
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 static void expect_sha256(const uint8_t *buf, size_t len, const char *want) {
   uint8_t d[PF_SHA256_LEN];
   char hex[PF_SHA256_HEX_LEN + 1];
@@ -59,11 +63,40 @@ static void test_is_sha256_hex(void **state) {
   assert_false(pf_is_sha256_hex(NULL));
 }
 
+/* The daemon's copy of a sample: the same digest as the one-shot hash, the
+ * same bytes in the copy, over several chunks; a file shorter than it says
+ * is an error, not a short digest. */
+static void test_sha256_copy(void **state) {
+  (void)state;
+  enum { N = 700 * 1024 + 13 };
+  uint8_t *buf = malloc(N), *back = malloc(N);
+  assert_non_null(buf);
+  assert_non_null(back);
+  for (size_t i = 0; i < N; i++) buf[i] = (uint8_t)(i * 2654435761u >> 13);
+  int in = memfd_create("in", 0), out = memfd_create("out", 0);
+  assert_true(in >= 0 && out >= 0);
+  assert_int_equal(write(in, buf, N), N);
+  lseek(in, 0, SEEK_SET);
+  uint8_t a[PF_SHA256_LEN], b[PF_SHA256_LEN];
+  assert_int_equal(pf_sha256_copy(in, out, N, a), PF_OK);
+  assert_int_equal(pf_sha256(buf, N, b), PF_OK);
+  assert_memory_equal(a, b, sizeof a);
+  assert_int_equal(pread(out, back, N, 0), N);
+  assert_memory_equal(buf, back, N);
+  lseek(in, 0, SEEK_SET);
+  assert_int_equal(pf_sha256_copy(in, -1, N + 1, a), PF_EIO); /* one byte short */
+  close(in);
+  close(out);
+  free(buf);
+  free(back);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_sha256_fips),
     cmocka_unit_test(test_hex),
     cmocka_unit_test(test_is_sha256_hex),
+    cmocka_unit_test(test_sha256_copy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
