@@ -13,7 +13,8 @@ BUILD    ?= build
 BIN      ?= bin
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -Itrainer -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis hdf5 openblas 2>/dev/null) $(EXTRA_CPPFLAGS)
+LIB_LAYERS := base pe model store eval net report
+CPPFLAGS += -std=c11 -D_GNU_SOURCE $(addprefix -Ilib/,$(LIB_LAYERS)) -Itrainer -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis hdf5 openblas 2>/dev/null) $(EXTRA_CPPFLAGS)
 ALL_CFLAGS = $(CFLAGS) $(WARN) -fno-math-errno $(EXTRA_CFLAGS)
 LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-config --libs hdf5 openblas 2>/dev/null) \
             -lcrypto -lseccomp -lpthread -lm $(EXTRA_LDLIBS)
@@ -78,7 +79,7 @@ DEB_TEST_PACKAGES += grub-efi-amd64-bin systemd-boot-efi nsis-common
 DEB_TEST_PACKAGES += clamdscan
 LDLIBS += -lcjson
 
-LIB_SRC  := $(wildcard lib/*.c)
+LIB_SRC  := $(foreach l,$(LIB_LAYERS),$(wildcard lib/$(l)/*.c))
 PROTO_C  := $(BUILD)/proto/pefleet.pb-c.c
 PROTO_H  := $(BUILD)/proto/pefleet.pb-c.h
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/pefleet.pb-c.o $(BUILD)/trainer/pf_train_gpu.o $(GPU_OBJ)
@@ -138,14 +139,14 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/cmd_train.c,$(wildcard cli/*.c)))
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/cmd_train.c cli/trainer_main.c,$(wildcard cli/*.c)))
 $(BIN)/pefleet: $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # training (and with it the GPU libraries) lives in a program of its own:
 # `pefleet train` runs it, so no other command loads CUDA at start
-$(BIN)/pefleet-trainer: $(BUILD)/trainer/trainer_main.o $(BUILD)/cli/cmd_train.o \
+$(BIN)/pefleet-trainer: $(BUILD)/cli/trainer_main.o $(BUILD)/cli/cmd_train.o \
                         $(filter-out $(BUILD)/cli/pefleet.o,$(CLI_OBJ)) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
@@ -304,14 +305,14 @@ FUZZ_CSVROW_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_DIR          := $(BUILD)/fuzz
 FUZZ_FLAGS        := -O1 -g -fno-omit-frame-pointer \
                      -fsanitize=fuzzer,address,undefined,float-divide-by-zero -fno-sanitize-recover=all
-FUZZ_PE_LIB       := lib/pf_pe.c lib/pf_ergo486.c lib/pf_err.c
-FUZZ_WIRE_LIB     := lib/pf_wire.c
-FUZZ_MSG_LIB      := lib/pf_msg.c
-FUZZ_CSVROW_LIB   := lib/pf_csvrow.c
+FUZZ_PE_LIB       := lib/pe/pf_pe.c lib/pe/pf_ergo486.c lib/base/pf_err.c
+FUZZ_WIRE_LIB     := lib/pe/pf_wire.c
+FUZZ_MSG_LIB      := lib/net/pf_msg.c
+FUZZ_CSVROW_LIB   := lib/base/pf_csvrow.c
 FUZZ_GWPARSE_LIB  := gateway/gw_parse.c
-FUZZ_CURVEKEY_LIB := lib/pf_curve.c lib/pf_clock.c lib/pf_log.c lib/pf_err.c lib/pf_secret.c lib/pf_io.c
+FUZZ_CURVEKEY_LIB := lib/net/pf_curve.c lib/base/pf_clock.c lib/base/pf_log.c lib/base/pf_err.c lib/base/pf_secret.c lib/base/pf_io.c
 FUZZ_CURVEKEY_SECONDS ?= $(FUZZ_SECONDS)
-FUZZ_BLOBS_LIB    := lib/pf_model.c lib/pf_vecblob.c lib/pf_io.c lib/pf_err.c lib/pf_ergo486.c lib/pf_pe.c
+FUZZ_BLOBS_LIB    := lib/model/pf_model.c lib/store/pf_vecblob.c lib/base/pf_io.c lib/base/pf_err.c lib/pe/pf_ergo486.c lib/pe/pf_pe.c
 FUZZ_BLOBS_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_GWPARSE_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_JOBS         ?= 1
@@ -321,24 +322,24 @@ fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)
       $(FUZZ_DIR)/fuzz_curvekey $(FUZZ_DIR)/fuzz_blobs $(FUZZ_DIR)/fuzz_clamdcmd
 FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
              mkdir -p $(dir $@)
-$(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*.h)
+$(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*/*.h)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_PE_LIB) -o $@ -lm
-$(FUZZ_DIR)/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_WIRE_LIB) $(wildcard lib/*.h)
+$(FUZZ_DIR)/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_WIRE_LIB) $(wildcard lib/*/*.h)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_WIRE_LIB) -o $@
 # the generated protobuf-c code is instrumented too, but built without $(WARN)
 $(FUZZ_DIR)/pefleet.pb-c.o: $(PROTO_C) $(PROTO_H)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -c $< -o $@
-$(FUZZ_DIR)/fuzz_msg: tests/fuzz/fuzz_msg.c $(FUZZ_MSG_LIB) $(FUZZ_DIR)/pefleet.pb-c.o $(wildcard lib/*.h) $(PROTO_H)
+$(FUZZ_DIR)/fuzz_msg: tests/fuzz/fuzz_msg.c $(FUZZ_MSG_LIB) $(FUZZ_DIR)/pefleet.pb-c.o $(wildcard lib/*/*.h) $(PROTO_H)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_MSG_LIB) $(FUZZ_DIR)/pefleet.pb-c.o -o $@ -lprotobuf-c
-$(FUZZ_DIR)/fuzz_csvrow: tests/fuzz/fuzz_csvrow.c $(FUZZ_CSVROW_LIB) $(wildcard lib/*.h)
+$(FUZZ_DIR)/fuzz_csvrow: tests/fuzz/fuzz_csvrow.c $(FUZZ_CSVROW_LIB) $(wildcard lib/*/*.h)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_CSVROW_LIB) -o $@ -lm
 # the gateway's request parsing (JSON bodies, vectors, capped fields): gateway/gw_parse.c
-$(FUZZ_DIR)/fuzz_gwparse: tests/fuzz/fuzz_gwparse.c $(FUZZ_GWPARSE_LIB) gateway/gw_parse.h $(wildcard lib/*.h)
+$(FUZZ_DIR)/fuzz_gwparse: tests/fuzz/fuzz_gwparse.c $(FUZZ_GWPARSE_LIB) gateway/gw_parse.h $(wildcard lib/*/*.h)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) -Igateway $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_GWPARSE_LIB) -o $@ -lm
 fuzz-run-gwparse: $(FUZZ_DIR)/fuzz_gwparse
@@ -350,8 +351,8 @@ fuzz-run-gwparse: $(FUZZ_DIR)/fuzz_gwparse
 $(FUZZ_DIR)/fuzz_clamdcmd: tests/fuzz/fuzz_clamdcmd.c clamd/cd_cmd.c clamd/cd_cmd.h
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) -Iclamd $(FUZZ_FLAGS) $(WARN) $< clamd/cd_cmd.c -o $@
-# the CURVE key files (key pair and .pub parsers): lib/pf_curve.c
-$(FUZZ_DIR)/fuzz_curvekey: tests/fuzz/fuzz_curvekey.c $(FUZZ_CURVEKEY_LIB) $(wildcard lib/*.h)
+# the CURVE key files (key pair and .pub parsers): lib/net/pf_curve.c
+$(FUZZ_DIR)/fuzz_curvekey: tests/fuzz/fuzz_curvekey.c $(FUZZ_CURVEKEY_LIB) $(wildcard lib/*/*.h)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_CURVEKEY_LIB) -o $@ -lzmq -lpthread
 fuzz-run-curvekey: $(FUZZ_DIR)/fuzz_curvekey
@@ -360,7 +361,7 @@ fuzz-run-curvekey: $(FUZZ_DIR)/fuzz_curvekey
 	$(FUZZ_DIR)/fuzz_curvekey -max_total_time=$(FUZZ_CURVEKEY_SECONDS) -max_len=8192 $(FUZZ_RUN_OPTS) \
 	  -artifact_prefix=$(FUZZ_DIR)/curvekey- $(FUZZ_DIR)/corpus-curvekey tests/fuzz/regressions-curvekey
 # model files and stored vectors (pf_model_decode, pf_vecblob_decode)
-$(FUZZ_DIR)/fuzz_blobs: tests/fuzz/fuzz_blobs.c $(FUZZ_BLOBS_LIB) $(wildcard lib/*.h)
+$(FUZZ_DIR)/fuzz_blobs: tests/fuzz/fuzz_blobs.c $(FUZZ_BLOBS_LIB) $(wildcard lib/*/*.h)
 	$(FUZZ_BUILD)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_BLOBS_LIB) -o $@ $(shell pkg-config --libs openblas 2>/dev/null) -lm
 fuzz-run-blobs: $(FUZZ_DIR)/fuzz_blobs $(BUILD)/tools/mkblobseeds
@@ -446,13 +447,13 @@ clean:
 
 # The trainer's element-wise loops (Adam, bias, ReLU) vectorise at -O3 only;
 # vector sqrt and division are exact, so results stay bit-identical.
-$(BUILD)/lib/pf_train.o: CFLAGS += -O3
+$(BUILD)/lib/model/pf_train.o: CFLAGS += -O3
 # The similarity index's int8 scan vectorises at -O3 only (integer dot
 # products: exact whatever the instruction set).
-$(BUILD)/lib/pf_simindex.o: CFLAGS += -O3
+$(BUILD)/lib/model/pf_simindex.o: CFLAGS += -O3
 # The explanations' dense loops (the first layer's affine map, the per-piece
 # layers) vectorise at -O3 only
-$(BUILD)/lib/pf_explain.o: CFLAGS += -O3
+$(BUILD)/lib/eval/pf_explain.o: CFLAGS += -O3
 
 # the headers each object included when it was last built (see DEPFLAGS)
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

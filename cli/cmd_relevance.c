@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "pf_clock.h"
 #include "pf_dataset.h"
+#include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
 #include "pf_fmt.h"
@@ -103,12 +104,13 @@ static void jnum(FILE *f, double v) {
 
 static int write_json(const char *path, const pf_model *m, const char *source, size_t rows, double bacc, double bauc,
                       const pf_relevance_item *it, size_t n) {
-  char tmp[4300], dir[4200], *slash;
+  char dir[4200], *slash;
+  pf_atomic tmp;
   snprintf(dir, sizeof dir, "%s", path);
   slash = strrchr(dir, '/');
   const char *name = slash ? slash + 1 : dir;
   if (slash) *slash = '\0';
-  FILE *f = train_open_out(slash ? (dir[0] ? dir : "/") : ".", name, tmp, sizeof tmp);
+  FILE *f = pf_atomic_open(&tmp, slash ? (dir[0] ? dir : "/") : ".", name);
   if (!f) return PF_EIO;
   fputs("{\"model\": ", f);
   pf_fmt_json_string(f, m->version);
@@ -135,7 +137,7 @@ static int write_json(const char *path, const pf_model *m, const char *source, s
     fprintf(f, "}%s\n", i + 1 < n ? "," : "");
   }
   fputs(" ]\n}\n", f);
-  return train_close_publish(f, tmp, slash ? (dir[0] ? dir : "/") : ".", name);
+  return pf_atomic_commit(&tmp);
 }
 
 int cmd_relevance(int argc, char **argv) {

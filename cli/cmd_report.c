@@ -6,6 +6,7 @@
  * network. --compare overlays a second model's ROC curve and figures. */
 #include "cmd.h"
 #include "pf_dataset.h"
+#include "pf_atomic.h"
 #include "pf_err.h"
 #include "report_data.h"
 #include "report_page.h"
@@ -131,14 +132,15 @@ int cmd_report(int argc, char **argv) {
       return 1;
     }
   }
-  char def[4200], odir[4200], tmp[4400];
+  char def[4200], odir[4200];
+  pf_atomic tmp;
   if (!out) { snprintf(def, sizeof def, "%s/report.html", dir); out = def; }
   snprintf(odir, sizeof odir, "%s", out);
   char *slash = strrchr(odir, '/');
   const char *name = slash ? slash + 1 : out;
   if (slash) *slash = '\0';
   const char *pdir = slash ? (odir[0] ? odir : "/") : ".";
-  FILE *f = train_open_out(pdir, name, tmp, sizeof tmp);
+  FILE *f = pf_atomic_open(&tmp, pdir, name);
   int rc = 1;
   if (!f) {
     fprintf(stderr, "pefleet report: cannot write %s: %s\n", out, strerror(errno));
@@ -154,7 +156,7 @@ int cmd_report(int argc, char **argv) {
     report_section_relevance(f, &a);
     report_section_pca(f, &a);
     report_page_tail(f);
-    if (train_close_publish(f, tmp, pdir, name) != PF_OK) fprintf(stderr, "pefleet report: cannot write %s\n", out);
+    if (pf_atomic_commit(&tmp) != PF_OK) fprintf(stderr, "pefleet report: cannot write %s\n", out);
     else { printf("report written to %s\n", out); rc = 0; }
   }
   report_model_free(&a);

@@ -1,6 +1,7 @@
 /* A training run's outputs (see train_out.h). */
 #include "train_out.h"
 #include "train_plots.h"
+#include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_fmt.h"
 #include "pf_metrics.h"
@@ -73,48 +74,33 @@ static void json_array(FILE *f, const char *key, const double *v, size_t n, int 
   fprintf(f, "]%s\n", last ? "" : ",");
 }
 
-FILE *train_open_out(const char *dir, const char *name, char *tmp, size_t n) {
-  snprintf(tmp, n, "%s/%s.tmp", dir, name);
-  return fopen(tmp, "w");
-}
-
-int train_close_publish(FILE *f, const char *tmp, const char *dir, const char *name) {
-  char dst[4200];
-  int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  snprintf(dst, sizeof dst, "%s/%s", dir, name);
-  if (bad || rename(tmp, dst) != 0) { unlink(tmp); return PF_EIO; }
-  return PF_OK;
-}
-
 int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
                         char *err, size_t errlen) {
-  char tmp[4200];
+  pf_atomic tmp;
   if (pf_model_save(m, dir) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/%s: %s", dir, PF_MODEL_FILE, strerror(errno));
     return PF_EIO;
   }
   static const char *const keys[3] = {"train", "validation", "test"};
-  FILE *f = train_open_out(dir, "stats.json", tmp, sizeof tmp);
-  if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno)); return PF_EIO; }
+  FILE *f = pf_atomic_open(&tmp, dir, "stats.json");
+  if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp.tmp, strerror(errno)); return PF_EIO; }
   fputs("{\n", f);
   for (int s = 0; s < 3; s++) {
     fprintf(f, "  \"%s\": ", keys[s]);
     if (train_split_stats(f, m, splits[s]) != PF_OK) {
-      fclose(f);
-      unlink(tmp);
+      pf_atomic_abort(&tmp);
       snprintf(err, errlen, "cannot compute the %s figures", keys[s]);
       return PF_ENOMEM;
     }
     fprintf(f, "%s\n", s < 2 ? "," : "");
   }
   fputs("}\n", f);
-  if (train_close_publish(f, tmp, dir, "stats.json") != PF_OK) {
+  if (pf_atomic_commit(&tmp) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/stats.json", dir);
     return PF_EIO;
   }
-  f = train_open_out(dir, "history.json", tmp, sizeof tmp);
-  if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno)); return PF_EIO; }
+  f = pf_atomic_open(&tmp, dir, "history.json");
+  if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp.tmp, strerror(errno)); return PF_EIO; }
   fputs("{\n", f);
   json_array(f, "loss", h->loss, h->n, 0);
   json_array(f, "acc", h->acc, h->n, 0);
@@ -122,12 +108,12 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
   json_array(f, "val_acc", h->val_acc, h->n, 0);
   json_array(f, "seconds", h->seconds, h->n, 1);
   fputs("}\n", f);
-  if (train_close_publish(f, tmp, dir, "history.json") != PF_OK) {
+  if (pf_atomic_commit(&tmp) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/history.json", dir);
     return PF_EIO;
   }
-  f = train_open_out(dir, "model.json", tmp, sizeof tmp);
-  if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno)); return PF_EIO; }
+  f = pf_atomic_open(&tmp, dir, "model.json");
+  if (!f) { snprintf(err, errlen, "cannot write %s: %s", tmp.tmp, strerror(errno)); return PF_EIO; }
   fprintf(f, "{\"format\": %d, \"version\": ", PF_MODEL_FORMAT);
   pf_fmt_json_string(f, m->version);
   fputs(", \"parent\": ", f);
@@ -143,7 +129,7 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
   pf_fmt_double(m->threshold, num, sizeof num);
   fprintf(f, "], \"threshold\": %s, \"rows\": {\"train\": %zu, \"validation\": %zu, \"test\": %zu}}\n", num,
           splits[0]->n, splits[1]->n, splits[2]->n);
-  if (train_close_publish(f, tmp, dir, "model.json") != PF_OK) {
+  if (pf_atomic_commit(&tmp) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/model.json", dir);
     return PF_EIO;
   }

@@ -32,11 +32,6 @@ int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d);
 int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
                         char *err, size_t errlen);
 
-/* Opens DIR/NAME.tmp for writing (its path into tmp); train_close_publish
- * flushes, fsyncs, closes and renames it to DIR/NAME (PF_OK or PF_EIO, the
- * temporary file removed on failure). */
-FILE *train_open_out(const char *dir, const char *name, char *tmp, size_t n);
-int train_close_publish(FILE *f, const char *tmp, const char *dir, const char *name);
 
 /* One line of figures for a data set named what (accuracy, ROC AUC, FPR at
  * the threshold, TPR at 1% FPR). */

@@ -12,11 +12,11 @@
  *   "points_total": n, "points": {"pc1": [...], "pc2": [...], "label": [...]}}
  *   or {"available": false, "reason": "..."}. */
 #include "train_plots.h"
+#include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_fmt.h"
 #include "pf_metrics.h"
 #include "pf_pca.h"
-#include "train_out.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -88,8 +88,8 @@ int train_write_roc(const char *dir, const char *split, const pf_model *m, const
   if ((rc = pf_metrics_roc(p1, d->y, d->n, fpr, tpr, thr, cap, &np, &total)) != PF_OK) goto out;
   if ((rc = pf_metrics_compute(p1, d->y, d->n, m->threshold, &mt)) < 0) goto out;
   np = thin(fpr, tpr, thr, np);
-  char tmp[4200];
-  FILE *f = train_open_out(dir, "roc.json", tmp, sizeof tmp);
+  pf_atomic tmp;
+  FILE *f = pf_atomic_open(&tmp, dir, "roc.json");
   if (!f) { rc = PF_EIO; goto out; }
   fprintf(f, "{\"split\": \"%s\", \"rows\": %llu, \"positives\": %llu, \"negatives\": %llu, \"roc_auc\": ", split,
           (unsigned long long)mt.n, (unsigned long long)mt.support[1], (unsigned long long)mt.support[0]);
@@ -105,7 +105,7 @@ int train_write_roc(const char *dir, const char *split, const pf_model *m, const
   op(f, "fpr<=0.01", mt.tpr_at_fpr[0].threshold, mt.tpr_at_fpr[0].fpr, mt.tpr_at_fpr[0].tpr, 0);
   op(f, "fpr<=0.001", mt.tpr_at_fpr[1].threshold, mt.tpr_at_fpr[1].fpr, mt.tpr_at_fpr[1].tpr, 1);
   fputs("  ]\n}\n", f);
-  rc = train_close_publish(f, tmp, dir, "roc.json");
+  rc = pf_atomic_commit(&tmp);
 out:
   if (rc != PF_OK)
     snprintf(err, errlen, "cannot write %s/roc.json: %s", dir, rc == PF_EIO ? strerror(errno) : pf_strerror(rc));
@@ -136,13 +136,13 @@ static size_t stratified(const pf_dataset *d, size_t cap, size_t *idx) {
 }
 
 static int pca_unavailable(const char *dir, const char *why, char *err, size_t errlen) {
-  char tmp[4200];
-  FILE *f = train_open_out(dir, "pca.json", tmp, sizeof tmp);
+  pf_atomic tmp;
+  FILE *f = pf_atomic_open(&tmp, dir, "pca.json");
   if (!f) { snprintf(err, errlen, "cannot write %s/pca.json: %s", dir, strerror(errno)); return PF_EIO; }
   fputs("{\"available\": false, \"reason\": ", f);
   pf_fmt_json_string(f, why);
   fputs("}\n", f);
-  if (train_close_publish(f, tmp, dir, "pca.json") != PF_OK) {
+  if (pf_atomic_commit(&tmp) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/pca.json", dir);
     return PF_EIO;
   }
@@ -182,8 +182,8 @@ int train_write_pca(const char *dir, const char *split, const pf_model *m, const
   double ratio[TRAIN_PCA_K];
   for (size_t c = 0; c < k; c++) ratio[c] = p.total_var > 0 ? p.var[c] / p.total_var : 0;
   rc = xp && proj && pc ? pf_pca_project(&p, xp, npts, k >= 2 ? 2 : 1, proj) : PF_ENOMEM;
-  char tmp[4200];
-  FILE *f = rc == PF_OK ? train_open_out(dir, "pca.json", tmp, sizeof tmp) : NULL;
+  pf_atomic tmp;
+  FILE *f = rc == PF_OK ? pf_atomic_open(&tmp, dir, "pca.json") : NULL;
   if (rc == PF_OK && !f) rc = PF_EIO;
   if (f) {
     fprintf(f, "{\"available\": true, \"split\": \"%s\", \"rows\": %zu, \"fit_rows\": %zu, \"standardized\": true, "
@@ -203,7 +203,7 @@ int train_write_pca(const char *dir, const char *split, const pf_model *m, const
     fputs("\"label\": [", f);
     for (size_t i = 0; i < npts; i++) fprintf(f, "%s%d", i ? "," : "", (int)d->y[idx[i]]);
     fputs("]}\n}\n", f);
-    rc = train_close_publish(f, tmp, dir, "pca.json");
+    rc = pf_atomic_commit(&tmp);
   }
   if (rc != PF_OK) snprintf(err, errlen, "cannot write %s/pca.json: %s", dir, pf_strerror(rc));
   pf_pca_free(&p);
@@ -212,8 +212,9 @@ int train_write_pca(const char *dir, const char *split, const pf_model *m, const
 }
 
 int train_write_source(const char *dir, const char *csv, uint64_t seed, char *err, size_t errlen) {
-  char tmp[4200], abs[PATH_MAX];
-  FILE *f = train_open_out(dir, "dataset.json", tmp, sizeof tmp);
+  pf_atomic tmp;
+  char abs[PATH_MAX];
+  FILE *f = pf_atomic_open(&tmp, dir, "dataset.json");
   if (!f) { snprintf(err, errlen, "cannot write %s/dataset.json: %s", dir, strerror(errno)); return PF_EIO; }
   if (csv) {
     fputs("{\"source\": \"csv\", \"path\": ", f);
@@ -222,7 +223,7 @@ int train_write_source(const char *dir, const char *csv, uint64_t seed, char *er
   } else {
     fputs("{\"source\": \"redis\"}\n", f);
   }
-  if (train_close_publish(f, tmp, dir, "dataset.json") != PF_OK) {
+  if (pf_atomic_commit(&tmp) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/dataset.json", dir);
     return PF_EIO;
   }

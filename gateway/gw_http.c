@@ -1,6 +1,5 @@
 #include "gw_http.h"
 #include "gw_metrics.h"
-#include "gw_routes.h"
 #include "pf_clock.h"
 #include "pf_err.h"
 #include "pf_fmt.h"
@@ -16,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+
+static gw_handler handler; /* set once by gw_http_start */
 
 enum { GW_BODY_NONE, GW_BODY_FORM, GW_BODY_JSON, GW_BODY_RAW };
 
@@ -266,7 +267,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return body_piece(r, upload_data, n);
   }
   if (r->replied) return MHD_YES;
-  if (r->stage > 0) return gw_routes_handle(r); /* resumed: the pool answered */
+  if (r->stage > 0) return handler(r); /* resumed: the pool answered */
   if (r->pending) {
     char why[sizeof r->reason];
     memcpy(why, r->reason, sizeof why);
@@ -285,7 +286,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (rc != PF_OK) return gw_http_error(r, 400, "%s", err);
   }
   query_fields(r);
-  return gw_routes_handle(r);
+  return handler(r);
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
@@ -352,7 +353,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   pf_warn("libmicrohttpd: %s", line);
 }
 
-int gw_http_start(const gw_opts *o, char *err, size_t errlen) {
+int gw_http_start(const gw_opts *o, gw_handler handle, char *err, size_t errlen) {
+  handler = handle;
   struct addrinfo hints, *ai = NULL;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;

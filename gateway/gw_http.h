@@ -52,8 +52,14 @@ struct gw_req {
   char reason[200];           /* an error's reason (logged) */
 };
 
-/* Starts the server on o->address:o->port. PF_EIO with a reason. */
-int gw_http_start(const gw_opts *o, char *err, size_t errlen);
+/* What answers a request once its body is in (gw_routes_handle; passed in
+ * by gw_main.c, so that this file does not include the routes that include
+ * it). Returns MHD's result. */
+typedef int (*gw_handler)(gw_req *r);
+
+/* Starts the server on o->address:o->port, requests answered by handle.
+ * PF_EIO with a reason. */
+int gw_http_start(const gw_opts *o, gw_handler handle, char *err, size_t errlen);
 void gw_http_stop(void);
 
 /* Makes r hold at least total bytes of the global budget of request bytes

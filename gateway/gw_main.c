@@ -3,6 +3,7 @@
  * pool connections and the HTTP server, then waits for SIGTERM/SIGINT. */
 #include "pf_daemon.h"
 #include "gw_http.h"
+#include "gw_routes.h"
 #include "gw_metrics.h"
 #include "gw_opts.h"
 #include "gw_pool.h"
@@ -43,7 +44,7 @@ int main(int argc, char **argv) {
     gw_pool_shutdown();
     return 1;
   }
-  if (gw_http_start(&o, err, sizeof err) != PF_OK) {
+  if (gw_http_start(&o, gw_routes_handle, err, sizeof err) != PF_OK) {
     pf_error("%s", err);
     gw_pool_shutdown();
     return 1;

@@ -24,7 +24,7 @@ else notok compose_config_valid "$(tr '\n' ' ' <"$T/err")"; finish; fi
 
 env -u PEFLEET_GATEWAY_ADDRESS $DC config >"$T/norm.yaml" 2>"$T/err"
 PEFLEET_GATEWAY_ADDRESS=10.1.2.3 $DC config >"$T/elsewhere.yaml" 2>"$T/err"
-python3 - "$T/norm.yaml" "$ROOT/lib/pf_config.c" "$BIN" "$ROOT" "$T/elsewhere.yaml" <<'PY'
+python3 - "$T/norm.yaml" "$ROOT/lib/net/pf_config.c" "$BIN" "$ROOT" "$T/elsewhere.yaml" <<'PY'
 import os, re, sys, yaml
 norm, cfg_src, bindir, root, elsewhere = sys.argv[1:6]
 d = yaml.safe_load(open(norm))
