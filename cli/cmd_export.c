@@ -1,11 +1,13 @@
 /* pefleet export: the stored vectors, in the seed's CSV layout or JSONL. */
 #include "cmd.h"
 #include "fleet.h"
+#include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_fmt.h"
 #include "pf_split.h"
 
 #include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,18 +82,17 @@ int cmd_export(int argc, char **argv) {
     fprintf(stderr, "pefleet export: %s\n", err);
     return 1;
   }
-  char tmp[4200];
+  pf_atomic tmp;
   if (output) {
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", output, (int)getpid());
-    x.out = fopen(tmp, "w");
-    if (!x.out) { fprintf(stderr, "pefleet export: cannot write %s\n", tmp); pf_db_free(&db); return 1; }
+    x.out = pf_atomic_open(&tmp, output, NULL);
+    if (!x.out) { fprintf(stderr, "pefleet export: cannot write %s: %s\n", tmp.tmp, strerror(errno)); pf_db_free(&db); return 1; }
   }
   int rc = pf_db_each(db, sp, put, &x);
   int bad = rc != PF_OK || fflush(x.out) != 0 || ferror(x.out);
   if (rc != PF_OK) fprintf(stderr, "pefleet export: %s\n", pf_db_error(db));
   if (output) {
-    bad |= fclose(x.out) != 0;
-    if (bad || rename(tmp, output) != 0) { unlink(tmp); bad = 1; }
+    if (bad) pf_atomic_abort(&tmp);
+    else if (pf_atomic_commit(&tmp) != PF_OK) bad = 1;
   }
   fprintf(stderr, "pefleet export: %lld vectors (%s)\n", x.n, split);
   pf_db_free(&db);

@@ -1,5 +1,6 @@
 /* Shared helpers of the fleet commands (see fleet.h). */
 #include "fleet.h"
+#include "pf_atomic.h"
 #include "pf_daemon.h"
 #include "pf_err.h"
 
@@ -34,17 +35,13 @@ int fleet_db(const pf_config *c, pf_db **db, char *err, size_t errlen) {
 }
 
 int fleet_state_save(const pf_config *c, const fleet_state *s) {
-  char path[1100], tmp[1120];
-  snprintf(path, sizeof path, "%s/fleet.state", c->data);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
+  pf_atomic a;
+  FILE *f = pf_atomic_open(&a, c->data, "fleet.state");
   if (!f) return PF_EIO;
   fprintf(f, "supervisor %d\n", (int)s->supervisor);
   for (int i = 0; i < s->n; i++)
     fprintf(f, "%s %d %d %d\n", s->d[i].role, s->d[i].index, (int)s->d[i].pid, s->d[i].restarts);
-  int bad = fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) { unlink(tmp); return PF_EIO; }
-  return PF_OK;
+  return pf_atomic_commit(&a);
 }
 
 int fleet_state_load(const pf_config *c, fleet_state *s) {

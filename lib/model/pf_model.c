@@ -1,5 +1,6 @@
 /* pf_model: dense ReLU/softmax networks, their PFNN file and inference. */
 #include "pf_model.h"
+#include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
 #include "pf_io.h"
@@ -391,34 +392,21 @@ int pf_model_save(const pf_model *m, const char *dir) {
     free(buf);
     return PF_EIO;
   }
-  char path[4096], tmp[4200];
-  if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, PF_MODEL_FILE) >= sizeof path) {
-    free(buf);
-    errno = ENAMETOOLONG;
-    return PF_EIO;
-  }
-  snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%d", dir, PF_MODEL_FILE, (int)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  pf_atomic a;
+  FILE *f = pf_atomic_open(&a, dir, PF_MODEL_FILE);
+  if (!f) {
     free(buf);
     return PF_EIO;
   }
-  int bad = pf_io_write_all(fd, buf, n) != 0 || fsync(fd) != 0;
-  int saved = errno;
-  bad |= close(fd) != 0;
+  int bad = fwrite(buf, 1, n, f) != n;
   free(buf);
-  if (bad || rename(tmp, path) != 0) {
-    if (!bad) saved = errno;
-    unlink(tmp);
+  if (bad) {
+    int saved = errno;
+    pf_atomic_abort(&a);
     errno = saved;
     return PF_EIO;
   }
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) { /* make the rename itself durable */
-    fsync(dfd);
-    close(dfd);
-  }
-  return PF_OK;
+  return pf_atomic_commit(&a); /* fsyncs the file and the folder */
 }
 
 /* snprintf into an optional reason buffer. */
