@@ -284,6 +284,11 @@ check "three_workers_three_scorers ($(running encoder-worker), $(running scorer)
 w3=$(cid encoder-worker 3); s3=$(cid scorer 3)
 for _ in $(seq 100); do docker logs "$w3" 2>&1 | grep -q 'connected to broker' && docker logs "$s3" 2>&1 | grep -q 'connected to score router' && break; sleep 0.2; done
 sleep 2 # the broker and the router count the new peers ready
+# the parser sandbox inside a container: what Docker's defaults let it have
+layers=$(docker logs "$w3" 2>&1 | grep -m1 'sandbox: layers in force' | sed 's/.*layers in force: //')
+missing=$(docker logs "$w3" 2>&1 | grep -m1 'layers missing' | sed 's/.*on this kernel: //')
+check "worker_sandbox_in_container (in force: ${layers:-?}; missing: ${missing:-none})" \
+  grep -q 'no_new_privs.*seccomp' <<<"$layers"
 S3=$T/samples/scale
 python3 - "$CORPUS" "$S3" <<'PY'
 import os, sys
