@@ -103,7 +103,7 @@ static char *trim(char *s) {
 }
 
 int pf_config_load(pf_config *c, const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "r");
+  FILE *f = fopen(path, "re");
   if (!f) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     return errno == ENOENT ? PF_ENOENT : PF_EIO;

@@ -65,7 +65,7 @@ static void report(const char *path, size_t line, const char *why, size_t *shown
 }
 
 int pf_dataset_load_csv(const char *path, size_t dim, const pf_classes *c, pf_dataset *d, size_t *skipped) {
-  FILE *f = fopen(path, "r");
+  FILE *f = fopen(path, "re");
   if (!f) return PF_EIO;
   d->dim = dim;
   *skipped = 0;
