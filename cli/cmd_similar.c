@@ -2,6 +2,7 @@
  * (by sha256) or to a file (encoded here by an isolated parser child and
  * sent as its vector), from the similarity service (pefleet-similar). */
 #include "cmd.h"
+#include "usage_err.h"
 #include "pf_config.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
@@ -111,6 +112,7 @@ int cmd_similar(int argc, char **argv) {
   int jsonl = 0, c;
   const char *server = NULL, *data = NULL, *config = NULL;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "t:k:jh", opts, NULL)) != -1) {
     char *end = NULL;
     switch (c) {
@@ -140,13 +142,12 @@ int cmd_similar(int argc, char **argv) {
       }
       break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet similar", opts, "t:k:jh", argc, argv);
     }
   }
-  if (optind != argc - 1) {
-    usage(stderr);
-    return 2;
-  }
+  if (optind != argc - 1)
+    return usage_err("pefleet similar", optind >= argc ? "no SHA256 or FILE given%s" : "one SHA256 or FILE at a time (unexpected '%s')",
+                     optind >= argc ? "" : argv[optind + 1]);
   const char *what = argv[optind];
   pf_config cfg;
   char err[512];
