@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static void usage(FILE *f) {
@@ -68,6 +69,12 @@ int cmd_keygen(int argc, char **argv) {
   const char *name = argv[optind];
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
     fprintf(stderr, "pefleet keygen: cannot make %s: %s\n", dir, strerror(errno));
+    return 1;
+  }
+  char keyp[4200];
+  snprintf(keyp, sizeof keyp, "%.4000s/%s.key", dir, name);
+  if (!force && access(keyp, F_OK) == 0) { /* an existing key is not a usage error */
+    fprintf(stderr, "pefleet keygen: %s exists; --force replaces it\n", keyp);
     return 1;
   }
   pf_curve_keypair kp;

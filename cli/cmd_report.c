@@ -42,7 +42,14 @@ static void usage(FILE *f) {
 
 /* Fills the figures, ROC curve and PCA that rm lacks from every row of
  * csv, through the training run's own writers in a temporary folder. */
-static int compute_missing(report_model *rm, const char *csv, const char *label_map) {
+static int compute_missing(report_model *rm, const char *csv, const char *label_map, int all) {
+  if (all) { /* --compare --dataset: both models on the same rows, whatever their folders hold */
+    free(rm->roc.fpr); free(rm->roc.tpr);
+    free(rm->pca.pc1); free(rm->pca.pc2); free(rm->pca.label);
+    memset(&rm->stats, 0, sizeof rm->stats);
+    memset(&rm->roc, 0, sizeof rm->roc);
+    memset(&rm->pca, 0, sizeof rm->pca);
+  }
   if (rm->stats.present && rm->roc.present && rm->pca.present) return PF_OK;
   if (!rm->model) { fprintf(stderr, "pefleet report: --dataset needs a readable model.pfnn\n"); return PF_EINVAL; }
   const pf_model *m = rm->model;
@@ -110,6 +117,20 @@ static int compute_missing(report_model *rm, const char *csv, const char *label_
   return rc;
 }
 
+/* 1 when both folders' dataset.json (the CSV and split seed their test
+ * split came from) say the same, or neither has one. */
+static int same_source(const char *d1, const char *d2) {
+  char p[2][4200], buf[2][8192];
+  size_t n[2] = {0, 0};
+  const char *d[2] = {d1, d2};
+  for (int i = 0; i < 2; i++) {
+    snprintf(p[i], sizeof p[i], "%s/dataset.json", d[i]);
+    FILE *f = fopen(p[i], "r");
+    if (f) { n[i] = fread(buf[i], 1, sizeof buf[i], f); fclose(f); }
+  }
+  return n[0] == n[1] && memcmp(buf[0], buf[1], n[0]) == 0;
+}
+
 int cmd_report(int argc, char **argv) {
   static const struct option opts[] = {
     {"output", required_argument, 0, 'o'}, {"compare", required_argument, 0, 'c'},
@@ -147,7 +168,7 @@ int cmd_report(int argc, char **argv) {
     report_model_free(&a);
     return 1;
   }
-  if (dataset && compute_missing(&a, dataset, label_map) != PF_OK) {
+  if (dataset && compute_missing(&a, dataset, label_map, other != NULL) != PF_OK) {
     report_model_free(&a);
     return 1;
   }
@@ -158,6 +179,19 @@ int cmd_report(int argc, char **argv) {
       report_model_free(&a);
       report_model_free(&b);
       return 1;
+    }
+    if (dataset && compute_missing(&b, dataset, label_map, 1) != PF_OK) {
+      report_model_free(&a);
+      report_model_free(&b);
+      return 1;
+    }
+    /* two curves on different rows do not compare: say so, on the page and here */
+    if (!dataset && a.roc.present && b.roc.present && (a.roc.rows != b.roc.rows || !same_source(dir, other))) {
+      snprintf(a.compare_note, sizeof a.compare_note,
+               "the two models' test splits differ (%zu rows against %zu%s); evaluate both on one data set with "
+               "pefleet report --compare --dataset FILE",
+               a.roc.rows, b.roc.rows, a.roc.rows == b.roc.rows ? ", from another data set or split seed" : "");
+      fprintf(stderr, "pefleet report: warning: %s\n", a.compare_note);
     }
   }
   char odir[4200], tmp[4400];

@@ -214,7 +214,8 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
         sr.explain = explain_k > 0;
         int rc = pf_rpc_call(rpc, &env, timeout_ms, &rep, err, sizeof err);
         if (rc == PF_ETIMEOUT) {
-          snprintf(down, sizeof down, "the score pool at %s did not answer within %d s", endpoint, timeout_ms / 1000);
+          /* pf_rpc says what ran out: the connection (2 s at most) or the answer (--timeout) */
+          snprintf(down, sizeof down, "the score pool at %.200s: %.400s", endpoint, err);
           snprintf(why, sizeof why, "%s", down);
         } else if (rc != PF_OK) {
           snprintf(why, sizeof why, "score pool: %s", err);

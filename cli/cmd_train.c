@@ -111,6 +111,8 @@ int cmd_train(int argc, char **argv) {
   };
   const char *dataset = NULL, *data = NULL, *config = NULL, *out = "./model", *device = "auto";
   const char *classes_s = "clean,malicious", *label_map = NULL;
+  /* retrain runs this as its child: its usage errors name retrain */
+  const char *prog = getenv("PEFLEET_TRAIN_AS") ? getenv("PEFLEET_TRAIN_AS") : "pefleet train";
   pf_train_opts to;
   pf_train_opts_default(&to);
   to.seed = 1;
@@ -146,14 +148,14 @@ int cmd_train(int argc, char **argv) {
     case 20: force = 1; break;
     case 21: label_map = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: return usage_err_getopt("pefleet train", opts, "o:qh", argc, argv);
+    default: return usage_err_getopt(prog, opts, "o:qh", argc, argv);
     }
     if (bad) {
-      fprintf(stderr, "pefleet train: bad value '%s' for --%s\n", optarg, opts[c >= 1 && c <= 19 ? (c < 4 ? c - 1 : c) : 0].name);
+      fprintf(stderr, "%s: bad value '%s' for --%s\n", prog, optarg, opts[c >= 1 && c <= 19 ? (c < 4 ? c - 1 : c) : 0].name);
       return 2;
     }
   }
-  if (optind < argc) return usage_err("pefleet train", "unexpected argument '%s'", argv[optind]);
+  if (optind < argc) return usage_err(prog, "unexpected argument '%s'", argv[optind]);
   pf_classes cls;
   if (pf_classes_parse(classes_s, &cls) != PF_OK) {
     fprintf(stderr, "pefleet train: --classes needs 2 to 16 comma-separated names\n");
@@ -161,7 +163,8 @@ int cmd_train(int argc, char **argv) {
   }
   char err[512];
   if (label_map && pf_classes_map(&cls, label_map, err, sizeof err) != PF_OK)
-    return usage_err("pefleet train", "--label-map: %s", err);
+    return usage_err(prog, "--label-map: %s", err);
+  if (getenv("PEFLEET_TRAIN_CHECK_ONLY")) return 0;
   /* what will be written is checked before any work */
   if (out_path_model_dir("pefleet train", out, force) != 0) return 1;
   to.batch = (uint32_t)batch;
