@@ -1,6 +1,8 @@
 /* pefleet encode: PE files -> ergo486 vectors, in the seed's dataset.csv
  * layout or as JSON lines, parsed in isolated children. */
 #include "cmd.h"
+#include "usage_err.h"
+#include "pf_dataset.h"
 #include "pf_clock.h"
 #include "pf_encode_run.h"
 #include "pf_encoder.h"
@@ -31,6 +33,8 @@ static void usage(FILE *f) {
     "options:\n"
     "  -o, --output FILE   write to FILE (written whole, then renamed into place)\n"
     "  -l, --label L       'auto' (default): the name of the file's folder; else L\n"
+    "      --classes LIST  the classes a folder name should be (\"clean,malicious\"): one\n"
+    "                      warning names the folders that are not (train would skip them)\n"
     "  -f, --filter GLOB   only files whose name matches GLOB (e.g. '*.exe')\n"
     "  -w, --workers N     parser processes (default: number of cores)\n"
     "  -j, --jsonl         JSON lines output\n"
@@ -49,10 +53,45 @@ typedef struct {
   FILE *out;
   int jsonl;
   const char *label;      /* NULL: auto */
+  pf_classes classes;     /* what a folder name should be (--classes) */
+  int n_odd;              /* folder names that are not classes, and their rows */
+  char odd[8][64];
+  size_t odd_rows[8], odd_total;
   pf_filelist files;
   int tty;                /* progress line on stderr */
   double t0, last;        /* pool start, last progress line */
 } encode_run;
+
+/* Counts the rows an auto label gives a name that is not a class. */
+static void note_label(encode_run *r, const char *label) {
+  if (pf_classes_index(&r->classes, label) >= 0) return;
+  r->odd_total++;
+  for (int i = 0; i < r->n_odd; i++)
+    if (strcmp(r->odd[i], label) == 0) { r->odd_rows[i]++; return; }
+  if (r->n_odd >= 8) return;
+  snprintf(r->odd[r->n_odd], sizeof r->odd[0], "%.63s", label);
+  r->odd_rows[r->n_odd++] = 1;
+}
+
+/* One warning for every folder name that is not a class. */
+static void warn_labels(const encode_run *r) {
+  if (!r->odd_total) return;
+  char classes[1100], names[800] = "";
+  pf_classes_list(&r->classes, classes, sizeof classes);
+  size_t used = 0;
+  for (int i = 0; i < r->n_odd && used < sizeof names; i++) {
+    int w = snprintf(names + used, sizeof names - used, "%s'%s' %zu", i ? ", " : "", r->odd[i], r->odd_rows[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  int guess = r->classes.n - 1;
+  for (int k = 0; k < r->classes.n; k++)
+    if (strncmp(r->odd[0], r->classes.names[k], strlen(r->classes.names[k])) == 0) guess = k;
+  fprintf(stderr,
+          "pefleet encode: warning: %zu rows are labelled by a folder name that is not a class (%s): %s; train, "
+          "evaluate and report will skip them (use --label NAME, or give them --label-map %s=%s)\n",
+          r->odd_total, classes, names, r->odd[0], r->classes.names[guess]);
+}
 
 /* Writes one file's row (or failure line); called in input order. */
 static void emit(void *ctx, size_t i, const pf_encode_result *res) {
@@ -83,7 +122,10 @@ static void emit(void *ctx, size_t i, const pf_encode_result *res) {
   } else if (res->ok) {
     char label[256];
     if (r->label) snprintf(label, sizeof label, "%s", r->label);
-    else pf_walk_parent_name(path, label, sizeof label);
+    else {
+      pf_walk_parent_name(path, label, sizeof label);
+      note_label((encode_run *)r, label);
+    }
     pf_fmt_csv_field(r->out, label);
     for (int k = 0; k < PF_ERGO486_DIM; k++) {
       pf_fmt_double(res->vec[k], num, sizeof num);
@@ -119,15 +161,16 @@ int cmd_encode(int argc, char **argv) {
     {"jsonl", no_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'},
     {"timeout", required_argument, 0, 1}, {"cpu", required_argument, 0, 2},
     {"mem", required_argument, 0, 3}, {"max-size", required_argument, 0, 4},
-    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"classes", required_argument, 0, 5}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   encode_run r;
   memset(&r, 0, sizeof r);
   pf_encoder_opts eo;
   pf_encode_run_opts_default(&eo);
-  const char *output = NULL, *glob = NULL;
+  const char *output = NULL, *glob = NULL, *classes = "clean,malicious";
   int quiet = 0, c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:l:f:w:jqh", opts, NULL)) != -1) {
     char *end = NULL;
     long v = 0;
@@ -150,15 +193,14 @@ int cmd_encode(int argc, char **argv) {
     case 2: eo.cpu_seconds = (int)v; break;
     case 3: eo.mem_bytes = (uint64_t)v << 20; break;
     case 4: eo.max_file_size = (uint64_t)v << 20; break;
+    case 5: classes = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet encode", opts, "o:l:f:w:jqh", argc, argv);
     }
   }
-  if (optind >= argc) {
-    fprintf(stderr, "pefleet encode: no PATH given\n");
-    usage(stderr);
-    return 2;
-  }
+  if (optind >= argc) return usage_err("pefleet encode", "no PATH given");
+  if (pf_classes_parse(classes, &r.classes) != PF_OK)
+    return usage_err("pefleet encode", "--classes needs 2 to 16 comma-separated names");
   char err[512];
   int missing = 0;
   for (int i = optind; i < argc; i++) {
@@ -192,6 +234,7 @@ int cmd_encode(int argc, char **argv) {
     return 1;
   }
   if (r.tty) progress(&r, &n, 1);
+  if (!r.jsonl) warn_labels(&r);
   int write_failed = fflush(r.out) != 0 || ferror(r.out);
   if (output) {
     write_failed |= fclose(r.out) != 0;

@@ -2,6 +2,7 @@
  * explanations start from, computed from a data set (the mean of one
  * class's rows), for models that have none (an imported Keras file). */
 #include "cmd.h"
+#include "usage_err.h"
 #include "pf_dataset.h"
 #include "pf_err.h"
 #include "pf_explain.h"
@@ -33,15 +34,13 @@ int cmd_explain_baseline(int argc, char **argv) {
   const char *dataset = NULL, *cls_name = NULL;
   int c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
     case 'd': dataset = optarg; break;
     case 'c': cls_name = optarg; break;
     case 'h': usage(stdout); return 0;
-    default:
-      fprintf(stderr, "pefleet explain-baseline: unknown option %s (see pefleet explain-baseline --help)\n",
-              argv[optind - 1]);
-      return 2;
+    default: return usage_err_getopt("pefleet explain-baseline", opts, "h", argc, argv);
     }
   }
   if (optind + 1 != argc || !dataset) {

@@ -1,5 +1,6 @@
 /* pefleet export: the stored vectors, in the seed's CSV layout or JSONL. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "fleet.h"
 #include "pf_atomic.h"
 #include "pf_err.h"
@@ -53,6 +54,7 @@ int cmd_export(int argc, char **argv) {
   export_ctx x = {stdout, 0, 0};
   int c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "s:jo:h", opts, NULL)) != -1) {
     switch (c) {
     case 's': split = optarg; break;
@@ -65,7 +67,7 @@ int cmd_export(int argc, char **argv) {
              "Writes every stored vector of the split: the seed's CSV layout (label, 486\n"
              "values) or JSON lines {\"sha256\",\"label\",\"split\",\"vector\"}.\n");
       return 0;
-    default: return 2;
+    default: return usage_err_getopt("pefleet export", opts, "s:jo:h", argc, argv);
     }
   }
   int sp = strcmp(split, "all") == 0 ? -1 : pf_split_parse(split);

@@ -4,6 +4,7 @@
  * without being copied or sent; --move moves each file whose ingest was
  * acknowledged (or that was already known) to DIR/done/. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "fleet.h"
 #include "ingest_send.h"
 #include "pf_clock.h"
@@ -126,6 +127,7 @@ int cmd_feed(int argc, char **argv) {
   int move = 0, wait = 0, quiet = 0, c;
   long max_mib = 512, retry_for = 60;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "l:mWf:qh", opts, NULL)) != -1) {
     char *end;
     switch (c) {
@@ -139,7 +141,7 @@ int cmd_feed(int argc, char **argv) {
     case 3: data = optarg; break;
     case 4: config = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet feed", opts, "l:mWf:qh", argc, argv);
     }
   }
   if (!label || !*label) { fprintf(stderr, "pefleet feed: --label is required\n"); return 2; }

@@ -10,6 +10,7 @@
  * then the first one's answers are read (pf_db_import_wait). Bad rows are
  * reported in line order, one line each, once their batch is answered. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "pf_clock.h"
 #include "fleet.h"
 #include "pf_csvrow.h"
@@ -350,6 +351,7 @@ int cmd_import_csv(int argc, char **argv) {
   int quiet = 0, c;
   char err[512];
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "m:qh", opts, NULL)) != -1) {
     char *end;
     switch (c) {
@@ -366,7 +368,7 @@ int cmd_import_csv(int argc, char **argv) {
     case 3: config = optarg; break;
     case 'q': quiet = 1; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet import-csv", opts, "m:qh", argc, argv);
     }
   }
   if (optind != argc - 1) {

@@ -8,6 +8,8 @@
  * the command (mutated copies of the seed's model.h5 do crash libhdf5
  * 1.10 now and then). */
 #include "cmd.h"
+#include "usage_err.h"
+#include "out_path.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
 #include "pf_fmt.h"
@@ -50,7 +52,7 @@ static void usage(FILE *f) {
     "readable summary). The network must be Dense layers (ReLU, softmax last),\n"
     "optionally with Dropout between them, taking the 486 ergo486 features.\n\n"
     "options:\n"
-    "  -o, --output DIR      the model folder (created if missing; its parent must exist)\n"
+    "  -o, --output DIR      the model folder (created with its parents if missing)\n"
     "  -c, --classes LIST    class names in output order, comma-separated\n"
     "                        (default \"clean,malicious\")\n"
     "  -t, --threshold T     verdict: the last class when its probability >= T (default 0.5)\n"
@@ -900,6 +902,7 @@ int cmd_import_keras(int argc, char **argv) {
   int force = 0, c;
   char why[256];
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:c:t:fh", opts, NULL)) != -1) {
     switch (c) {
     case 'o': outdir = optarg; break;
@@ -917,14 +920,10 @@ int cmd_import_keras(int argc, char **argv) {
     case 1: version = optarg; break;
     case 'f': force = 1; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet import-keras", opts, "o:c:t:fh", argc, argv);
     }
   }
-  if (optind >= argc) {
-    fprintf(stderr, "pefleet import-keras: no MODEL.h5 given\n");
-    usage(stderr);
-    return 2;
-  }
+  if (optind >= argc) return usage_err("pefleet import-keras", "no MODEL.h5 given");
   if (argc - optind > 1) {
     fprintf(stderr, "pefleet import-keras: one MODEL.h5 at a time (got %d)\n", argc - optind);
     return 2;
@@ -951,10 +950,7 @@ int cmd_import_keras(int argc, char **argv) {
   }
   char target[4200];
   snprintf(target, sizeof target, "%s/%s", outdir, PF_MODEL_FILE);
-  if (!force && access(target, F_OK) == 0) {
-    fprintf(stderr, "pefleet import-keras: error: %s exists (--force replaces it)\n", target);
-    return 1;
-  }
+  if (out_path_model_dir("pefleet import-keras", outdir, force) != 0) return 1; /* parents made, or refused now */
   child_report r;
   pf_model *m = NULL;
   if (read_isolated(src, &r, &m, err, sizeof err) != PF_OK) {

@@ -1,6 +1,7 @@
 /* pefleet ingest: stores files in the sample store and queues their hashes
  * with the broker; --wait blocks until every one is done or failed. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "fleet.h"
 #include "ingest_send.h"
 #include "pf_err.h"
@@ -43,6 +44,7 @@ int cmd_ingest(int argc, char **argv) {
   int wait = 0, quiet = 0, c;
   long max_mib = 512, retry_for = 60;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "l:Wf:qh", opts, NULL)) != -1) {
     char *end;
     switch (c) {
@@ -55,7 +57,7 @@ int cmd_ingest(int argc, char **argv) {
     case 3: data = optarg; break;
     case 4: config = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet ingest", opts, "l:Wf:qh", argc, argv);
     }
   }
   if (!label || !*label) { fprintf(stderr, "pefleet ingest: --label is required\n"); return 2; }

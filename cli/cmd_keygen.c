@@ -1,6 +1,7 @@
 /* pefleet keygen: makes a CURVE key pair for one daemon or client
  * (lib/pf_curve.h has the file format and the settings that use it). */
 #include "cmd.h"
+#include "usage_err.h"
 #include "pf_curve.h"
 #include "pf_err.h"
 
@@ -8,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static void usage(FILE *f) {
@@ -43,6 +45,7 @@ int cmd_keygen(int argc, char **argv) {
   int force = 0, c, has_role = 0;
   pf_curve_role role = PF_CURVE_CLIENTS;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:fr:a:h", opts, NULL)) != -1) {
     switch (c) {
     case 'o': dir = optarg; break;
@@ -56,14 +59,22 @@ int cmd_keygen(int argc, char **argv) {
       break;
     case 'f': force = 1; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet keygen", opts, "o:fr:a:h", argc, argv);
     }
   }
-  if (optind != argc - 1) { usage(stderr); return 2; }
+  if (optind != argc - 1)
+    return usage_err("pefleet keygen", optind >= argc ? "no NAME given%s" : "one NAME at a time (unexpected '%s')",
+                     optind >= argc ? "" : argv[optind + 1]);
   if (allow && !has_role) { fprintf(stderr, "pefleet keygen: --allow-dir needs --role\n"); return 2; }
   const char *name = argv[optind];
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
     fprintf(stderr, "pefleet keygen: cannot make %s: %s\n", dir, strerror(errno));
+    return 1;
+  }
+  char keyp[4200];
+  snprintf(keyp, sizeof keyp, "%.4000s/%s.key", dir, name);
+  if (!force && access(keyp, F_OK) == 0) { /* an existing key is not a usage error */
+    fprintf(stderr, "pefleet keygen: %s exists; --force replaces it\n", keyp);
     return 1;
   }
   pf_curve_keypair kp;

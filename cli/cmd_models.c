@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "usage_err.h"
+
 #define MODELS_MAX 1000 /* entries `models` lists at most */
 
 /* Parses --data/--config (and --json when json is not NULL); leaves optind
@@ -35,11 +37,15 @@ static int parse_common(const char *who, int argc, char **argv, const char **dat
     case 1: *data = optarg; break;
     case 2: *config = optarg; break;
     case 3:
-      if (!json) { fprintf(stderr, "pefleet %s: unknown option --json\n", who); return 2; }
+      if (!json) { fprintf(stderr, "pefleet %s: unknown option --json (see pefleet %s --help)\n", who, who); return 2; }
       *json = 1;
       break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: {
+      char prog[64];
+      snprintf(prog, sizeof prog, "pefleet %s", who);
+      return usage_err_getopt(prog, opts, "h", argc, argv);
+    }
     }
   }
   return -1;

@@ -1,6 +1,7 @@
 /* pefleet predict: PE files -> class probabilities and a verdict, with a
  * model folder (model.pfnn) and the isolated encoder pool. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "pf_encode_run.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
@@ -122,6 +123,7 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
   const char *glob = NULL;
   int quiet = 0, infected_exit = 0, c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "jf:w:qh", opts, NULL)) != -1) {
     char *end = NULL;
     long v = 0;
@@ -148,13 +150,17 @@ int cmd_predict_as(int argc, char **argv, const char *prog) {
       break;
     }
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt(prog, opts, "jf:w:qh", argc, argv);
     }
   }
   if (argc - optind < 2) {
-    fprintf(stderr, "%s: %s\n", prog, optind >= argc ? "no MODEL_DIR given" : "no PATH given");
-    usage(stderr);
-    return 2;
+    int scan = strcmp(prog, "pefleet scan") == 0;
+    const char *form = scan ? "MODEL_DIR PATH... or --server [ENDPOINT] PATH..." : "MODEL_DIR PATH...";
+    if (optind >= argc) return usage_err(prog, "no MODEL_DIR or PATH given (%s)", form);
+    char mp[4200];
+    snprintf(mp, sizeof mp, "%s/%s", argv[optind], PF_MODEL_FILE);
+    if (access(mp, F_OK) == 0) return usage_err(prog, "no PATH given after the model folder %s (%s)", argv[optind], form);
+    return usage_err(prog, "no MODEL_DIR given: %s is not a model folder (%s)", argv[optind], form);
   }
   char err[600];
   pf_model *m = NULL;

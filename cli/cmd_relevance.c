@@ -4,6 +4,7 @@
  * model folder records (dataset.json, rebuilt with the same seed), or
  * --dataset FILE; --ratio takes a seeded random share of it. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "pf_clock.h"
 #include "pf_dataset.h"
 #include "pf_atomic.h"
@@ -150,6 +151,7 @@ int cmd_relevance(int argc, char **argv) {
   double ratio = 1, seedd = 1, top = 10;
   int c, exact = 0;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     char *end = NULL;
     switch (c) {
@@ -160,14 +162,16 @@ int cmd_relevance(int argc, char **argv) {
     case 't': top = strtod(optarg, &end); if (*end || !(top >= 0 && top <= 100000)) goto bad; break;
     case 'x': exact = 1; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet relevance", opts, "o:h", argc, argv);
     }
     continue;
   bad:
     fprintf(stderr, "pefleet relevance: bad value '%s'\n", optarg);
     return 2;
   }
-  if (optind + 1 != argc) { usage(stderr); return 2; }
+  if (optind + 1 != argc)
+    return usage_err("pefleet relevance", optind >= argc ? "no MODEL_DIR given%s" : "one MODEL_DIR at a time (unexpected '%s')",
+                     optind >= argc ? "" : argv[optind + 1]);
   const char *dir = argv[optind];
   char err[4400], outbuf[4200], csv[4200], source[4400];
   pf_model *m = NULL;

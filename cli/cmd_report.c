@@ -5,6 +5,8 @@
  * relevance and a PCA of the test split. Inline SVG, no scripts, no
  * network. --compare overlays a second model's ROC curve and figures. */
 #include "cmd.h"
+#include "usage_err.h"
+#include "out_path.h"
 #include "pf_dataset.h"
 #include "pf_atomic.h"
 #include "pf_err.h"
@@ -22,7 +24,7 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-    "usage: pefleet report MODEL_DIR [-o FILE] [--compare OTHER_MODEL_DIR] [--dataset FILE]\n\n"
+    "usage: pefleet report MODEL_DIR [-o FILE] [--force] [--compare OTHER_MODEL_DIR] [--dataset FILE]\n\n"
     "Writes one self-contained HTML page (inline SVG, no scripts, nothing fetched)\n"
     "from the model folder: loss and accuracy per epoch (history.json), the test\n"
     "split's ROC curve and operating points (roc.json), confusion matrices, figures,\n"
@@ -30,16 +32,25 @@ static void usage(FILE *f) {
     "(model.pfnn), the top 25 features (relevance.json, from pefleet relevance) and\n"
     "a PCA of the test split (pca.json). A missing file gets a panel saying why.\n\n"
     "options:\n"
-    "  -o, --output FILE        where to write (MODEL_DIR/report.html)\n"
+    "  -o, --output FILE        where to write (MODEL_DIR/report.html; folders are created)\n"
+    "      --force              replace an existing report (else refused before any work)\n"
     "      --compare DIR        overlay DIR's ROC curve, show both models' figures\n"
     "      --dataset FILE       compute the figures, ROC curve and PCA the folder lacks\n"
-    "                           (e.g. an import-keras model) from a seed-layout CSV\n\n"
+    "                           (e.g. an import-keras model) from a seed-layout CSV\n"
+    "      --label-map L=C,...  read the CSV's label L as class C (malicious-test=malicious)\n\n"
     "exit status: 0 written, 1 failure (no model folder, cannot write), 2 usage error\n");
 }
 
 /* Fills the figures, ROC curve and PCA that rm lacks from every row of
  * csv, through the training run's own writers in a temporary folder. */
-static int compute_missing(report_model *rm, const char *csv) {
+static int compute_missing(report_model *rm, const char *csv, const char *label_map, int all) {
+  if (all) { /* --compare --dataset: both models on the same rows, whatever their folders hold */
+    free(rm->roc.fpr); free(rm->roc.tpr);
+    free(rm->pca.pc1); free(rm->pca.pc2); free(rm->pca.label);
+    memset(&rm->stats, 0, sizeof rm->stats);
+    memset(&rm->roc, 0, sizeof rm->roc);
+    memset(&rm->pca, 0, sizeof rm->pca);
+  }
   if (rm->stats.present && rm->roc.present && rm->pca.present) return PF_OK;
   if (!rm->model) { fprintf(stderr, "pefleet report: --dataset needs a readable model.pfnn\n"); return PF_EINVAL; }
   const pf_model *m = rm->model;
@@ -47,9 +58,21 @@ static int compute_missing(report_model *rm, const char *csv) {
   memset(&cls, 0, sizeof cls);
   cls.n = (int)pf_model_classes(m);
   for (int i = 0; i < cls.n; i++) snprintf(cls.names[i], sizeof cls.names[i], "%s", m->classes[i]);
+  char why[600];
+  if (label_map && pf_classes_map(&cls, label_map, why, sizeof why) != PF_OK) {
+    fprintf(stderr, "pefleet report: --label-map: %s\n", why);
+    return PF_EINVAL;
+  }
   pf_dataset d = {0};
   size_t skipped = 0;
   int rc = pf_dataset_load_csv(csv, m->sizes[0], &cls, &d, &skipped);
+  int miss = rc == PF_OK && d.n ? pf_dataset_missing_class(&d, &cls) : -1;
+  if (miss >= 0) {
+    fprintf(stderr, "pefleet report: no '%s' row in %s (%zu rows read, %zu skipped): the figures need every class\n",
+            cls.names[miss], csv, d.n, skipped);
+    pf_dataset_free(&d);
+    return PF_EINVAL;
+  }
   if (rc != PF_OK || d.n == 0) {
     fprintf(stderr, "pefleet report: cannot use %s: %s\n", csv,
             rc == PF_EIO ? strerror(errno) : rc != PF_OK ? pf_strerror(rc) : "no usable rows");
@@ -95,23 +118,46 @@ static int compute_missing(report_model *rm, const char *csv) {
   return rc;
 }
 
+/* 1 when both folders' dataset.json (the CSV and split seed their test
+ * split came from) say the same, or neither has one. */
+static int same_source(const char *d1, const char *d2) {
+  char p[2][4200], buf[2][8192];
+  size_t n[2] = {0, 0};
+  const char *d[2] = {d1, d2};
+  for (int i = 0; i < 2; i++) {
+    snprintf(p[i], sizeof p[i], "%s/dataset.json", d[i]);
+    FILE *f = fopen(p[i], "r");
+    if (f) { n[i] = fread(buf[i], 1, sizeof buf[i], f); fclose(f); }
+  }
+  return n[0] == n[1] && memcmp(buf[0], buf[1], n[0]) == 0;
+}
+
 int cmd_report(int argc, char **argv) {
   static const struct option opts[] = {
     {"output", required_argument, 0, 'o'}, {"compare", required_argument, 0, 'c'},
-    {"dataset", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"dataset", required_argument, 0, 'd'}, {"force", no_argument, 0, 'f'}, {"label-map", required_argument, 0, 'm'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
   };
-  const char *out = NULL, *other = NULL, *dataset = NULL;
-  int c;
+  const char *out = NULL, *other = NULL, *dataset = NULL, *label_map = NULL;
+  int c, force = 0;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     if (c == 'o') out = optarg;
     else if (c == 'c') other = optarg;
     else if (c == 'd') dataset = optarg;
+    else if (c == 'f') force = 1;
+    else if (c == 'm') label_map = optarg;
     else if (c == 'h') { usage(stdout); return 0; }
-    else { usage(stderr); return 2; }
+    else return usage_err_getopt("pefleet report", opts, "o:h", argc, argv);
   }
-  if (optind + 1 != argc) { usage(stderr); return 2; }
+  if (optind + 1 != argc)
+    return usage_err("pefleet report", optind >= argc ? "no MODEL_DIR given%s" : "one MODEL_DIR at a time (unexpected '%s')",
+                     optind >= argc ? "" : argv[optind + 1]);
   const char *dir = argv[optind];
+  char def[4200];
+  if (!out) { snprintf(def, sizeof def, "%s/report.html", dir); out = def; }
   report_model a, b;
   report_model_load(dir, &a);
   if (!a.model && !a.stats.present) {
@@ -119,7 +165,11 @@ int cmd_report(int argc, char **argv) {
     report_model_free(&a);
     return 1;
   }
-  if (dataset && compute_missing(&a, dataset) != PF_OK) {
+  if (out_path_file("pefleet report", out, force) != 0) { /* before any work */
+    report_model_free(&a);
+    return 1;
+  }
+  if (dataset && compute_missing(&a, dataset, label_map, other != NULL) != PF_OK) {
     report_model_free(&a);
     return 1;
   }
@@ -131,10 +181,22 @@ int cmd_report(int argc, char **argv) {
       report_model_free(&b);
       return 1;
     }
+    if (dataset && compute_missing(&b, dataset, label_map, 1) != PF_OK) {
+      report_model_free(&a);
+      report_model_free(&b);
+      return 1;
+    }
+    /* two curves on different rows do not compare: say so, on the page and here */
+    if (!dataset && a.roc.present && b.roc.present && (a.roc.rows != b.roc.rows || !same_source(dir, other))) {
+      snprintf(a.compare_note, sizeof a.compare_note,
+               "the two models' test splits differ (%zu rows against %zu%s); evaluate both on one data set with "
+               "pefleet report --compare --dataset FILE",
+               a.roc.rows, b.roc.rows, a.roc.rows == b.roc.rows ? ", from another data set or split seed" : "");
+      fprintf(stderr, "pefleet report: warning: %s\n", a.compare_note);
+    }
   }
-  char def[4200], odir[4200];
+  char odir[4200];
   pf_atomic tmp;
-  if (!out) { snprintf(def, sizeof def, "%s/report.html", dir); out = def; }
   snprintf(odir, sizeof odir, "%s", out);
   char *slash = strrchr(odir, '/');
   const char *name = slash ? slash + 1 : out;

@@ -2,6 +2,7 @@
  * so a failure that had a passing cause (a store the workers could not
  * read, a fleet mix-up) is not final. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "fleet.h"
 #include "pf_err.h"
 
@@ -67,6 +68,7 @@ int cmd_requeue(int argc, char **argv) {
   const char *data = NULL, *config = NULL, *reason = NULL;
   int all = 0, c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
     case 1: reason = optarg; break;
@@ -74,7 +76,7 @@ int cmd_requeue(int argc, char **argv) {
     case 3: data = optarg; break;
     case 4: config = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet requeue", opts, "h", argc, argv);
     }
   }
   if (reason && !*reason) { fprintf(stderr, "pefleet requeue: --reason needs some text\n"); return 2; }

@@ -172,7 +172,9 @@ static int count_splits(pf_db *db, const pf_classes *cls, const pf_dataset *test
 
 /* ---- the training child ---- */
 
-static int run_train(const retrain_opts *o, const char *outdir) {
+/* check: only parse the options (PEFLEET_TRAIN_CHECK_ONLY), so a bad one
+ * is a usage error before anything is read or trained. */
+static int run_train(const retrain_opts *o, const char *outdir, int check) {
   char self[1024];
   ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
   if (k <= 0) { fprintf(stderr, "pefleet retrain: cannot find the pefleet binary: %s\n", strerror(errno)); return -1; }
@@ -192,6 +194,9 @@ static int run_train(const retrain_opts *o, const char *outdir) {
   pid_t pid = fork();
   if (pid < 0) { fprintf(stderr, "pefleet retrain: fork: %s\n", strerror(errno)); return -1; }
   if (pid == 0) {
+    setenv("PEFLEET_RETRAIN_CHILD", "1", 1); /* no "model written to" a temporary folder */
+    setenv("PEFLEET_TRAIN_AS", "pefleet retrain", 1);
+    if (check) setenv("PEFLEET_TRAIN_CHECK_ONLY", "1", 1);
     execv(self, av);
     fprintf(stderr, "pefleet retrain: cannot run %s: %s\n", self, strerror(errno));
     _exit(127);
@@ -211,8 +216,8 @@ static void rm_tree(const char *dir) {
   nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* model.json as train wrote it says "parent": ""; it gets the real parent. */
-static void patch_model_json(const char *dir, const char *parent) {
+/* model.json's "parent": "..." becomes parent. */
+static void set_model_json_parent(const char *dir, const char *parent) {
   char path[4200], tmp[4300];
   snprintf(path, sizeof path, "%s/model.json", dir);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -222,11 +227,12 @@ static void patch_model_json(const char *dir, const char *parent) {
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = '\0';
-  char *p = strstr(buf, "\"parent\": \"\"");
-  if (!p || n == sizeof buf - 1) return;
+  char *p = strstr(buf, "\"parent\": \"");
+  char *q = p ? strchr(p + strlen("\"parent\": \""), '"') : NULL; /* versions hold no quote */
+  if (!p || !q || n == sizeof buf - 1) return;
   FILE *w = fopen(tmp, "w");
   if (!w) return;
-  fprintf(w, "%.*s\"parent\": \"%s\"%s", (int)(p - buf), buf, parent, p + strlen("\"parent\": \"\""));
+  fprintf(w, "%.*s\"parent\": \"%s\"%s", (int)(p - buf), buf, parent, q + 1);
   int bad = fflush(w) != 0 || fsync(fileno(w)) != 0;
   bad |= fclose(w) != 0;
   if (bad || rename(tmp, path) != 0) unlink(tmp);
@@ -241,7 +247,7 @@ static int train_challenger(const retrain_opts *o, const char *models, const cha
   char tmp[1200], err[512];
   snprintf(tmp, sizeof tmp, "%s/.training-%d", models, (int)getpid());
   rm_tree(tmp);
-  int rc = run_train(o, tmp);
+  int rc = run_train(o, tmp, 0);
   if (rc != 0) {
     fprintf(stderr, "pefleet retrain: training failed (pefleet train exited %d); the champion stays\n", rc);
     rm_tree(tmp);
@@ -258,7 +264,7 @@ static int train_challenger(const retrain_opts *o, const char *models, const cha
     rm_tree(tmp);
     return EXIT_FAIL;
   }
-  patch_model_json(tmp, parent);
+  set_model_json_parent(tmp, parent);
   snprintf(final, finaln, "%s/%s", models, (*m)->version);
   if (rename(tmp, final) != 0) {
     if (errno != EEXIST && errno != ENOTEMPTY) {
@@ -370,6 +376,8 @@ int cmd_retrain(int argc, char **argv) {
     fprintf(stderr, "pefleet retrain: bad value '%s' for --dim\n", o.dim);
     return EXIT_USAGE;
   }
+  /* train's options, checked by train itself before anything is read */
+  if ((rc = run_train(&o, "/nonexistent/.check", 1)) != 0) return rc == 2 ? EXIT_USAGE : EXIT_FAIL;
   pf_config cfg;
   char err[512];
   int frc = fleet_resolve("pefleet retrain", o.data, o.config, &cfg);
@@ -424,6 +432,21 @@ int cmd_retrain(int argc, char **argv) {
   }
   if ((rc = load_champion(db, champ_v, &champ)) != 0) goto out;
   if ((rc = train_challenger(&o, models, champ_v, &ch, final, sizeof final)) != 0) goto out;
+  {
+    /* the same weights registered before keep their entry (and its parent):
+     * the folder says the same as the registry */
+    pf_model *old = NULL;
+    char why[512];
+    if (pf_registry_load(db, ch->version, &old, why, sizeof why) == PF_OK) {
+      if (strcmp(old->parent, ch->parent) != 0) {
+        fprintf(stderr, "pefleet retrain: %s was registered before with parent %s; the same weights keep that entry\n",
+                ch->version, old->parent[0] ? old->parent : "-");
+        snprintf(ch->parent, sizeof ch->parent, "%s", old->parent);
+        if (pf_model_save(ch, final) == PF_OK) set_model_json_parent(final, old->parent);
+      }
+      pf_model_free(&old);
+    }
+  }
   long long samples = model_info_samples(final);
   if (samples < 0) samples = cnt[PF_SPLIT_TRAIN].n[0] + cnt[PF_SPLIT_TRAIN].n[1];
   char version[PF_MODEL_NAME];
@@ -432,7 +455,7 @@ int cmd_retrain(int argc, char **argv) {
     rc = EXIT_FAIL;
     goto out;
   }
-  printf("registered %s in %s\n", version, final);
+  printf("model written to %s\nregistered %s in %s\n", final, version, final);
   rc = decide(&o, db, ch, champ_v, champ, &test, samples);
 out:
   pf_model_free(&ch);

@@ -2,6 +2,7 @@
  * `pefleet predict`) or through the fleet's score pool (--server), with
  * the same output and exit codes either way. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "pf_config.h"
 #include "pf_err.h"
 #include "pf_hash.h"
@@ -93,6 +94,7 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
   int jsonl = 0, quiet = 0, timeout_ms = 60000, infected_exit = 0, c;
   size_t explain_k = 0;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "jf:qh", opts, NULL)) != -1) {
     switch (c) {
     case 'j': jsonl = 1; break;
@@ -121,14 +123,10 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
       break;
     }
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet scan", opts, "jf:qh", argc, argv);
     }
   }
-  if (optind >= argc) {
-    fprintf(stderr, "pefleet scan: no PATH given\n");
-    usage(stderr);
-    return 2;
-  }
+  if (optind >= argc) return usage_err("pefleet scan", "no PATH given (--server [ENDPOINT] PATH...)");
   /* class names: "clean, malicious" -> names[] */
   static char name_buf[PF_MODEL_MAX_CLASSES][PF_MODEL_NAME];
   const char *names[PF_MODEL_MAX_CLASSES];
@@ -216,7 +214,8 @@ static int scan_remote(int argc, char **argv, const char *endpoint) {
         sr.explain = explain_k > 0;
         int rc = pf_rpc_call(rpc, &env, timeout_ms, &rep, err, sizeof err);
         if (rc == PF_ETIMEOUT) {
-          snprintf(down, sizeof down, "the score pool at %s did not answer within %d s", endpoint, timeout_ms / 1000);
+          /* pf_rpc says what ran out: the connection (2 s at most) or the answer (--timeout) */
+          snprintf(down, sizeof down, "the score pool at %.200s: %.400s", endpoint, err);
           snprintf(why, sizeof why, "%s", down);
         } else if (rc != PF_OK) {
           snprintf(why, sizeof why, "score pool: %s", err);

@@ -5,6 +5,7 @@
 #include "pf_err.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ int cmd_serve(int argc, char **argv) {
   /* argv[0] is "serve": the gateway sees its own name, then the same options
    * (--address, --port, --classes, --allow-path, --token-file, --data, ...) */
   argv[0] = prog;
+  setenv("PEFLEET_GATEWAY_AS", "pefleet serve", 1); /* its usage and errors say pefleet serve */
   execv(prog, argv);
   fprintf(stderr, "pefleet serve: cannot run %s: %s\n", prog, strerror(errno));
   return 1;

@@ -2,6 +2,9 @@
  * (by sha256) or to a file (encoded here by an isolated parser child and
  * sent as its vector), from the similarity service (pefleet-similar). */
 #include "cmd.h"
+#include "usage_err.h"
+#include "sha_prefix.h"
+#include "fleet.h"
 #include "pf_config.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
@@ -25,7 +28,7 @@ static void usage(FILE *f) {
     "Lists the stored samples whose vector's cosine similarity to the query is at\n"
     "or above T, best first (ties by sha256), as the similarity service computes\n"
     "it: exactly, in double precision over the stored float32 vectors.\n"
-    "SHA256 (64 lower-case hex) queries a stored sample (it is among the hits, at\n"
+    "SHA256 (64 lower-case hex, or a unique prefix of 12 or more) queries a stored sample (it is among the hits, at\n"
     "1); FILE is encoded here by LIEF in an isolated child process and its vector\n"
     "(rounded to float32, as stored ones are) is the query.\n\n"
     "output (stdout):\n"
@@ -111,6 +114,7 @@ int cmd_similar(int argc, char **argv) {
   int jsonl = 0, c;
   const char *server = NULL, *data = NULL, *config = NULL;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "t:k:jh", opts, NULL)) != -1) {
     char *end = NULL;
     switch (c) {
@@ -140,13 +144,12 @@ int cmd_similar(int argc, char **argv) {
       }
       break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt("pefleet similar", opts, "t:k:jh", argc, argv);
     }
   }
-  if (optind != argc - 1) {
-    usage(stderr);
-    return 2;
-  }
+  if (optind != argc - 1)
+    return usage_err("pefleet similar", optind >= argc ? "no SHA256 or FILE given%s" : "one SHA256 or FILE at a time (unexpected '%s')",
+                     optind >= argc ? "" : argv[optind + 1]);
   const char *what = argv[optind];
   pf_config cfg;
   char err[512];
@@ -173,8 +176,16 @@ int cmd_similar(int argc, char **argv) {
   } else if (pf_is_sha256_hex(what)) {
     q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_SHA256;
     q.sha256 = (char *)what;
+  } else if (sha_prefix_ok(what)) { /* the 12 digits predict and ingest print: the one stored sample they name */
+    static char full[65];
+    pf_db *db = NULL;
+    int bad = fleet_db(&cfg, &db, err, sizeof err) != PF_OK || sha_prefix_expand(db, what, full, err, sizeof err) != 0;
+    pf_db_free(&db);
+    if (bad) { fprintf(stderr, "pefleet similar: %s\n", err); return 1; }
+    q.query_case = PEFLEET__SIMILAR_REQUEST__QUERY_SHA256;
+    q.sha256 = full;
   } else {
-    fprintf(stderr, "pefleet similar: '%s' is neither a file nor a sha256 (64 lower-case hex characters)\n", what);
+    fprintf(stderr, "pefleet similar: '%s' is neither a file nor a sha256 (64 lower-case hex digits, or a unique prefix of 12 or more)\n", what);
     return 1;
   }
   /* the protocol reads 0 as "the default"; -0 is not sent either: ask for

@@ -4,6 +4,7 @@
 #include "pf_clock.h"
 #include "pf_err.h"
 #include "pf_registry.h"
+#include "usage_err.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,11 @@ int cmd_status(int argc, char **argv) {
     }
     else if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
     else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
-    else { fprintf(stderr, "usage: pefleet status [--json] [--data DIR | --config FILE]\n"); return 2; }
+    else if (argv[i][0] == '-' && (strcmp(argv[i], "--interval") == 0 || strcmp(argv[i], "--data") == 0 ||
+                                   strcmp(argv[i], "--config") == 0))
+      return usage_err("pefleet status", "option %s needs a value", argv[i]);
+    else if (argv[i][0] == '-') return usage_err("pefleet status", "unknown option %s", argv[i]);
+    else return usage_err("pefleet status", "unexpected argument '%s'", argv[i]);
   }
   pf_config cfg;
   char err[512];
@@ -88,8 +93,12 @@ int cmd_status(int argc, char **argv) {
     if (up && in_rate >= 0)
       printf("rates over %.1f s: %.1f ingested/s, %.1f done/s, %.1f failed/s\n", interval, in_rate, done_rate, fail_rate);
     if (up) printf("model serving: %s\n", model[0] ? model : "none promoted (pefleet promote MODEL_DIR)");
-    if (!up)
-      printf("redis %s:%d unreachable: %s\n", cfg.redis_host, cfg.redis_port, err);
+    if (!up) { /* pf_db's reason already names the server when it could not connect */
+      char who[300];
+      snprintf(who, sizeof who, "redis %s:%d", cfg.redis_host, cfg.redis_port);
+      if (strncmp(err, who, strlen(who)) == 0) printf("%s\n", err);
+      else printf("%s unreachable: %s\n", who, err);
+    }
     if (have_state) {
       printf("%-16s %-8s %-6s %s\n", "ROLE", "PID", "ALIVE", "RESTARTS");
       printf("%-16s %-8d %-6s -\n", "supervisor", (int)st.supervisor, fleet_alive(st.supervisor) ? "yes" : "no");

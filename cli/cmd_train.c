@@ -17,6 +17,8 @@
 #include "pf_train.h"
 #include "pf_train_gpu.h"
 #include "train_out.h"
+#include "out_path.h"
+#include "usage_err.h"
 #include "train_plots.h"
 
 #include <errno.h>
@@ -38,7 +40,9 @@ static void usage(FILE *f) {
     "Input: the fleet's train/validation/test splits in Redis (default), or a CSV in\n"
     "the seed's dataset.csv layout (--dataset; split 70/15/15 with --seed).\n\n"
     "options (defaults are the seed's):\n"
-    "  -o, --output DIR      model folder (default ./model)\n"
+    "  -o, --output DIR      model folder (default ./model; created with its parents)\n"
+    "      --force           replace a model already in DIR (else refused before training)\n"
+    "      --label-map L=C,..  read CSV label L as class C (e.g. malicious-test=malicious)\n"
     "      --device D        auto|cpu|gpu (default auto)\n"
     "      --epochs N        at most N epochs (50)\n"
     "      --batch N         minibatch size (64)\n"
@@ -51,8 +55,11 @@ static void usage(FILE *f) {
     "      --classes LIST    class names (\"clean,malicious\")\n"
     "      --threshold X     decision threshold on p(class 1) (0.5)\n"
     "      --dim N           feature width (486)\n"
-    "  -q, --quiet           no per-epoch lines\n\n"
-    "exit status: 0 trained, 1 failure (no data, I/O), 2 usage error\n\n"
+    "  -q, --quiet           no per-epoch lines, no device or progress lines on stderr\n\n"
+    "Prints one line per epoch, then the test split's figures and where the model went.\n"
+    "Rows whose label is not a class are skipped and summarised in one line; a class\n"
+    "with no row left is an error (nothing trained).\n\n"
+    "exit status: 0 trained, 1 failure (no data, a class missing, I/O), 2 usage error\n\n"
     "example:\n"
     "  pefleet train --dataset dataset.csv -o models/seed-repro\n");
 }
@@ -99,17 +106,21 @@ int cmd_train(int argc, char **argv) {
     {"min-delta", required_argument, 0, 14}, {"seed", required_argument, 0, 15},
     {"threads", required_argument, 0, 16}, {"classes", required_argument, 0, 17},
     {"threshold", required_argument, 0, 18}, {"dim", required_argument, 0, 19}, {"quiet", no_argument, 0, 'q'},
+    {"force", no_argument, 0, 20}, {"label-map", required_argument, 0, 21},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   const char *dataset = NULL, *data = NULL, *config = NULL, *out = "./model", *device = "auto";
-  const char *classes_s = "clean,malicious";
+  const char *classes_s = "clean,malicious", *label_map = NULL;
+  /* retrain runs this as its child: its usage errors name retrain */
+  const char *prog = getenv("PEFLEET_TRAIN_AS") ? getenv("PEFLEET_TRAIN_AS") : "pefleet train";
   pf_train_opts to;
   pf_train_opts_default(&to);
   to.seed = 1;
   double epochs = 50, patience = 5, min_delta = 1e-4, threshold = 0.5, batch = 64, seed = 1, threads = 1, dim = 486;
   uint32_t hidden[PF_MODEL_MAX_LAYERS] = {70, 70}, nhidden = 2;
-  int quiet = 0, c;
+  int quiet = 0, force = 0, c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
     int bad = 0;
     switch (c) {
@@ -134,20 +145,28 @@ int cmd_train(int argc, char **argv) {
     case 18: bad = parse_double(optarg, &threshold, 0, 1); break;
     case 19: bad = parse_double(optarg, &dim, 1, PF_MODEL_MAX_WIDTH) || dim != floor(dim); break;
     case 'q': quiet = 1; break;
+    case 20: force = 1; break;
+    case 21: label_map = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    default: return usage_err_getopt(prog, opts, "o:qh", argc, argv);
     }
     if (bad) {
-      fprintf(stderr, "pefleet train: bad value '%s' for --%s\n", optarg, opts[c >= 1 && c <= 19 ? (c < 4 ? c - 1 : c) : 0].name);
+      fprintf(stderr, "%s: bad value '%s' for --%s\n", prog, optarg, opts[c >= 1 && c <= 19 ? (c < 4 ? c - 1 : c) : 0].name);
       return 2;
     }
   }
-  if (optind < argc) { fprintf(stderr, "pefleet train: unexpected argument '%s'\n", argv[optind]); return 2; }
+  if (optind < argc) return usage_err(prog, "unexpected argument '%s'", argv[optind]);
   pf_classes cls;
   if (pf_classes_parse(classes_s, &cls) != PF_OK) {
     fprintf(stderr, "pefleet train: --classes needs 2 to 16 comma-separated names\n");
     return 2;
   }
+  char err[512];
+  if (label_map && pf_classes_map(&cls, label_map, err, sizeof err) != PF_OK)
+    return usage_err(prog, "--label-map: %s", err);
+  if (getenv("PEFLEET_TRAIN_CHECK_ONLY")) return 0;
+  /* what will be written is checked before any work */
+  if (out_path_model_dir("pefleet train", out, force) != 0) return 1;
   to.batch = (uint32_t)batch;
   to.seed = (uint64_t)seed;
   to.threads = (int)threads;
@@ -158,7 +177,9 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "pefleet train: --device gpu: %s (use cpu)\n", why);
     return 1;
   }
-  if (use_gpu)
+  if (quiet)
+    ;
+  else if (use_gpu)
     fprintf(stderr, "pefleet train: device gpu (%s: %s)\n", strcmp(device, "auto") == 0 ? "auto" : "as asked", why);
   else if (strcmp(device, "auto") == 0)
     fprintf(stderr, "pefleet train: device cpu (auto: %s)\n", why);
@@ -168,12 +189,18 @@ int cmd_train(int argc, char **argv) {
   /* ---- data ---- */
   pf_dataset all = {0}, tr = {0}, va = {0}, te = {0};
   size_t skipped = 0;
-  char err[512];
   double t0 = pf_clock_s();
   if (dataset) {
     int rc = pf_dataset_load_csv(dataset, (size_t)dim, &cls, &all, &skipped);
     if (rc != PF_OK) {
       fprintf(stderr, "pefleet train: cannot read %s: %s\n", dataset, rc == PF_EIO ? strerror(errno) : pf_strerror(rc));
+      return 1;
+    }
+    int miss = pf_dataset_missing_class(&all, &cls);
+    if (miss >= 0) {
+      fprintf(stderr, "pefleet train: no '%s' row in %s (%zu rows read, %zu skipped): a model needs every class; nothing trained\n",
+              cls.names[miss], dataset, all.n, skipped);
+      pf_dataset_free(&all);
       return 1;
     }
     rc = pf_dataset_split(&all, to.seed, &tr, &va, &te);
@@ -200,8 +227,15 @@ int cmd_train(int argc, char **argv) {
     }
     pf_db_free(&db);
   }
-  fprintf(stderr, "pefleet train: %zu train, %zu validation, %zu test rows (%zu skipped) loaded in %.1f s\n", tr.n,
-          va.n, te.n, skipped, pf_clock_s() - t0);
+  if (!quiet)
+    fprintf(stderr, "pefleet train: %zu train, %zu validation, %zu test rows (%zu skipped) loaded in %.1f s\n", tr.n,
+            va.n, te.n, skipped, pf_clock_s() - t0);
+  if (!dataset && pf_dataset_missing_class(&tr, &cls) >= 0) {
+    fprintf(stderr, "pefleet train: no '%s' sample in the training split (%zu rows, %zu skipped): a model needs every "
+            "class; nothing trained\n", cls.names[pf_dataset_missing_class(&tr, &cls)], tr.n, skipped);
+    pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
+    return 1;
+  }
   if (tr.n == 0 || va.n == 0 || te.n == 0) {
     fprintf(stderr, "pefleet train: every split needs at least one row\n");
     pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
@@ -284,7 +318,8 @@ int cmd_train(int argc, char **argv) {
     snprintf(m->version, sizeof m->version, "%.12s", hex);
   }
   free(enc);
-  fprintf(stderr, "pefleet train: keeping the weights of epoch %d (lowest validation loss %.4f)\n", best_epoch, best_loss);
+  if (!quiet)
+    fprintf(stderr, "pefleet train: keeping the weights of epoch %d (lowest validation loss %.4f)\n", best_epoch, best_loss);
 
   /* ---- outputs ---- */
   if (mkdir(out, 0755) != 0 && errno != EEXIST) {
@@ -296,7 +331,7 @@ int cmd_train(int argc, char **argv) {
   if (rc == PF_OK) rc = train_write_source(out, dataset, to.seed, err, sizeof err); /* for relevance */
   if (rc != PF_OK) { fprintf(stderr, "pefleet train: %s\n", err); return 1; }
   train_print_figures(stdout, "test", m, &te);
-  printf("model written to %s\n", out);
+  if (!getenv("PEFLEET_RETRAIN_CHILD")) printf("model written to %s\n", out); /* retrain names the final folder */
   train_history_free(&h);
   pf_trainer_free(&t);
   pf_gpu_trainer_free(&gt);

@@ -3,6 +3,7 @@
  * supervisor that restarts any daemon that dies, with backoff; and stop
  * exactly what up started. */
 #include "cmd.h"
+#include "usage_err.h"
 #include "pf_clock.h"
 #include "fleet.h"
 #include "pf_err.h"
@@ -211,6 +212,7 @@ int cmd_up(int argc, char **argv) {
   char err[512];
   int c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "w:s:p:h", opts, NULL)) != -1) {
     char *end = NULL;
     long v = optarg ? strtol(optarg, &end, 10) : 0;
@@ -237,7 +239,7 @@ int cmd_up(int argc, char **argv) {
     case 11: cdport = v; break;
     case 12: clamd_socket = optarg; break;
     case 'h': usage_up(stdout); return 0;
-    default: usage_up(stderr); return 2;
+    default: return usage_err_getopt("pefleet up", opts, "w:s:p:h", argc, argv);
     }
   }
   if (workers < 1 || workers > 64) { fprintf(stderr, "pefleet up: --workers must be 1..64\n"); return 2; }
@@ -405,23 +407,36 @@ static int stop_orphans(const pf_config *c, fleet_state *st) {
 }
 
 int cmd_down(int argc, char **argv) {
-  const char *data = NULL;
+  const char *data = NULL, *config = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf("usage: pefleet down [--data DIR]\n\nStops the fleet 'pefleet up' started in DIR: workers and broker first, Redis last.\n");
+      printf("usage: pefleet down [--data DIR | --config FILE]\n\nStops the fleet 'pefleet up' started in DIR: workers and broker first, Redis last.\n"
+             "Exit 0 when it stopped, or when nothing was running (\"nothing running\"); 1 when it would not stop.\n");
       return 0;
     }
     if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
-    else { fprintf(stderr, "usage: pefleet down [--data DIR]\n"); return 2; }
+    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
+    else if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--config") == 0)
+      return usage_err("pefleet down", "option %s needs a value", argv[i]);
+    else if (argv[i][0] == '-') return usage_err("pefleet down", "unknown option %s", argv[i]);
+    else return usage_err("pefleet down", "unexpected argument '%s'", argv[i]);
   }
   pf_config cfg;
-  pf_config_default(&cfg, data);
+  if (config) {
+    char err[512];
+    if (pf_config_resolve(&cfg, data, config, err, sizeof err) != PF_OK) {
+      fprintf(stderr, "pefleet down: %s\n", err);
+      return 2;
+    }
+  } else {
+    pf_config_default(&cfg, data);
+  }
   char abs[1024];
-  if (realpath(cfg.data, abs)) pf_config_default(&cfg, abs); /* as up wrote it into the daemons' command lines */
+  if (realpath(cfg.data, abs)) snprintf(cfg.data, sizeof cfg.data, "%.1000s", abs); /* as up wrote it into the daemons' command lines */
   fleet_state st;
   if (fleet_state_load(&cfg, &st) != PF_OK) {
-    fprintf(stderr, "pefleet down: no fleet is running in %s\n", cfg.data);
-    return 1;
+    printf("pefleet down: nothing running in %s\n", cfg.data);
+    return 0;
   }
   if (!fleet_alive(st.supervisor)) return stop_orphans(&cfg, &st);
   kill(st.supervisor, SIGTERM);

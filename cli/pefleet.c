@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <getopt.h>
 
 #define PEFLEET_VERSION "0.1.0"
 
@@ -48,6 +49,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  opterr = 0; /* each command prints its own one-line usage error */
   if (argc < 2) { usage(stderr); return 2; }
   const char *cmd = argv[1];
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

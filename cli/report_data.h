@@ -87,6 +87,7 @@ typedef struct {
   report_pca pca;
   report_relevance relevance;
   char computed_from[512];         /* when some figures came from a CSV (report --dataset) */
+  char compare_note[REPORT_WHY];   /* --compare: why the two curves are not on the same rows */
 } report_model;
 
 /* Parsers: PF_OK with the struct filled and present = 1, or PF_EINVAL with

@@ -213,11 +213,15 @@ static const char *auc_text(double v) {
 }
 
 static void roc_label(char *buf, size_t cap, const report_op *o) {
+  /* no threshold reaches a TPR above 0 within the budget: none to name (never "nan") */
+  char thr[48];
+  if (isfinite(o->threshold)) snprintf(thr, sizeof thr, "%.4g", o->threshold);
+  else snprintf(thr, sizeof thr, "none reaches it");
   if (strcmp(o->name, "threshold") == 0)
     snprintf(buf, cap, "threshold %.3g: TPR %.1f%%, FPR %.2f%%", o->threshold, 100 * o->tpr, 100 * o->fpr);
   else
-    snprintf(buf, cap, "%s: TPR %.1f%% (threshold %.4g)", strcmp(o->name, "fpr<=0.01") == 0 ? "FPR ≤ 1%" :
-             strcmp(o->name, "fpr<=0.001") == 0 ? "FPR ≤ 0.1%" : o->name, 100 * o->tpr, o->threshold);
+    snprintf(buf, cap, "%s: TPR %.1f%% (threshold %s)", strcmp(o->name, "fpr<=0.01") == 0 ? "FPR ≤ 1%" :
+             strcmp(o->name, "fpr<=0.001") == 0 ? "FPR ≤ 0.1%" : o->name, 100 * o->tpr, thr);
 }
 
 static void roc_plot(FILE *f, const report_model *a, const report_model *b, int logx) {
@@ -279,6 +283,11 @@ void report_section_roc(FILE *f, const report_model *a, const report_model *b) {
   h2(f, "roc", title);
   if (!a->roc.present) { unavailable(f, "ROC curve", a->roc.why); fputs("</section>\n", f); return; }
   if (b && !b->roc.present) unavailable(f, "the compared model's ROC curve", b->roc.why);
+  if (b && a->compare_note[0]) {
+    fputs("<p class=\"na\"><strong>Not comparable as drawn:</strong> ", f);
+    esc(f, a->compare_note);
+    fputs("</p>\n", f);
+  }
   const report_roc *r = &a->roc;
   fprintf(f, "<p>%zu rows (%zu positive, %zu negative), ROC AUC <strong>%s</strong>; %zu of the curve's %zu "
              "points drawn.</p>\n<div class=\"row\">\n", r->rows, r->positives, r->negatives, auc_text(r->roc_auc), r->n,
@@ -457,7 +466,16 @@ void report_section_relevance(FILE *f, const report_model *a) {
     fprintf(f, "; %zu rows", r->rows);
     if (isfinite(r->base_accuracy)) fprintf(f, ", base accuracy %.2f%%", 100 * r->base_accuracy);
     if (isfinite(r->base_auc)) fprintf(f, ", AUC %.4f", r->base_auc);
-    fputs("). Feature index in brackets.</p>\n<figure>\n", f);
+    fputs("). Feature index in brackets.</p>\n", f);
+    int all_zero = 1;
+    for (size_t i = 0; i < n; i++)
+      if (fabs(da[i]) > 1e-12 || fabs(du[i]) > 1e-12) all_zero = 0;
+    if (all_zero)
+      fprintf(f, "<p class=\"na\">Every bar is 0: nulling any one feature changed neither a prediction nor the "
+                 "ranking of the scores on these %zu rows, so no feature stands out alone (a small test split, or a "
+                 "model that does not depend on any single feature; try pefleet relevance --dataset with more rows)."
+                 "</p>\n", r->rows);
+    fputs("<figure>\n", f);
     pf_svg_hbars(f, 900, "Top 25 features by relevance", np, da, du, n, "accuracy drop", "ROC AUC drop",
                  "drop when the feature is nulled");
     fig_close(f, "Most relevant first: by accuracy drop, then by AUC drop.");

@@ -147,3 +147,21 @@ void train_print_figures(FILE *f, const char *what, const pf_model *m, const pf_
   fprintf(f, "%s: %llu rows, accuracy %.4f, ROC AUC %s, FPR %.4f at threshold %g, TPR %.4f at FPR <= 1%%\n",
           what, (unsigned long long)mt.n, mt.accuracy, auc, mt.fpr, mt.threshold, mt.tpr_at_fpr[0].tpr);
 }
+
+void train_print_table(FILE *f, const pf_model *m, const pf_dataset *d) {
+  pf_metrics mt;
+  if (split_metrics(m, d, &mt) != PF_OK) return;
+  const char *n0 = m->classes[0], *n1 = m->classes[1];
+  fprintf(f, "confusion matrix at threshold %g (rows: true class, columns: predicted)\n", mt.threshold);
+  fprintf(f, "  %-16s %12.16s %12.16s\n", "", n0, n1);
+  for (int t = 0; t < 2; t++)
+    fprintf(f, "  %-16.16s %12llu %12llu\n", t ? n1 : n0, (unsigned long long)mt.cm[t][0],
+            (unsigned long long)mt.cm[t][1]);
+  fprintf(f, "  %-16s %10s %10s %10s %10s\n", "class", "precision", "recall", "f1", "support");
+  for (int c = 0; c < 2; c++)
+    fprintf(f, "  %-16.16s %10.4f %10.4f %10.4f %10llu\n", c ? n1 : n0, mt.precision[c], mt.recall[c], mt.f1[c],
+            (unsigned long long)mt.support[c]);
+  for (int k = 0; k < PF_METRICS_NTARGETS; k++)
+    fprintf(f, "TPR %.4f at FPR <= %g%% (FPR %.4f)\n", mt.tpr_at_fpr[k].tpr, mt.tpr_at_fpr[k].target * 100,
+            mt.tpr_at_fpr[k].fpr);
+}

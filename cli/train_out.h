@@ -37,4 +37,8 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
  * the threshold, TPR at 1% FPR). */
 void train_print_figures(FILE *f, const char *what, const pf_model *m, const pf_dataset *d);
 
+/* The confusion matrix at the model's threshold, per-class precision,
+ * recall, F1 and support, and the TPR at 1% and 0.1% FPR (two classes). */
+void train_print_table(FILE *f, const pf_model *m, const pf_dataset *d);
+
 #endif

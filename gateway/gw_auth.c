@@ -64,6 +64,11 @@ int gw_auth_allow(gw_auth *a, const char *dir, char *err, size_t errlen) {
     return PF_ENOENT;
   }
   a->allow_fd[a->n_allow] = fd;
+  char cwd[2048] = "";
+  if (dir[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+  snprintf(a->allow_as[a->n_allow], sizeof a->allow_as[0], "%s%s%.2000s", cwd, cwd[0] ? "/" : "", dir);
+  size_t al = strlen(a->allow_as[a->n_allow]);
+  while (al > 1 && a->allow_as[a->n_allow][al - 1] == '/') a->allow_as[a->n_allow][--al] = '\0';
   snprintf(a->allow[a->n_allow++], sizeof a->allow[0], "%s", rp);
   return PF_OK;
 }
@@ -132,10 +137,13 @@ int gw_auth_open(const gw_auth *a, const char *path, int *fd, char *err, size_t 
     return PF_EINVAL;
   }
   int best = PF_EINVAL;
-  for (int k = 0; k < a->n_allow; k++) {
-    size_t l = strlen(a->allow[k]);
+  for (int j = 0; j < 2 * a->n_allow; j++) {
+    int k = j / 2; /* each folder by its realpath, then as it was given */
+    const char *base = j % 2 ? a->allow_as[k] : a->allow[k];
+    if (j % 2 && strcmp(a->allow_as[k], a->allow[k]) == 0) continue;
+    size_t l = strlen(base);
     if (l == 1) l = 0; /* the folder "/" */
-    if (strncmp(path, a->allow[k], l) != 0 || path[l] != '/') continue;
+    if (strncmp(path, base, l) != 0 || path[l] != '/') continue;
     const char *rel = path + l;
     while (*rel == '/') rel++;
     if (!*rel) continue; /* the folder itself */

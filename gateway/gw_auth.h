@@ -23,6 +23,8 @@ typedef struct {
   char token[512];                /* "" no token required */
   int n_allow;
   char allow[GW_MAX_ALLOW][4096]; /* realpaths of the allowed folders */
+  char allow_as[GW_MAX_ALLOW][4096]; /* the same folders as given (absolute, unresolved): a path
+                                        through a symlinked folder names its files too */
   int allow_fd[GW_MAX_ALLOW];     /* each one's O_PATH descriptor, opened once */
   int n_hosts;
   char hosts[GW_MAX_ALLOW][256];  /* --allow-host names */

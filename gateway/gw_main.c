@@ -21,12 +21,14 @@ int main(int argc, char **argv) {
   pf_daemon_keep_heap();
   char err[600];
   int rc = gw_opts_parse(argc, argv, &o, err, sizeof err);
-  if (rc == 1) { gw_opts_usage(stdout); return 0; }
+  /* `pefleet serve` runs this program under its own name */
+  const char *prog = getenv("PEFLEET_GATEWAY_AS") ? getenv("PEFLEET_GATEWAY_AS") : "pefleet-gateway";
+  if (rc == 1) { gw_opts_usage(stdout, prog); return 0; }
   if (rc != 0) {
-    fprintf(stderr, "pefleet-gateway: %s\n", err);
-    gw_opts_usage(stderr);
+    fprintf(stderr, "%s: %s (see %s --help)\n", prog, err, prog);
     return 2;
   }
+  unsetenv("PEFLEET_GATEWAY_AS");
   pf_log_init("gateway");
   const char *lvl = getenv("PEFLEET_LOG");
   if (lvl && strcmp(lvl, "debug") == 0) pf_log_set_level(PF_LOG_DEBUG);

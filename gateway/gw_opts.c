@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void gw_opts_usage(FILE *f) {
+void gw_opts_usage(FILE *f, const char *prog) {
+  fprintf(f, "usage: %s [--data DIR | --config FILE] [--address A] [--port N]\n", prog);
   fprintf(f,
-    "usage: pefleet-gateway [--data DIR | --config FILE] [--address A] [--port N]\n"
     "                       [--classes \"clean, malicious\"] [--allow-path DIR]... [--token-file F]\n"
     "                       [--max-upload BYTES] [--body-budget BYTES] [--threads N]\n"
     "                       [--max-connections N] [--per-ip-connections N] [--allow-host NAME]...\n"
@@ -159,7 +159,10 @@ int gw_opts_parse(int argc, char **argv, gw_opts *o, char *err, size_t errlen) {
     case 'E': simep = optarg; break;
     case 'h': return 1;
     default:
-      snprintf(err, errlen, "unknown or incomplete option '%s'", argv[optind - 1]);
+      snprintf(err, errlen, "%s option '%s'",
+               optopt || (optind >= 1 && optind - 1 < argc && strchr(argv[optind - 1], '=')) ? "incomplete or invalid"
+                                                                                           : "unknown",
+               optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "?");
       return 2;
     }
     if (rc != PF_OK) return 2;
@@ -171,6 +174,9 @@ int gw_opts_parse(int argc, char **argv, gw_opts *o, char *err, size_t errlen) {
   if (pf_config_resolve(&o->cfg, data, config, err, errlen) != PF_OK) return 2;
   snprintf(o->address, sizeof o->address, "%s", address ? address : o->cfg.http_address);
   o->port = port ? port : o->cfg.http_port;
+  /* the configuration printed at start is the one in effect, flags included */
+  o->cfg.http_port = o->port;
+  snprintf(o->cfg.http_address, sizeof o->cfg.http_address, "%s", o->address);
   snprintf(o->score_endpoint, sizeof o->score_endpoint, "%s", sep ? sep : o->cfg.score_endpoint);
   snprintf(o->similar_endpoint, sizeof o->similar_endpoint, "%s", simep ? simep : o->cfg.similar_endpoint);
   if (gw_opts_classes(o, classes, err, errlen) != PF_OK) return 2;

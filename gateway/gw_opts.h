@@ -36,7 +36,7 @@ typedef struct {
   char similar_endpoint[256];
 } gw_opts;
 
-void gw_opts_usage(FILE *f);
+void gw_opts_usage(FILE *f, const char *prog);
 
 /* Parses argv into o. Returns 0 (run), 1 (--help printed: exit 0) or 2
  * (usage error, reason in err). */

@@ -52,6 +52,7 @@ typedef struct {
   int want_vector;
   int explain;               /* also explain the verdict (pf_explain) */
   int64_t t0;
+  double t0_s;    /* the same moment in seconds: scorer_ms to the microsecond */
   char sha[PF_SHA256_HEX_LEN + 1];
   char tmp[1100];            /* temporary file of an uploaded sample, "" when none */
   char path[1100];           /* the file to parse (J_WAITING) */
@@ -102,7 +103,7 @@ static void reply_error(scorer *s, job *j, Pefleet__ScoreStatus st, const char *
   r.status = st;
   r.error = (char *)why;
   r.model_version = s->sm.version;
-  r.elapsed_ms = (double)(pf_clock_ms() - j->t0);
+  r.elapsed_ms = (pf_clock_s() - j->t0_s) * 1000.0;
   send_reply(s, j->ticket, &r);
   s->errors++;
   pf_info("request %s%s%s: %s", j->request_id, j->sha[0] ? " sample " : "", j->sha, why);
@@ -188,7 +189,7 @@ static void score_ready(scorer *s) {
         r.explanation = &ex;
       }
     }
-    r.elapsed_ms = (double)(pf_clock_ms() - j->t0);
+    r.elapsed_ms = (pf_clock_s() - j->t0_s) * 1000.0;
     send_reply(s, j->ticket, &r);
     s->scored++;
     if (j->sha[0]) pf_info("sample %s: %s (p=%.6f, model %s)", j->sha, m->classes[v], probs[nc - 1], s->sm.version);
@@ -319,6 +320,7 @@ static void on_request(scorer *s, pf_zframes *f) {
   memset(j, 0, offsetof(job, vec));
   memcpy(&j->ticket, zmq_msg_data(&f->part[0]), sizeof j->ticket);
   j->t0 = pf_clock_ms();
+  j->t0_s = pf_clock_s();
   char err[256];
   Pefleet__Envelope *e =
       pf_msg_decode(zmq_msg_data(&f->part[1]), zmq_msg_size(&f->part[1]), PF_MSG_MAX_SAMPLE, err, sizeof err);

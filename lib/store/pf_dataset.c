@@ -26,9 +26,61 @@ int pf_classes_parse(const char *list, pf_classes *c) {
   return c->n >= 2 ? PF_OK : PF_EINVAL;
 }
 
+int pf_classes_map(pf_classes *c, const char *spec, char *err, size_t errlen) {
+  const char *p = spec;
+  while (*p) {
+    const char *end = strchr(p, ','), *eq = strchr(p, '=');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (!eq || eq >= p + len || eq == p || eq == p + len - 1) {
+      snprintf(err, errlen, "'%.*s' is not LABEL=CLASS", (int)len, p);
+      return PF_EINVAL;
+    }
+    size_t llen = (size_t)(eq - p), clen = len - llen - 1;
+    char cname[64];
+    if (llen >= sizeof c->alias[0] || clen >= sizeof cname) { snprintf(err, errlen, "a label of --label-map is too long"); return PF_EINVAL; }
+    if (c->n_alias >= 16) { snprintf(err, errlen, "at most 16 labels can be mapped"); return PF_EINVAL; }
+    memcpy(cname, eq + 1, clen);
+    cname[clen] = '\0';
+    int to = pf_classes_index(c, cname);
+    if (to < 0) {
+      char list[1100];
+      pf_classes_list(c, list, sizeof list);
+      snprintf(err, errlen, "'%s' is not a class (%s)", cname, list);
+      return PF_EINVAL;
+    }
+    memcpy(c->alias[c->n_alias], p, llen);
+    c->alias[c->n_alias][llen] = '\0';
+    c->alias_to[c->n_alias++] = to;
+    if (!end) break;
+    p = end + 1;
+  }
+  return PF_OK;
+}
+
+void pf_classes_list(const pf_classes *c, char *out, size_t n) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (int i = 0; i < c->n && used < n; i++) {
+    int w = snprintf(out + used, n - used, "%s%s", i ? ", " : "", c->names[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+}
+
+int pf_dataset_missing_class(const pf_dataset *d, const pf_classes *c) {
+  size_t count[16] = {0};
+  for (size_t i = 0; i < d->n; i++)
+    if (d->y[i] >= 0 && d->y[i] < 16) count[d->y[i]]++;
+  for (int k = 0; k < c->n && k < 16; k++)
+    if (count[k] == 0) return k;
+  return -1;
+}
+
 int pf_classes_index(const pf_classes *c, const char *label) {
   for (int i = 0; i < c->n; i++)
     if (strcmp(c->names[i], label) == 0) return i;
+  for (int i = 0; i < c->n_alias && i < 16; i++)
+    if (strcmp(c->alias[i], label) == 0) return c->alias_to[i];
   char *end;
   errno = 0;
   long v = strtol(label, &end, 10);
@@ -64,6 +116,46 @@ static void report(const char *path, size_t line, const char *why, size_t *shown
   (*shown)++;
 }
 
+/* The labels that are not classes, with their counts (the first 8 by name;
+ * the rest counted together). */
+typedef struct {
+  int n;
+  char name[8][64];
+  size_t count[8];
+  size_t others, total;
+} label_tally;
+
+static void tally_add(label_tally *t, const char *label) {
+  t->total++;
+  for (int i = 0; i < t->n; i++)
+    if (strcmp(t->name[i], label) == 0) { t->count[i]++; return; }
+  if (t->n >= 8) { t->others++; return; }
+  snprintf(t->name[t->n], sizeof t->name[0], "%.63s", label);
+  t->count[t->n++] = 1;
+}
+
+/* One line: what was skipped and the fix, naming a class the first unknown
+ * label probably means (the class its name starts with, else the last). */
+static void tally_print(const char *path, const label_tally *t, const pf_classes *c) {
+  if (!t->total) return;
+  char classes[1100], labels[900] = "";
+  pf_classes_list(c, classes, sizeof classes);
+  size_t used = 0;
+  for (int i = 0; i < t->n && used < sizeof labels; i++) {
+    int w = snprintf(labels + used, sizeof labels - used, "%s'%s' %zu", i ? ", " : "", t->name[i], t->count[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (t->others && used < sizeof labels) snprintf(labels + used, sizeof labels - used, ", %zu more", t->others);
+  int guess = c->n - 1;
+  for (int k = 0; k < c->n; k++)
+    if (strncmp(t->name[0], c->names[k], strlen(c->names[k])) == 0) guess = k;
+  fprintf(stderr,
+          "%s: %zu rows skipped: their label is not a class (%s): %s (label the files with pefleet encode --label NAME, "
+          "or read a label as a class with --label-map %s=%s)\n",
+          path, t->total, classes, labels, t->name[0], c->names[guess]);
+}
+
 int pf_dataset_load_csv(const char *path, size_t dim, const pf_classes *c, pf_dataset *d, size_t *skipped) {
   FILE *f = fopen(path, "re");
   if (!f) return PF_EIO;
@@ -71,6 +163,8 @@ int pf_dataset_load_csv(const char *path, size_t dim, const pf_classes *c, pf_da
   *skipped = 0;
   char *line = NULL;
   size_t cap = 0, lineno = 0, shown = 0;
+  label_tally tally;
+  memset(&tally, 0, sizeof tally);
   ssize_t len;
   double *vals = malloc(dim * sizeof *vals);
   int rc = vals ? PF_OK : PF_ENOMEM;
@@ -93,14 +187,14 @@ int pf_dataset_load_csv(const char *path, size_t dim, const pf_classes *c, pf_da
     }
     int y = pf_classes_index(c, label);
     if (y < 0) {
-      snprintf(err, sizeof err, "unknown label '%.60s'", label);
-      report(path, lineno, err, &shown);
+      tally_add(&tally, label);
       (*skipped)++;
       continue;
     }
     rc = pf_dataset_push(d, vals, y);
   }
   if (shown > 20) fprintf(stderr, "%s: %zu more bad rows not shown\n", path, shown - 20);
+  tally_print(path, &tally, c);
   if (ferror(f)) rc = PF_EIO;
   free(vals);
   free(line);
