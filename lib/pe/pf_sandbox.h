@@ -56,7 +56,7 @@ enum {
   PF_SECCOMP_PARSE,  /* one file: read, map memory, open read-only, write answers, exit */
   PF_SECCOMP_ZYGOTE, /* the parse profile + what forking a child and confining it needs */
   PF_SECCOMP_OUTER,  /* waits for its child and exits */
-  PF_SECCOMP_HDF5,   /* the parse profile + HDF5's shared lock on the one file it reads */
+  PF_SECCOMP_HDF5,   /* the parse profile + HDF5's shared lock on the one file it reads, getcwd */
 };
 
 typedef struct {

@@ -162,4 +162,7 @@ assert len(r["probabilities"]) == 3 and abs(sum(r["probabilities"]) - 1) < 1e-6
 assert r["verdict"] in ("clean", "grey", "malicious")' "$T/three.jsonl"
   fi
 fi
+# a relative file name: HDF5 makes it absolute (getcwd) inside the confined reader
+( cd "$(dirname "$H5")" && "$P" import-keras "$(basename "$H5")" -o "$T/relative" ) >"$T/rel.out" 2>&1
+check "import_by_relative_path ($(tail -1 "$T/rel.out" | cut -c1-80))" test -f "$T/relative/model.pfnn"
 finish
