@@ -36,6 +36,15 @@ check "p5_report_refuses_existing_without_force (rc $rc)" bash -c "[ $rc -eq 1 ]
 "$P" report models/m1 -o out/reports/m1.html --force >/dev/null 2>&1
 check p5_report_force_replaces test $? -eq 0
 
+# ---- 5. report --compare on different test splits; no nan in a legend ----
+"$P" train --dataset ok.csv -o models/s9 --epochs 2 --seed 9 -q >/dev/null 2>&1
+"$P" report models/m1 --compare models/s9 -o cmp.html >/dev/null 2>cmp.err
+check p5_compare_warns_on_stderr grep -q "warning: the two models' test splits differ" cmp.err
+check p5_compare_warns_on_the_page grep -q "Not comparable as drawn" cmp.html
+"$P" report models/m1 --compare models/s9 --dataset ok.csv -o cmp2.html >/dev/null 2>cmp2.err
+check p5_compare_dataset_same_rows bash -c "! grep -q 'differ' cmp2.err && ! grep -q 'Not comparable' cmp2.html && grep -q 'rows of ok.csv' cmp2.html"
+check p5_no_nan_in_legends bash -c "! grep -qi 'threshold nan' cmp.html out/reports/m1.html cmp2.html"
+
 # ---- 2. labels silently wrong ----
 "$P" encode -q -o auto.csv "$CORPUS/clean" "$CORPUS/malicious-test" 2>enc.err
 check "p2_encode_warns_once_about_folder_names ($(grep -c warning enc.err))" \

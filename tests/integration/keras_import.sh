@@ -53,7 +53,7 @@ then ok seed_model_json; else notok seed_model_json "model.json does not describ
 
 "$P" import-keras "$H5" -o "$M" >/dev/null 2>"$T/e"; rc=$?
 check reimport_without_force_exit_1 test $rc -eq 1
-check reimport_without_force_message grep -q "exists (--force replaces it)" "$T/e"
+check reimport_without_force_message grep -q "already holds a model .*; --force replaces it" "$T/e"
 "$P" import-keras "$H5" -o "$M" --force --version seed-keras --threshold 0.25 >/dev/null 2>&1
 check reimport_force_exit_0 test $? -eq 0
 check reimport_force_options grep -q '"version": "seed-keras"' "$M/model.json"

@@ -60,11 +60,11 @@ PY
 "$P" scan --server --data "$D" -q "$CORPUS/clean/t32.exe" >"$T/default.tab" 2>"$T/default.err"
 check "remote_scan_default_endpoint (exit $?)" grep -q '^clean .*t32.exe$' "$T/default.tab"
 "$P" scan --server="tcp://127.0.0.1:$DEAD" --timeout 1 -q "$CORPUS/clean/t32.exe" "$S/zz-text.exe" >/dev/null 2>"$T/dead.err"
-check "remote_scan_no_pool_fails (exit $?)" test "$(grep -c 'did not answer' "$T/dead.err")" -eq 2
+check "remote_scan_no_pool_fails (exit $?)" test "$(grep -c 'the score pool at tcp://127.0.0.1:'"$DEAD"': no \(connection to the service\|answer\) within 1000 ms' "$T/dead.err")" -eq 2
 "$P" scan --server "$EP" 2>/dev/null
 check remote_scan_usage_exit_2 test $? -eq 2
 "$P" serve --help >"$T/serve.out" 2>&1
-check serve_help_is_the_gateways grep -q 'pefleet-gateway' "$T/serve.out"
+check serve_help_is_the_gateways bash -c "grep -q '^usage: pefleet serve ' '$T/serve.out' && grep -q -- '--allow-path DIR' '$T/serve.out'"
 # pefleet serve: the gateway in the foreground, its address from --port, its pool from --data
 "$P" serve --data "$D" --port "$SERVEP" --classes "good, evil" 2>"$T/serve.log" &
 SERVE_PID=$!
