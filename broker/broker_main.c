@@ -23,7 +23,6 @@
 #include <zmq.h>
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
 
 typedef struct {
   pf_config cfg;
@@ -378,25 +377,13 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  const char *data = NULL, *config = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
-    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
-    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
-    else { usage(stderr); return 2; }
-  }
-  pf_log_init("broker");
   static broker b;
+  static const pf_daemon_spec spec = {"pefleet-broker", "broker", usage, NULL, 0};
+  int st = pf_daemon_start(&spec, argc, argv, &b.cfg, &stop);
+  if (st >= 0) return st;
   char err[512];
-  if (pf_config_resolve(&b.cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet-broker: %s\n", err);
-    return 2;
-  }
   pf_info("starting; effective configuration:");
   pf_config_print(&b.cfg, stderr, "  ");
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  signal(SIGPIPE, SIG_IGN);
 
   pf_db_opts o;
   pf_daemon_db_opts(&b.cfg, &o);

@@ -35,7 +35,6 @@ typedef struct {
 } unsaved;
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
 
 typedef struct {
   pf_config cfg;
@@ -259,31 +258,20 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  const char *data = NULL, *config = NULL;
-  int capacity = 1;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
-    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
-    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
-    else if (i + 1 < argc && strcmp(argv[i], "--capacity") == 0) capacity = atoi(argv[++i]);
-    else { usage(stderr); return 2; }
-  }
-  if (capacity < 1 || capacity > 64) { fprintf(stderr, "pefleet-encoder-worker: --capacity must be 1..64\n"); return 2; }
-  pf_log_init("encoder-worker");
   static worker w;
-  w.capacity = capacity;
+  long capacity = 1;
+  static pf_daemon_num nums[] = {{"--capacity", NULL, 1, 64}, {NULL, NULL, 0, 0}};
+  nums[0].value = &capacity;
+  static const pf_daemon_spec spec = {"pefleet-encoder-worker", "encoder-worker", usage, nums, 0};
+  int st = pf_daemon_start(&spec, argc, argv, &w.cfg, &stop);
+  if (st >= 0) return st;
+  w.capacity = (int)capacity;
   char err[512];
-  if (pf_config_resolve(&w.cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet-encoder-worker: %s\n", err);
-    return 2;
-  }
   char host[32] = "host";
   gethostname(host, sizeof host - 1);
   snprintf(w.id, sizeof w.id, "%.24s-%d-%lld", host, (int)getpid(), (long long)time(NULL));
-  pf_info("starting worker %s, capacity %d; effective configuration:", w.id, capacity);
+  pf_info("starting worker %s, capacity %d; effective configuration:", w.id, w.capacity);
   pf_config_print(&w.cfg, stderr, "  ");
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
 
   pf_encoder_opts eo;
   pf_encoder_opts_default(&eo);

@@ -28,7 +28,6 @@
 #define MAX_BYTES (1LL << 30) /* request bytes held at once */
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
 
 typedef struct {
   pf_config cfg;
@@ -232,28 +231,17 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  const char *data = NULL, *config = NULL;
   static router r;
-  r.queue_timeout_ms = 30000;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
-    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
-    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
-    else if (i + 1 < argc && strcmp(argv[i], "--queue-timeout") == 0) r.queue_timeout_ms = atoi(argv[++i]);
-    else { usage(stderr); return 2; }
-  }
-  if (r.queue_timeout_ms < 100) { fprintf(stderr, "pefleet-score-router: --queue-timeout must be >= 100\n"); return 2; }
-  pf_log_init("score-router");
-  pf_daemon_keep_heap();
+  long queue_timeout = 30000;
+  static pf_daemon_num nums[] = {{"--queue-timeout", NULL, 100, 24L * 3600 * 1000}, {NULL, NULL, 0, 0}};
+  nums[0].value = &queue_timeout;
+  static const pf_daemon_spec spec = {"pefleet-score-router", "score-router", usage, nums, 1};
+  int st = pf_daemon_start(&spec, argc, argv, &r.cfg, &stop);
+  if (st >= 0) return st;
+  r.queue_timeout_ms = (int)queue_timeout;
   char err[512];
-  if (pf_config_resolve(&r.cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet-score-router: %s\n", err);
-    return 2;
-  }
   pf_info("starting; effective configuration:");
   pf_config_print(&r.cfg, stderr, "  ");
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
   rt_init(&r.t);
   r.ctx = zmq_ctx_new();
   if (pf_curve_zap_start(r.ctx, &r.cfg, err, sizeof err) != PF_OK) { pf_error("%s", err); return 1; }

@@ -41,7 +41,6 @@
 #define MAX_PARSERS 64
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
 
 enum { J_FREE, J_READY, J_WAITING, J_PARSING }; /* J_WAITING: for a free parser */
 
@@ -430,34 +429,22 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  const char *data = NULL, *config = NULL;
   static scorer s;
-  s.capacity = 64;
-  s.parsers = 1;
-  long max_mib = 100;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
-    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
-    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
-    else if (i + 1 < argc && strcmp(argv[i], "--capacity") == 0) s.capacity = atoi(argv[++i]);
-    else if (i + 1 < argc && strcmp(argv[i], "--parsers") == 0) s.parsers = atoi(argv[++i]);
-    else if (i + 1 < argc && strcmp(argv[i], "--max-size") == 0) max_mib = atol(argv[++i]);
-    else { usage(stderr); return 2; }
-  }
-  if (s.capacity < 1 || s.capacity > MAX_CAPACITY || s.parsers < 1 || s.parsers > MAX_PARSERS || max_mib < 1 ||
-      max_mib > 120) {
-    fprintf(stderr, "pefleet-scorer: --capacity 1..%d, --parsers 1..%d, --max-size 1..120\n", MAX_CAPACITY,
-            MAX_PARSERS);
-    return 2;
-  }
+  long capacity = 64, parsers = 1, max_mib = 100;
+  static pf_daemon_num nums[] = {{"--capacity", NULL, 1, MAX_CAPACITY},
+                                 {"--parsers", NULL, 1, MAX_PARSERS},
+                                 {"--max-size", NULL, 1, 120},
+                                 {NULL, NULL, 0, 0}};
+  nums[0].value = &capacity;
+  nums[1].value = &parsers;
+  nums[2].value = &max_mib;
+  static const pf_daemon_spec spec = {"pefleet-scorer", "scorer", usage, nums, 1};
+  int st = pf_daemon_start(&spec, argc, argv, &s.cfg, &stop);
+  if (st >= 0) return st;
+  s.capacity = (int)capacity;
+  s.parsers = (int)parsers;
   s.max_size = (uint64_t)max_mib << 20;
-  pf_log_init("scorer");
-  pf_daemon_keep_heap();
   char err[512];
-  if (pf_config_resolve(&s.cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet-scorer: %s\n", err);
-    return 2;
-  }
   int swept = 0;
   if (pf_tmp_open(&s.tmp, NULL, "pefleet-scorer", &swept, err, sizeof err) != PF_OK) {
     pf_error("%s", err);
@@ -469,9 +456,6 @@ int main(int argc, char **argv) {
   snprintf(s.id, sizeof s.id, "scorer-%.24s-%d-%lld", host, (int)getpid(), (long long)time(NULL));
   pf_info("starting %s, capacity %d, %d parser(s); effective configuration:", s.id, s.capacity, s.parsers);
   pf_config_print(&s.cfg, stderr, "  ");
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  signal(SIGPIPE, SIG_IGN);
 
   pf_encoder_opts eo;
   pf_encoder_opts_default(&eo);

@@ -40,7 +40,6 @@
 #define MAX_IDENTITY 256
 
 static volatile int stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
 
 typedef struct {
   Pefleet__ScoreStatus status;
@@ -389,21 +388,11 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  const char *data = NULL, *config = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
-    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
-    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
-    else { usage(stderr); return 2; }
-  }
-  pf_log_init("similar");
-  pf_daemon_keep_heap();
   static service sv;
+  static const pf_daemon_spec spec = {"pefleet-similar", "similar", usage, NULL, 1};
+  int st = pf_daemon_start(&spec, argc, argv, &sv.cfg, &stop);
+  if (st >= 0) return st;
   char err[512];
-  if (pf_config_resolve(&sv.cfg, data, config, err, sizeof err) != PF_OK) {
-    fprintf(stderr, "pefleet-similar: %s\n", err);
-    return 2;
-  }
   pf_info("starting; effective configuration:");
   pf_config_print(&sv.cfg, stderr, "  ");
   {
@@ -414,9 +403,6 @@ int main(int argc, char **argv) {
     }
     if (swept) pf_info("removed %d upload folder(s) a stopped similarity service left behind", swept);
   }
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  signal(SIGPIPE, SIG_IGN);
 
   /* bind first, so a port clash is reported at once, not after the load */
   void *ctx = zmq_ctx_new();

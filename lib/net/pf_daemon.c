@@ -1,4 +1,7 @@
 #include "pf_daemon.h"
+#include <string.h>
+#include <stdlib.h>
+#include <errno.h>
 #include "pf_err.h"
 #include "pf_log.h"
 
@@ -37,4 +40,50 @@ void pf_daemon_keep_heap(void) {
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  /* glibc's largest: bigger ones are rare */
   mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024); /* give memory back only past this much free */
 #endif
+}
+
+static volatile sig_atomic_t *stop_flag;
+static void on_stop(int sig) {
+  (void)sig;
+  if (stop_flag) *stop_flag = 1;
+}
+
+int pf_daemon_start(const pf_daemon_spec *spec, int argc, char **argv, pf_config *cfg, volatile sig_atomic_t *stop) {
+  const char *data = NULL, *config = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      spec->usage(stdout);
+      return 0;
+    }
+    const pf_daemon_num *num = NULL;
+    for (const pf_daemon_num *n = spec->nums; n && n->flag; n++)
+      if (strcmp(argv[i], n->flag) == 0) num = n;
+    if (i + 1 < argc && strcmp(argv[i], "--data") == 0) data = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) config = argv[++i];
+    else if (num && i + 1 < argc) {
+      char *end;
+      errno = 0;
+      long v = strtol(argv[++i], &end, 10);
+      if (errno || end == argv[i] || *end || v < num->min || v > num->max) {
+        fprintf(stderr, "%s: %s must be a whole number in %ld..%ld\n", spec->program, num->flag, num->min, num->max);
+        return 2;
+      }
+      *num->value = v;
+    } else {
+      fprintf(stderr, "%s: unknown option %s (see %s --help)\n", spec->program, argv[i], spec->program);
+      return 2;
+    }
+  }
+  pf_log_init(spec->component);
+  if (spec->keep_heap) pf_daemon_keep_heap();
+  char err[512];
+  if (pf_config_resolve(cfg, data, config, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "%s: %s\n", spec->program, err);
+    return 2;
+  }
+  stop_flag = stop;
+  signal(SIGINT, on_stop);
+  signal(SIGTERM, on_stop);
+  signal(SIGPIPE, SIG_IGN);
+  return -1;
 }

@@ -1,15 +1,40 @@
 /* pf_daemon: owns what every pefleet daemon does the same way at start:
- * its Redis connection options from the configuration, and waiting for
- * Redis to answer.
+ * its command line (--help, --data, --config and its own numbers), its log
+ * name, its configuration, its stop signals, its Redis connection options
+ * from the configuration, and waiting for Redis to answer.
  * Called by the broker, the encoder worker, the scorer, the similarity
  * service and the fleet commands (cli/fleet.c). */
 #ifndef PF_DAEMON_H
 #define PF_DAEMON_H
 
 #include <signal.h>
+#include <stdio.h>
 
 #include "pf_config.h"
 #include "pf_db.h"
+
+/* A numeric option of one daemon (--capacity N): value is set when given;
+ * outside [min, max] is a usage error. */
+typedef struct {
+  const char *flag;
+  long *value;
+  long min, max;
+} pf_daemon_num;
+
+typedef struct {
+  const char *program;       /* "pefleet-broker": the prefix of its messages */
+  const char *component;     /* its log name ("broker") */
+  void (*usage)(FILE *f);
+  const pf_daemon_num *nums; /* its own options, ended by {NULL}; NULL: none */
+  int keep_heap;             /* pf_daemon_keep_heap() */
+} pf_daemon_spec;
+
+/* The start every daemon shares: parses --help, --data DIR, --config FILE
+ * and spec->nums; sets the log name; resolves the configuration into cfg;
+ * makes SIGINT and SIGTERM set *stop and ignores SIGPIPE. Returns -1 to go
+ * on, else the status main returns (0 after --help; 2 for a usage or
+ * configuration error, said on stderr in one line). */
+int pf_daemon_start(const pf_daemon_spec *spec, int argc, char **argv, pf_config *cfg, volatile sig_atomic_t *stop);
 
 /* o = pf_db_opts_default, then host, port, password (empty: none), db and
  * fleet id (empty: no check) from c. */
