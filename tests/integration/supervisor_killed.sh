@@ -36,8 +36,11 @@ sleep 0.2
 running() { [ -r "/proc/$1/stat" ] && ! awk '{sub(/.*\) /, ""); exit !($1 == "Z" || $1 == "X")}' "/proc/$1/stat"; }
 if running "$BROKER" || running "$REDIS"; then notok orphans_gone "broker or redis still running"
 else ok orphans_gone; fi
-"$P" down --data "$D" >/dev/null 2>&1
-check second_down_says_nothing_runs test $? -eq 1
+"$P" down --data "$D" >"$T/down2.out" 2>&1
+rc=$?
+# down is idempotent (issue 20): exit 0, and it says nothing runs
+check "second_down_says_nothing_runs (exit $rc: $(head -1 "$T/down2.out"))" grep -q "nothing running" "$T/down2.out"
+check second_down_exit_0 test "$rc" -eq 0
 up >"$T/up3.out" 2>&1
 check up_again test $? -eq 0
 "$P" status --json --interval 0 --data "$D" >"$T/st3.json"
