@@ -88,7 +88,7 @@ int train_close_publish(FILE *f, const char *tmp, const char *dir, const char *n
 }
 
 int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
-                        char *err, size_t errlen) {
+                        const char *split_json, char *err, size_t errlen) {
   char tmp[4200];
   if (pf_model_save(m, dir) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/%s: %s", dir, PF_MODEL_FILE, strerror(errno));
@@ -106,8 +106,9 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
       snprintf(err, errlen, "cannot compute the %s figures", keys[s]);
       return PF_ENOMEM;
     }
-    fprintf(f, "%s\n", s < 2 ? "," : "");
+    fprintf(f, "%s\n", s < 2 || split_json ? "," : "");
   }
+  if (split_json) fprintf(f, "  \"split\": %s\n", split_json);
   fputs("}\n", f);
   if (train_close_publish(f, tmp, dir, "stats.json") != PF_OK) {
     snprintf(err, errlen, "cannot write %s/stats.json", dir);
