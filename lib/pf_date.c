@@ -49,7 +49,8 @@ int pf_date_parse(const char *s, size_t n, long long *t) {
   n = strnlen(s, n);
   size_t i = 0;
   if (n > 0 && s[0] == '@') i = 1;
-  if (n - i >= 1 && n - i <= 12 && (i == 1 || memchr(s, '-', n) == NULL)) { /* unix seconds */
+  /* unix seconds: "@N", or 9 to 12 plain digits (a short number is no date) */
+  if (n - i >= 1 && n - i <= 12 && (i == 1 || (n >= 9 && memchr(s, '-', n) == NULL))) {
     long long v = digits(s, n, &i, (int)(n - i));
     if (v < PF_DATE_MIN || v > PF_DATE_MAX || i != n) return PF_EINVAL;
     *t = v;

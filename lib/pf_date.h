@@ -13,7 +13,7 @@
 #define PF_DATE_LEN 21              /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL */
 
 /* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]" (a space may stand for
- * the T), or a unix time in seconds ("1733000000", "@1733000000"), as UTC,
+ * the T), or a unix time in seconds ("1733000000": 9 to 12 digits, or "@N"), as UTC,
  * into *t. PF_EINVAL for anything else, an impossible date (2026-02-30) or
  * a time outside PF_DATE_MIN..PF_DATE_MAX. Reads at most n bytes of s
  * (s need not be NUL-terminated). */
