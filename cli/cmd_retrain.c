@@ -540,6 +540,8 @@ int cmd_retrain(int argc, char **argv) {
     for (int s = 0; s < 3 && rc == PF_OK; s++) rc = pf_timed_by_split(&every, s, &tt[s], &ranges[s]);
   if (rc != PF_OK) { fprintf(stderr, "pefleet retrain: out of memory\n"); rc = EXIT_FAIL; goto out; }
   for (int s = 0; s < 3; s++) count_split(&tt[s].d, &cnt[s]);
+  pf_timed_free(&tt[0]); /* only the test split is scored here (and the fresh window, from every) */
+  pf_timed_free(&tt[1]);
   test = tt[2].d;
   int enough = 1;
   for (int c = 0; c < cls.n; c++)

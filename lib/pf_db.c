@@ -1333,6 +1333,10 @@ int pf_db_seen_backfill(pf_db *db, long long now, long long *added) {
   if (added) *added = 0;
   char cursor[24] = "0", nows[24];
   snprintf(nows, sizeof nows, "%lld", now);
+  long long tracked = 0, oldest, newest;
+  pf_db_counts cnt;
+  if (pf_db_seen_range(db, &oldest, &newest, &tracked) != PF_OK || pf_db_counts_get(db, &cnt) != PF_OK) return PF_EIO;
+  if (tracked >= cnt.samples) return PF_OK; /* nothing to index: the usual case */
   do {
     const char *argv[] = {"SSCAN", "pf:samples", cursor, "COUNT", DB_SCAN_COUNT};
     redisReply *r = db_cmd(db, 5, argv, NULL);
