@@ -80,6 +80,7 @@ static void on_ingest(broker *b) {
   static Pefleet__Envelope *e[INGEST_BATCH];
   const char *sha[INGEST_BATCH], *label[INGEST_BATCH];
   uint64_t size[INGEST_BATCH];
+  long long seen[INGEST_BATCH];
   int rc[INGEST_BATCH], is_new[INGEST_BATCH];
   static char status[INGEST_BATCH][16];
   int n = 0;
@@ -106,6 +107,7 @@ static void on_ingest(broker *b) {
       sha[n] = e[n]->ingest->sha256;
       label[n] = e[n]->ingest->label;
       size[n] = e[n]->ingest->size;
+      seen[n] = e[n]->ingest->first_seen > 0 ? (long long)e[n]->ingest->first_seen : 0;
       n++;
       continue;
     }
@@ -113,7 +115,7 @@ static void on_ingest(broker *b) {
     pf_zframes_close(&f[n]);
   }
   if (n == 0) return;
-  pf_db_ingest_many(b->db, (size_t)n, sha, label, size, rc, is_new, status);
+  pf_db_ingest_many(b->db, (size_t)n, sha, label, size, seen, rc, is_new, status);
   int trouble = 0;
   for (int i = 0; i < n; i++) {
     if (rc[i] == PF_OK) {

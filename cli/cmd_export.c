@@ -3,6 +3,7 @@
 #include "usage_err.h"
 #include "fleet.h"
 #include "pf_atomic.h"
+#include "pf_date.h"
 #include "pf_err.h"
 #include "pf_fmt.h"
 #include "pf_split.h"
@@ -15,18 +16,22 @@
 
 typedef struct {
   FILE *out;
-  int jsonl;
+  int jsonl, with_seen;
   long long n;
 } export_ctx;
 
 static int put(const pf_db_sample *s, void *arg) {
   export_ctx *x = arg;
-  char num[40];
+  char num[40], seen[PF_DATE_LEN];
+  pf_date_format(s->first_seen, seen, sizeof seen);
   if (!s->has_vector || strcmp(s->status, "done") != 0) return 0;
   if (x->jsonl) {
     fprintf(x->out, "{\"sha256\":\"%s\",\"label\":", s->sha);
     pf_fmt_json_string(x->out, s->label);
-    fprintf(x->out, ",\"split\":\"%s\",\"vector\":[", s->split);
+    fprintf(x->out, ",\"split\":\"%s\",\"first_seen\":", s->split);
+    if (seen[0] == '-') fputs("null", x->out);
+    else fprintf(x->out, "\"%s\"", seen);
+    fputs(",\"vector\":[", x->out);
     for (uint32_t i = 0; i < s->dim; i++) {
       pf_fmt_double(s->vec[i], num, sizeof num);
       fprintf(x->out, "%s%s", i ? "," : "", num);
@@ -38,6 +43,7 @@ static int put(const pf_db_sample *s, void *arg) {
       pf_fmt_double(s->vec[i], num, sizeof num);
       fprintf(x->out, ",%s", num);
     }
+    if (x->with_seen) fprintf(x->out, ",%s", seen);
     fputc('\n', x->out);
   }
   x->n++;
@@ -48,10 +54,10 @@ int cmd_export(int argc, char **argv) {
   static const struct option opts[] = {
     {"split", required_argument, 0, 's'}, {"jsonl", no_argument, 0, 'j'}, {"output", required_argument, 0, 'o'},
     {"data", required_argument, 0, 1}, {"config", required_argument, 0, 2}, {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0},
+    {"with-seen", no_argument, 0, 3}, {0, 0, 0, 0},
   };
   const char *data = NULL, *config = NULL, *output = NULL, *split = "all";
-  export_ctx x = {stdout, 0, 0};
+  export_ctx x = {stdout, 0, 0, 0};
   int c;
   optind = 1;
   opterr = 0;
@@ -62,10 +68,14 @@ int cmd_export(int argc, char **argv) {
     case 'o': output = optarg; break;
     case 1: data = optarg; break;
     case 2: config = optarg; break;
+    case 3: x.with_seen = 1; break;
     case 'h':
-      printf("usage: pefleet export [--split train|validation|test|all] [--jsonl] [-o FILE] [--data DIR]\n\n"
+      printf("usage: pefleet export [--split train|validation|test|all] [--jsonl] [--with-seen] [-o FILE]\n"
+             "                      [--data DIR]\n\n"
              "Writes every stored vector of the split: the seed's CSV layout (label, 486\n"
-             "values) or JSON lines {\"sha256\",\"label\",\"split\",\"vector\"}.\n");
+             "values; --with-seen adds the first-seen time as a last field, as import-csv\n"
+             "--seen-column reads it) or JSON lines {\"sha256\",\"label\",\"split\",\n"
+             "\"first_seen\" (UTC, YYYY-MM-DDTHH:MM:SSZ),\"vector\"}.\n");
       return 0;
     default: return usage_err_getopt("pefleet export", opts, "s:jo:h", argc, argv);
     }

@@ -40,6 +40,9 @@ static void usage(FILE *f) {
     "  -f, --filter GLOB    only files whose name matches GLOB\n"
     "      --max-size MIB   refuse larger files (default 512)\n"
     "      --retry-for SEC  keep retrying while the broker or Redis is unreachable (default 60)\n"
+    "      --seen-at WHEN   first-seen time of new files: now (default), a date\n"
+    "                       (YYYY-MM-DD[THH:MM:SSZ], UTC, or unix seconds) or mtime (each\n"
+    "                       file's modification time: the feed's date under wget -N)\n"
     "      --data DIR, --config FILE   the fleet (as for every command)\n"
     "  -q, --quiet          only failures and the summary\n\n"
     "exit status: 0 every new file accepted (and moved with --move, encoded with --wait),\n"
@@ -121,10 +124,13 @@ int cmd_feed(int argc, char **argv) {
     {"label", required_argument, 0, 'l'}, {"move", no_argument, 0, 'm'}, {"wait", no_argument, 0, 'W'},
     {"filter", required_argument, 0, 'f'}, {"max-size", required_argument, 0, 1},
     {"retry-for", required_argument, 0, 2}, {"data", required_argument, 0, 3}, {"config", required_argument, 0, 4},
-    {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"quiet", no_argument, 0, 'q'}, {"seen-at", required_argument, 0, 5}, {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
   };
   const char *label = NULL, *glob = NULL, *data = NULL, *config = NULL;
   int move = 0, wait = 0, quiet = 0, c;
+  long long seen_at = 0;
+  char why_seen[160];
   long max_mib = 512, retry_for = 60;
   optind = 1;
   opterr = 0;
@@ -140,6 +146,12 @@ int cmd_feed(int argc, char **argv) {
     case 2: retry_for = strtol(optarg, &end, 10); if (*end || retry_for < 0) { fprintf(stderr, "pefleet feed: bad --retry-for\n"); return 2; } break;
     case 3: data = optarg; break;
     case 4: config = optarg; break;
+    case 5:
+      if (ingest_parse_seen_at(optarg, &seen_at, why_seen, sizeof why_seen) != 0) {
+        fprintf(stderr, "pefleet feed: %s\n", why_seen);
+        return 2;
+      }
+      break;
     case 'h': usage(stdout); return 0;
     default: return usage_err_getopt("pefleet feed", opts, "l:mWf:qh", argc, argv);
     }
@@ -221,7 +233,7 @@ int cmd_feed(int argc, char **argv) {
     }
   }
   /* the new ones, sent as pefleet ingest sends them */
-  ingest_opts io = {"pefleet feed", label, (uint64_t)max_mib << 20, retry_for, quiet, dir, lock};
+  ingest_opts io = {"pefleet feed", label, (uint64_t)max_mib << 20, retry_for, quiet, dir, lock, seen_at};
   ingest_totals t = {0};
   if (nnew > 0 && ingest_send(&cfg, &io, paths, items, nnew, &t) != PF_OK) { rc = 1; goto out; }
   for (size_t i = 0; i < nnew; i++)

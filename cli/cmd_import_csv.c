@@ -14,6 +14,7 @@
 #include "pf_clock.h"
 #include "fleet.h"
 #include "pf_csvrow.h"
+#include "pf_date.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
 #include "pf_hash.h"
@@ -38,7 +39,8 @@ static const char *const prog = "pefleet import-csv";
 
 static void usage(FILE *f) {
   fprintf(f,
-    "usage: pefleet import-csv [--label-map MAP] [--data DIR | --config FILE] [-q] FILE\n\n"
+    "usage: pefleet import-csv [--label-map MAP] [--seen-at DATE | --seen-column]\n"
+    "                          [--data DIR | --config FILE] [-q] FILE\n\n"
     "Loads a dataset.csv in the seed's layout (one row per sample: a label, then\n"
     "%d values; no header) into the fleet's Redis as vector-only samples, so\n"
     "training, export and similarity search see them. Each row is keyed by the\n"
@@ -54,6 +56,11 @@ static void usage(FILE *f) {
     "                       its row; 'none' stores numeric labels as they are.\n"
     "                       Other labels are stored as they are (1-127 printable\n"
     "                       ASCII characters, no comma)\n"
+    "      --seen-at DATE   first-seen time of the new rows (default now): YYYY-MM-DD,\n"
+    "                       YYYY-MM-DDTHH:MM:SSZ (UTC) or unix seconds\n"
+    "      --seen-column    each row ends with one more field, its first-seen date\n"
+    "                       (same forms); the row's sha256 leaves it out, so the same\n"
+    "                       row dated again is a duplicate and keeps its first date\n"
     "      --batch N        rows per pipelined round trip to Redis (default %d)\n"
     "      --data DIR       the fleet's folder (default $PEFLEET_DATA or ./pefleet-data)\n"
     "      --config FILE    a configuration file instead of DIR/pefleet.conf\n"
@@ -199,6 +206,7 @@ typedef struct {
   unsigned long long line;
   char label[PF_DB_MAX_LABEL];
   char sha[PF_SHA256_HEX_LEN + 1];
+  long long seen; /* first-seen time (unix s; 0: now) */
   char why[200]; /* non-empty: skipped, for this reason */
   double vec[IMPORT_DIM];
 } row;
@@ -219,6 +227,8 @@ typedef struct {
   size_t cap;
   unsigned long long read, imported, dups, conflicts, skipped, not_stored;
   int progress_shown, stopped;
+  int seen_column;    /* the last field of a row is its first-seen date */
+  long long seen_at;  /* else every new row's first-seen time (0: now) */
   pf_db *db;
 } import_run;
 
@@ -242,6 +252,20 @@ static void take_row(import_run *x, const label_map *m, unsigned long long linen
   if (too_long) {
     snprintf(r->why, sizeof r->why, "line longer than %u bytes", PF_CSVROW_MAX_LINE);
     return;
+  }
+  r->seen = x->seen_at;
+  if (x->seen_column) { /* the date is the last field; the rest is the seed's row */
+    const uint8_t *comma = NULL;
+    for (size_t i = len; i > 0 && !comma; i--)
+      if (line[i - 1] == ',') comma = line + i - 1;
+    size_t dlen = comma ? len - (size_t)(comma - line) - 1 : 0;
+    if (!comma || pf_date_parse((const char *)comma + 1, dlen, &r->seen) != PF_OK ||
+        memchr(comma + 1, '\0', dlen)) {
+      snprintf(r->why, sizeof r->why, "last field '%.*s' is not a first-seen date (--seen-column)",
+               (int)(dlen > 40 ? 40 : dlen), comma ? (const char *)comma + 1 : "");
+      return;
+    }
+    len = (size_t)(comma - line);
   }
   size_t nv = 0;
   if (pf_csvrow_parse(line, len, r->label, sizeof r->label, r->vec, IMPORT_DIM, &nv, r->why, sizeof r->why) != PF_OK)
@@ -276,6 +300,7 @@ static void batch_send(import_run *x, batch *b) {
     it->label = r->label;
     it->vec = r->vec;
     it->dim = IMPORT_DIM;
+    it->first_seen = r->seen;
   }
   b->refused = b->k && pf_db_import_send(x->db, b->items, b->k, PF_ERGO486_SCHEMA_ID) != PF_OK;
   b->busy = 1;
@@ -344,8 +369,11 @@ int cmd_import_csv(int argc, char **argv) {
   static const struct option opts[] = {
     {"label-map", required_argument, 0, 'm'}, {"batch", required_argument, 0, 1},
     {"data", required_argument, 0, 2}, {"config", required_argument, 0, 3}, {"quiet", no_argument, 0, 'q'},
-    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"seen-at", required_argument, 0, 4}, {"seen-column", no_argument, 0, 5}, {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
   };
+  long long seen_at = 0;
+  int seen_column = 0;
   const char *data = NULL, *config = NULL, *map_arg = "0=clean,1=malicious";
   long batch_rows = IMPORT_BATCH;
   int quiet = 0, c;
@@ -366,6 +394,13 @@ int cmd_import_csv(int argc, char **argv) {
       break;
     case 2: data = optarg; break;
     case 3: config = optarg; break;
+    case 4:
+      if (pf_date_parse(optarg, strlen(optarg), &seen_at) != PF_OK) {
+        fprintf(stderr, "%s: bad --seen-at '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix seconds)\n", prog, optarg);
+        return 2;
+      }
+      break;
+    case 5: seen_column = 1; break;
     case 'q': quiet = 1; break;
     case 'h': usage(stdout); return 0;
     default: return usage_err_getopt("pefleet import-csv", opts, "m:qh", argc, argv);
@@ -392,7 +427,11 @@ int cmd_import_csv(int argc, char **argv) {
   }
   struct stat st;
   long long size = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
-  import_run x = {.file = path, .cap = (size_t)batch_rows};
+  if (seen_at && seen_column) {
+    fprintf(stderr, "%s: give --seen-at or --seen-column, not both\n", prog);
+    return 2;
+  }
+  import_run x = {.file = path, .cap = (size_t)batch_rows, .seen_column = seen_column, .seen_at = seen_at};
   line_reader lr = {.f = f, .cap = PF_CSVROW_MAX_LINE + 2 + IMPORT_READ};
   lr.buf = malloc(lr.cap);
   int rc = 1, nomem = !lr.buf;

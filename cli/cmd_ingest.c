@@ -25,6 +25,9 @@ static void usage(FILE *f) {
     "  -f, --filter GLOB    only files whose name matches GLOB\n"
     "      --max-size MIB   refuse larger files (default 512)\n"
     "      --retry-for SEC  keep retrying while the broker or Redis is unreachable (default 60)\n"
+    "      --seen-at WHEN   first-seen time of new samples: now (default), a date\n"
+    "                       (YYYY-MM-DD[THH:MM:SSZ], UTC, or unix seconds) or mtime (each\n"
+    "                       file's modification time); a known sample keeps its own\n"
     "      --data DIR       the fleet's folder (default $PEFLEET_DATA or ./pefleet-data)\n"
     "      --config FILE    a configuration file instead of DIR/pefleet.conf\n"
     "  -q, --quiet          no per-file lines\n\n"
@@ -38,9 +41,11 @@ int cmd_ingest(int argc, char **argv) {
     {"label", required_argument, 0, 'l'}, {"wait", no_argument, 0, 'W'}, {"filter", required_argument, 0, 'f'},
     {"max-size", required_argument, 0, 1}, {"retry-for", required_argument, 0, 2},
     {"data", required_argument, 0, 3}, {"config", required_argument, 0, 4}, {"quiet", no_argument, 0, 'q'},
-    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    {"seen-at", required_argument, 0, 5}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   const char *label = NULL, *glob = NULL, *data = NULL, *config = NULL;
+  long long seen_at = 0;
+  char why[160];
   int wait = 0, quiet = 0, c;
   long max_mib = 512, retry_for = 60;
   optind = 1;
@@ -56,6 +61,9 @@ int cmd_ingest(int argc, char **argv) {
     case 2: retry_for = strtol(optarg, &end, 10); if (*end || retry_for < 0) { fprintf(stderr, "pefleet ingest: bad --retry-for\n"); return 2; } break;
     case 3: data = optarg; break;
     case 4: config = optarg; break;
+    case 5:
+      if (ingest_parse_seen_at(optarg, &seen_at, why, sizeof why) != 0) { fprintf(stderr, "pefleet ingest: %s\n", why); return 2; }
+      break;
     case 'h': usage(stdout); return 0;
     default: return usage_err_getopt("pefleet ingest", opts, "l:Wf:qh", argc, argv);
     }
@@ -76,7 +84,7 @@ int cmd_ingest(int argc, char **argv) {
   }
   ingest_item *items = calloc(files.n ? files.n : 1, sizeof *items);
   if (!items) return 1;
-  ingest_opts io = {"pefleet ingest", label, (uint64_t)max_mib << 20, retry_for, quiet, NULL, -1};
+  ingest_opts io = {"pefleet ingest", label, (uint64_t)max_mib << 20, retry_for, quiet, NULL, -1, seen_at};
   ingest_totals t;
   if (ingest_send(&cfg, &io, files.paths, items, files.n, &t) != PF_OK) return 1;
   char earlier[64] = "";

@@ -10,6 +10,7 @@
 #include "pf_fmt.h"
 #include "pf_registry.h"
 
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -150,9 +151,12 @@ static void models_usage(FILE *f) {
     "usage: pefleet models [--json] [--data DIR | --config FILE]\n\n"
     "Lists the registered models, newest first: version, parent, registration time,\n"
     "training samples and the test split's ROC AUC and FPR at the threshold (from\n"
-    "the stats.json registered with it); '*' marks the model that serves.\n"
+    "the stats.json registered with it); '*' marks the model that serves. A model\n"
+    "retrain judged also shows its verdict (promoted, kept, not promoted), with the\n"
+    "reason and both models' ROC AUC on the test split and the fresh window.\n"
     "--json: one array of {\"version\", \"parent\", \"registered\", \"samples\", \"dir\",\n"
-    "\"current\", \"test_roc_auc\", \"test_fpr\"} (unknown figures are null).\n\n"
+    "\"current\", \"test_roc_auc\", \"test_fpr\", \"gate\"} (unknown figures are null;\n"
+    "gate: {\"decision\", \"reason\", \"champion\", \"test\": {...}, \"fresh\": {...}} or null).\n\n"
     "exit status: 0 listed, 1 Redis failure, 2 usage error\n");
 }
 
@@ -189,14 +193,23 @@ int cmd_models(int argc, char **argv) {
     if ((int)strlen(e[i].parent) > wp) wp = (int)strlen(e[i].parent);
   }
   if (json) fputs("[", stdout);
-  else printf("  %-*s  %-*s  %-19s  %10s  %8s  %8s\n", wv, "VERSION", wp, "PARENT", "REGISTERED (UTC)", "SAMPLES",
-              "TEST_AUC", "TEST_FPR");
+  else printf("  %-*s  %-*s  %-19s  %10s  %8s  %8s  %9s  %-12s\n", wv, "VERSION", wp, "PARENT", "REGISTERED (UTC)",
+              "SAMPLES", "TEST_AUC", "TEST_FPR", "FRESH_AUC", "GATE");
   for (int i = 0; i < n; i++) {
     char *stats = NULL;
     double auc = NAN, fpr = NAN;
     pf_registry_entry full;
     if (pf_registry_get(db, e[i].version, &full, &stats) == PF_OK) model_info_test_figures(stats, &auc, &fpr);
     free(stats);
+    char *gate_txt = NULL;
+    pf_registry_gate(db, e[i].version, &gate_txt);
+    cJSON *gate = gate_txt ? cJSON_Parse(gate_txt) : NULL;
+    free(gate_txt);
+    if (gate && !cJSON_IsObject(gate)) { cJSON_Delete(gate); gate = NULL; }
+    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(gate, "decision");
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(gate, "reason");
+    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(gate, "fresh"),
+                                                       "challenger_roc_auc");
     if (json) {
       fputs(i ? ",\n {\"version\": " : "\n {\"version\": ", stdout);
       pf_fmt_json_string(stdout, e[i].version);
@@ -211,6 +224,10 @@ int cmd_models(int argc, char **argv) {
       json_num(stdout, auc);
       fputs(", \"test_fpr\": ", stdout);
       json_num(stdout, fpr);
+      fputs(", \"gate\": ", stdout);
+      char *g = gate ? cJSON_PrintUnformatted(gate) : NULL;
+      fputs(g ? g : "null", stdout);
+      free(g);
       fputs("}", stdout);
     } else {
       char when[32] = "-", samp[24] = "-", a[16], f[16];
@@ -220,9 +237,17 @@ int cmd_models(int argc, char **argv) {
       if (e[i].samples >= 0) snprintf(samp, sizeof samp, "%lld", e[i].samples);
       fig(a, sizeof a, auc);
       fig(f, sizeof f, fpr);
-      printf("%c %-*s  %-*s  %-19s  %10s  %8s  %8s\n", e[i].current ? '*' : ' ', wv, e[i].version, wp,
-             e[i].parent[0] ? e[i].parent : "-", when, samp, a, f);
+      char fr[16];
+      fig(fr, sizeof fr, cJSON_IsNumber(fa) ? fa->valuedouble : NAN);
+      printf("%c %-*s  %-*s  %-19s  %10s  %8s  %8s  %9s  %-12s\n", e[i].current ? '*' : ' ', wv, e[i].version, wp,
+             e[i].parent[0] ? e[i].parent : "-", when, samp, a, f, fr, cJSON_IsString(dec) ? dec->valuestring : "-");
+      if (cJSON_IsString(why) && why->valuestring[0]) {
+        fputs("    why: ", stdout);
+        for (const char *c = why->valuestring; *c; c++) putchar((unsigned char)*c < 0x20 ? ' ' : *c);
+        putchar('\n');
+      }
     }
+    cJSON_Delete(gate);
   }
   if (json) fputs(n ? "\n]\n" : "]\n", stdout);
   else if (n == 0) printf("(no models registered: pefleet promote MODEL_DIR or pefleet retrain)\n");

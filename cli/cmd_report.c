@@ -24,20 +24,26 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-    "usage: pefleet report MODEL_DIR [-o FILE] [--force] [--compare OTHER_MODEL_DIR] [--dataset FILE]\n\n"
+    "usage: pefleet report MODEL_DIR [-o FILE] [--force] [--compare OTHER_MODEL_DIR] [--dataset FILE]\n"
+    "                      [--over-time FILE]\n\n"
     "Writes one self-contained HTML page (inline SVG, no scripts, nothing fetched)\n"
     "from the model folder: loss and accuracy per epoch (history.json), the test\n"
     "split's ROC curve and operating points (roc.json), confusion matrices, figures,\n"
     "data set sizes and class balance (stats.json), version, schema and parent\n"
     "(model.pfnn), the top 25 features (relevance.json, from pefleet relevance) and\n"
-    "a PCA of the test split (pca.json). A missing file gets a panel saying why.\n\n"
+    "a PCA of the test split (pca.json). A missing file gets a panel saying why.\n"
+    "A model trained with --split time also gets a \"Quality over time\" panel (its\n"
+    "test split week by week, over_time.json).\n\n"
     "options:\n"
     "  -o, --output FILE        where to write (MODEL_DIR/report.html; folders are created)\n"
     "      --force              replace an existing report (else refused before any work)\n"
     "      --compare DIR        overlay DIR's ROC curve, show both models' figures\n"
     "      --dataset FILE       compute the figures, ROC curve and PCA the folder lacks\n"
     "                           (e.g. an import-keras model) from a seed-layout CSV\n"
-    "      --label-map L=C,...  read the CSV's label L as class C (malicious-test=malicious)\n\n"
+    "      --label-map L=C,...  read the CSV's label L as class C (malicious-test=malicious)\n"
+    "      --over-time FILE     the \"Quality over time\" panel from FILE, the output of\n"
+    "                           pefleet evaluate MODEL_DIR --by week|month --json (e.g. on\n"
+    "                           the fleet's samples newer than the model)\n\n"
     "exit status: 0 written, 1 failure (no model folder, cannot write), 2 usage error\n");
 }
 
@@ -136,10 +142,10 @@ int cmd_report(int argc, char **argv) {
   static const struct option opts[] = {
     {"output", required_argument, 0, 'o'}, {"compare", required_argument, 0, 'c'},
     {"dataset", required_argument, 0, 'd'}, {"force", no_argument, 0, 'f'}, {"label-map", required_argument, 0, 'm'},
-    {"help", no_argument, 0, 'h'},
+    {"help", no_argument, 0, 'h'}, {"over-time", required_argument, 0, 't'},
     {0, 0, 0, 0},
   };
-  const char *out = NULL, *other = NULL, *dataset = NULL, *label_map = NULL;
+  const char *out = NULL, *other = NULL, *dataset = NULL, *label_map = NULL, *over_time = NULL;
   int c, force = 0;
   optind = 1;
   opterr = 0;
@@ -149,6 +155,7 @@ int cmd_report(int argc, char **argv) {
     else if (c == 'd') dataset = optarg;
     else if (c == 'f') force = 1;
     else if (c == 'm') label_map = optarg;
+    else if (c == 't') over_time = optarg;
     else if (c == 'h') { usage(stdout); return 0; }
     else return usage_err_getopt("pefleet report", opts, "o:h", argc, argv);
   }
@@ -166,6 +173,11 @@ int cmd_report(int argc, char **argv) {
     return 1;
   }
   if (out_path_file("pefleet report", out, force) != 0) { /* before any work */
+    report_model_free(&a);
+    return 1;
+  }
+  if (over_time && report_load_over_time(&a, over_time) != PF_OK) {
+    fprintf(stderr, "pefleet report: --over-time: %s\n", a.over_time.why);
     report_model_free(&a);
     return 1;
   }
@@ -217,6 +229,7 @@ int cmd_report(int argc, char **argv) {
     report_section_dataset(f, &a);
     report_section_relevance(f, &a);
     report_section_pca(f, &a);
+    report_section_over_time(f, &a);
     report_page_tail(f);
     if (pf_atomic_commit(&tmp) != PF_OK) fprintf(stderr, "pefleet report: cannot write %s\n", out);
     else { printf("report written to %s\n", out); rc = 0; }

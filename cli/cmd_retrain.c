@@ -12,15 +12,20 @@
 #include "fleet.h"
 #include "model_info.h"
 #include "pf_dataset.h"
+#include "pf_date.h"
+#include "pf_drift.h"
 #include "pf_err.h"
 #include "pf_metrics.h"
 #include "pf_model.h"
 #include "pf_registry.h"
 #include "pf_split.h"
+#include "pf_timesplit.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_PROMOTED = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TOO_FEW = 3, EXIT_KEPT = 4 };
@@ -47,6 +53,14 @@ static void usage(FILE *f) {
     "and it was trained on at least --min-samples samples; else the champion stays and\n"
     "the reason is printed. With no champion yet, the challenger is promoted when it\n"
     "passes the floors.\n\n"
+    "The fresh window: the samples first seen after the training data of both models\n"
+    "ended (stats.json \"split\".data_end; the champion's registration time when its\n"
+    "stats do not say), which neither model learned from. When it holds both classes,\n"
+    "the challenger must also reach the champion's ROC AUC - auc_tolerance there.\n"
+    "With --split time (a train option) the test split is the newest 15%% by first-seen\n"
+    "time (or from --test-since). The decision, its reason and both models' figures on\n"
+    "the test split and the fresh window are kept in the challenger's registry entry\n"
+    "(pefleet models shows them).\n\n"
     "options:\n"
     "      --models DIR        where model folders go (default DATA/models)\n"
     "      --min-per-class N   refuse to train unless each class has N training samples\n"
@@ -66,6 +80,8 @@ typedef struct {
   const char *data, *config, *models;
   double min_per_class, min_samples, auc_tol, fpr_tol;
   const char *classes, *dim;
+  int time_split;
+  long long test_since;
   int npass;
   char *pass[MAX_PASS];
 } retrain_opts;
@@ -127,8 +143,18 @@ static int parse(int argc, char **argv, retrain_opts *o) {
           strcmp(a, "--quiet") != 0) {
         if (strcmp(a, "--classes") == 0) o->classes = argv[i + 1];
         if (strcmp(a, "--dim") == 0) o->dim = argv[i + 1];
+        if (strcmp(a, "--split") == 0) o->time_split = strcmp(argv[i + 1], "time") == 0;
+        if (strcmp(a, "--test-since") == 0 && pf_date_parse(argv[i + 1], strlen(argv[i + 1]), &o->test_since) != PF_OK) {
+          fprintf(stderr, "pefleet retrain: bad value '%s' for --test-since\n", argv[i + 1]);
+          return EXIT_USAGE;
+        }
         o->pass[o->npass++] = argv[++i];
       } else if (strncmp(a, "--classes=", 10) == 0) o->classes = a + 10;
+      else if (strcmp(a, "--split=time") == 0) o->time_split = 1;
+      else if (strncmp(a, "--test-since=", 13) == 0 && pf_date_parse(a + 13, strlen(a + 13), &o->test_since) != PF_OK) {
+        fprintf(stderr, "pefleet retrain: bad value '%s' for --test-since\n", a + 13);
+        return EXIT_USAGE;
+      }
       else if (strncmp(a, "--dim=", 6) == 0) o->dim = a + 6;
     }
     continue;
@@ -142,32 +168,13 @@ static int parse(int argc, char **argv, retrain_opts *o) {
 /* ---- samples per class ---- */
 
 typedef struct {
-  const pf_classes *cls;
   long long n[16];
 } class_count;
 
-static int count_one(const pf_db_sample *s, void *arg) {
-  class_count *c = arg;
-  int k = s->has_vector ? pf_classes_index(c->cls, s->label) : -1;
-  if (k >= 0) c->n[k]++;
-  return 0;
-}
-
-/* Counts every split's samples per class; test's come from the loaded test
- * set. Returns PF_OK, or PF_EIO (reason printed). */
-static int count_splits(pf_db *db, const pf_classes *cls, const pf_dataset *test, class_count cnt[3]) {
-  for (int s = 0; s < 3; s++) {
-    memset(&cnt[s], 0, sizeof cnt[s]);
-    cnt[s].cls = cls;
-  }
-  for (int s = 0; s < 2; s++)
-    if (pf_db_each(db, s, count_one, &cnt[s]) != PF_OK) {
-      fprintf(stderr, "pefleet retrain: reading the %s split: %s\n", pf_split_name(s), pf_db_error(db));
-      return PF_EIO;
-    }
-  for (size_t i = 0; i < test->n; i++)
-    if (test->y[i] >= 0 && test->y[i] < 16) cnt[PF_SPLIT_TEST].n[test->y[i]]++;
-  return PF_OK;
+static void count_split(const pf_dataset *d, class_count *c) {
+  memset(c, 0, sizeof *c);
+  for (size_t i = 0; i < d->n; i++)
+    if (d->y[i] >= 0 && d->y[i] < 16) c->n[d->y[i]]++;
 }
 
 /* ---- the training child ---- */
@@ -312,45 +319,143 @@ static int load_champion(pf_db *db, char *version, pf_model **champ) {
   return 0;
 }
 
+/* One model's figures on a data set, for the verdict. */
+typedef struct {
+  int ok;          /* scored */
+  double auc, fpr, tpr1;
+} gate_fig;
+
+static gate_fig figures(const pf_model *m, const pf_dataset *d) {
+  gate_fig g = {0, NAN, NAN, NAN};
+  pf_metrics mt;
+  if (m->sizes[0] != d->dim || pf_model_classes(m) != 2 || score(m, d, &mt) != PF_OK) return g;
+  g.ok = 1;
+  g.auc = mt.auc_defined ? mt.roc_auc : NAN;
+  g.fpr = mt.fpr;
+  g.tpr1 = mt.tpr_at_fpr[0].tpr;
+  return g;
+}
+
+static void json_fig(cJSON *o, const char *k, double v) {
+  if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
+  else cJSON_AddNullToObject(o, k);
+}
+
+static void json_pair(cJSON *root, const char *name, size_t rows, const gate_fig *ch, const gate_fig *ck,
+                      long long after) {
+  cJSON *o = cJSON_AddObjectToObject(root, name);
+  if (!o) return;
+  char d[PF_DATE_LEN];
+  if (after > 0) cJSON_AddStringToObject(o, "after", pf_date_format(after, d, sizeof d));
+  cJSON_AddNumberToObject(o, "rows", (double)rows);
+  json_fig(o, "challenger_roc_auc", ch->auc);
+  json_fig(o, "champion_roc_auc", ck ? ck->auc : NAN);
+  json_fig(o, "challenger_fpr", ch->fpr);
+  json_fig(o, "champion_fpr", ck ? ck->fpr : NAN);
+  json_fig(o, "challenger_tpr_at_fpr_0.01", ch->tpr1);
+  json_fig(o, "champion_tpr_at_fpr_0.01", ck ? ck->tpr1 : NAN);
+}
+
+/* Appends to a reason. */
+static void why_add(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void why_add(char *why, size_t n, const char *fmt, ...) {
+  size_t l = strlen(why);
+  if (l + 1 >= n) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why + l, n - l, fmt, ap);
+  va_end(ap);
+}
+
+/* The verdict: prints it, records it in the challenger's registry entry,
+ * promotes when it passes. fresh: the samples first seen after both
+ * models' training data ended (after: that time). */
 static int decide(const retrain_opts *o, pf_db *db, const pf_model *ch, const char *champ_v, const pf_model *champ,
-                  const pf_dataset *test, long long samples) {
-  pf_metrics mc, mk;
-  if (ch->sizes[0] != test->dim || pf_model_classes(ch) != 2 || score(ch, test, &mc) != PF_OK) {
+                  const pf_dataset *test, const pf_dataset *fresh, long long after, long long samples) {
+  gate_fig tc = figures(ch, test), tk = {0, NAN, NAN, NAN}, fc = {0, NAN, NAN, NAN}, fk = {0, NAN, NAN, NAN};
+  if (!tc.ok) {
     fprintf(stderr, "pefleet retrain: cannot score the challenger on the test split\n");
     return EXIT_FAIL;
   }
   printf("challenger %s (parent %s, %lld training samples): test ROC AUC %.4f, FPR %.4f at threshold %g (%zu rows)\n",
-         ch->version, champ_v[0] ? champ_v : "none", samples, mc.roc_auc, mc.fpr, mc.threshold, test->n);
-  int better = 1;
+         ch->version, champ_v[0] ? champ_v : "none", samples, tc.auc, tc.fpr, ch->threshold, test->n);
+  char why[1024] = "", day[PF_DATE_LEN];
+  const char *decision = "promoted";
+  int rc = EXIT_PROMOTED;
+  int fresh_used = 0;
   if (champ) {
-    if (champ->sizes[0] != test->dim || pf_model_classes(champ) != 2 || score(champ, test, &mk) != PF_OK) {
-      printf("kept champion %s: it cannot be scored on this test split (input width %u, %u classes); "
-             "promote by hand if the challenger should serve\n",
-             champ_v, champ->sizes[0], pf_model_classes(champ));
-      return EXIT_KEPT;
-    }
-    printf("champion   %s: test ROC AUC %.4f, FPR %.4f at threshold %g\n", champ_v, mk.roc_auc, mk.fpr,
-           mk.threshold);
-    if (strcmp(champ_v, ch->version) == 0) {
-      printf("kept champion %s: the challenger has the same weights\n", champ_v);
-      return EXIT_KEPT;
-    }
-    int auc_ok = mc.roc_auc >= mk.roc_auc - o->auc_tol, fpr_ok = mc.fpr <= mk.fpr + o->fpr_tol;
-    if (!auc_ok || !fpr_ok) {
-      printf("kept champion %s:", champ_v);
-      if (!auc_ok)
-        printf(" challenger's ROC AUC %.4f is below the champion's %.4f - tolerance %g;", mc.roc_auc, mk.roc_auc,
-               o->auc_tol);
-      if (!fpr_ok)
-        printf(" challenger's FPR %.4f is above the champion's %.4f + tolerance %g;", mc.fpr, mk.fpr, o->fpr_tol);
-      printf(" %s stays registered, not serving\n", ch->version);
-      better = 0;
+    tk = figures(champ, test);
+    if (!tk.ok) {
+      snprintf(why, sizeof why, "the champion %s cannot be scored on this test split (input width %u, %u classes); "
+               "promote by hand if the challenger should serve", champ_v, champ->sizes[0], pf_model_classes(champ));
+      decision = "kept";
+      rc = EXIT_KEPT;
+    } else {
+      printf("champion   %s: test ROC AUC %.4f, FPR %.4f at threshold %g\n", champ_v, tk.auc, tk.fpr, champ->threshold);
+      class_count fcnt;
+      count_split(fresh, &fcnt);
+      if (fcnt.n[0] > 0 && fcnt.n[1] > 0) {
+        fc = figures(ch, fresh);
+        fk = figures(champ, fresh);
+        fresh_used = fc.ok && fk.ok;
+      }
+      if (fresh_used)
+        printf("fresh window (first seen after %s, %zu rows): challenger ROC AUC %.4f, TPR %.4f at 1%% FPR; "
+               "champion ROC AUC %.4f, TPR %.4f at 1%% FPR\n", pf_date_format(after, day, sizeof day), fresh->n,
+               fc.auc, fc.tpr1, fk.auc, fk.tpr1);
+      else
+        printf("fresh window (first seen after %s): %zu rows, not both classes: judged on the test split only\n",
+               pf_date_format(after, day, sizeof day), fresh->n);
+      if (strcmp(champ_v, ch->version) == 0) {
+        snprintf(why, sizeof why, "the challenger has the same weights");
+      } else {
+        if (!(tc.auc >= tk.auc - o->auc_tol))
+          why_add(why, sizeof why, "%schallenger's ROC AUC %.4f is below the champion's %.4f - tolerance %g",
+                  why[0] ? "; " : "", tc.auc, tk.auc, o->auc_tol);
+        if (!(tc.fpr <= tk.fpr + o->fpr_tol))
+          why_add(why, sizeof why, "%schallenger's FPR %.4f is above the champion's %.4f + tolerance %g",
+                  why[0] ? "; " : "", tc.fpr, tk.fpr, o->fpr_tol);
+        if (fresh_used && !(fc.auc >= fk.auc - o->auc_tol))
+          why_add(why, sizeof why,
+                  "%schallenger's ROC AUC %.4f on the fresh window (%zu samples first seen after %s) is below the "
+                  "champion's %.4f - tolerance %g", why[0] ? "; " : "", fc.auc, fresh->n, day, fk.auc, o->auc_tol);
+      }
+      if (why[0]) { decision = "kept"; rc = EXIT_KEPT; }
     }
   }
-  if (!better) return EXIT_KEPT;
-  if ((double)samples < o->min_samples) {
-    printf("not promoted: %s was trained on %lld samples, below the floor of %.0f (--min-samples)%s%s\n",
-           ch->version, samples, o->min_samples, champ ? "; kept champion " : "", champ ? champ_v : "");
+  if (rc == EXIT_PROMOTED && (double)samples < o->min_samples) {
+    snprintf(why, sizeof why, "%s was trained on %lld samples, below the floor of %.0f (--min-samples)", ch->version,
+             samples, o->min_samples);
+    decision = "not promoted";
+    rc = EXIT_KEPT;
+  }
+  if (rc == EXIT_PROMOTED) {
+    if (!champ) snprintf(why, sizeof why, "first model");
+    else if (fresh_used)
+      snprintf(why, sizeof why, "at least as good as %s on the test split and on the fresh window "
+               "(ROC AUC %.4f vs %.4f, %zu samples first seen after %s)", champ_v, fc.auc, fk.auc, fresh->n, day);
+    else snprintf(why, sizeof why, "at least as good as %s on the test split (no fresh window with both classes)",
+                  champ_v);
+  }
+  cJSON *g = cJSON_CreateObject();
+  char *txt = NULL;
+  if (g) {
+    cJSON_AddStringToObject(g, "decision", decision);
+    cJSON_AddStringToObject(g, "reason", why);
+    cJSON_AddStringToObject(g, "champion", champ_v);
+    cJSON_AddNumberToObject(g, "decided", (double)time(NULL));
+    json_pair(g, "test", test->n, &tc, champ ? &tk : NULL, 0);
+    if (champ) json_pair(g, "fresh", fresh->n, &fc, &fk, after);
+    txt = cJSON_PrintUnformatted(g);
+    cJSON_Delete(g);
+  }
+  if (!txt || pf_registry_set_gate(db, ch->version, txt) != PF_OK)
+    fprintf(stderr, "pefleet retrain: cannot record the verdict in the registry: %s\n", txt ? pf_db_error(db) : "out of memory");
+  free(txt);
+  if (rc == EXIT_KEPT) {
+    if (strcmp(decision, "not promoted") == 0)
+      printf("not promoted: %s%s%s\n", why, champ ? "; kept champion " : "", champ ? champ_v : "");
+    else printf("kept champion %s: %s; %s stays registered, not serving\n", champ_v, why, ch->version);
     return EXIT_KEPT;
   }
   char err[512];
@@ -360,6 +465,20 @@ static int decide(const retrain_opts *o, pf_db *db, const pf_model *ch, const ch
   }
   printf("promoted %s%s%s\n", ch->version, champ ? ", replacing " : " (first model)", champ ? champ_v : "");
   return EXIT_PROMOTED;
+}
+
+/* When the champion's training data ended: its stats.json says, or else
+ * (a model trained from a CSV, or before first-seen times) its
+ * registration time, when it had been trained already. */
+static long long champion_end(pf_db *db, const char *version) {
+  pf_registry_entry e;
+  char *stats = NULL;
+  long long end = 0;
+  if (pf_registry_get(db, version, &e, &stats) == PF_OK) {
+    if (pf_drift_data_end(stats, &end) != PF_OK) end = e.registered;
+  }
+  free(stats);
+  return end;
 }
 
 int cmd_retrain(int argc, char **argv) {
@@ -405,18 +524,33 @@ int cmd_retrain(int argc, char **argv) {
     close(lock);
     return EXIT_FAIL;
   }
-  /* the test split, read once: both models are scored on these vectors */
-  pf_dataset test = {0};
+  /* the fleet's samples, read once: the splits train will make of them
+   * (the same rule: by sha256, or by first-seen time with --split time),
+   * and both models are scored on the very same test vectors */
+  pf_timed every, tt[3], fresh;
+  memset(&every, 0, sizeof every);
+  memset(tt, 0, sizeof tt);
+  memset(&fresh, 0, sizeof fresh);
+  pf_time_range ranges[3], fr;
   size_t skipped = 0;
   class_count cnt[3];
   pf_model *champ = NULL, *ch = NULL;
   char champ_v[PF_MODEL_NAME] = "", final[1300];
-  if (pf_dataset_load_db(db, PF_SPLIT_TEST, (size_t)dim, &cls, &test, &skipped) != PF_OK) {
-    fprintf(stderr, "pefleet retrain: reading the test split: %s\n", pf_db_error(db));
+  pf_dataset test = {0};
+  if (pf_timed_load_db(db, (size_t)dim, &cls, &every, &skipped) != PF_OK) {
+    fprintf(stderr, "pefleet retrain: reading the fleet's samples: %s\n", pf_db_error(db));
     rc = EXIT_FAIL;
     goto out;
   }
-  if (count_splits(db, &cls, &test, cnt) != PF_OK) { rc = EXIT_FAIL; goto out; }
+  rc = PF_OK;
+  if (o.time_split) rc = pf_time_split(&every, o.test_since, tt, ranges);
+  else
+    for (int s = 0; s < 3 && rc == PF_OK; s++) rc = pf_timed_by_split(&every, s, &tt[s], &ranges[s]);
+  if (rc != PF_OK) { fprintf(stderr, "pefleet retrain: out of memory\n"); rc = EXIT_FAIL; goto out; }
+  for (int s = 0; s < 3; s++) count_split(&tt[s].d, &cnt[s]);
+  pf_timed_free(&tt[0]); /* only the test split is scored here (and the fresh window, from every) */
+  pf_timed_free(&tt[1]);
+  test = tt[2].d;
   int enough = 1;
   for (int c = 0; c < cls.n; c++)
     if (cnt[PF_SPLIT_TRAIN].n[c] < (long long)o.min_per_class || cnt[PF_SPLIT_VALIDATION].n[c] < 1 ||
@@ -456,11 +590,26 @@ int cmd_retrain(int argc, char **argv) {
     goto out;
   }
   printf("model written to %s\nregistered %s in %s\n", final, version, final);
-  rc = decide(&o, db, ch, champ_v, champ, &test, samples);
+  {
+    long long after = 0, ch_end = 0;
+    char *ch_stats = pf_drift_read_stats(final);
+    if (pf_drift_data_end(ch_stats, &ch_end) != PF_OK) ch_end = 0;
+    free(ch_stats);
+    if (champ) after = champion_end(db, champ_v);
+    if (ch_end > after) after = ch_end;
+    if (champ && pf_timed_window(&every, after, 0, &fresh, &fr) != PF_OK) {
+      fprintf(stderr, "pefleet retrain: out of memory\n");
+      rc = EXIT_FAIL;
+      goto out;
+    }
+    rc = decide(&o, db, ch, champ_v, champ, &test, &fresh.d, after, samples);
+  }
 out:
   pf_model_free(&ch);
   pf_model_free(&champ);
-  pf_dataset_free(&test);
+  pf_timed_free(&every);
+  for (int s = 0; s < 3; s++) pf_timed_free(&tt[s]);
+  pf_timed_free(&fresh);
   pf_db_free(&db);
   close(lock);
   return rc;

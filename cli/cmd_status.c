@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "fleet.h"
 #include "pf_clock.h"
+#include "pf_date.h"
 #include "pf_err.h"
 #include "pf_registry.h"
 #include "usage_err.h"
@@ -67,6 +68,11 @@ int cmd_status(int argc, char **argv) {
   }
   char model[PF_MODEL_NAME] = "";
   if (up && pf_registry_current(db, model) != PF_OK) model[0] = '\0';
+  long long oldest = 0, newest = 0, tracked = 0;
+  int have_seen = up && pf_db_seen_range(db, &oldest, &newest, &tracked) == PF_OK;
+  char d_old[PF_DATE_LEN], d_new[PF_DATE_LEN];
+  pf_date_format(oldest, d_old, sizeof d_old);
+  pf_date_format(newest, d_new, sizeof d_new);
   pf_db_free(&db);
   if (json) {
     printf("{\"redis\":%s,\"queued\":%lld,\"in_flight\":%lld,\"done\":%lld,\"failed\":%lld,\"samples\":%lld,"
@@ -75,6 +81,9 @@ int cmd_status(int argc, char **argv) {
     if (in_rate >= 0)
       printf("\"rates\":{\"ingested_per_s\":%.1f,\"done_per_s\":%.1f,\"failed_per_s\":%.1f},", in_rate, done_rate,
              fail_rate);
+    if (have_seen && tracked > 0)
+      printf("\"first_seen\":{\"oldest\":\"%s\",\"newest\":\"%s\",\"samples\":%lld},", d_old, d_new, tracked);
+    else if (up) printf("\"first_seen\":null,");
     if (model[0]) printf("\"model\":\"%s\",", model);
     else printf("\"model\":null,");
     printf("\"daemons\":[");
@@ -90,6 +99,9 @@ int cmd_status(int argc, char **argv) {
     if (up)
       printf("samples %lld: queued %lld, in flight %lld, done %lld, failed %lld (label conflicts %lld)\n", k.samples,
              k.queued, k.in_flight, k.done, k.failed, k.conflicts);
+    if (have_seen && tracked > 0)
+      printf("first seen: oldest %s, newest %s (%lld samples%s)\n", d_old, d_new, tracked,
+             tracked < k.samples ? "; the others were stored before first-seen indexing: pefleet up indexes them" : "");
     if (up && in_rate >= 0)
       printf("rates over %.1f s: %.1f ingested/s, %.1f done/s, %.1f failed/s\n", interval, in_rate, done_rate, fail_rate);
     if (up) printf("model serving: %s\n", model[0] ? model : "none promoted (pefleet promote MODEL_DIR)");

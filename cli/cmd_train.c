@@ -3,10 +3,13 @@
  * seed-layout CSV or the fleet's Redis splits; writes a model folder with
  * the weights, stats.json and history.json. */
 #include "cmd.h"
+#include "pf_atomic.h"
 #include "pf_explain.h"
 #include "pf_clock.h"
 #include "fleet.h"
 #include "pf_dataset.h"
+#include "pf_date.h"
+#include "pf_drift.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
 #include "pf_fmt.h"
@@ -14,6 +17,7 @@
 #include "pf_metrics.h"
 #include "pf_model.h"
 #include "pf_split.h"
+#include "pf_timesplit.h"
 #include "pf_train.h"
 #include "pf_train_gpu.h"
 #include "train_out.h"
@@ -21,6 +25,7 @@
 #include "usage_err.h"
 #include "train_plots.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -55,6 +60,12 @@ static void usage(FILE *f) {
     "      --classes LIST    class names (\"clean,malicious\")\n"
     "      --threshold X     decision threshold on p(class 1) (0.5)\n"
     "      --dim N           feature width (486)\n"
+    "      --split KIND      random (default: the fleet's splits by sha256, or --seed's\n"
+    "                        shuffle of a CSV) or time (the fleet's samples by first-seen\n"
+    "                        time: oldest 70%% train, next 15%% validation, newest 15%% test)\n"
+    "      --test-since DATE with --split time: test on the samples first seen at or after\n"
+    "                        DATE (YYYY-MM-DD[THH:MM:SSZ], UTC), train and validate (70:15)\n"
+    "                        on the older ones\n"
     "  -q, --quiet           no per-epoch lines, no device or progress lines on stderr\n\n"
     "Prints one line per epoch, then the test split's figures and where the model went.\n"
     "Rows whose label is not a class are skipped and summarised in one line; a class\n"
@@ -96,6 +107,72 @@ static void copy_weights(pf_model *dst, const pf_model *src) {
   }
 }
 
+/* stats.json's "split": how the splits were made and, from the fleet, the
+ * first-seen range of each; data_end (the newest first-seen time of train
+ * and validation) is where `retrain`'s fresh window starts. */
+static char *train_split_json(int from_csv, int time_split, long long test_since, const pf_time_range r[3]) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  char a[PF_DATE_LEN];
+  cJSON_AddStringToObject(o, "kind", time_split ? "time" : "random");
+  cJSON_AddStringToObject(o, "source", from_csv ? "csv" : "fleet");
+  if (test_since > 0) cJSON_AddStringToObject(o, "test_since", pf_date_format(test_since, a, sizeof a));
+  else cJSON_AddNullToObject(o, "test_since");
+  if (!from_csv) {
+    static const char *const keys[3] = {"train", "validation", "test"};
+    long long end = 0;
+    for (int s = 0; s < 3; s++) {
+      cJSON *k = cJSON_AddObjectToObject(o, keys[s]);
+      if (!k) continue;
+      cJSON_AddNumberToObject(k, "rows", (double)r[s].n);
+      if (r[s].n) {
+        cJSON_AddStringToObject(k, "first_seen_from", pf_date_format(r[s].first, a, sizeof a));
+        cJSON_AddStringToObject(k, "first_seen_to", pf_date_format(r[s].last, a, sizeof a));
+      } else {
+        cJSON_AddNullToObject(k, "first_seen_from");
+        cJSON_AddNullToObject(k, "first_seen_to");
+      }
+      if (s < 2 && r[s].n && r[s].last > end) end = r[s].last;
+    }
+    cJSON_AddStringToObject(o, "data_end", pf_date_format(end, a, sizeof a));
+    cJSON_AddNumberToObject(o, "data_end_unix", (double)end);
+  }
+  char *txt = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return txt;
+}
+
+/* over_time.json: the test split's figures week by week, with the 1% and
+ * 0.1% FPR thresholds chosen on the validation split. */
+static int train_write_over_time(const char *dir, const pf_model *m, const pf_dataset *val, const pf_timed *test,
+                                 char *err, size_t errlen) {
+  size_t k = pf_model_classes(m);
+  float *probs = malloc((val->n ? val->n : 1) * k * sizeof *probs), *p1 = malloc((val->n ? val->n : 1) * sizeof *p1);
+  pf_metrics mv;
+  int rc = probs && p1 ? pf_model_predict(m, val->x, val->n, probs) : PF_ENOMEM;
+  if (rc == PF_OK) {
+    for (size_t i = 0; i < val->n; i++) p1[i] = probs[i * k + 1];
+    rc = pf_metrics_compute(p1, val->y, val->n, m->threshold, &mv);
+    if (rc > 0) rc = PF_OK;
+  }
+  free(probs);
+  free(p1);
+  pf_drift d;
+  if (rc == PF_OK) rc = pf_drift_compute(m, test, PF_PERIOD_WEEK, mv.tpr_at_fpr[0].threshold, mv.tpr_at_fpr[1].threshold, &d);
+  if (rc != PF_OK) { snprintf(err, errlen, "cannot compute the figures over time: %s", pf_strerror(rc)); return rc; }
+  char *txt = pf_drift_json(&d, m);
+  pf_drift_free(&d);
+  pf_atomic tmp;
+  FILE *f = txt ? pf_atomic_open(&tmp, dir, "over_time.json") : NULL;
+  if (f) fprintf(f, "%s\n", txt);
+  free(txt);
+  if (!f || pf_atomic_commit(&tmp) != PF_OK) {
+    snprintf(err, errlen, "cannot write %s/over_time.json", dir);
+    return PF_EIO;
+  }
+  return PF_OK;
+}
+
 int cmd_train(int argc, char **argv) {
   static const struct option opts[] = {
     {"dataset", required_argument, 0, 1}, {"data", required_argument, 0, 2}, {"config", required_argument, 0, 3},
@@ -107,6 +184,7 @@ int cmd_train(int argc, char **argv) {
     {"threads", required_argument, 0, 16}, {"classes", required_argument, 0, 17},
     {"threshold", required_argument, 0, 18}, {"dim", required_argument, 0, 19}, {"quiet", no_argument, 0, 'q'},
     {"force", no_argument, 0, 20}, {"label-map", required_argument, 0, 21},
+    {"split", required_argument, 0, 22}, {"test-since", required_argument, 0, 23},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
   };
   const char *dataset = NULL, *data = NULL, *config = NULL, *out = "./model", *device = "auto";
@@ -118,7 +196,8 @@ int cmd_train(int argc, char **argv) {
   to.seed = 1;
   double epochs = 50, patience = 5, min_delta = 1e-4, threshold = 0.5, batch = 64, seed = 1, threads = 1, dim = 486;
   uint32_t hidden[PF_MODEL_MAX_LAYERS] = {70, 70}, nhidden = 2;
-  int quiet = 0, force = 0, c;
+  int quiet = 0, force = 0, time_split = 0, c;
+  long long test_since = 0;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
@@ -144,6 +223,8 @@ int cmd_train(int argc, char **argv) {
     case 17: classes_s = optarg; break;
     case 18: bad = parse_double(optarg, &threshold, 0, 1); break;
     case 19: bad = parse_double(optarg, &dim, 1, PF_MODEL_MAX_WIDTH) || dim != floor(dim); break;
+    case 22: time_split = strcmp(optarg, "time") == 0; bad = !time_split && strcmp(optarg, "random") != 0; break;
+    case 23: bad = pf_date_parse(optarg, strlen(optarg), &test_since) != PF_OK; break;
     case 'q': quiet = 1; break;
     case 20: force = 1; break;
     case 21: label_map = optarg; break;
@@ -151,11 +232,14 @@ int cmd_train(int argc, char **argv) {
     default: return usage_err_getopt(prog, opts, "o:qh", argc, argv);
     }
     if (bad) {
-      fprintf(stderr, "%s: bad value '%s' for --%s\n", prog, optarg, opts[c >= 1 && c <= 19 ? (c < 4 ? c - 1 : c) : 0].name);
+      fprintf(stderr, "%s: bad value '%s' for --%s\n", prog, optarg, opts[c >= 1 && c <= 23 ? (c < 4 ? c - 1 : c <= 19 ? c : c + 1) : 0].name);
       return 2;
     }
   }
   if (optind < argc) return usage_err(prog, "unexpected argument '%s'", argv[optind]);
+  if (test_since && !time_split) return usage_err(prog, "--test-since needs --split time");
+  if (time_split && dataset)
+    return usage_err(prog, "--split time needs the fleet's first-seen times (--data), not --dataset");
   pf_classes cls;
   if (pf_classes_parse(classes_s, &cls) != PF_OK) {
     fprintf(stderr, "pefleet train: --classes needs 2 to 16 comma-separated names\n");
@@ -188,6 +272,9 @@ int cmd_train(int argc, char **argv) {
 
   /* ---- data ---- */
   pf_dataset all = {0}, tr = {0}, va = {0}, te = {0};
+  pf_timed tt[3];               /* from the fleet: the splits with their first-seen times */
+  memset(tt, 0, sizeof tt);
+  pf_time_range ranges[3] = {{0}};
   size_t skipped = 0;
   double t0 = pf_clock_s();
   if (dataset) {
@@ -215,17 +302,29 @@ int cmd_train(int argc, char **argv) {
       fprintf(stderr, "pefleet train: %s (use --dataset FILE to train from a CSV)\n", err);
       return 1;
     }
-    pf_dataset *dst[3] = {&tr, &va, &te};
-    for (int s = 0; s < 3; s++) {
-      size_t sk = 0;
-      if (pf_dataset_load_db(db, s, (size_t)dim, &cls, dst[s], &sk) != PF_OK) {
-        fprintf(stderr, "pefleet train: reading the %s split: %s\n", pf_split_name(s), pf_db_error(db));
-        pf_db_free(&db);
-        return 1;
-      }
-      skipped += sk;
+    pf_timed every;
+    memset(&every, 0, sizeof every);
+    if (pf_timed_load_db(db, (size_t)dim, &cls, &every, &skipped) != PF_OK) {
+      fprintf(stderr, "pefleet train: reading the fleet's samples: %s\n", pf_db_error(db));
+      pf_db_free(&db);
+      return 1;
     }
     pf_db_free(&db);
+    int rc = PF_OK;
+    if (time_split) rc = pf_time_split(&every, test_since, tt, ranges);
+    else
+      for (int s = 0; s < 3 && rc == PF_OK; s++) rc = pf_timed_by_split(&every, s, &tt[s], &ranges[s]);
+    pf_timed_free(&every);
+    if (rc != PF_OK) { fprintf(stderr, "pefleet train: out of memory\n"); return 1; }
+    tr = tt[0].d; va = tt[1].d; te = tt[2].d; /* tt[s].d is freed through tr, va, te */
+    memset(&tt[0].d, 0, sizeof tt[0].d); memset(&tt[1].d, 0, sizeof tt[1].d);
+    tt[2].d.x = NULL; tt[2].d.y = NULL; /* its rows stay reachable as te for over_time.json */
+    if (time_split) {
+      char a[PF_DATE_LEN], b[PF_DATE_LEN];
+      for (int s = 0; s < 3; s++)
+        fprintf(stderr, "pefleet train: %s split: %zu rows first seen %s .. %s\n", pf_split_name(s), ranges[s].n,
+                pf_date_format(ranges[s].first, a, sizeof a), pf_date_format(ranges[s].last, b, sizeof b));
+    }
   }
   if (!quiet)
     fprintf(stderr, "pefleet train: %zu train, %zu validation, %zu test rows (%zu skipped) loaded in %.1f s\n", tr.n,
@@ -327,7 +426,14 @@ int cmd_train(int argc, char **argv) {
     return 1;
   }
   const pf_dataset *splits[3] = {&tr, &va, &te};
-  int rc = train_write_outputs(out, m, splits, &h, err, sizeof err);
+  char *split_json = train_split_json(dataset != NULL, time_split, test_since, ranges);
+  int rc = train_write_outputs(out, m, splits, &h, split_json, err, sizeof err);
+  free(split_json);
+  if (rc == PF_OK && time_split) { /* the model's own test period, week by week, for the report */
+    pf_timed test = tt[2];
+    test.d = te;
+    rc = train_write_over_time(out, m, &va, &test, err, sizeof err);
+  }
   if (rc == PF_OK) rc = train_write_source(out, dataset, to.seed, err, sizeof err); /* for relevance */
   if (rc != PF_OK) { fprintf(stderr, "pefleet train: %s\n", err); return 1; }
   train_print_figures(stdout, "test", m, &te);
@@ -338,5 +444,6 @@ int cmd_train(int argc, char **argv) {
   pf_model_free(&m);
   pf_model_free(&best);
   pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
+  for (int s = 0; s < 3; s++) pf_timed_free(&tt[s]);
   return 0;
 }

@@ -372,6 +372,12 @@ int cmd_up(int argc, char **argv) {
            cfg.http_address, cfg.http_port);
   if (scorers > 0 && cfg.clamd_port) printf("  clamd protocol on 127.0.0.1:%d\n", cfg.clamd_port);
   if (scorers > 0 && cfg.clamd_socket[0]) printf("  clamd protocol on %s\n", cfg.clamd_socket);
+  /* samples stored before first-seen times were indexed join pf:seen */
+  long long backfilled = 0;
+  if (pf_db_seen_backfill(db, (long long)time(NULL), &backfilled) != PF_OK)
+    fprintf(stderr, "pefleet up: cannot index first-seen times: %s\n", pf_db_error(db));
+  else if (backfilled > 0)
+    printf("  %lld samples stored before first-seen indexing joined pf:seen\n", backfilled);
   int rc = model ? promote_model(db, model) : 0;
   pf_db_free(&db);
   if (rc != 0) { up_abort(&cfg, &st); return 1; }

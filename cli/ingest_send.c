@@ -5,6 +5,7 @@
 #include "fleet.h"
 #include "pf_clock.h"
 #include "pf_curve.h"
+#include "pf_date.h"
 #include "pf_err.h"
 #include "pf_msg.h"
 #include "pf_store.h"
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -55,10 +58,26 @@ static int send_req(void *sock, const ingest_item *it, const char *label) {
   rq.sha256 = (char *)it->sha;
   rq.label = (char *)label;
   rq.size = it->size;
+  rq.first_seen = it->seen > 0 ? it->seen : 0;
   Pefleet__Envelope env = PEFLEET__ENVELOPE__INIT;
   env.body_case = PEFLEET__ENVELOPE__BODY_INGEST;
   env.ingest = &rq;
   return pf_zsend_env(sock, NULL, 0, 1, &env);
+}
+
+int ingest_parse_seen_at(const char *s, long long *seen, char *why, size_t whyn) {
+  if (strcmp(s, "mtime") == 0) { *seen = INGEST_SEEN_MTIME; return 0; }
+  long long t;
+  if (pf_date_parse(s, strlen(s), &t) != PF_OK) {
+    snprintf(why, whyn, "bad --seen-at '%s' (mtime, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix seconds)", s);
+    return -1;
+  }
+  if (t > (long long)time(NULL) + 86400) {
+    snprintf(why, whyn, "--seen-at %s is in the future", s);
+    return -1;
+  }
+  *seen = t;
+  return 0;
 }
 
 int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, ingest_item *items, size_t n,
@@ -109,11 +128,17 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
       if (o->beneath) {
         int fd = pf_walk_open_beneath(o->beneath_fd, o->beneath, paths[next]);
         link = fd < 0 && (errno == ELOOP || errno == EXDEV);
+        struct stat st;
+        if (fd >= 0 && o->seen_at == INGEST_SEEN_MTIME && fstat(fd, &st) == 0) it->seen = (long long)st.st_mtime;
         rc = fd < 0 ? PF_EIO : pf_store_put_fd(cfg->store, fd, o->max_size, PF_STORE_NOSYNC, it->sha, &it->size);
         if (fd >= 0) close(fd);
       } else {
+        struct stat st;
+        if (o->seen_at == INGEST_SEEN_MTIME && stat(paths[next], &st) == 0) it->seen = (long long)st.st_mtime;
         rc = pf_store_put_file(cfg->store, paths[next], o->max_size, PF_STORE_NOSYNC, it->sha, &it->size);
       }
+      if (o->seen_at > 0) it->seen = o->seen_at;
+      if (it->seen < PF_DATE_MIN) it->seen = 0; /* a file dated 1970: the broker's now */
       if (rc == PF_OK) index_add(&idx, items, next);
       if (rc != PF_OK) {
         it->state = INGEST_REJECTED;

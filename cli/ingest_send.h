@@ -18,6 +18,7 @@ typedef struct {
   char sha[PF_SHA256_HEX_LEN + 1];
   uint64_t size;
   int state;   /* INGEST_*: PENDING until the broker answered (or the store refused) */
+  long long seen; /* first-seen time sent with it (unix s; 0: the broker's now) */
   double sent;
 } ingest_item;
 
@@ -29,7 +30,14 @@ typedef struct {
   int quiet;         /* no per-file lines (rejections are still printed) */
   const char *beneath; /* NULL, or (feed) the folder every path lies under: each file */
   int beneath_fd;      /* is opened through this descriptor of it, no symlink followed */
+  long long seen_at;   /* first-seen time of new samples: unix s, 0 now, INGEST_SEEN_MTIME */
 } ingest_opts;
+
+#define INGEST_SEEN_MTIME (-1LL) /* each file's modification time (--seen-at mtime) */
+
+/* Parses --seen-at: "mtime", or a date pf_date_parse reads that is not in
+ * the future. Returns 0, or -1 with a one-line reason in why. */
+int ingest_parse_seen_at(const char *s, long long *seen, char *why, size_t whyn);
 
 typedef struct {
   size_t queued, duplicates, rejected, unacked;

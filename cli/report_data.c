@@ -261,6 +261,48 @@ int report_parse_relevance(const uint8_t *buf, size_t len, report_relevance *out
   return PF_OK;
 }
 
+#define REPORT_MAX_PERIODS 1200 /* as PF_DRIFT_MAX_PERIODS */
+
+int report_parse_over_time(const uint8_t *buf, size_t len, report_over_time *out) {
+  memset(out, 0, sizeof *out);
+  out->exists = 1;
+  cJSON *j = cJSON_ParseWithLength((const char *)buf, len);
+  const cJSON *by = cJSON_GetObjectItemCaseSensitive(j, "by"), *ps = cJSON_GetObjectItemCaseSensitive(j, "periods");
+  if (!cJSON_IsString(by) || !cJSON_IsArray(ps)) {
+    snprintf(out->why, sizeof out->why, "not an over-time object ({\"by\", \"periods\": [...]})");
+    cJSON_Delete(j);
+    return PF_EINVAL;
+  }
+  snprintf(out->by, sizeof out->by, "%s", by->valuestring);
+  size_t n = (size_t)cJSON_GetArraySize(ps);
+  if (n > REPORT_MAX_PERIODS) n = REPORT_MAX_PERIODS;
+  out->p = calloc(n ? n : 1, sizeof *out->p);
+  if (!out->p) { snprintf(out->why, sizeof out->why, "out of memory"); cJSON_Delete(j); return PF_EINVAL; }
+  const cJSON *e;
+  cJSON_ArrayForEach(e, ps) {
+    if (out->n == n) break;
+    report_period *p = &out->p[out->n];
+    const cJSON *lab = cJSON_GetObjectItemCaseSensitive(e, "period"), *st = cJSON_GetObjectItemCaseSensitive(e, "start");
+    const cJSON *sm = cJSON_GetObjectItemCaseSensitive(e, "samples");
+    if (!cJSON_IsString(lab) || !cJSON_IsObject(sm)) continue;
+    copy_str(p->label, sizeof p->label, lab);
+    copy_str(p->start, sizeof p->start, st);
+    const cJSON *c0 = sm->child, *c1 = c0 ? c0->next : NULL;
+    p->clean = cJSON_IsNumber(c0) ? c0->valuedouble : NAN;
+    p->malicious = cJSON_IsNumber(c1) ? c1->valuedouble : NAN;
+    p->roc_auc = num(e, "roc_auc");
+    p->tpr = num(e, "tpr");
+    p->fpr = num(e, "fpr");
+    p->tpr1 = num(e, "tpr_at_fpr_0.01");
+    p->fpr1 = num(e, "fpr_at_fpr_0.01");
+    p->tpr01 = num(e, "tpr_at_fpr_0.001");
+    out->n++;
+  }
+  out->present = 1;
+  cJSON_Delete(j);
+  return PF_OK;
+}
+
 /* Reads DIR/NAME whole (at most REPORT_MAX_FILE bytes); the reason in why. */
 static uint8_t *slurp(const char *dir, const char *name, size_t *len, char *why, size_t whylen) {
   char path[4200];
@@ -297,6 +339,25 @@ void report_model_load(const char *dir, report_model *rm) {
   LOAD(roc, "roc.json", report_parse_roc);
   LOAD(pca, "pca.json", report_parse_pca);
   LOAD(relevance, "relevance.json", report_parse_relevance);
+  LOAD(over_time, "over_time.json", report_parse_over_time);
+  if (rm->over_time.present) snprintf(rm->over_time.source, sizeof rm->over_time.source, "the model's test split");
+}
+
+int report_load_over_time(report_model *rm, const char *path) {
+  free(rm->over_time.p);
+  memset(&rm->over_time, 0, sizeof rm->over_time);
+  rm->over_time.exists = 1;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int rc = pf_io_read_file(path, REPORT_MAX_FILE, &buf, &len);
+  if (rc != PF_OK) {
+    snprintf(rm->over_time.why, sizeof rm->over_time.why, "cannot read %.200s: %s", path, pf_strerror(rc));
+    return PF_EIO;
+  }
+  rc = report_parse_over_time(buf, len, &rm->over_time);
+  free(buf);
+  snprintf(rm->over_time.source, sizeof rm->over_time.source, "%.500s", path);
+  return rc;
 }
 
 void report_model_free(report_model *rm) {
@@ -305,5 +366,6 @@ void report_model_free(report_model *rm) {
   free(rm->roc.fpr); free(rm->roc.tpr);
   free(rm->pca.pc1); free(rm->pca.pc2); free(rm->pca.label);
   free(rm->relevance.f);
+  free(rm->over_time.p);
   memset(rm, 0, sizeof *rm);
 }

@@ -78,6 +78,24 @@ typedef struct {
 } report_relevance;
 
 typedef struct {
+  char label[16];          /* "2026-W07" */
+  char start[24];          /* "2026-02-09T00:00:00Z" */
+  double clean, malicious; /* samples per class (the model's two classes) */
+  double roc_auc, tpr, fpr, tpr1, fpr1, tpr01; /* NaN when undefined */
+} report_period;
+
+/* over_time.json (train --split time), or evaluate --by --json's output
+ * (report --over-time FILE): the model's figures per period. */
+typedef struct {
+  int present, exists;     /* exists: the file was there (present: and it parsed) */
+  char why[REPORT_WHY];
+  char by[8];              /* "week", "month" */
+  char source[512];        /* where it came from */
+  size_t n;
+  report_period *p;
+} report_over_time;
+
+typedef struct {
   const char *dir;
   pf_model *model;                 /* NULL when model.pfnn cannot be read */
   char model_why[REPORT_WHY];
@@ -86,6 +104,7 @@ typedef struct {
   report_roc roc;
   report_pca pca;
   report_relevance relevance;
+  report_over_time over_time;
   char computed_from[512];         /* when some figures came from a CSV (report --dataset) */
   char compare_note[REPORT_WHY];   /* --compare: why the two curves are not on the same rows */
 } report_model;
@@ -97,6 +116,11 @@ int report_parse_history(const uint8_t *buf, size_t len, report_history *out);
 int report_parse_roc(const uint8_t *buf, size_t len, report_roc *out);
 int report_parse_pca(const uint8_t *buf, size_t len, report_pca *out);
 int report_parse_relevance(const uint8_t *buf, size_t len, report_relevance *out);
+int report_parse_over_time(const uint8_t *buf, size_t len, report_over_time *out);
+
+/* Replaces rm's over_time with the one in FILE (report --over-time):
+ * PF_OK, or PF_EINVAL / PF_EIO with the reason in rm->over_time.why. */
+int report_load_over_time(report_model *rm, const char *path);
 
 /* Reads everything in DIR. Missing or bad files are not errors: their
  * struct says why ("no roc.json in DIR (...)"). Free with report_model_free. */

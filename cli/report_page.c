@@ -94,6 +94,7 @@ void report_page_head(FILE *f, const report_model *a, const report_model *b) {
     {"confusion", "Confusion matrices"}, {"figures", "Figures"}, {"dataset", "Data set"},
     {"relevance", "Relevance"}, {"pca", "PCA"}};
   for (int i = 0; i < 8; i++) fprintf(f, "%s<a href=\"#%s\">%s</a>", i ? " · " : "", nav[i][0], nav[i][1]);
+  if (a->over_time.exists) fputs(" · <a href=\"#time\">Quality over time</a>", f);
   fputs("</nav>\n", f);
   if (a->computed_from[0]) {
     fputs("<p class=\"meta\">The model folder lacked some figures; they were computed from ", f);
@@ -556,4 +557,79 @@ void report_section_pca(FILE *f, const report_model *a) {
   pca_scatter(f, p);
   pca_variance(f, p);
   fputs("</div>\n</section>\n", f);
+}
+
+/* ---- quality over time ---- */
+
+static void time_plot(FILE *f, const report_over_time *o) {
+  size_t n = o->n;
+  double *x = malloc((n ? n : 1) * sizeof *x);
+  if (!x) return;
+  for (size_t i = 0; i < n; i++) x[i] = (double)(i + 1);
+  const char *per = strcmp(o->by, "month") == 0 ? "month" : "week";
+  char label[64], xt[64];
+  snprintf(label, sizeof label, "Quality per %s", per);
+  snprintf(xt, sizeof xt, "%s (1 = %s)", per, n ? o->p[0].label : "-");
+  double *auc = malloc((n ? n : 1) * sizeof *auc), *t1 = malloc((n ? n : 1) * sizeof *t1);
+  double *tt = malloc((n ? n : 1) * sizeof *tt), *fp = malloc((n ? n : 1) * sizeof *fp);
+  if (auc && t1 && tt && fp) {
+    for (size_t i = 0; i < n; i++) {
+      auc[i] = o->p[i].roc_auc;
+      t1[i] = o->p[i].tpr1;
+      tt[i] = o->p[i].tpr;
+      fp[i] = o->p[i].fpr;
+    }
+    pf_svg_plot p;
+    fig_open(f);
+    pf_svg_begin(&p, f, 620, 360, label, n > 1 ? 1 : 0, n > 1 ? (double)n : 2, 0, 1);
+    pf_svg_axes(&p, xt, "rate", 0, 1);
+    pf_svg_line(&p, x, t1, n, C_TRAIN, NULL, 2.4);
+    pf_svg_line(&p, x, tt, n, C_VAL, "6 4", 2);
+    pf_svg_line(&p, x, auc, n, C_B, "2 3", 2);
+    pf_svg_line(&p, x, fp, n, "#c0392b", "1 3", 1.6);
+    if (n <= 60) pf_svg_points(&p, x, t1, n, C_TRAIN, 3, 1);
+    pf_svg_legend_item it[4] = {{"TPR at 1% FPR", C_TRAIN, NULL, 0}, {"TPR at the threshold", C_VAL, "6 4", 0},
+                                {"ROC AUC", C_B, "2 3", 0}, {"FPR at the threshold", "#c0392b", "1 3", 0}};
+    pf_svg_legend(&p, it, 4, 1);
+    pf_svg_end(&p);
+    fig_close(f, "Per period of first-seen time: the thresholds for 1% and 0.1% FPR were chosen on the model's "
+                 "validation split, so a falling TPR means newer samples are missed, not that the threshold moved.");
+  }
+  free(auc); free(t1); free(tt); free(fp); free(x);
+}
+
+void report_section_over_time(FILE *f, const report_model *a) {
+  const report_over_time *o = &a->over_time;
+  if (!o->exists) return; /* only models trained by time, or --over-time */
+  h2(f, "time", "Quality over time");
+  if (!o->present) { unavailable(f, "quality over time", o->why); fputs("</section>\n", f); return; }
+  fprintf(f, "<p>%zu %s%s of first-seen time, from ", o->n, strcmp(o->by, "month") == 0 ? "month" : "week",
+          o->n == 1 ? "" : "s");
+  esc(f, o->source);
+  fputs(".</p>\n", f);
+  if (o->n == 0) { unavailable(f, "quality over time", "no period has samples"); fputs("</section>\n", f); return; }
+  time_plot(f, o);
+  fputs("<table aria-label=\"quality over time\"><thead><tr><th>period</th><th>start</th><th>clean</th>"
+        "<th>malicious</th><th>ROC AUC</th><th>TPR</th><th>FPR</th><th>TPR at 1% FPR</th><th>FPR at 1%</th>"
+        "<th>TPR at 0.1% FPR</th></tr></thead>\n<tbody>\n", f);
+  for (size_t i = 0; i < o->n; i++) {
+    const report_period *p = &o->p[i];
+    fputs("<tr><td>", f);
+    esc(f, p->label);
+    char day[16];
+    snprintf(day, sizeof day, "%.10s", p->start); /* the day the period starts (UTC) */
+    fputs("</td><td>", f);
+    esc(f, day);
+    fputs("</td>", f);
+    cell(f, p->clean, "%.0f");
+    cell(f, p->malicious, "%.0f");
+    cell(f, p->roc_auc, "%.4f");
+    pct_cell(f, p->tpr);
+    pct_cell(f, p->fpr);
+    pct_cell(f, p->tpr1);
+    pct_cell(f, p->fpr1);
+    pct_cell(f, p->tpr01);
+    fputs("</tr>\n", f);
+  }
+  fputs("</tbody></table>\n</section>\n", f);
 }

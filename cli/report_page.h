@@ -20,6 +20,8 @@ void report_section_figures(FILE *f, const report_model *a, const report_model *
 void report_section_dataset(FILE *f, const report_model *a);
 void report_section_relevance(FILE *f, const report_model *a);
 void report_section_pca(FILE *f, const report_model *a);
+/* Only when the model has figures per period (over_time.json or --over-time). */
+void report_section_over_time(FILE *f, const report_model *a);
 void report_page_tail(FILE *f);
 
 #endif

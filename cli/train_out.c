@@ -75,7 +75,7 @@ static void json_array(FILE *f, const char *key, const double *v, size_t n, int 
 }
 
 int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
-                        char *err, size_t errlen) {
+                        const char *split_json, char *err, size_t errlen) {
   pf_atomic tmp;
   if (pf_model_save(m, dir) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/%s: %s", dir, PF_MODEL_FILE, strerror(errno));
@@ -92,8 +92,9 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
       snprintf(err, errlen, "cannot compute the %s figures", keys[s]);
       return PF_ENOMEM;
     }
-    fprintf(f, "%s\n", s < 2 ? "," : "");
+    fprintf(f, "%s\n", s < 2 || split_json ? "," : "");
   }
+  if (split_json) fprintf(f, "  \"split\": %s\n", split_json);
   fputs("}\n", f);
   if (pf_atomic_commit(&tmp) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/stats.json", dir);

@@ -26,11 +26,12 @@ void train_history_free(train_history *h);
  * object to f. Returns PF_OK or PF_ENOMEM. */
 int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d);
 
-/* Writes DIR/model.pfnn, DIR/stats.json ({"train","validation","test"}),
- * DIR/history.json, DIR/model.json, and DIR/roc.json and DIR/pca.json of
- * the test split (splits[2]). */
+/* Writes DIR/model.pfnn, DIR/stats.json ({"train","validation","test"},
+ * and "split": split_json, a JSON object saying how the splits were made,
+ * when not NULL), DIR/history.json, DIR/model.json, and DIR/roc.json and
+ * DIR/pca.json of the test split (splits[2]). */
 int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
-                        char *err, size_t errlen);
+                        const char *split_json, char *err, size_t errlen);
 
 
 /* One line of figures for a data set named what (accuracy, ROC AUC, FPR at

@@ -40,7 +40,7 @@
 
 /* ---- scripts ---- */
 
-enum { S_INGEST, S_CLAIM, S_REQUEUE, S_RECOVER, S_STORE, S_FAIL, S_COUNTS, S_GET, S_UNFAIL, S_COUNT };
+enum { S_INGEST, S_CLAIM, S_REQUEUE, S_RECOVER, S_STORE, S_FAIL, S_COUNTS, S_GET, S_UNFAIL, S_SEEN_FILL, S_COUNT };
 
 static const char *const scripts[S_COUNT] = {
   /* INGEST  KEYS: record, labels, pf:samples, pf:queue, pf:conflicts
@@ -54,6 +54,7 @@ static const char *const scripts[S_COUNT] = {
     "  redis.call('SADD', KEYS[2], ARGV[2])\n"
     "  redis.call('SADD', KEYS[3], ARGV[1])\n"
     "  redis.call('LPUSH', KEYS[4], ARGV[1])\n"
+    "  redis.call('ZADD', '" PF_DB_SEEN_KEY "', ARGV[4], ARGV[1])\n"
     "  return {1, 'queued'}\n"
     "end\n"
     "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0\n"
@@ -157,6 +158,27 @@ static const char *const scripts[S_COUNT] = {
     "redis.call('ZREM', KEYS[4], ARGV[1])\n"
     "redis.call('LPUSH', KEYS[3], ARGV[1])\n"
     "return 1\n",
+
+  /* SEEN_FILL  KEYS: pf:seen  ARGV: now (s), then sample hashes
+   * Samples missing from pf:seen (stored before it existed) join it with
+   * their record's first_seen, or now when the record has none (which is
+   * then written). -> how many joined */
+  [S_SEEN_FILL] =
+    "local added = 0\n"
+    "for i = 2, #ARGV do\n"
+    "  local sha = ARGV[i]\n"
+    "  if #sha == 64 and not string.find(sha, '[^0-9a-f]') and not redis.call('ZSCORE', KEYS[1], sha)\n"
+    "     and redis.call('EXISTS', 'pf:s:' .. sha) == 1 then\n"
+    "    local fs = tonumber(redis.call('HGET', 'pf:s:' .. sha, 'first_seen') or '')\n"
+    "    if not fs or fs <= 0 then\n"
+    "      fs = tonumber(ARGV[1])\n"
+    "      redis.call('HSET', 'pf:s:' .. sha, 'first_seen', ARGV[1])\n"
+    "    end\n"
+    "    redis.call('ZADD', KEYS[1], fs, sha)\n"
+    "    added = added + 1\n"
+    "  end\n"
+    "end\n"
+    "return added\n",
 
   /* COUNTS  KEYS: queue, inflight, done, failed, samples, conflicts */
   [S_COUNTS] =
@@ -555,7 +577,20 @@ int pf_db_ping(pf_db *db) {
   return PF_OK;
 }
 
+/* Seconds for the first_seen argument: seen when it is a time, else now. */
+static void seen_arg(long long seen, char out[24]) {
+  snprintf(out, 24, "%lld", seen > 0 ? seen : (long long)time(NULL));
+}
+
+static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t size, long long seen, int *is_new,
+                     char *status);
+
 int pf_db_ingest(pf_db *db, const char *sha, const char *label, uint64_t size, int *is_new, char *status) {
+  return ingest_at(db, sha, label, size, 0, is_new, status);
+}
+
+static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t size, long long seen, int *is_new,
+                     char *status) {
   if (!db) return PF_EINVAL;
   if (is_new) *is_new = 0;
   if (status) status[0] = '\0';
@@ -564,7 +599,7 @@ int pf_db_ingest(pf_db *db, const char *sha, const char *label, uint64_t size, i
   rec_key(rec, sizeof rec, sha, "");
   rec_key(labels, sizeof labels, sha, ":labels");
   snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
-  snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+  seen_arg(seen, now);
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
   const char *v[] = {rec, labels, "pf:samples", "pf:queue", "pf:conflicts",
                      sha, label, sz, now, pf_split_name(pf_split_of(sha)), cap};
@@ -928,6 +963,7 @@ static const char import_script[] =
   "  redis.call('SADD', KEYS[4], ARGV[1])\n"
   "  redis.call('SADD', KEYS[5], ARGV[1])\n"
   "  redis.call('XADD', KEYS[7], 'MAXLEN', '~', '" PF_DB_VECTORS_MAXLEN "', '*', 'sha', ARGV[1])\n"
+  "  redis.call('ZADD', '" PF_DB_SEEN_KEY "', ARGV[6], ARGV[1])\n"
   "  return 1\n"
   "end\n"
   "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0\n"
@@ -966,7 +1002,7 @@ static int import_check(pf_db *db, const pf_db_import_item *it, uint16_t schema)
 }
 
 /* Appends one checked item's script call to the output buffer. */
-static int import_append(pf_db *db, const pf_db_import_item *it, uint16_t schema, const char *now,
+static int import_append(pf_db *db, const pf_db_import_item *it, uint16_t schema, const char *now_s,
                          const char *sha1, int use_eval) {
   uint8_t blob[PF_VECBLOB_HEADER + 4 * PF_DB_MAX_DIM];
   long blen = pf_vecblob_encode(it->vec, it->dim, schema, blob, sizeof blob);
@@ -978,6 +1014,9 @@ static int import_append(pf_db *db, const pf_db_import_item *it, uint16_t schema
   snprintf(split_key, sizeof split_key, "pf:split:%s", split);
   snprintf(sch, sizeof sch, "%u", (unsigned)schema);
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
+  char now[24];
+  if (it->first_seen > 0) seen_arg(it->first_seen, now);
+  else snprintf(now, sizeof now, "%s", now_s);
   const char *argv[] = {use_eval ? "EVAL" : "EVALSHA", use_eval ? import_script : sha1, "7",
                         rec, labels, "pf:samples", "pf:done", split_key, "pf:conflicts", PF_DB_VECTORS_KEY,
                         it->sha, it->label, (const char *)blob, sch, split, now, cap};
@@ -1156,10 +1195,9 @@ int pf_db_status(pf_db *db, const char *sha, char *status) {
 }
 
 int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
-                      int *rc, int *is_new, char (*status)[16]) {
+                      const long long *seen, int *rc, int *is_new, char (*status)[16]) {
   if (!db || n > PF_DB_INGEST_MAX) return PF_EINVAL;
   char now[24], cap[8];
-  snprintf(now, sizeof now, "%lld", (long long)time(NULL));
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
   size_t sent = 0;
   int ok = 1;
@@ -1177,6 +1215,7 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
     rec_key(rec, sizeof rec, sha[i], "");
     rec_key(labels, sizeof labels, sha[i], ":labels");
     snprintf(sz, sizeof sz, "%llu", (unsigned long long)size[i]);
+    seen_arg(seen ? seen[i] : 0, now);
     const char *argv[] = {"EVALSHA", db->sha1[S_INGEST], "5", rec, labels, "pf:samples", "pf:queue",
                           "pf:conflicts", sha[i], label[i], sz, now, pf_split_name(pf_split_of(sha[i])), cap};
     if (redisAppendCommandArgv(db->c, 14, argv, NULL) != REDIS_OK) { ok = 0; continue; }
@@ -1217,7 +1256,7 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
   pipe_unblock(&g);
   if (noscript)
     for (size_t i = 0; i < n; i++)
-      if (rc[i] == 2) rc[i] = pf_db_ingest(db, sha[i], label[i], size[i], &is_new[i], status[i]);
+      if (rc[i] == 2) rc[i] = ingest_at(db, sha[i], label[i], size[i], seen ? seen[i] : 0, &is_new[i], status[i]);
   return PF_OK;
 }
 
@@ -1260,4 +1299,81 @@ void pf_db_params(const pf_db *db, const char **host, int *port, const char **pa
   if (port) *port = db->port;
   if (password) *password = db->password;
   if (dbnum) *dbnum = db->dbnum;
+}
+
+/* ---- first-seen times (pf:seen) ---- */
+
+int pf_db_seen_range(pf_db *db, long long *oldest, long long *newest, long long *tracked) {
+  if (!db || !oldest || !newest || !tracked) return PF_EINVAL;
+  *oldest = *newest = 0;
+  *tracked = 0;
+  const char *a[] = {"ZCARD", PF_DB_SEEN_KEY};
+  redisReply *r = db_cmd(db, 2, a, NULL);
+  if (!r) return PF_EIO;
+  int ok = rep_ll(r, tracked);
+  freeReplyObject(r);
+  if (!ok) { unexpected(db, "ZCARD"); return PF_EIO; }
+  for (int end = 0; end < 2 && *tracked > 0; end++) {
+    const char *b[] = {"ZRANGE", PF_DB_SEEN_KEY, end ? "-1" : "0", end ? "-1" : "0", "WITHSCORES"};
+    r = db_cmd(db, 5, b, NULL);
+    if (!r) return PF_EIO;
+    long long v = 0;
+    ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && is_str(r->element[1]);
+    if (ok) {
+      char num[32];
+      rep_copy(r->element[1], num, sizeof num);
+      v = atoll(num); /* scores are whole seconds */
+    }
+    freeReplyObject(r);
+    if (!ok) { unexpected(db, "ZRANGE"); return PF_EIO; }
+    if (end) *newest = v;
+    else *oldest = v;
+  }
+  return PF_OK;
+}
+
+int pf_db_seen_backfill(pf_db *db, long long now, long long *added) {
+  if (!db || now <= 0) return PF_EINVAL;
+  if (added) *added = 0;
+  char cursor[24] = "0", nows[24];
+  snprintf(nows, sizeof nows, "%lld", now);
+  long long tracked = 0, oldest, newest;
+  pf_db_counts cnt;
+  if (pf_db_seen_range(db, &oldest, &newest, &tracked) != PF_OK || pf_db_counts_get(db, &cnt) != PF_OK) return PF_EIO;
+  if (tracked >= cnt.samples) return PF_OK; /* nothing to index: the usual case */
+  do {
+    const char *argv[] = {"SSCAN", "pf:samples", cursor, "COUNT", DB_SCAN_COUNT};
+    redisReply *r = db_cmd(db, 5, argv, NULL);
+    if (!r) return PF_EIO;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !is_str(r->element[0]) || r->element[0]->len == 0 ||
+        r->element[0]->len >= sizeof cursor || r->element[1]->type != REDIS_REPLY_ARRAY) {
+      freeReplyObject(r);
+      unexpected(db, "SSCAN");
+      return PF_EIO;
+    }
+    rep_copy(r->element[0], cursor, sizeof cursor);
+    const redisReply *items = r->element[1];
+    for (size_t i = 0; i < items->elements; i += (DB_MAX_ARGS - 2)) {
+      size_t k = items->elements - i < (DB_MAX_ARGS - 2) ? items->elements - i : (DB_MAX_ARGS - 2);
+      const char *v[2 + (DB_MAX_ARGS - 2)];
+      size_t nv = 0;
+      v[nv++] = PF_DB_SEEN_KEY;
+      v[nv++] = nows;
+      for (size_t j = 0; j < k; j++)
+        if (is_str(items->element[i + j]) && items->element[i + j]->len == PF_SHA256_HEX_LEN)
+          v[nv++] = items->element[i + j]->str;
+      redisReply *e = db_eval(db, S_SEEN_FILL, 1, (int)nv, v, NULL);
+      long long x = 0;
+      int ok = e && rep_ll(e, &x);
+      if (e) freeReplyObject(e);
+      if (!ok) {
+        freeReplyObject(r);
+        if (e) unexpected(db, "seen backfill");
+        return PF_EIO;
+      }
+      if (added) *added += x;
+    }
+    freeReplyObject(r);
+  } while (strcmp(cursor, "0") != 0);
+  return PF_OK;
 }

@@ -14,6 +14,8 @@
  *   pf:inflight        ZSET  hashes handed to a worker, score = claim time (ms)
  *   pf:done, pf:failed SET   finished samples
  *   pf:split:<name>    SET   done samples of train, validation, test
+ *   pf:seen            ZSET  every sample, score = its first_seen (set once, by the
+ *                            script that creates the record)
  *   pf:fleet           STRING the id of the fleet this Redis serves (set by the first
  *                            client that connects with a fleet id; see pf_db_opts)
  *   pf:vectors         STREAM one entry {sha: <sha>} per vector stored (worker or
@@ -52,6 +54,7 @@ typedef struct {
 #define PF_DB_MAX_DIM 486 /* values a stored vector may have (pf_db_sample.vec) */
 #define PF_DB_VECTORS_KEY "pf:vectors" /* stream of stored vectors' hashes */
 #define PF_DB_VECTORS_MAXLEN "2000000"  /* its approximate length cap (XADD MAXLEN ~) */
+#define PF_DB_SEEN_KEY "pf:seen"        /* samples by first-seen time */
 
 typedef struct {
   char sha[PF_SHA256_HEX_LEN + 1];
@@ -91,7 +94,8 @@ int pf_db_ping(pf_db *db);
 /* Records an ingested sample. New: creates the record (status queued,
  * split from the sha256, first_seen now) and queues it; *is_new = 1.
  * Known: adds the label (a second distinct label marks a conflict, the
- * first label stays) and changes nothing else; *is_new = 0. status (16
+ * first label stays) and changes nothing else (first_seen included: it is
+ * set once, in the script that creates the record); *is_new = 0. status (16
  * bytes) receives the sample's status after the call. label: 1-127 bytes
  * of printable ASCII without commas, else PF_EINVAL. A sample keeps at most
  * 64 distinct labels (later ones still mark the conflict). */
@@ -179,6 +183,8 @@ typedef struct {
   const char *label; /* in */
   const double *vec; /* in: dim values */
   uint32_t dim;      /* in */
+  long long first_seen; /* in: unix seconds the sample was first seen; 0: now (recorded only
+                           for a new sample) */
   int result;        /* out: 1 new; 0 known; 2 known and its first label differs (conflict
                         recorded); PF_EINVAL or PF_EIO, with the reason */
   char reason[160];  /* out: one line, for PF_EINVAL and PF_EIO; else "" */
@@ -207,14 +213,16 @@ int pf_db_import_send(pf_db *db, pf_db_import_item *items, size_t n, uint16_t sc
 int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema);
 
 /* pf_db_ingest for many samples in one pipelined round trip, so Redis
- * commits them together (one fsync with appendfsync always). For each i,
+ * commits them together (one fsync with appendfsync always). seen (may be
+ * NULL) gives each new sample's first_seen in unix seconds (0: now); a
+ * known sample keeps the one it has. For each i,
  * rc[i] is PF_OK (is_new[i], status[i] filled), PF_EINVAL (bad sha or
  * label, nothing recorded) or PF_EIO (Redis unreachable: retry; the
  * change may or may not have been made, and a retry is harmless). n at
  * most PF_DB_INGEST_MAX. */
 #define PF_DB_INGEST_MAX 256
 int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
-                      int *rc, int *is_new, char (*status)[16]);
+                      const long long *seen, int *rc, int *is_new, char (*status)[16]);
 
 /* Hashes in pf:inflight claimed more than age_ms ago, oldest first,
  * skipping the first offset of them, at most max (a page: the caller walks
@@ -228,6 +236,20 @@ int pf_db_inflight_older(pf_db *db, long long age_ms, long long offset, char (*s
  * with one HGET; PF_ENOENT for an unknown sample. For pollers that need
  * nothing else (ingest --wait). */
 int pf_db_status(pf_db *db, const char *sha, char *status);
+
+/* ---- first-seen times ---- */
+
+/* The oldest and newest first_seen in pf:seen (0 when empty) and how many
+ * samples it holds (pf_db_counts.samples minus this: samples not tracked
+ * yet, see pf_db_seen_backfill). */
+int pf_db_seen_range(pf_db *db, long long *oldest, long long *newest, long long *tracked);
+
+/* Puts every sample missing from pf:seen (stored before pefleet kept it)
+ * into it with its record's first_seen, or with now when the record has
+ * none (the time of the upgrade; then written to the record too). Safe to
+ * run at any time and more than once; `pefleet up` runs it. *added (may be
+ * NULL) counts the samples that joined. */
+int pf_db_seen_backfill(pf_db *db, long long now, long long *added);
 
 /* ---- other modules' keys (pf_registry, the similarity service) ---- */
 

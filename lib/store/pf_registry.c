@@ -324,3 +324,37 @@ int pf_registry_list(pf_db *db, pf_registry_entry *out, int max, int *n) {
   freeReplyObject(r);
   return rc;
 }
+
+int pf_registry_set_gate(pf_db *db, const char *version, const char *gate_json) {
+  if (!db || !version_ok(version) || !gate_json || strlen(gate_json) > PF_REGISTRY_MAX_GATE) return PF_EINVAL;
+  char key[128];
+  snprintf(key, sizeof key, "pf:model:%s", version);
+  const char *a[] = {"HEXISTS", key, "blob"};
+  redisReply *r = pf_db_command(db, 3, a, NULL);
+  if (!r) return PF_EIO;
+  int known = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+  freeReplyObject(r);
+  if (!known) return PF_ENOENT;
+  const char *b[] = {"HSET", key, "gate", gate_json};
+  r = pf_db_command(db, 4, b, NULL);
+  if (!r) return PF_EIO;
+  freeReplyObject(r);
+  return PF_OK;
+}
+
+int pf_registry_gate(pf_db *db, const char *version, char **gate) {
+  if (!gate) return PF_EINVAL;
+  *gate = NULL;
+  if (!db || !version_ok(version)) return PF_EINVAL;
+  char key[128];
+  snprintf(key, sizeof key, "pf:model:%s", version);
+  const char *a[] = {"HGET", key, "gate"};
+  redisReply *r = pf_db_command(db, 3, a, NULL);
+  if (!r) return PF_EIO;
+  if (r->type == REDIS_REPLY_STRING && r->len > 0 && r->len <= PF_REGISTRY_MAX_GATE && (*gate = malloc(r->len + 1))) {
+    memcpy(*gate, r->str, r->len);
+    (*gate)[r->len] = '\0';
+  }
+  freeReplyObject(r);
+  return PF_OK;
+}

@@ -10,7 +10,9 @@
  *   pf:models            ZSET    every registered version, score = registration time (ms)
  *   pf:model:<version>   HASH    blob (model.pfnn bytes), parent, registered (unix s),
  *                                dir (folder it came from), samples (training set size),
- *                                stats (the folder's stats.json text, "" when none)
+ *                                stats (the folder's stats.json text, "" when none),
+ *                                gate (retrain's verdict on it, JSON: decision, reason and the
+ *                                figures of both models on the test split and fresh window)
  *   pf:model:promotions  LIST    promoted versions, newest first (rollback's memory)
  * Channel pf:model: the version, published on every promote and rollback. */
 #ifndef PF_REGISTRY_H
@@ -63,6 +65,16 @@ int pf_registry_load(pf_db *db, const char *version, pf_model **out, char *err, 
 /* One entry; stats (may be NULL) receives a malloc'd copy of its
  * stats.json text ("" when none; caller frees). PF_ENOENT when unknown. */
 int pf_registry_get(pf_db *db, const char *version, pf_registry_entry *e, char **stats);
+
+/* Records retrain's verdict on a registered version: gate_json, a JSON
+ * object of at most PF_REGISTRY_MAX_GATE bytes (PF_EINVAL beyond).
+ * PF_ENOENT for an unregistered version. */
+#define PF_REGISTRY_MAX_GATE (16u * 1024u)
+int pf_registry_set_gate(pf_db *db, const char *version, const char *gate_json);
+
+/* The verdict recorded for version into *gate (malloc'd; caller frees;
+ * NULL when none was recorded). PF_OK, PF_EINVAL, PF_EIO. */
+int pf_registry_gate(pf_db *db, const char *version, char **gate);
 
 /* Up to max entries, newest registration first; *n how many. */
 int pf_registry_list(pf_db *db, pf_registry_entry *out, int max, int *n);

@@ -149,4 +149,30 @@ check "ingest_exit_0 (rc $rc)" test $rc -eq 0
 check ingest_lines grep -q "  queued  $T/i.exe" "$T/i.out"
 check ingest_duplicate grep -q "  duplicate  $f0" "$T/i.out"
 check ingest_summary grep -q "^pefleet ingest: 2 files: 1 queued, 1 duplicates, 0 rejected in" "$T/i.err"
+# --- first-seen times: feed --seen-at mtime (a mirror kept by wget -N), ingest
+# --seen-at DATE; a sample fed or ingested again keeps its first date ---------------
+D4=$T/dated
+mkdir -p "$D4"
+{ cat "$f0"; echo "seen-mtime"; } >"$D4/m.exe"
+touch -d '2026-03-02 10:20:30 UTC' "$D4/m.exe"
+SM=$(sha256sum "$D4/m.exe" | cut -d' ' -f1)
+"$P" feed "$D4" --label clean --seen-at mtime --wait --data "$D" >"$T/f8.out" 2>"$T/f8.err"; rc=$?
+check "feed_seen_at_mtime (rc $rc)" test "$($RCLI HGET "pf:s:$SM" first_seen)" = "$(date -u -d '2026-03-02 10:20:30' +%s)"
+check feed_seen_at_indexed test "$($RCLI ZSCORE pf:seen "$SM")" = "$(date -u -d '2026-03-02 10:20:30' +%s)"
+{ cat "$f0"; echo "seen-date"; } >"$T/d.exe"
+SD=$(sha256sum "$T/d.exe" | cut -d' ' -f1)
+"$P" ingest --label clean --seen-at 2026-01-15 --data "$D" "$T/d.exe" >/dev/null 2>&1
+check ingest_seen_at_date test "$($RCLI HGET "pf:s:$SD" first_seen)" = "$(date -u -d 2026-01-15 +%s)"
+"$P" ingest --label clean --seen-at 2026-02-20T08:00:00Z --data "$D" "$T/d.exe" "$D4/m.exe" >/dev/null 2>&1
+check reingest_keeps_first_seen test "$($RCLI HGET "pf:s:$SD" first_seen)" = "$(date -u -d 2026-01-15 +%s)" \
+  -a "$($RCLI HGET "pf:s:$SM" first_seen)" = "$(date -u -d '2026-03-02 10:20:30' +%s)"
+"$P" ingest --label clean --seen-at 2026-02-30 --data "$D" "$T/d.exe" >/dev/null 2>&1
+check ingest_bad_seen_at_exit_2 test $? -eq 2
+"$P" feed "$D4" --label clean --seen-at 2999-01-01 --data "$D" >/dev/null 2>&1
+check feed_future_seen_at_exit_2 test $? -eq 2
+"$P" ingest --label clean --data "$D" "$T/i.exe" >/dev/null 2>&1
+"$P" export --jsonl --data "$D" 2>/dev/null | grep -q "\"sha256\":\"$SM\",.*\"first_seen\":\"2026-03-02T10:20:30Z\""
+check export_shows_first_seen test $? -eq 0
+"$P" status --data "$D" >"$T/st.out" 2>&1
+check status_shows_first_seen grep -q "^first seen: oldest 2026-01-15T00:00:00Z, newest 20[0-9-]*T[0-9:]*Z" "$T/st.out"
 finish

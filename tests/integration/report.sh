@@ -140,6 +140,31 @@ fi
 CHROME=(timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run
         --user-data-dir="$T/chrome" --enable-logging=stderr --v=0)
 
+# a model trained by first-seen time (the fleet's Redis holds ds.csv's rows,
+# dated over 8 weeks) gets the "Quality over time" panel
+TIME_PAGE=""
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+  fleet_ports
+  mkdir -p "$T/fleet/redis"
+  redis-server --port "$RP" --bind 127.0.0.1 --dir "$T/fleet/redis" --save '' --appendonly no --daemonize yes \
+    --pidfile "$T/fleet/redis/redis.pid" >/dev/null 2>&1
+  trap 'kill "$(cat "$T/fleet/redis/redis.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$T"' EXIT
+  for _ in $(seq 50); do $RCLI ping >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "redis_port = $RP" >"$T/fleet/pefleet.conf"
+  awk -F, '{ printf "%s,@%d\n", $0, 1767571200 + int((NR - 1) * 8 * 7 * 86400 / 3000) }' "$T/ds.csv" >"$T/dated.csv"
+  "$P" import-csv --data "$T/fleet" --seen-column -q "$T/dated.csv" >/dev/null 2>&1
+  "$P" train --data "$T/fleet" --split time -o "$T/mt" --epochs 10 --seed 5 -q >/dev/null 2>&1
+  check train_time_split_writes_over_time test -s "$T/mt/over_time.json"
+  "$P" report "$T/mt" -o "$T/rt.html" >/dev/null 2>"$T/rept.err"
+  check report_time_exit_0 test $? -eq 0
+  "$P" evaluate "$T/mt" --by week --all --json --data "$T/fleet" >"$T/evt.json" 2>/dev/null
+  "$P" report "$T/m1" --over-time "$T/evt.json" -o "$T/ro.html" >/dev/null 2>&1
+  check report_over_time_option grep -q 'aria-label="quality over time"' "$T/ro.html"
+  TIME_PAGE=rt
+else
+  skip report_time_panel "redis-server not installed"
+fi
+
 # the console check can fail: a probe page that logs an error is caught
 printf '<!DOCTYPE html><title>probe</title><script>console.error("pefleet-probe")</script>\n' >"$T/probe.html"
 "${CHROME[@]}" --dump-dom "file://$T/probe.html" >/dev/null 2>"$T/probe.err"
@@ -154,7 +179,7 @@ assert b[:8]==b"\x89PNG\r\n\x1a\n", "not a PNG"
 w,h=struct.unpack(">II", b[16:24]); assert (w,h)==(1280,5400), (w,h)
 assert len(b) > 100000, "only %d bytes" % len(b)' "$T/r1.png"
 [ -n "${PEFLEET_REPORT_PNG:-}" ] && cp "$T/r1.png" "$PEFLEET_REPORT_PNG"
-for page in r1 rc r3; do
+for page in r1 rc r3 $TIME_PAGE; do
   "${CHROME[@]}" --dump-dom "file://$T/$page.html" >"$T/$page.dom" 2>"$T/$page.err"
   check "chromium_dump_dom_$page" test -s "$T/$page.dom"
   check "no_console_messages_$page" bash -c "! grep -E 'CONSOLE|Uncaught|Failed to load' '$T/$page.err' '$T/shot.err'"
@@ -182,9 +207,10 @@ class Dom(HTMLParser):
     def handle_data(s, d): s.text.append(d)
 d=Dom(); d.feed(open(sys.argv[1]).read()); mode=sys.argv[2]; v1=sys.argv[3]; v2=sys.argv[4]
 S=d.sections
-want={"model":"Model","history":"Training curves","roc":"ROC curve (test split)","confusion":"Confusion matrices",
+want0={"model":"Model","history":"Training curves","roc":"ROC curve (test split)","confusion":"Confusion matrices",
       "figures":"Figures per split (stats.json)","dataset":"Data set size and class balance",
       "relevance":"Feature relevance (top 25)","pca":"PCA of the test split"}
+want=dict(want0, time="Quality over time") if mode=="time" else want0
 assert list(S)==list(want), list(S)
 for k,h in want.items(): assert S[k]["h2"]==h, (k, S[k]["h2"])
 txt=open(sys.argv[1]).read()
@@ -200,6 +226,12 @@ if mode=="full":
     for t in ("false positive rate","true positive rate","epoch","cross-entropy loss","accuracy","principal component",
               "drop when the feature is nulled","validation","training","byte(7d) [200]","ergo486 (id 1)"):
         assert t in txt, "missing text: "+t
+elif mode=="time":
+    assert S["time"]["svg"]==["Quality per week"], S["time"]
+    assert S["time"]["table"]==["quality over time"], S["time"]
+    assert S["time"]["na"]==0, S["time"]
+    assert "TPR at 1% FPR" in txt and "2026-W" in txt and "week (1 = 2026-W" in txt, "time panel text"
+    assert 'href="#time"' in txt
 elif mode=="compare":
     assert d.title=="pefleet model report: %s vs %s" % (v1, v2), d.title
     assert S["figures"]["table"]==["figures "+v1, "figures "+v2], S["figures"]
@@ -215,7 +247,7 @@ else:
     assert S["confusion"]["table"] and S["figures"]["table"]
 print(mode, "ok:", len(d.svgs), "svg,", sum(len(x["table"]) for x in S.values()), "tables")
 PY
-for pm in r1:full rc:compare r3:missing; do
+for pm in r1:full rc:compare r3:missing ${TIME_PAGE:+rt:time}; do
   page=${pm%%:*} mode=${pm#*:}
   if python3 "$T/dom.py" "$T/$page.dom" "$mode" "$V1" "$V2" >"$T/$page.chk" 2>&1; then ok "report_dom_$mode ($(tail -1 "$T/$page.chk"))"
   else notok "report_dom_$mode" "$(tail -3 "$T/$page.chk" | tr '\n' ' ')"; fi

@@ -20,7 +20,8 @@ python3 - "$T/m1" <<'PY' >"$T/shape.out" 2>&1
 import json, sys
 d = sys.argv[1]
 s = json.load(open(d + "/stats.json"))
-assert set(s) == {"train", "validation", "test"}, s.keys()
+assert set(s) == {"train", "validation", "test", "split"}, s.keys()
+assert s.pop("split") == {"kind": "random", "source": "csv", "test_since": None}  # how the splits were made
 for k, v in s.items():
     for key in ("cm", "accuracy", "per_class", "roc_auc", "threshold", "fpr", "tpr_at_fpr"):
         assert key in v, (k, key)

@@ -325,6 +325,61 @@ static void test_server_gone(void **state) {
   counts(db, 0, 2, 2, 1);
 }
 
+static void test_first_seen(void **state) {
+  NEED_REDIS();
+  pf_db *db = *state;
+  char a[65], b[65], c[65];
+  double v[DIM];
+  sha_of(300, a);
+  sha_of(301, b);
+  sha_of(302, c);
+  vec_of(300, v);
+  pf_db_import_item it[2] = {{.sha = a, .label = "clean", .vec = v, .dim = DIM, .first_seen = 1767571200},
+                             {.sha = b, .label = "clean", .vec = v, .dim = DIM}};
+  assert_int_equal(pf_db_import_vectors(db, it, 2, 1), PF_OK);
+  /* imported again with another date, or ingested: the first date stays */
+  pf_db_import_item again[1] = {{.sha = a, .label = "clean", .vec = v, .dim = DIM, .first_seen = 1800000000}};
+  assert_int_equal(pf_db_import_vectors(db, again, 1, 1), PF_OK);
+  assert_int_equal(again[0].result, 0);
+  assert_int_equal(pf_db_ingest(db, a, "clean", 1, NULL, NULL), PF_OK);
+  const char *shas[1] = {c}, *labels[1] = {"malicious"};
+  uint64_t size[1] = {5};
+  long long seen[1] = {1767600000};
+  int rc[1], is_new[1];
+  char status[1][16];
+  assert_int_equal(pf_db_ingest_many(db, 1, shas, labels, size, seen, rc, is_new, status), PF_OK);
+  seen[0] = 1800000000;
+  assert_int_equal(pf_db_ingest_many(db, 1, shas, labels, size, seen, rc, is_new, status), PF_OK);
+  assert_int_equal(is_new[0], 0);
+  pf_db_sample *s = malloc(sizeof *s);
+  assert_non_null(s);
+  assert_int_equal(pf_db_get(db, a, s), PF_OK);
+  assert_true(s->first_seen == 1767571200);
+  assert_int_equal(pf_db_get(db, c, s), PF_OK);
+  assert_true(s->first_seen == 1767600000);
+  assert_int_equal(pf_db_get(db, b, s), PF_OK);
+  long long now_b = s->first_seen;
+  assert_true(now_b > 1767600000); /* now */
+  long long oldest, newest, tracked;
+  assert_int_equal(pf_db_seen_range(db, &oldest, &newest, &tracked), PF_OK);
+  assert_true(oldest == 1767571200 && newest == now_b && tracked == 3);
+  /* a sample from before pf:seen, one without any first_seen: the backfill
+   * indexes the first with its own date, the second with the upgrade time */
+  admin_do("ZREM pf:seen %s", a);
+  admin_do("ZREM pf:seen %s", c);
+  admin_do("HDEL pf:s:%s first_seen", c);
+  long long added = 0;
+  assert_int_equal(pf_db_seen_backfill(db, 1900000000, &added), PF_OK);
+  assert_true(added == 2);
+  assert_int_equal(pf_db_seen_range(db, &oldest, &newest, &tracked), PF_OK);
+  assert_true(oldest == 1767571200 && newest == 1900000000 && tracked == 3);
+  assert_int_equal(pf_db_get(db, c, s), PF_OK);
+  assert_true(s->first_seen == 1900000000);
+  assert_int_equal(pf_db_seen_backfill(db, 1950000000, &added), PF_OK);
+  assert_true(added == 0); /* once is enough */
+  free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_new_record, setup, teardown),
@@ -335,6 +390,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_noscript, setup, teardown),
     cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
     cmocka_unit_test_setup_teardown(test_server_gone, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_first_seen, setup, teardown),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

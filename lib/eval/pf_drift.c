@@ -1,0 +1,164 @@
+/* pf_drift: a model's figures per period of first-seen time (see
+ * pf_drift.h). */
+#include "pf_drift.h"
+#include "pf_err.h"
+#include "pf_metrics.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pf_drift_free(pf_drift *d) {
+  if (!d) return;
+  free(d->p);
+  memset(d, 0, sizeof *d);
+}
+
+static const long long *ord_seen; /* qsort has no context argument in C11 */
+static int by_seen(const void *a, const void *b) {
+  long long x = ord_seen[*(const size_t *)a], y = ord_seen[*(const size_t *)b];
+  return x < y ? -1 : x > y;
+}
+
+/* TPR and FPR of flagging p1 >= thr over rows idx[0..n). */
+static pf_drift_point point_at(const float *p1, const int32_t *y, const size_t *idx, size_t n, double thr) {
+  size_t pos = 0, neg = 0, tp = 0, fp = 0;
+  for (size_t k = 0; k < n; k++) {
+    int hit = (double)p1[idx[k]] >= thr;
+    if (y[idx[k]] == 1) { pos++; tp += hit; }
+    else { neg++; fp += hit; }
+  }
+  pf_drift_point pt = {thr, pos ? (double)tp / (double)pos : NAN, neg ? (double)fp / (double)neg : NAN};
+  return pt;
+}
+
+int pf_drift_compute(const pf_model *m, const pf_timed *t, pf_period by, double thr1, double thr01, pf_drift *d) {
+  memset(d, 0, sizeof *d);
+  d->by = by;
+  if (!m || !t || pf_model_classes(m) != 2 || m->sizes[0] != t->d.dim) return PF_EINVAL;
+  size_t n = t->d.n;
+  if (n == 0) return PF_OK;
+  float *probs = malloc(n * 2 * sizeof *probs), *p1 = malloc(n * sizeof *p1), *sp = malloc(n * sizeof *sp);
+  int32_t *sy = malloc(n * sizeof *sy);
+  size_t *idx = malloc(n * sizeof *idx);
+  int rc = probs && p1 && sp && sy && idx ? pf_model_predict(m, t->d.x, n, probs) : PF_ENOMEM;
+  if (rc == PF_OK) {
+    for (size_t i = 0; i < n; i++) { p1[i] = probs[2 * i + 1]; idx[i] = i; }
+    ord_seen = t->seen;
+    qsort(idx, n, sizeof *idx, by_seen);
+    ord_seen = NULL;
+  }
+  for (size_t a = 0; rc == PF_OK && a < n;) {
+    long long start = pf_period_start(by, t->seen[idx[a]]), end = pf_period_next(by, start);
+    size_t b = a;
+    while (b < n && t->seen[idx[b]] < end) b++;
+    if (d->n == PF_DRIFT_MAX_PERIODS) { rc = PF_ELIMIT; break; }
+    pf_drift_period *np = realloc(d->p, (d->n + 1) * sizeof *np);
+    if (!np) { rc = PF_ENOMEM; break; }
+    d->p = np;
+    pf_drift_period *p = &d->p[d->n++];
+    memset(p, 0, sizeof *p);
+    p->start = start;
+    p->end = end;
+    pf_period_label(by, start, p->label, sizeof p->label);
+    for (size_t k = a; k < b; k++) {
+      sp[k - a] = p1[idx[k]];
+      sy[k - a] = t->d.y[idx[k]];
+      p->n[t->d.y[idx[k]] == 1]++;
+    }
+    pf_metrics mt;
+    int mr = pf_metrics_compute(sp, sy, b - a, m->threshold, &mt);
+    if (mr < 0) { rc = mr; break; }
+    p->roc_auc = mt.auc_defined ? mt.roc_auc : NAN;
+    p->at_threshold = point_at(p1, t->d.y, idx + a, b - a, m->threshold);
+    p->at_fpr1 = point_at(p1, t->d.y, idx + a, b - a, thr1);
+    p->at_fpr01 = point_at(p1, t->d.y, idx + a, b - a, thr01);
+    a = b;
+  }
+  free(probs); free(p1); free(sp); free(sy); free(idx);
+  if (rc != PF_OK) pf_drift_free(d);
+  return rc;
+}
+
+static void num(cJSON *o, const char *k, double v) {
+  if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
+  else cJSON_AddNullToObject(o, k);
+}
+
+char *pf_drift_json(const pf_drift *d, const pf_model *m) {
+  cJSON *root = cJSON_CreateObject(), *arr = NULL;
+  if (!root) return NULL;
+  cJSON_AddStringToObject(root, "by", d->by == PF_PERIOD_WEEK ? "week" : "month");
+  cJSON_AddStringToObject(root, "model", m->version);
+  num(root, "threshold", m->threshold);
+  cJSON_AddStringToObject(root, "thresholds_from", "validation");
+  arr = cJSON_AddArrayToObject(root, "periods");
+  for (size_t i = 0; arr && i < d->n; i++) {
+    const pf_drift_period *p = &d->p[i];
+    cJSON *o = cJSON_CreateObject(), *s;
+    char a[PF_DATE_LEN], b[PF_DATE_LEN];
+    if (!o) break;
+    cJSON_AddItemToArray(arr, o);
+    cJSON_AddStringToObject(o, "period", p->label);
+    cJSON_AddStringToObject(o, "start", pf_date_format(p->start, a, sizeof a));
+    cJSON_AddStringToObject(o, "end", pf_date_format(p->end, b, sizeof b));
+    if ((s = cJSON_AddObjectToObject(o, "samples"))) {
+      cJSON_AddNumberToObject(s, m->classes[0], (double)p->n[0]);
+      cJSON_AddNumberToObject(s, m->classes[1], (double)p->n[1]);
+    }
+    num(o, "roc_auc", p->roc_auc);
+    num(o, "tpr", p->at_threshold.tpr);
+    num(o, "fpr", p->at_threshold.fpr);
+    num(o, "tpr_at_fpr_0.01", p->at_fpr1.tpr);
+    num(o, "fpr_at_fpr_0.01", p->at_fpr1.fpr);
+    num(o, "tpr_at_fpr_0.001", p->at_fpr01.tpr);
+    num(o, "fpr_at_fpr_0.001", p->at_fpr01.fpr);
+  }
+  char *out = cJSON_Print(root);
+  cJSON_Delete(root);
+  return out;
+}
+
+static int op_threshold(const cJSON *ops, const char *key, double *thr) {
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(ops, key);
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "threshold");
+  if (cJSON_IsNumber(t)) { *thr = t->valuedouble; return 1; }
+  if (cJSON_IsNull(t)) { *thr = INFINITY; return 1; }
+  return 0;
+}
+
+int pf_drift_val_thresholds(const char *stats_json, double *thr1, double *thr01) {
+  if (!stats_json) return PF_ENOENT;
+  cJSON *j = cJSON_Parse(stats_json);
+  const cJSON *ops = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "validation"), "tpr_at_fpr");
+  int ok = op_threshold(ops, "0.01", thr1) && op_threshold(ops, "0.001", thr01);
+  cJSON_Delete(j);
+  return ok ? PF_OK : PF_ENOENT;
+}
+
+int pf_drift_data_end(const char *stats_json, long long *end) {
+  if (!stats_json) return PF_ENOENT;
+  cJSON *j = cJSON_Parse(stats_json);
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "split"), "data_end_unix");
+  int ok = cJSON_IsNumber(e) && e->valuedouble >= PF_DATE_MIN && e->valuedouble <= PF_DATE_MAX;
+  if (ok) *end = (long long)e->valuedouble;
+  cJSON_Delete(j);
+  return ok ? PF_OK : PF_ENOENT;
+}
+
+char *pf_drift_read_stats(const char *dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/stats.json", dir);
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4u << 20, n = 0;
+  char *buf = malloc(cap + 1);
+  if (buf) n = fread(buf, 1, cap, f);
+  int bad = !buf || ferror(f) || n == cap;
+  fclose(f);
+  if (bad) { free(buf); return NULL; }
+  buf[n] = '\0';
+  return buf;
+}

@@ -1,0 +1,72 @@
+/* pf_drift: owns a model's quality over time: its figures per week or month
+ * of first-seen time.
+ * Defines the per-period row (samples per class, ROC AUC, TPR and FPR at
+ * the model's threshold and at the thresholds chosen on its validation
+ * split for 1% and 0.1% FPR), computing them for a timed data set, and
+ * their JSON (evaluate --by --json, the model folder's over_time.json and
+ * the report's "Quality over time" panel read the same form).
+ * Called by `pefleet evaluate --by`, `pefleet train --split time` and
+ * `pefleet report`. */
+#ifndef PF_DRIFT_H
+#define PF_DRIFT_H
+
+#include <stddef.h>
+
+#include "pf_date.h"
+#include "pf_model.h"
+#include "pf_timesplit.h"
+
+#define PF_DRIFT_MAX_PERIODS 1200 /* periods one call reports at most (100 years of months) */
+
+typedef struct {
+  double thr;        /* the threshold on p(class 1) */
+  double tpr, fpr;   /* at it, on the period's samples */
+} pf_drift_point;
+
+typedef struct {
+  long long start, end;  /* [start, end) */
+  char label[16];        /* "2026-W07", "2026-02" */
+  size_t n[2];           /* samples per class (0: clean, 1: malicious) */
+  double roc_auc;        /* NaN when a class is absent */
+  pf_drift_point at_threshold, at_fpr1, at_fpr01; /* the last two: thresholds from validation */
+} pf_drift_period;
+
+typedef struct {
+  pf_period by;
+  size_t n;
+  pf_drift_period *p;  /* oldest first; periods without samples are left out */
+} pf_drift;
+
+/* Scores every row of t with m (two classes) and fills d per period of t's
+ * first-seen times. thr1 / thr01: the thresholds that gave 1% and 0.1% FPR
+ * on the model's validation split (+infinity: nothing is flagged).
+ * PF_EINVAL for a model that is not two-class or of another width,
+ * PF_ELIMIT past PF_DRIFT_MAX_PERIODS periods, PF_ENOMEM. */
+int pf_drift_compute(const pf_model *m, const pf_timed *t, pf_period by, double thr1, double thr01, pf_drift *d);
+void pf_drift_free(pf_drift *d);
+
+/* d as JSON text (malloc'd; caller frees; NULL when out of memory):
+ * {"by": "week", "model": VERSION, "threshold": t, "thresholds_from":
+ *  "validation", "periods": [{"period", "start", "end", "samples":
+ *  {CLASS0: n, CLASS1: n}, "roc_auc", "tpr", "fpr", "tpr_at_fpr_0.01",
+ *  "fpr_at_fpr_0.01", "tpr_at_fpr_0.001", "fpr_at_fpr_0.001"}, ...]}
+ * (undefined figures are null). */
+char *pf_drift_json(const pf_drift *d, const pf_model *m);
+
+/* The validation split's thresholds for 1% and 0.1% FPR from the text of a
+ * model folder's stats.json ("validation": {"tpr_at_fpr": {"0.01":
+ * {"threshold"}, ...}}); a null threshold is +infinity. PF_ENOENT when the
+ * text holds no such figures. */
+int pf_drift_val_thresholds(const char *stats_json, double *thr1, double *thr01);
+
+/* The newest first-seen time of the model's training data (train and
+ * validation) from the text of its stats.json ("split": {"data_end_unix"}).
+ * PF_ENOENT when the model was not trained from the fleet's first-seen
+ * times (a CSV, or a model older than them). */
+int pf_drift_data_end(const char *stats_json, long long *end);
+
+/* Reads a model folder's stats.json into a malloc'd text (at most 4 MiB);
+ * NULL when it cannot be read. */
+char *pf_drift_read_stats(const char *dir);
+
+#endif
