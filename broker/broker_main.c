@@ -47,8 +47,9 @@ static void redis_ok(broker *b) {
 /* ---- ingest side ---- */
 
 static void reply_ingest(broker *b, pf_zframes *f, const char *sha, Pefleet__IngestStatus st, const char *error,
-                         const char *sample_status) {
+                         const char *sample_status, const char *first_label) {
   Pefleet__IngestAck ack = PEFLEET__INGEST_ACK__INIT;
+  ack.first_label = (char *)(first_label ? first_label : "");
   ack.sha256 = (char *)(sha ? sha : "");
   ack.status = st;
   ack.error = (char *)(error ? error : "");
@@ -83,6 +84,7 @@ static void on_ingest(broker *b) {
   long long seen[INGEST_BATCH];
   int rc[INGEST_BATCH], is_new[INGEST_BATCH];
   static char status[INGEST_BATCH][16];
+  static char first_label[INGEST_BATCH][PF_DB_LABEL_CAP];
   int n = 0;
   char err[256];
   while (n < INGEST_BATCH) {
@@ -98,11 +100,11 @@ static void on_ingest(broker *b) {
     if (!e[n] || e[n]->body_case != PEFLEET__ENVELOPE__BODY_INGEST) {
       if (e[n]) snprintf(err, sizeof err, "expected an ingest request, got %s", pf_msg_body_name(e[n]));
       pf_warn("rejecting ingest message: %s", err);
-      reply_ingest(b, &f[n], NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED, err, NULL);
+      reply_ingest(b, &f[n], NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED, err, NULL, NULL);
     } else if (!pf_is_sha256_hex(e[n]->ingest->sha256)) {
       pf_warn("rejecting ingest of a malformed sha256");
       reply_ingest(b, &f[n], NULL, PEFLEET__INGEST_STATUS__INGEST_REJECTED,
-                   "sha256 must be 64 lower-case hex characters", NULL);
+                   "sha256 must be 64 lower-case hex characters", NULL, NULL);
     } else {
       sha[n] = e[n]->ingest->sha256;
       label[n] = e[n]->ingest->label;
@@ -115,23 +117,25 @@ static void on_ingest(broker *b) {
     pf_zframes_close(&f[n]);
   }
   if (n == 0) return;
-  pf_db_ingest_many(b->db, (size_t)n, sha, label, size, seen, rc, is_new, status);
+  pf_db_ingest_many(b->db, (size_t)n, sha, label, size, seen, rc, is_new, status, first_label);
   int trouble = 0;
   for (int i = 0; i < n; i++) {
     if (rc[i] == PF_OK) {
       b->acked++;
-      pf_info("sample %s %s (label %s, %llu bytes)", sha[i], is_new[i] ? "queued" : "already known", label[i],
-              (unsigned long long)size[i]);
+      int conflict = !is_new[i] && first_label[i][0] && strcmp(first_label[i], label[i]) != 0;
+      pf_info("sample %s %s (label %s, %llu bytes)%s%s", sha[i], is_new[i] ? "queued" : "already known", label[i],
+              (unsigned long long)size[i], conflict ? "; label conflict: first stored as " : "",
+              conflict ? first_label[i] : "");
       reply_ingest(b, &f[i], sha[i],
                    is_new[i] ? PEFLEET__INGEST_STATUS__INGEST_QUEUED : PEFLEET__INGEST_STATUS__INGEST_DUPLICATE,
-                   is_new[i] ? NULL : failed_reason(b, sha[i], status[i]), status[i]);
+                   is_new[i] ? NULL : failed_reason(b, sha[i], status[i]), status[i], conflict ? first_label[i] : NULL);
     } else if (rc[i] == PF_EINVAL) {
       pf_warn("rejecting ingest of %s: bad label", sha[i]);
       reply_ingest(b, &f[i], sha[i], PEFLEET__INGEST_STATUS__INGEST_REJECTED,
-                   "label must be 1-127 printable ASCII characters without commas", NULL);
+                   "label must be 1-127 printable ASCII characters without commas", NULL, NULL);
     } else {
       trouble = 1;
-      reply_ingest(b, &f[i], sha[i], PEFLEET__INGEST_STATUS__INGEST_UNAVAILABLE, pf_db_error(b->db), NULL);
+      reply_ingest(b, &f[i], sha[i], PEFLEET__INGEST_STATUS__INGEST_UNAVAILABLE, pf_db_error(b->db), NULL, NULL);
     }
     pf_msg_free(e[i]);
     pf_zframes_close(&f[i]);

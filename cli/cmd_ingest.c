@@ -87,8 +87,12 @@ int cmd_ingest(int argc, char **argv) {
   ingest_opts io = {"pefleet ingest", label, (uint64_t)max_mib << 20, retry_for, quiet, NULL, -1, seen_at};
   ingest_totals t;
   if (ingest_send(&cfg, &io, files.paths, items, files.n, &t) != PF_OK) return 1;
-  char earlier[64] = "";
-  if (t.failed_earlier) snprintf(earlier, sizeof earlier, " (%zu failed earlier)", t.failed_earlier);
+  char earlier[96] = "";
+  const char *cs = t.conflicts == 1 ? "" : "s";
+  if (t.failed_earlier && t.conflicts)
+    snprintf(earlier, sizeof earlier, " (%zu failed earlier, %zu label conflict%s)", t.failed_earlier, t.conflicts, cs);
+  else if (t.failed_earlier) snprintf(earlier, sizeof earlier, " (%zu failed earlier)", t.failed_earlier);
+  else if (t.conflicts) snprintf(earlier, sizeof earlier, " (%zu label conflict%s)", t.conflicts, cs);
   fprintf(stderr, "pefleet ingest: %zu files: %zu queued, %zu duplicates%s, %zu rejected%s in %.2f s\n", files.n,
           t.queued, t.duplicates, earlier, t.rejected, t.unacked ? ", some unacknowledged" : "", t.seconds);
   int rc = (bad || t.rejected || t.unacked) ? 1 : 0;

@@ -192,6 +192,12 @@ int ingest_send(const pf_config *cfg, const ingest_opts *o, char *const *paths, 
             if (!o->quiet)
               printf("%s  failed earlier: %s (pefleet requeue %s)  %s\n", it->sha,
                      a->error[0] ? a->error : "no reason recorded", it->sha, paths[i]);
+          } else if (it->state == INGEST_DUPLICATE && a->first_label && a->first_label[0]) {
+            /* known under another label: the conflict, on its own line (status counts it too) */
+            t->conflicts++;
+            if (!o->quiet)
+              printf("%s  duplicate, label conflict: stored as '%s', not '%s'  %s\n", it->sha, a->first_label,
+                     o->label, paths[i]);
           } else if (!o->quiet || it->state == INGEST_REJECTED)
             fprintf(it->state == INGEST_REJECTED ? stderr : stdout, "%s  %s  %s%s%s\n", it->sha,
                     it->state == INGEST_QUEUED ? "queued" : it->state == INGEST_DUPLICATE ? "duplicate" : "rejected",

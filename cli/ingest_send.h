@@ -42,6 +42,7 @@ int ingest_parse_seen_at(const char *s, long long *seen, char *why, size_t whyn)
 typedef struct {
   size_t queued, duplicates, rejected, unacked;
   size_t failed_earlier; /* duplicates of samples that had failed (counted in duplicates too) */
+  size_t conflicts;      /* duplicates sent under another label than their first (in duplicates too) */
   double seconds;
 } ingest_totals;
 

@@ -45,7 +45,7 @@ enum { S_INGEST, S_CLAIM, S_REQUEUE, S_RECOVER, S_STORE, S_FAIL, S_COUNTS, S_GET
 static const char *const scripts[S_COUNT] = {
   /* INGEST  KEYS: record, labels, pf:samples, pf:queue, pf:conflicts
    *         ARGV: sha, label, size, now (s), split, max labels kept
-   * -> {1, "queued"} new, {0, status} known */
+   * -> {1, "queued"} new, {0, status, first label} known */
   [S_INGEST] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
     "  redis.call('HSET', KEYS[1], 'label', ARGV[2], 'size', ARGV[3], 'first_seen', ARGV[4],\n"
@@ -62,7 +62,7 @@ static const char *const scripts[S_COUNT] = {
     "  redis.call('SADD', KEYS[2], ARGV[2])\n"
     "end\n"
     "if redis.call('HGET', KEYS[1], 'label') ~= ARGV[2] then redis.call('SADD', KEYS[5], ARGV[1]) end\n"
-    "return {0, redis.call('HGET', KEYS[1], 'status') or ''}\n",
+    "return {0, redis.call('HGET', KEYS[1], 'status') or '', redis.call('HGET', KEYS[1], 'label') or ''}\n",
 
   /* CLAIM  KEYS: pf:queue, pf:inflight  ARGV: max, now (ms)
    * Pops from the tail; drops entries that are malformed, not queued or
@@ -583,17 +583,24 @@ static void seen_arg(long long seen, char out[24]) {
 }
 
 static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t size, long long seen, int *is_new,
-                     char *status);
+                     char *status, char *first_label);
 
 int pf_db_ingest(pf_db *db, const char *sha, const char *label, uint64_t size, int *is_new, char *status) {
-  return ingest_at(db, sha, label, size, 0, is_new, status);
+  return ingest_at(db, sha, label, size, 0, is_new, status, NULL);
+}
+
+/* the label a known sample was first stored with, when the reply has it */
+static void take_first_label(const redisReply *r, char *out) {
+  if (out) out[0] = '\0';
+  if (out && r->elements >= 3 && is_str(r->element[2])) rep_copy(r->element[2], out, PF_DB_LABEL_CAP);
 }
 
 static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t size, long long seen, int *is_new,
-                     char *status) {
+                     char *status, char *first_label) {
   if (!db) return PF_EINVAL;
   if (is_new) *is_new = 0;
   if (status) status[0] = '\0';
+  if (first_label) first_label[0] = '\0';
   if (!sha_ok(db, sha) || !label_ok(db, label)) return PF_EINVAL;
   char rec[80], labels[96], sz[24], now[24], cap[8];
   rec_key(rec, sizeof rec, sha, "");
@@ -606,7 +613,7 @@ static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t siz
   redisReply *r = db_eval(db, S_INGEST, 5, 11, v, NULL);
   if (!r) return PF_EIO;
   long long fresh;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !rep_ll(r->element[0], &fresh) ||
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements > 3 || !rep_ll(r->element[0], &fresh) ||
       !is_str(r->element[1])) {
     freeReplyObject(r);
     unexpected(db, "ingest");
@@ -614,6 +621,7 @@ static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t siz
   }
   if (is_new) *is_new = fresh == 1;
   if (status) rep_copy(r->element[1], status, 16);
+  if (!fresh) take_first_label(r, first_label);
   freeReplyObject(r);
   return PF_OK;
 }
@@ -1195,7 +1203,8 @@ int pf_db_status(pf_db *db, const char *sha, char *status) {
 }
 
 int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
-                      const long long *seen, int *rc, int *is_new, char (*status)[16]) {
+                      const long long *seen, int *rc, int *is_new, char (*status)[16],
+                      char (*first_label)[PF_DB_LABEL_CAP]) {
   if (!db || n > PF_DB_INGEST_MAX) return PF_EINVAL;
   char now[24], cap[8];
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
@@ -1208,6 +1217,7 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
   for (size_t i = 0; i < n; i++) {
     is_new[i] = 0;
     status[i][0] = '\0';
+    if (first_label) first_label[i][0] = '\0';
     rc[i] = PF_EIO;
     if (!sha_ok(db, sha[i]) || !label_ok(db, label[i])) { rc[i] = PF_EINVAL; continue; }
     if (!ok) continue;
@@ -1240,10 +1250,11 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
     if (r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "NOSCRIPT", 8) == 0) {
       rc[i] = 2; /* run it on its own below, which loads the script */
       noscript = 1;
-    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && rep_ll(r->element[0], &fresh) &&
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->elements <= 3 && rep_ll(r->element[0], &fresh) &&
                is_str(r->element[1])) {
       is_new[i] = fresh == 1;
       rep_copy(r->element[1], status[i], 16);
+      if (!fresh) take_first_label(r, first_label ? first_label[i] : NULL);
       rc[i] = PF_OK;
     } else {
       if (r->type == REDIS_REPLY_ERROR) err_reply(db, r);
@@ -1256,7 +1267,9 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
   pipe_unblock(&g);
   if (noscript)
     for (size_t i = 0; i < n; i++)
-      if (rc[i] == 2) rc[i] = ingest_at(db, sha[i], label[i], size[i], seen ? seen[i] : 0, &is_new[i], status[i]);
+      if (rc[i] == 2)
+        rc[i] = ingest_at(db, sha[i], label[i], size[i], seen ? seen[i] : 0, &is_new[i], status[i],
+                          first_label ? first_label[i] : NULL);
   return PF_OK;
 }
 

@@ -221,8 +221,12 @@ int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t sc
  * change may or may not have been made, and a retry is harmless). n at
  * most PF_DB_INGEST_MAX. */
 #define PF_DB_INGEST_MAX 256
+/* first_label (may be NULL): for a known sample, the label it was first
+ * stored with (a label conflict when it is not label[i]). */
+#define PF_DB_LABEL_CAP 128
 int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *const *label, const uint64_t *size,
-                      const long long *seen, int *rc, int *is_new, char (*status)[16]);
+                      const long long *seen, int *rc, int *is_new, char (*status)[16],
+                      char (*first_label)[PF_DB_LABEL_CAP]);
 
 /* Hashes in pf:inflight claimed more than age_ms ago, oldest first,
  * skipping the first offset of them, at most max (a page: the caller walks

@@ -127,6 +127,10 @@ if [ -s "deep/er/seed/model.pfnn" ] && pool_up "$D" deep/er/seed; then
   # status with Redis down: one "unreachable", not two
   "$P" ingest --data "$D" --label clean --wait "$CORPUS/clean" >ing.out 2>&1
   "$P" ingest --data "$D" --label malicious --wait "$CORPUS/clean/t32.exe" >ing2.out 2>&1
+  # a known file under another label: a conflict, said on its own line and in the totals
+  check "p4_ingest_says_label_conflict ($(grep -m1 t32 ing2.out | cut -c67-))" \
+    grep -q "duplicate, label conflict: stored as 'clean', not 'malicious'" ing2.out
+  check p4_ingest_totals_count_conflicts grep -q '1 duplicates (1 label conflict)' ing2.out
   sha=$(sha256sum "$CORPUS/clean/t32.exe" | cut -c1-12)
   "$P" similar "$sha" --data "$D" --top 3 >sim.out 2>sim.err; rc=$?
   check "p4_similar_accepts_12_digit_prefix (rc $rc)" bash -c "[ $rc -eq 0 ] && grep -q \"$(sha256sum "$CORPUS/clean/t32.exe" | cut -c1-8)\" sim.out"

@@ -347,9 +347,9 @@ static void test_first_seen(void **state) {
   long long seen[1] = {1767600000};
   int rc[1], is_new[1];
   char status[1][16];
-  assert_int_equal(pf_db_ingest_many(db, 1, shas, labels, size, seen, rc, is_new, status), PF_OK);
+  assert_int_equal(pf_db_ingest_many(db, 1, shas, labels, size, seen, rc, is_new, status, NULL), PF_OK);
   seen[0] = 1800000000;
-  assert_int_equal(pf_db_ingest_many(db, 1, shas, labels, size, seen, rc, is_new, status), PF_OK);
+  assert_int_equal(pf_db_ingest_many(db, 1, shas, labels, size, seen, rc, is_new, status, NULL), PF_OK);
   assert_int_equal(is_new[0], 0);
   pf_db_sample *s = malloc(sizeof *s);
   assert_non_null(s);
