@@ -1,6 +1,7 @@
 /* pefleet encode: PE files -> ergo486 vectors, in the seed's dataset.csv
  * layout or as JSON lines, parsed in isolated children. */
 #include "cmd.h"
+#include "pf_atomic.h"
 #include "usage_err.h"
 #include "pf_dataset.h"
 #include "pf_clock.h"
@@ -213,12 +214,11 @@ int cmd_encode(int argc, char **argv) {
     pf_filelist_destroy(&r.files);
     return 1;
   }
-  char tmp[4096] = "";
+  pf_atomic tmp;
   if (output) {
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", output, (int)getpid());
-    r.out = fopen(tmp, "w");
+    r.out = pf_atomic_open(&tmp, output, NULL);
     if (!r.out) {
-      fprintf(stderr, "pefleet encode: cannot write %s: %m\n", tmp);
+      fprintf(stderr, "pefleet encode: cannot write %s: %m\n", tmp.tmp);
       pf_filelist_destroy(&r.files);
       return 1;
     }
@@ -229,7 +229,7 @@ int cmd_encode(int argc, char **argv) {
   pf_encode_run_hooks hooks = {started_hook, emit, tick_hook, &r};
   pf_encode_run_counts n;
   if (pf_encode_run(&eo, &r.files, &hooks, "pefleet encode", &n, err, sizeof err) != PF_OK) {
-    if (output) { fclose(r.out); unlink(tmp); }
+    if (output) pf_atomic_abort(&tmp);
     pf_filelist_destroy(&r.files);
     return 1;
   }
@@ -237,12 +237,9 @@ int cmd_encode(int argc, char **argv) {
   if (!r.jsonl) warn_labels(&r);
   int write_failed = fflush(r.out) != 0 || ferror(r.out);
   if (output) {
-    write_failed |= fclose(r.out) != 0;
-    if (write_failed || rename(tmp, output) != 0) {
-      fprintf(stderr, "pefleet encode: cannot write %s: %m\n", output);
-      unlink(tmp);
-      write_failed = 1;
-    }
+    if (write_failed) pf_atomic_abort(&tmp);
+    else write_failed = pf_atomic_commit(&tmp) != PF_OK;
+    if (write_failed) fprintf(stderr, "pefleet encode: cannot write %s: %m\n", output);
   }
   double dt = pf_clock_s() - r.t0;
   if (!quiet)

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "usage_err.h"
 #include "out_path.h"
+#include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
 #include "pf_fmt.h"
@@ -779,12 +780,12 @@ static int read_isolated(const char *path, child_report *r, pf_model **out, char
 /* MODEL_DIR/model.json, written whole then renamed into place. */
 static int write_summary(const char *dir, const pf_model *m, const child_report *r, const char *src,
                          const char *sha_hex, char *err, size_t errlen) {
-  char path[4096], tmp[4200], num[40];
+  char path[4096], num[40];
   snprintf(path, sizeof path, "%s/model.json", dir);
-  snprintf(tmp, sizeof tmp, "%s/.model.json.tmp.%d", dir, (int)getpid());
-  FILE *f = fopen(tmp, "w");
+  pf_atomic tmp;
+  FILE *f = pf_atomic_open(&tmp, dir, "model.json");
   if (!f) {
-    say(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    say(err, errlen, "cannot write %s: %s", tmp.tmp, strerror(errno));
     return PF_EIO;
   }
   fprintf(f, "{\n  \"format\": \"pfnn\",\n  \"format_version\": %d,\n  \"file\": \"%s\",\n", PF_MODEL_FORMAT,
@@ -815,11 +816,8 @@ static int write_summary(const char *dir, const pf_model *m, const child_report 
   fputs(",\n    \"backend\": ", f);
   pf_fmt_json_string(f, r->backend);
   fputs("\n  }\n}\n", f);
-  int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
+  if (pf_atomic_commit(&tmp) != PF_OK) {
     say(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    unlink(tmp);
     return PF_EIO;
   }
   return PF_OK;

@@ -9,6 +9,7 @@
  * test split read once from Redis before training, with both models scoring
  * the very same vectors. */
 #include "cmd.h"
+#include "pf_atomic.h"
 #include "fleet.h"
 #include "model_info.h"
 #include "pf_dataset.h"
@@ -225,9 +226,8 @@ static void rm_tree(const char *dir) {
 
 /* model.json's "parent": "..." becomes parent. */
 static void set_model_json_parent(const char *dir, const char *parent) {
-  char path[4200], tmp[4300];
+  char path[4200];
   snprintf(path, sizeof path, "%s/model.json", dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(path, "r");
   if (!f) return;
   char buf[65536];
@@ -237,12 +237,11 @@ static void set_model_json_parent(const char *dir, const char *parent) {
   char *p = strstr(buf, "\"parent\": \"");
   char *q = p ? strchr(p + strlen("\"parent\": \""), '"') : NULL; /* versions hold no quote */
   if (!p || !q || n == sizeof buf - 1) return;
-  FILE *w = fopen(tmp, "w");
+  pf_atomic tmp;
+  FILE *w = pf_atomic_open(&tmp, path, NULL);
   if (!w) return;
   fprintf(w, "%.*s\"parent\": \"%s\"%s", (int)(p - buf), buf, parent, q + 1);
-  int bad = fflush(w) != 0 || fsync(fileno(w)) != 0;
-  bad |= fclose(w) != 0;
-  if (bad || rename(tmp, path) != 0) unlink(tmp);
+  pf_atomic_commit(&tmp);
 }
 
 /* Trains into MODELS/.training-PID, sets the parent, and moves the folder
