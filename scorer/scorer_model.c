@@ -51,26 +51,9 @@ static void check_current(sm_state *s) {
 }
 
 static void sub_open(sm_state *s) {
-  const char *host, *password;
-  int port, dbnum;
-  pf_db_params(s->db, &host, &port, &password, &dbnum);
-  struct timeval tv = {1, 0};
-  redisContext *c = redisConnectWithTimeout(host, port, tv);
-  if (!c || c->err) {
-    if (c) redisFree(c);
-    return;
-  }
-  /* hiredis does not set close-on-exec: no process this one starts may
-   * inherit an authenticated connection (issue 12) */
-  fcntl(c->fd, F_SETFD, FD_CLOEXEC);
-  redisReply *r;
-  if (password) {
-    r = redisCommand(c, "AUTH %s", password);
-    int ok = r && r->type != REDIS_REPLY_ERROR;
-    if (r) freeReplyObject(r);
-    if (!ok) { redisFree(c); return; }
-  }
-  r = redisCommand(c, "SUBSCRIBE %s", PF_REGISTRY_CHANNEL);
+  redisContext *c = pf_db_dial(s->db, 1000); /* pf_db's own connect: AUTH, SELECT, fleet check */
+  if (!c) return;
+  redisReply *r = redisCommand(c, "SUBSCRIBE %s", PF_REGISTRY_CHANNEL);
   int ok = r && r->type == REDIS_REPLY_ARRAY;
   if (r) freeReplyObject(r);
   if (!ok) { redisFree(c); return; }

@@ -151,34 +151,9 @@ static int stream_continues(sim_sync *s) {
 
 /* A second connection for pipelined reads, with the same parameters. */
 static redisContext *bulk_connect(sim_sync *s) {
-  const char *host, *password;
-  int port, dbnum;
-  pf_db_params(s->db, &host, &port, &password, &dbnum);
-  struct timeval tv = {10, 0};
-  redisContext *c = redisConnectWithTimeout(host, port, tv);
-  if (!c || c->err) {
-    pf_warn("redis %s:%d: %s", host, port, c ? c->errstr : "out of memory");
-    if (c) redisFree(c);
-    return NULL;
-  }
-  /* hiredis does not set close-on-exec: no process this one starts may
-   * inherit an authenticated connection (issue 12) */
-  fcntl(c->fd, F_SETFD, FD_CLOEXEC);
-  redisSetTimeout(c, tv);
-  redisReply *r = NULL;
-  if (password) r = redisCommand(c, "AUTH %s", password);
-  if (password && (!r || r->type == REDIS_REPLY_ERROR)) goto bad;
-  if (r) freeReplyObject(r);
-  r = redisCommand(c, "SELECT %d", dbnum);
-  if (!r || r->type == REDIS_REPLY_ERROR) goto bad;
-  freeReplyObject(r);
+  redisContext *c = pf_db_dial(s->db, 10000); /* pf_db's own connect: AUTH, SELECT, fleet check */
+  if (!c) pf_warn("the load connection: %s", pf_db_error(s->db));
   return c;
-bad:
-  pf_warn("redis %s:%d refused the load connection: %s", host, port,
-          r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
-  if (r) freeReplyObject(r);
-  redisFree(c);
-  return NULL;
 }
 
 static int by_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -307,9 +307,11 @@ static int fleet_check(pf_db *db, redisContext *c) {
 }
 
 /* Connects, sets the command timeout, AUTHs, SELECTs and checks the fleet. */
-static int db_open(pf_db *db) {
-  db_close(db);
-  struct timeval tv = {db->timeout_ms / 1000, (db->timeout_ms % 1000) * 1000};
+/* One authenticated connection of this fleet: close-on-exec, its timeout,
+ * AUTH, SELECT and the fleet check. PF_OK with *out, or an error in db. */
+static int db_dial(pf_db *db, int timeout_ms, redisContext **out) {
+  *out = NULL;
+  struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   redisContext *c = redisConnectWithTimeout(db->host, db->port, tv);
   if (!c || c->err) {
     db_err(db, "redis %s:%d unreachable: %s", db->host, db->port, c && c->errstr[0] ? c->errstr : "out of memory");
@@ -340,8 +342,23 @@ static int db_open(pf_db *db) {
     int rc = fleet_check(db, c);
     if (rc != PF_OK) { redisFree(c); return rc; }
   }
-  db->c = c;
+  *out = c;
   return PF_OK;
+}
+
+static int db_open(pf_db *db) {
+  db_close(db);
+  return db_dial(db, db->timeout_ms, &db->c);
+}
+
+redisContext *pf_db_dial(pf_db *db, int timeout_ms) {
+  redisContext *c = NULL;
+  if (!db || timeout_ms <= 0) return NULL;
+  pipe_guard g;
+  pipe_block(&g);
+  db_dial(db, timeout_ms, &c);
+  pipe_unblock(&g);
+  return c;
 }
 
 /* Sends one command; on no reply, reconnects once and sends it again.

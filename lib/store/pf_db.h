@@ -270,4 +270,11 @@ struct redisReply *pf_db_command(pf_db *db, int argc, const char **argv, const s
  * (e.g. a pub/sub subscriber): host, port, password (NULL: none), db. */
 void pf_db_params(const pf_db *db, const char **host, int *port, const char **password, int *dbnum);
 
+/* A second connection of the same fleet, made as db's own is (close-on-exec,
+ * AUTH, SELECT, the fleet check, SIGPIPE blocked while it talks), for a
+ * subscriber or a pipelined bulk read that must not share db's stream; the
+ * caller frees it with redisFree. NULL with the reason in pf_db_error(db). */
+struct redisContext;
+struct redisContext *pf_db_dial(pf_db *db, int timeout_ms);
+
 #endif
