@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -130,12 +129,14 @@ static int spawn(pf_encoder *e, child *c) {
   }
   fcntl(res[0], F_SETFL, O_NONBLOCK);
   fcntl(er[0], F_SETFL, O_NONBLOCK);
-  memset(c, 0, sizeof *c);
+  /* a new process: its pipes and counters; the file the slot holds (busy,
+   * cur) is the caller's */
   c->pid = pid;
   c->req_fd = req[0];
   c->res_fd = res[0];
   c->err_fd = er[0];
-  c->viol = -1;
+  c->files = 0;
+  c->buflen = 0;
   return PF_OK;
 }
 
@@ -318,13 +319,9 @@ int pf_encoder_submit(pf_encoder *e, uint64_t id, const char *path) {
     }
     for (int attempt = 0; attempt < 2; attempt++) {
       if (c->pid == 0 && spawn(e, c) != PF_OK) break;
-      pf_encode_result mine = c->cur; /* the daemon's sha256 and size */
       if (pf_fdpass_send(c->req_fd, frame, (size_t)n, fd) == 0) {
-        start_file(c, id);
-        c->cur.have_hash = mine.have_hash;
-        memcpy(c->cur.sha256, mine.sha256, sizeof mine.sha256);
-        c->cur.size = mine.size;
         close(fd);
+        c->started_ms = pf_clock_ms(); /* the wall clock runs from the hand-over */
         return PF_OK;
       }
       reap(c, 1); /* it died while idle: replace it and retry */
