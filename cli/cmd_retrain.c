@@ -19,6 +19,7 @@
 #include "pf_metrics.h"
 #include "pf_model.h"
 #include "pf_registry.h"
+#include "pf_score.h"
 #include "pf_split.h"
 #include "pf_timesplit.h"
 
@@ -287,17 +288,7 @@ static int train_challenger(const retrain_opts *o, const char *models, const cha
 /* ---- comparison ---- */
 
 static int score(const pf_model *m, const pf_dataset *d, pf_metrics *mt) {
-  uint32_t k = pf_model_classes(m);
-  float *probs = malloc((d->n ? d->n : 1) * k * sizeof *probs), *p1 = malloc((d->n ? d->n : 1) * sizeof *p1);
-  int rc = probs && p1 ? pf_model_predict(m, d->x, d->n, probs) : PF_ENOMEM;
-  if (rc == PF_OK) {
-    for (size_t i = 0; i < d->n; i++) p1[i] = probs[i * k + 1];
-    rc = pf_metrics_compute(p1, d->y, d->n, m->threshold, mt);
-    if (rc > 0) rc = PF_OK;
-  }
-  free(probs);
-  free(p1);
-  return rc;
+  return pf_score_metrics(m, d, m->threshold, mt);
 }
 
 /* Loads the champion (NULL when none); returns 0 or the exit code. */

@@ -16,6 +16,7 @@
 #include "pf_hash.h"
 #include "pf_metrics.h"
 #include "pf_model.h"
+#include "pf_score.h"
 #include "pf_split.h"
 #include "pf_timesplit.h"
 #include "pf_train.h"
@@ -146,17 +147,8 @@ static char *train_split_json(int from_csv, int time_split, long long test_since
  * 0.1% FPR thresholds chosen on the validation split. */
 static int train_write_over_time(const char *dir, const pf_model *m, const pf_dataset *val, const pf_timed *test,
                                  char *err, size_t errlen) {
-  size_t k = pf_model_classes(m);
-  float *probs = malloc((val->n ? val->n : 1) * k * sizeof *probs), *p1 = malloc((val->n ? val->n : 1) * sizeof *p1);
   pf_metrics mv;
-  int rc = probs && p1 ? pf_model_predict(m, val->x, val->n, probs) : PF_ENOMEM;
-  if (rc == PF_OK) {
-    for (size_t i = 0; i < val->n; i++) p1[i] = probs[i * k + 1];
-    rc = pf_metrics_compute(p1, val->y, val->n, m->threshold, &mv);
-    if (rc > 0) rc = PF_OK;
-  }
-  free(probs);
-  free(p1);
+  int rc = pf_score_metrics(m, val, m->threshold, &mv);
   pf_drift d;
   if (rc == PF_OK) rc = pf_drift_compute(m, test, PF_PERIOD_WEEK, mv.tpr_at_fpr[0].threshold, mv.tpr_at_fpr[1].threshold, &d);
   if (rc != PF_OK) { snprintf(err, errlen, "cannot compute the figures over time: %s", pf_strerror(rc)); return rc; }

@@ -5,6 +5,7 @@
 #include "pf_err.h"
 #include "pf_fmt.h"
 #include "pf_metrics.h"
+#include "pf_score.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -37,28 +38,10 @@ void train_history_free(train_history *h) {
   memset(h, 0, sizeof *h);
 }
 
-/* p(class 1) for every row of d. */
-static float *scores(const pf_model *m, const pf_dataset *d) {
-  uint32_t k = pf_model_classes(m);
-  float *probs = malloc((d->n ? d->n : 1) * k * sizeof *probs);
-  float *p1 = malloc((d->n ? d->n : 1) * sizeof *p1);
-  if (!probs || !p1 || pf_model_predict(m, d->x, d->n, probs) != PF_OK) { free(probs); free(p1); return NULL; }
-  for (size_t i = 0; i < d->n; i++) p1[i] = probs[i * k + 1];
-  free(probs);
-  return p1;
-}
-
-static int split_metrics(const pf_model *m, const pf_dataset *d, pf_metrics *out) {
-  float *p1 = scores(m, d);
-  if (!p1) return PF_ENOMEM;
-  int rc = pf_metrics_compute(p1, d->y, d->n, m->threshold, out);
-  free(p1);
-  return rc < 0 ? rc : PF_OK;
-}
 
 int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d) {
   pf_metrics mt;
-  int rc = split_metrics(m, d, &mt);
+  int rc = pf_score_metrics(m, d, m->threshold, &mt);
   if (rc != PF_OK) return rc;
   const char *names[2] = {m->classes[0], m->classes[1]};
   return pf_metrics_write_json(f, &mt, names);
@@ -142,7 +125,7 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
 
 void train_print_figures(FILE *f, const char *what, const pf_model *m, const pf_dataset *test) {
   pf_metrics mt;
-  if (split_metrics(m, test, &mt) != PF_OK) return;
+  if (pf_score_metrics(m, test, m->threshold, &mt) != PF_OK) return;
   char auc[32] = "undefined (one class)";
   if (mt.auc_defined) snprintf(auc, sizeof auc, "%.4f", mt.roc_auc);
   fprintf(f, "%s: %llu rows, accuracy %.4f, ROC AUC %s, FPR %.4f at threshold %g, TPR %.4f at FPR <= 1%%\n",
@@ -151,7 +134,7 @@ void train_print_figures(FILE *f, const char *what, const pf_model *m, const pf_
 
 void train_print_table(FILE *f, const pf_model *m, const pf_dataset *d) {
   pf_metrics mt;
-  if (split_metrics(m, d, &mt) != PF_OK) return;
+  if (pf_score_metrics(m, d, m->threshold, &mt) != PF_OK) return;
   const char *n0 = m->classes[0], *n1 = m->classes[1];
   fprintf(f, "confusion matrix at threshold %g (rows: true class, columns: predicted)\n", mt.threshold);
   fprintf(f, "  %-16s %12.16s %12.16s\n", "", n0, n1);

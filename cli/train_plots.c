@@ -17,6 +17,7 @@
 #include "pf_fmt.h"
 #include "pf_metrics.h"
 #include "pf_pca.h"
+#include "pf_score.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -43,14 +44,6 @@ static void array(FILE *f, const char *key, const double *v, size_t n, const cha
   fputc(']', f);
 }
 
-static float *p1_of(const pf_model *m, const pf_dataset *d) {
-  uint32_t k = pf_model_classes(m);
-  float *probs = malloc((d->n ? d->n : 1) * k * sizeof *probs), *p1 = malloc((d->n ? d->n : 1) * sizeof *p1);
-  if (!probs || !p1 || pf_model_predict(m, d->x, d->n, probs) != PF_OK) { free(probs); free(p1); return NULL; }
-  for (size_t i = 0; i < d->n; i++) p1[i] = probs[i * k + 1];
-  free(probs);
-  return p1;
-}
 
 /* Keeps the points that moved enough; returns how many remain (in place). */
 static size_t thin(double *fpr, double *tpr, double *thr, size_t n) {
@@ -80,7 +73,7 @@ int train_write_roc(const char *dir, const char *split, const pf_model *m, const
                     size_t errlen) {
   if (pf_model_classes(m) != 2) { snprintf(err, errlen, "roc.json: the model has more than two classes"); return PF_EINVAL; }
   size_t cap = d->n + 1 < ROC_RAW_CAP ? d->n + 1 : ROC_RAW_CAP, np = 0, total = 0;
-  float *p1 = p1_of(m, d);
+  float *p1 = pf_score_p1(m, d);
   double *fpr = malloc(cap * sizeof *fpr), *tpr = malloc(cap * sizeof *tpr), *thr = malloc(cap * sizeof *thr);
   pf_metrics mt;
   int rc = PF_ENOMEM;

@@ -40,12 +40,12 @@ int pf_drift_compute(const pf_model *m, const pf_timed *t, pf_period by, double 
   if (!m || !t || pf_model_classes(m) != 2 || m->sizes[0] != t->d.dim) return PF_EINVAL;
   size_t n = t->d.n;
   if (n == 0) return PF_OK;
-  float *probs = malloc(n * 2 * sizeof *probs), *p1 = malloc(n * sizeof *p1), *sp = malloc(n * sizeof *sp);
+  float *p1 = malloc(n * sizeof *p1), *sp = malloc(n * sizeof *sp);
   int32_t *sy = malloc(n * sizeof *sy);
   size_t *idx = malloc(n * sizeof *idx);
-  int rc = probs && p1 && sp && sy && idx ? pf_model_predict(m, t->d.x, n, probs) : PF_ENOMEM;
+  int rc = p1 && sp && sy && idx ? pf_model_predict_class(m, t->d.x, n, 1, p1) : PF_ENOMEM;
   if (rc == PF_OK) {
-    for (size_t i = 0; i < n; i++) { p1[i] = probs[2 * i + 1]; idx[i] = i; }
+    for (size_t i = 0; i < n; i++) idx[i] = i;
     ord_seen = t->seen;
     qsort(idx, n, sizeof *idx, by_seen);
     ord_seen = NULL;
@@ -77,7 +77,7 @@ int pf_drift_compute(const pf_model *m, const pf_timed *t, pf_period by, double 
     p->at_fpr01 = point_at(p1, t->d.y, idx + a, b - a, thr01);
     a = b;
   }
-  free(probs); free(p1); free(sp); free(sy); free(idx);
+  free(p1); free(sp); free(sy); free(idx);
   if (rc != PF_OK) pf_drift_free(d);
   return rc;
 }

@@ -18,14 +18,6 @@ static int figures(const float *p1, const int32_t *y, size_t n, double t, double
   return PF_OK;
 }
 
-/* p(class 1) of n rows through the whole model */
-static int score_all(const pf_model *m, const float *x, size_t n, float *probs, float *p1) {
-  int rc = pf_model_predict(m, x, n, probs);
-  if (rc != PF_OK) return rc;
-  for (size_t i = 0; i < n; i++) p1[i] = probs[i * 2 + 1];
-  return PF_OK;
-}
-
 static void fill(pf_relevance_item *it, uint32_t j, double acc, double auc, double bacc, double bauc) {
   it->feature = j;
   it->accuracy = acc;
@@ -38,21 +30,21 @@ static void fill(pf_relevance_item *it, uint32_t j, double acc, double auc, doub
 static int exact_pass(const pf_model *m, const float *x, const int32_t *y, size_t n, double bacc, double bauc,
                       pf_relevance_item *out) {
   size_t dim = m->sizes[0];
-  float *xc = malloc(n * dim * sizeof *xc), *probs = malloc(n * 2 * sizeof *probs), *p1 = malloc(n * sizeof *p1);
+  float *xc = malloc(n * dim * sizeof *xc), *p1 = malloc(n * sizeof *p1);
   int rc = PF_ENOMEM;
-  if (!xc || !probs || !p1) goto out;
+  if (!xc || !p1) goto out;
   memcpy(xc, x, n * dim * sizeof *xc);
   for (uint32_t j = 0; j < dim; j++) {
     for (size_t i = 0; i < n; i++) xc[i * dim + j] = 0;
     double acc, auc;
-    if ((rc = score_all(m, xc, n, probs, p1)) != PF_OK || (rc = figures(p1, y, n, m->threshold, &acc, &auc)) != PF_OK)
+    if ((rc = pf_model_predict_class(m, xc, n, 1, p1)) != PF_OK || (rc = figures(p1, y, n, m->threshold, &acc, &auc)) != PF_OK)
       goto out;
     fill(&out[j], j, acc, auc, bacc, bauc);
     for (size_t i = 0; i < n; i++) xc[i * dim + j] = x[i * dim + j];
   }
   rc = PF_OK;
 out:
-  free(xc); free(probs); free(p1);
+  free(xc); free(p1);
   return rc;
 }
 
@@ -105,15 +97,15 @@ int pf_relevance_compute(const pf_model *m, const float *x, const int32_t *y, si
   if (!m || !x || !y || !out || !base_acc || !base_auc || n == 0 || pf_model_classes(m) != 2) return PF_EINVAL;
   for (size_t i = 0; i < n; i++)
     if (y[i] != 0 && y[i] != 1) return PF_EINVAL;
-  float *probs = malloc(n * 2 * sizeof *probs), *p1 = malloc(n * sizeof *p1);
+  float *p1 = malloc(n * sizeof *p1);
   int rc = PF_ENOMEM;
-  if (!probs || !p1) goto out;
-  if ((rc = score_all(m, x, n, probs, p1)) != PF_OK) goto out;
+  if (!p1) goto out;
+  if ((rc = pf_model_predict_class(m, x, n, 1, p1)) != PF_OK) goto out;
   if ((rc = figures(p1, y, n, m->threshold, base_acc, base_auc)) != PF_OK) goto out;
   if (exact || m->n_layers < 2) rc = exact_pass(m, x, y, n, *base_acc, *base_auc, out);
   else rc = fast_pass(m, x, y, n, p1, *base_acc, *base_auc, out);
 out:
-  free(probs); free(p1);
+  free(p1);
   return rc;
 }
 

@@ -524,6 +524,22 @@ int pf_model_predict(const pf_model *m, const float *x, size_t n, float *probs) 
   return PF_OK;
 }
 
+int pf_model_predict_class(const pf_model *m, const float *x, size_t n, uint32_t cls, float *out) {
+  if (!m || (!x && n) || (!out && n) || cls >= pf_model_classes(m)) return PF_EINVAL;
+  uint32_t nc = pf_model_classes(m);
+  size_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK;
+  float *probs = malloc((chunk ? chunk : 1) * nc * sizeof *probs);
+  if (!probs) return PF_ENOMEM;
+  int rc = PF_OK;
+  for (size_t r0 = 0; rc == PF_OK && r0 < n; r0 += chunk) {
+    size_t rows = n - r0 < chunk ? n - r0 : chunk;
+    rc = pf_model_predict(m, x + r0 * m->sizes[0], rows, probs);
+    for (size_t i = 0; rc == PF_OK && i < rows; i++) out[r0 + i] = probs[i * nc + cls];
+  }
+  free(probs);
+  return rc;
+}
+
 uint32_t pf_model_verdict(const pf_model *m, const float *probs) {
   uint32_t nc = pf_model_classes(m);
   if (nc == 2) return probs[1] >= (float)m->threshold ? 1u : 0u; /* compared as the float it is printed from */

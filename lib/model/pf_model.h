@@ -85,6 +85,12 @@ int pf_model_load(const char *dir, pf_model **out, char *err, size_t errlen);
  * dropout. Returns PF_OK or PF_ENOMEM. */
 int pf_model_predict(const pf_model *m, const float *x, size_t n, float *probs);
 
+/* The probability of class cls (< classes) for each of n rows of x into
+ * out (n values), by chunks: what evaluation needs of a data set (p of the
+ * malicious class) without an n x classes buffer. PF_OK, PF_EINVAL or
+ * PF_ENOMEM. */
+int pf_model_predict_class(const pf_model *m, const float *x, size_t n, uint32_t cls, float *out);
+
 /* The verdict for one row of probabilities: with two classes, 1 when
  * probs[1] >= (float)threshold, else 0; with more, the most probable class. */
 uint32_t pf_model_verdict(const pf_model *m, const float *probs);

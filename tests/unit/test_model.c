@@ -401,6 +401,26 @@ static void test_predict_reference(void **state) {
   pf_model_free(&m);
 }
 
+/* pf_model_predict_class gives exactly the column of pf_model_predict,
+ * across more rows than one chunk, and refuses a class the model lacks. */
+static void test_predict_class(void **state) {
+  uint32_t sizes[] = {16, 9, 3};
+  pf_model *m = random_model(2, sizes, 5);
+  size_t n = 2500;
+  float *x = malloc(n * 16 * sizeof *x), *p = malloc(n * 3 * sizeof *p), *c = malloc(n * sizeof *c);
+  assert_non_null(x); assert_non_null(p); assert_non_null(c);
+  for (size_t i = 0; i < n * 16; i++) x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+  assert_int_equal(pf_model_predict(m, x, n, p), PF_OK);
+  for (uint32_t k = 0; k < 3; k++) {
+    assert_int_equal(pf_model_predict_class(m, x, n, k, c), PF_OK);
+    for (size_t i = 0; i < n; i++) assert_true(c[i] == p[i * 3 + k]);
+  }
+  assert_int_equal(pf_model_predict_class(m, x, n, 3, c), PF_EINVAL);
+  assert_int_equal(pf_model_predict_class(m, NULL, 0, 1, NULL), PF_OK);
+  free(x); free(p); free(c);
+  pf_model_free(&m);
+}
+
 static void test_softmax_stable(void **state) {
   uint32_t sizes[] = {4, 3};
   pf_model *m = NULL;
@@ -474,7 +494,7 @@ int main(void) {
     cmocka_unit_test(test_new_limits),       cmocka_unit_test(test_roundtrip),
     cmocka_unit_test(test_encode_refuses_bad_models), cmocka_unit_test(test_every_truncation),
     cmocka_unit_test(test_bad_headers),      cmocka_unit_test(test_predict_reference),
-    cmocka_unit_test(test_softmax_stable),   cmocka_unit_test(test_save_load),
+    cmocka_unit_test(test_predict_class), cmocka_unit_test(test_softmax_stable),   cmocka_unit_test(test_save_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
