@@ -95,10 +95,10 @@ int pf_gpu_trainer_dropout_probe(pf_gpu_trainer *t, const float *x, const int32_
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
+#include "pf_fit_util.h"
 #include "pf_train_gpu_kernels.h"
 
 #define PF_GPU_EVAL_ROWS 256 /* at least this many rows per device buffer (evaluation chunks) */
-#define PF_GPU_P_MIN 1e-7    /* the cross-entropy clamp, as the CPU reference */
 #define PF_GPU_ERR 256
 
 struct pf_gpu_trainer {
@@ -492,17 +492,7 @@ static int adam_step(pf_gpu_trainer *t) {
 static int score(pf_gpu_trainer *t, const int32_t *y, size_t rows, double *loss_sum, size_t *correct) {
   size_t c = t->m->sizes[t->L];
   CK_CUDA(t, cudaMemcpy(t->h_p, t->r[t->L - 1], rows * c * sizeof(float), cudaMemcpyDeviceToHost));
-  for (size_t r = 0; r < rows; r++) {
-    const float *row = t->h_p + r * c;
-    double pt = row[y[r]];
-    if (pt < PF_GPU_P_MIN) pt = PF_GPU_P_MIN;
-    if (pt > 1.0 - PF_GPU_P_MIN) pt = 1.0 - PF_GPU_P_MIN;
-    *loss_sum -= log(pt);
-    size_t best = 0;
-    for (size_t j = 1; j < c; j++)
-      if (row[j] > row[best]) best = j;
-    *correct += best == (size_t)y[r];
-  }
+  pf_fit_score_batch(t->h_p, y, rows, c, loss_sum, correct);
   return PF_OK;
 }
 
@@ -524,19 +514,8 @@ static int train_batch(pf_gpu_trainer *t, const int32_t *y, size_t rows, int dro
 
 /* ---- the public calls ---- */
 
-static uint64_t shuffle_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-static size_t shuffle_below(uint64_t *s, uint64_t bound) {
-  uint64_t lim = UINT64_MAX - UINT64_MAX % bound, v;
-  do v = shuffle_next(s);
-  while (v >= lim);
-  return (size_t)(v % bound);
-}
+/* The row order's stream: splitmix64 over t->shuffle. */
+static uint64_t shuffle_next(void *s) { return pf_fit_splitmix64(s); }
 
 /* The epoch over rows in t->perm[0..n) order. */
 static int run_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss, double *acc) {
@@ -577,12 +556,7 @@ static int epoch_prepare(pf_gpu_trainer *t, const float *x, const int32_t *y, si
 
 int pf_gpu_trainer_epoch(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss, double *acc) {
   CK(epoch_prepare(t, x, y, n));
-  for (size_t r = 0; r < n; r++) t->perm[r] = r;
-  for (size_t r = n - 1; r > 0; r--) {
-    size_t j = shuffle_below(&t->shuffle, (uint64_t)r + 1), tmp = t->perm[r];
-    t->perm[r] = t->perm[j];
-    t->perm[j] = tmp;
-  }
+  pf_fit_shuffle(t->perm, n, shuffle_next, &t->shuffle);
   return run_epoch(t, x, y, n, loss, acc);
 }
 

@@ -13,6 +13,7 @@
  * streams (weight init, shuffling, dropout masks) derived from opts.seed. */
 #include "pf_train.h"
 #include "pf_err.h"
+#include "pf_fit_util.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -22,7 +23,6 @@
 #include <string.h>
 
 #define PF_TRAIN_EVAL_ROWS 256 /* rows per forward pass in pf_model_evaluate */
-#define PF_TRAIN_P_MIN 1e-7    /* Keras's epsilon for the cross-entropy clamp */
 
 /* ---- random numbers ---- */
 
@@ -30,17 +30,10 @@ typedef struct {
   uint64_t s[4];
 } pf_rng;
 
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 /* Seeds one stream; stream tells the streams of the same seed apart. */
 static void rng_seed(pf_rng *r, uint64_t seed, uint64_t stream) {
   uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ull);
-  for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+  for (int i = 0; i < 4; i++) r->s[i] = pf_fit_splitmix64(&x);
 }
 
 static inline uint64_t rotl64(uint64_t v, int k) { return (v << k) | (v >> (64 - k)); }
@@ -62,14 +55,8 @@ static inline uint64_t rng_next(pf_rng *r) {
 /* Uniform in [0, 1) with 53 random bits. */
 static inline double rng_unit(pf_rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
 
-/* Uniform integer in [0, bound), bound >= 1, without modulo bias. */
-static uint64_t rng_below(pf_rng *r, uint64_t bound) {
-  uint64_t lim = UINT64_MAX - UINT64_MAX % bound;
-  uint64_t v;
-  do v = rng_next(r);
-  while (v >= lim);
-  return v % bound;
-}
+/* rng_next as pf_fit_shuffle's generator */
+static uint64_t rng_next_fn(void *r) { return rng_next(r); }
 
 /* ---- options ---- */
 
@@ -294,22 +281,6 @@ static void forward(const pf_model *m, const float *in, size_t B, float **act, p
   }
 }
 
-/* Adds the batch's cross-entropy (clamped as Keras does) to *loss_sum and
- * its correct arg-max predictions to *correct. */
-static void score_batch(const float *p, const int32_t *y, size_t B, size_t c, double *loss_sum, size_t *correct) {
-  for (size_t r = 0; r < B; r++) {
-    const float *row = p + r * c;
-    double pt = row[y[r]];
-    if (pt < PF_TRAIN_P_MIN) pt = PF_TRAIN_P_MIN;
-    if (pt > 1.0 - PF_TRAIN_P_MIN) pt = 1.0 - PF_TRAIN_P_MIN;
-    *loss_sum -= log(pt);
-    size_t best = 0;
-    for (size_t j = 1; j < c; j++)
-      if (row[j] > row[best]) best = j;
-    *correct += best == (size_t)y[r];
-  }
-}
-
 /* Backward pass after forward(): gradients of the mean batch loss into
  * gw[i] (s[i] x s[i+1]) and gb[i] (s[i+1]). scale is the dropout scale
  * used in the forward pass (1 without dropout): a hidden unit passed its
@@ -389,14 +360,7 @@ int pf_trainer_epoch(pf_trainer *t, const float *x, const int32_t *y, size_t n, 
     t->perm_n = n;
   }
   if (t->o.threads > 0) openblas_set_num_threads(t->o.threads);
-  /* Fisher-Yates */
-  for (size_t r = 0; r < n; r++) t->perm[r] = r;
-  for (size_t r = n - 1; r > 0; r--) {
-    size_t j = (size_t)rng_below(&t->shuffle_rng, (uint64_t)r + 1);
-    size_t tmp = t->perm[r];
-    t->perm[r] = t->perm[j];
-    t->perm[j] = tmp;
-  }
+  pf_fit_shuffle(t->perm, n, rng_next_fn, &t->shuffle_rng);
   double rate = t->o.dropout, loss_sum = 0;
   float scale = dropout_scale(rate);
   size_t correct = 0;
@@ -408,7 +372,7 @@ int pf_trainer_epoch(pf_trainer *t, const float *x, const int32_t *y, size_t n, 
       t->w.yb[r] = y[src];
     }
     forward(m, t->w.xb, nb, t->w.act, rate > 0 ? &t->drop_rng : NULL, rate);
-    score_batch(t->w.act[L - 1], t->w.yb, nb, c, &loss_sum, &correct);
+    pf_fit_score_batch(t->w.act[L - 1], t->w.yb, nb, c, &loss_sum, &correct);
     backward(t, t->w.xb, t->w.yb, nb, scale, t->gw, t->gb);
     adam_step(t);
   }
@@ -436,7 +400,7 @@ int pf_trainer_gradients(pf_trainer *t, const float *x, const int32_t *y, size_t
   double rate = dropout_on ? t->o.dropout : 0.0, loss_sum = 0;
   size_t correct = 0;
   forward(m, x, n, t->w.act, rate > 0 ? &t->drop_rng : NULL, rate);
-  score_batch(t->w.act[L - 1], y, n, m->sizes[L], &loss_sum, &correct);
+  pf_fit_score_batch(t->w.act[L - 1], y, n, m->sizes[L], &loss_sum, &correct);
   backward(t, x, y, n, dropout_scale(rate), grad_w, grad_b);
   if (loss) *loss = loss_sum / (double)n;
   return PF_OK;
@@ -458,7 +422,7 @@ int pf_model_evaluate(const pf_model *m, const float *x, const int32_t *y, size_
     for (size_t start = 0; start < n; start += rows) {
       size_t nb = n - start < rows ? n - start : rows;
       forward(m, x + start * m->sizes[0], nb, act, NULL, 0.0);
-      score_batch(act[L - 1], y + start, nb, c, &loss_sum, &correct);
+      pf_fit_score_batch(act[L - 1], y + start, nb, c, &loss_sum, &correct);
     }
     if (loss) *loss = loss_sum / (double)n;
     if (acc) *acc = (double)correct / (double)n;
