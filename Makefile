@@ -82,7 +82,7 @@ LDLIBS += -lcjson
 LIB_SRC  := $(foreach l,$(LIB_LAYERS),$(wildcard lib/$(l)/*.c))
 PROTO_C  := $(BUILD)/proto/pefleet.pb-c.c
 PROTO_H  := $(BUILD)/proto/pefleet.pb-c.h
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/pefleet.pb-c.o $(BUILD)/trainer/pf_train_gpu.o $(GPU_OBJ)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/pefleet.pb-c.o $(BUILD)/trainer/pf_train_gpu.o $(BUILD)/trainer/pf_fit_gpu.o $(GPU_OBJ)
 LIBA     := $(BUILD)/libpefleet.a
 BROKER_SRC := $(wildcard broker/*.c)
 WORKER_SRC := $(wildcard encoder-worker/*.c)

@@ -5,11 +5,11 @@
  * binary): every train flag then works here unchanged without a second
  * option parser, the GPU path comes for free, and a training run that fails
  * or runs out of memory cannot leave this process half-done: it only sees
- * an exit status and a model folder. The comparison is done here, on the
- * test split read once from Redis before training, with both models scoring
- * the very same vectors. */
+ * an exit status and a model folder, whose model already names the serving
+ * model as its parent (PEFLEET_TRAIN_PARENT). The comparison is done here,
+ * on the test split read once from Redis before training, with both models
+ * scoring the very same vectors. */
 #include "cmd.h"
-#include "pf_atomic.h"
 #include "fleet.h"
 #include "model_info.h"
 #include "pf_dataset.h"
@@ -182,8 +182,11 @@ static void count_split(const pf_dataset *d, class_count *c) {
 /* ---- the training child ---- */
 
 /* check: only parse the options (PEFLEET_TRAIN_CHECK_ONLY), so a bad one
- * is a usage error before anything is read or trained. */
-static int run_train(const retrain_opts *o, const char *outdir, int check) {
+ * is a usage error before anything is read or trained. parent: the
+ * version the challenger is trained from (PEFLEET_TRAIN_PARENT: train sets
+ * it on the model before writing it; the same weights registered before
+ * keep that entry's parent). */
+static int run_train(const retrain_opts *o, const char *outdir, int check, const char *parent) {
   char self[1024];
   ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
   if (k <= 0) { fprintf(stderr, "pefleet retrain: cannot find the pefleet binary: %s\n", strerror(errno)); return -1; }
@@ -206,6 +209,7 @@ static int run_train(const retrain_opts *o, const char *outdir, int check) {
     setenv("PEFLEET_RETRAIN_CHILD", "1", 1); /* no "model written to" a temporary folder */
     setenv("PEFLEET_TRAIN_AS", "pefleet retrain", 1);
     if (check) setenv("PEFLEET_TRAIN_CHECK_ONLY", "1", 1);
+    if (parent) setenv("PEFLEET_TRAIN_PARENT", parent, 1);
     execv(self, av);
     fprintf(stderr, "pefleet retrain: cannot run %s: %s\n", self, strerror(errno));
     _exit(127);
@@ -225,36 +229,16 @@ static void rm_tree(const char *dir) {
   nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* model.json's "parent": "..." becomes parent. */
-static void set_model_json_parent(const char *dir, const char *parent) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/model.json", dir);
-  FILE *f = fopen(path, "r");
-  if (!f) return;
-  char buf[65536];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  char *p = strstr(buf, "\"parent\": \"");
-  char *q = p ? strchr(p + strlen("\"parent\": \""), '"') : NULL; /* versions hold no quote */
-  if (!p || !q || n == sizeof buf - 1) return;
-  pf_atomic tmp;
-  FILE *w = pf_atomic_open(&tmp, path, NULL);
-  if (!w) return;
-  fprintf(w, "%.*s\"parent\": \"%s\"%s", (int)(p - buf), buf, parent, q + 1);
-  pf_atomic_commit(&tmp);
-}
-
-/* Trains into MODELS/.training-PID, sets the parent, and moves the folder
- * to MODELS/<version> (an identical earlier run's folder is kept). On
- * success *m is the challenger and final its folder. Returns 0 or the exit
- * code. */
+/* Trains into MODELS/.training-PID with parent as the parent and moves
+ * the folder to MODELS/<version> (an identical earlier run's folder is
+ * kept). On success *m is the challenger and final its folder. Returns 0
+ * or the exit code. */
 static int train_challenger(const retrain_opts *o, const char *models, const char *parent, pf_model **m,
                             char *final, size_t finaln) {
   char tmp[1200], err[512];
   snprintf(tmp, sizeof tmp, "%s/.training-%d", models, (int)getpid());
   rm_tree(tmp);
-  int rc = run_train(o, tmp, 0);
+  int rc = run_train(o, tmp, 0, parent);
   if (rc != 0) {
     fprintf(stderr, "pefleet retrain: training failed (pefleet train exited %d); the champion stays\n", rc);
     rm_tree(tmp);
@@ -265,13 +249,6 @@ static int train_challenger(const retrain_opts *o, const char *models, const cha
     rm_tree(tmp);
     return EXIT_FAIL;
   }
-  snprintf((*m)->parent, sizeof (*m)->parent, "%s", parent);
-  if (pf_model_save(*m, tmp) != PF_OK) {
-    fprintf(stderr, "pefleet retrain: cannot write %s/%s: %s\n", tmp, PF_MODEL_FILE, strerror(errno));
-    rm_tree(tmp);
-    return EXIT_FAIL;
-  }
-  set_model_json_parent(tmp, parent);
   snprintf(final, finaln, "%s/%s", models, (*m)->version);
   if (rename(tmp, final) != 0) {
     if (errno != EEXIST && errno != ENOTEMPTY) {
@@ -282,6 +259,9 @@ static int train_challenger(const retrain_opts *o, const char *models, const cha
     fprintf(stderr, "pefleet retrain: %s already exists (the same weights were trained before); keeping it\n", final);
     rm_tree(tmp);
   }
+  if (strcmp((*m)->parent, parent) != 0) /* train kept the registered entry's parent */
+    fprintf(stderr, "pefleet retrain: %s was registered before with parent %s; the same weights keep that entry\n",
+            (*m)->version, (*m)->parent[0] ? (*m)->parent : "-");
   return 0;
 }
 
@@ -486,7 +466,7 @@ int cmd_retrain(int argc, char **argv) {
     return EXIT_USAGE;
   }
   /* train's options, checked by train itself before anything is read */
-  if ((rc = run_train(&o, "/nonexistent/.check", 1)) != 0) return rc == 2 ? EXIT_USAGE : EXIT_FAIL;
+  if ((rc = run_train(&o, "/nonexistent/.check", 1, NULL)) != 0) return rc == 2 ? EXIT_USAGE : EXIT_FAIL;
   pf_config cfg;
   char err[512];
   int frc = fleet_resolve("pefleet retrain", o.data, o.config, &cfg);
@@ -556,21 +536,6 @@ int cmd_retrain(int argc, char **argv) {
   }
   if ((rc = load_champion(db, champ_v, &champ)) != 0) goto out;
   if ((rc = train_challenger(&o, models, champ_v, &ch, final, sizeof final)) != 0) goto out;
-  {
-    /* the same weights registered before keep their entry (and its parent):
-     * the folder says the same as the registry */
-    pf_model *old = NULL;
-    char why[512];
-    if (pf_registry_load(db, ch->version, &old, why, sizeof why) == PF_OK) {
-      if (strcmp(old->parent, ch->parent) != 0) {
-        fprintf(stderr, "pefleet retrain: %s was registered before with parent %s; the same weights keep that entry\n",
-                ch->version, old->parent[0] ? old->parent : "-");
-        snprintf(ch->parent, sizeof ch->parent, "%s", old->parent);
-        if (pf_model_save(ch, final) == PF_OK) set_model_json_parent(final, old->parent);
-      }
-      pf_model_free(&old);
-    }
-  }
   long long samples = model_info_samples(final);
   if (samples < 0) samples = cnt[PF_SPLIT_TRAIN].n[0] + cnt[PF_SPLIT_TRAIN].n[1];
   char version[PF_MODEL_NAME];

@@ -1,7 +1,8 @@
-/* pefleet train: the seed's network on the CPU reference path or the GPU
- * path (--device; trainer/pf_train_gpu.h), from a
- * seed-layout CSV or the fleet's Redis splits; writes a model folder with
- * the weights, stats.json and history.json. */
+/* pefleet train: parses the options, loads a seed-layout CSV or the
+ * fleet's Redis splits, trains the seed's network with pf_fit (lib/model/
+ * pf_fit.h) on the CPU reference path or the GPU path (--device;
+ * trainer/pf_train_gpu.h), and writes a model folder with the weights,
+ * stats.json and history.json (train_out.h). */
 #include "cmd.h"
 #include "pf_atomic.h"
 #include "pf_explain.h"
@@ -12,10 +13,10 @@
 #include "pf_drift.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
-#include "pf_fmt.h"
-#include "pf_hash.h"
+#include "pf_fit.h"
 #include "pf_metrics.h"
 #include "pf_model.h"
+#include "pf_registry.h"
 #include "pf_score.h"
 #include "pf_split.h"
 #include "pf_timesplit.h"
@@ -100,12 +101,28 @@ static int parse_layers(const char *s, uint32_t *sizes, uint32_t *n) {
   return *n >= 1 ? 0 : -1;
 }
 
-/* Copies every weight of src into dst (same shapes). */
-static void copy_weights(pf_model *dst, const pf_model *src) {
-  for (uint32_t l = 0; l < src->n_layers; l++) {
-    memcpy(dst->w[l], src->w[l], (size_t)src->sizes[l] * src->sizes[l + 1] * sizeof(float));
-    memcpy(dst->b[l], src->b[l], (size_t)src->sizes[l + 1] * sizeof(float));
+/* pf_fit's per-epoch call: one line on stdout unless quiet (ctx). */
+static void print_epoch(void *ctx, int e, int epochs, double loss, double acc, double vloss, double vacc,
+                        double secs) {
+  if (!*(const int *)ctx)
+    printf("epoch %3d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.3f s\n", e, epochs, loss, acc, vloss,
+           vacc, secs);
+  fflush(stdout);
+}
+
+/* retrain's child (PEFLEET_TRAIN_PARENT): the same weights registered
+ * before keep that entry's parent, so the folder says what the registry
+ * says (retrain tells, seeing a parent other than the one it gave). */
+static void keep_registered_parent(const pf_config *cfg, pf_model *m) {
+  pf_db *db = NULL;
+  pf_model *old = NULL;
+  char why[512];
+  if (fleet_db(cfg, &db, why, sizeof why) != PF_OK) return;
+  if (pf_registry_load(db, m->version, &old, why, sizeof why) == PF_OK) {
+    snprintf(m->parent, sizeof m->parent, "%s", old->parent);
+    pf_model_free(&old);
   }
+  pf_db_free(&db);
 }
 
 /* stats.json's "split": how the splits were made and, from the fleet, the
@@ -268,6 +285,7 @@ int cmd_train(int argc, char **argv) {
   memset(tt, 0, sizeof tt);
   pf_time_range ranges[3] = {{0}};
   size_t skipped = 0;
+  pf_config cfg;
   double t0 = pf_clock_s();
   if (dataset) {
     int rc = pf_dataset_load_csv(dataset, (size_t)dim, &cls, &all, &skipped);
@@ -286,7 +304,6 @@ int cmd_train(int argc, char **argv) {
     pf_dataset_free(&all);
     if (rc != PF_OK) { fprintf(stderr, "pefleet train: out of memory\n"); return 1; }
   } else {
-    pf_config cfg;
     int frc = fleet_resolve("pefleet train", data, config, &cfg);
     if (frc != 0) return frc;
     pf_db *db = NULL;
@@ -333,84 +350,59 @@ int cmd_train(int argc, char **argv) {
     return 1;
   }
 
-  /* ---- model ---- */
+  /* ---- the network, trained ---- */
   uint32_t sizes[PF_MODEL_MAX_LAYERS + 1];
   sizes[0] = (uint32_t)dim;
   for (uint32_t i = 0; i < nhidden; i++) sizes[i + 1] = hidden[i];
   sizes[nhidden + 1] = (uint32_t)cls.n;
-  pf_model *m = NULL, *best = NULL;
-  pf_trainer *t = NULL;
-  pf_gpu_trainer *gt = NULL;
-  if (pf_model_new(nhidden + 1, sizes, &m) != PF_OK || pf_model_new(nhidden + 1, sizes, &best) != PF_OK) {
+  pf_model *m = NULL;
+  if (pf_model_new(nhidden + 1, sizes, &m) != PF_OK) {
     fprintf(stderr, "pefleet train: cannot build the network\n");
-    return 1;
-  }
-  if (use_gpu ? pf_gpu_trainer_new(m, &to, 0, &gt, err, sizeof err) != PF_OK : pf_trainer_new(m, &to, 0, &t) != PF_OK) {
-    fprintf(stderr, "pefleet train: cannot build the network%s%s\n", use_gpu ? " on the GPU: " : "", use_gpu ? err : "");
     return 1;
   }
   for (int i = 0; i < cls.n; i++) snprintf(m->classes[i], sizeof m->classes[i], "%s", cls.names[i]);
   m->threshold = threshold;
   m->schema = (uint16_t)((size_t)dim == PF_ERGO486_DIM ? PF_ERGO486_SCHEMA_ID : 0);
-
-  /* ---- epochs with early stopping ---- */
-  train_history h;
-  if (train_history_init(&h, (size_t)epochs) != PF_OK) { fprintf(stderr, "pefleet train: out of memory\n"); return 1; }
-  double best_loss = INFINITY, best_acc = -INFINITY;
-  int wait = 0, best_epoch = 0;
-  for (int e = 1; e <= (int)epochs; e++) {
-    double ts = pf_clock_s(), loss, acc, vloss, vacc;
-    if (gt) {
-      int grc = pf_gpu_trainer_epoch(gt, tr.x, tr.y, tr.n, &loss, &acc);
-      if (grc == PF_OK) grc = pf_gpu_trainer_evaluate(gt, va.x, va.y, va.n, &vloss, &vacc);
-      if (grc != PF_OK) {
-        fprintf(stderr, "pefleet train: epoch %d on the GPU: %s\n", e,
-                pf_gpu_trainer_error(gt)[0] ? pf_gpu_trainer_error(gt) : pf_strerror(grc));
-        return 1;
-      }
-    } else if (pf_trainer_epoch(t, tr.x, tr.y, tr.n, &loss, &acc) != PF_OK ||
-               pf_model_evaluate(m, va.x, va.y, va.n, &vloss, &vacc) != PF_OK) {
-      fprintf(stderr, "pefleet train: out of memory in epoch %d\n", e);
-      return 1;
-    }
-    double secs = pf_clock_s() - ts;
-    train_history_add(&h, loss, acc, vloss, vacc, secs);
-    if (!quiet)
-      printf("epoch %3d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.3f s\n", e, (int)epochs, loss, acc,
-             vloss, vacc, secs);
-    fflush(stdout);
-    if (vloss < best_loss) { best_loss = vloss; best_epoch = e; copy_weights(best, m); }
-    if (vacc - min_delta > best_acc) { best_acc = vacc; wait = 0; }
-    else if (++wait >= (int)patience) {
-      if (!quiet) printf("early stop: validation accuracy did not improve by %g for %d epochs\n", min_delta, (int)patience);
-      break;
-    }
-  }
-  copy_weights(m, best);
   /* the explanations' baseline: the mean of the training split's first
    * class (clean), kept in the model file */
-  {
-    float *mean = malloc((size_t)dim * sizeof *mean);
-    char bname[PF_MODEL_NAME];
-    if (mean && pf_explain_class_mean(&tr, 0, m->classes[0], "train", mean, bname, sizeof bname) == PF_OK)
-      pf_model_set_baseline(m, mean, bname);
-    else if (!quiet)
-      fprintf(stderr, "pefleet train: no %s row in the training split: explanations will start from the zero vector\n",
-              m->classes[0]);
-    free(mean);
+  float *mean = malloc((size_t)dim * sizeof *mean);
+  char bname[PF_MODEL_NAME] = "";
+  int have_mean = mean && pf_explain_class_mean(&tr, 0, m->classes[0], "train", mean, bname, sizeof bname) == PF_OK;
+  pf_fit_opts fo;
+  pf_fit_opts_default(&fo);
+  fo.train = to;
+  fo.epochs = (int)epochs;
+  fo.patience = (int)patience;
+  fo.min_delta = min_delta;
+  fo.baseline = have_mean ? mean : NULL;
+  fo.baseline_name = bname;
+  fo.parent = getenv("PEFLEET_TRAIN_PARENT"); /* retrain's child: the serving model */
+  fo.on_epoch = print_epoch;
+  fo.ctx = &quiet;
+  pf_fit_rows trr = {tr.x, tr.y, tr.n}, var = {va.x, va.y, va.n};
+  pf_fit_result fr;
+  int rc = pf_fit(m, use_gpu ? &pf_fit_gpu : &pf_fit_cpu, &fo, &trr, &var, &fr, err, sizeof err);
+  free(mean);
+  if (rc != PF_OK) {
+    pf_fit_history_free(&fr.history);
+    int on_gpu = use_gpu && fr.failed_at == PF_FIT_AT_TRAINER; /* the GPU trainer's own reason */
+    if (fr.failed_at != PF_FIT_AT_EPOCH)
+      fprintf(stderr, "pefleet train: cannot build the network%s%s\n", on_gpu ? " on the GPU: " : "", on_gpu ? err : "");
+    else if (use_gpu)
+      fprintf(stderr, "pefleet train: epoch %d on the GPU: %s\n", fr.failed_epoch, err);
+    else
+      fprintf(stderr, "pefleet train: out of memory in epoch %d\n", fr.failed_epoch);
+    return 1;
   }
-  /* the version names the weights: the first 12 hex digits of the sha256 of
-   * the encoded model, so the same run gives the same version */
-  size_t enc_n = pf_model_encoded_size(m);
-  uint8_t *enc = malloc(enc_n ? enc_n : 1), digest[PF_SHA256_LEN];
-  if (enc && pf_model_encode(m, enc, enc_n) == PF_OK && pf_sha256(enc, enc_n, digest) == PF_OK) {
-    char hex[PF_SHA256_HEX_LEN + 1];
-    pf_hex(digest, PF_SHA256_LEN, hex);
-    snprintf(m->version, sizeof m->version, "%.12s", hex);
-  }
-  free(enc);
+  if (fr.stopped_early && !quiet)
+    printf("early stop: validation accuracy did not improve by %g for %d epochs\n", min_delta, (int)patience);
+  if (!have_mean && !quiet)
+    fprintf(stderr, "pefleet train: no %s row in the training split: explanations will start from the zero vector\n",
+            m->classes[0]);
   if (!quiet)
-    fprintf(stderr, "pefleet train: keeping the weights of epoch %d (lowest validation loss %.4f)\n", best_epoch, best_loss);
+    fprintf(stderr, "pefleet train: keeping the weights of epoch %d (lowest validation loss %.4f)\n", fr.best_epoch,
+            fr.best_loss);
+  if (fo.parent && !dataset) keep_registered_parent(&cfg, m);
 
   /* ---- outputs ---- */
   if (mkdir(out, 0755) != 0 && errno != EEXIST) {
@@ -419,7 +411,7 @@ int cmd_train(int argc, char **argv) {
   }
   const pf_dataset *splits[3] = {&tr, &va, &te};
   char *split_json = train_split_json(dataset != NULL, time_split, test_since, ranges);
-  int rc = train_write_outputs(out, m, splits, &h, split_json, err, sizeof err);
+  rc = train_write_outputs(out, m, splits, &fr.history, split_json, err, sizeof err);
   free(split_json);
   if (rc == PF_OK && time_split) { /* the model's own test period, week by week, for the report */
     pf_timed test = tt[2];
@@ -430,11 +422,8 @@ int cmd_train(int argc, char **argv) {
   if (rc != PF_OK) { fprintf(stderr, "pefleet train: %s\n", err); return 1; }
   train_print_figures(stdout, "test", m, &te);
   if (!getenv("PEFLEET_RETRAIN_CHILD")) printf("model written to %s\n", out); /* retrain names the final folder */
-  train_history_free(&h);
-  pf_trainer_free(&t);
-  pf_gpu_trainer_free(&gt);
+  pf_fit_history_free(&fr.history);
   pf_model_free(&m);
-  pf_model_free(&best);
   pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
   for (int s = 0; s < 3; s++) pf_timed_free(&tt[s]);
   return 0;

@@ -12,33 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int train_history_init(train_history *h, size_t cap) {
-  memset(h, 0, sizeof *h);
-  h->cap = cap ? cap : 1;
-  double **cols[5] = {&h->loss, &h->acc, &h->val_loss, &h->val_acc, &h->seconds};
-  for (int i = 0; i < 5; i++) {
-    *cols[i] = calloc(h->cap, sizeof(double));
-    if (!*cols[i]) { train_history_free(h); return PF_ENOMEM; }
-  }
-  return PF_OK;
-}
-
-void train_history_add(train_history *h, double loss, double acc, double val_loss, double val_acc, double seconds) {
-  if (h->n >= h->cap) return;
-  h->loss[h->n] = loss;
-  h->acc[h->n] = acc;
-  h->val_loss[h->n] = val_loss;
-  h->val_acc[h->n] = val_acc;
-  h->seconds[h->n] = seconds;
-  h->n++;
-}
-
-void train_history_free(train_history *h) {
-  free(h->loss); free(h->acc); free(h->val_loss); free(h->val_acc); free(h->seconds);
-  memset(h, 0, sizeof *h);
-}
-
-
 int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d) {
   pf_metrics mt;
   int rc = pf_score_metrics(m, d, m->threshold, &mt);

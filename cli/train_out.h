@@ -1,6 +1,6 @@
 /* train_out: owns what a training run leaves behind and prints.
- * Defines the per-epoch history (the seed's keys loss, acc, val_loss,
- * val_acc plus seconds) and writes a model folder: model.pfnn, stats.json
+ * Writes a model folder (history.json from pf_fit's per-epoch history:
+ * the seed's keys loss, acc, val_loss, val_acc plus seconds): model.pfnn, stats.json
  * (train, validation and test figures), history.json, model.json, and the
  * report's roc.json and pca.json (cli/train_plots.h).
  * Called by cli/cmd_train.c and cli/cmd_evaluate.c. */
@@ -11,16 +11,11 @@
 #include <stdio.h>
 
 #include "pf_dataset.h"
+#include "pf_fit.h"
 #include "pf_model.h"
 
-typedef struct {
-  size_t n, cap;
-  double *loss, *acc, *val_loss, *val_acc, *seconds;
-} train_history;
-
-int train_history_init(train_history *h, size_t cap);
-void train_history_add(train_history *h, double loss, double acc, double val_loss, double val_acc, double seconds);
-void train_history_free(train_history *h);
+/* the per-epoch history is pf_fit's (lib/model/pf_fit.h), which records it */
+typedef pf_fit_history train_history;
 
 /* Writes the figures of one data set under model m as a stats.json split
  * object to f. Returns PF_OK or PF_ENOMEM. */

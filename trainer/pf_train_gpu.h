@@ -2,8 +2,9 @@
  * Defines the GPU trainer, with the same recipe and calls as pf_train.h
  * (dense layers with cublasSgemm, bias with cudnnAddTensor, ReLU, dropout
  * and softmax with cuDNN, the cross-entropy gradient and Adam as kernels).
- * Called by `pefleet train --device gpu|auto` and tests/unit/test_train_gpu.c,
- * which checks one step against the CPU reference (pf_train.h).
+ * Called through pf_fit (pf_fit_gpu: `pefleet train --device gpu|auto`) and
+ * by tests/unit/test_train_gpu.c, which checks one step against the CPU
+ * reference (pf_train.h).
  *
  * Built for real only with -DPF_HAVE_GPU (the Makefile sets it when it finds
  * nvcc and cuDNN); otherwise every call is a stub: pf_gpu_available() says
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pf_fit.h"
 #include "pf_model.h"
 #include "pf_train.h"
 
@@ -70,5 +72,10 @@ int pf_gpu_trainer_evaluate(pf_gpu_trainer *t, const float *x, const int32_t *y,
  * back to m. For the parity test against pf_trainer_epoch with dropout 0 and
  * batch >= n. */
 int pf_gpu_trainer_step(pf_gpu_trainer *t, const float *x, const int32_t *y, size_t n, double *loss);
+
+/* This trainer behind pf_fit's interface (trainer/pf_fit_gpu.c): make is
+ * pf_gpu_trainer_new, epoch pf_gpu_trainer_epoch, evaluate
+ * pf_gpu_trainer_evaluate, error pf_gpu_trainer_error. */
+extern const pf_fit_trainer pf_fit_gpu;
 
 #endif
