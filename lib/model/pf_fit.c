@@ -104,6 +104,8 @@ int pf_fit(pf_model *m, const pf_fit_trainer *tr, const pf_fit_opts *o, const pf
   if (!m || !tr || !o || !train || !val || o->epochs < 1 || o->patience < 1 || !train->x || !train->y ||
       !train->n || !val->x || !val->y || !val->n)
     return PF_EINVAL;
+  char parent[PF_MODEL_NAME]; /* o->parent may be m's own version or parent */
+  snprintf(parent, sizeof parent, "%s", o->parent ? o->parent : "");
   pf_model *best = NULL;
   if (pf_model_new(m->n_layers, m->sizes, &best) != PF_OK) return PF_ENOMEM;
   void *st = NULL;
@@ -126,6 +128,6 @@ int pf_fit(pf_model *m, const pf_fit_trainer *tr, const pf_fit_opts *o, const pf
   }
   pf_model_free(&best);
   if (rc == PF_OK) rc = set_version(m);
-  if (rc == PF_OK && o->parent) snprintf(m->parent, sizeof m->parent, "%s", o->parent);
+  if (rc == PF_OK) snprintf(m->parent, sizeof m->parent, "%s", parent);
   return rc;
 }
