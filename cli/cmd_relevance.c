@@ -13,9 +13,9 @@
 #include "pf_fmt.h"
 #include "pf_model.h"
 #include "pf_relevance.h"
-#include "train_out.h"
+#include "pf_evalout.h"
+#include "pf_folder.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -46,27 +46,25 @@ static void usage(FILE *f) {
 static int recorded_csv(const char *dir, char *path, size_t cap, uint64_t *seed, char *why, size_t whylen) {
   char p[4200];
   snprintf(p, sizeof p, "%s/dataset.json", dir);
-  FILE *f = fopen(p, "rb");
-  if (!f) { snprintf(why, whylen, "no dataset.json in %s (%s)", dir, strerror(errno)); return PF_ENOENT; }
-  char buf[8192];
-  size_t n = fread(buf, 1, sizeof buf, f);
-  fclose(f);
-  cJSON *j = cJSON_ParseWithLength(buf, n);
-  const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "source"), *pa = cJSON_GetObjectItemCaseSensitive(j, "path");
-  const cJSON *sd = cJSON_GetObjectItemCaseSensitive(j, "seed");
-  int rc = PF_ENOENT;
-  if (!cJSON_IsString(src) || strcmp(src->valuestring, "csv") != 0)
+  uint8_t *buf = NULL;
+  size_t n = 0;
+  int rc = pf_folder_read(dir, "dataset.json", &buf, &n, why, whylen);
+  if (rc == PF_ENOENT) { snprintf(why, whylen, "no dataset.json in %s (%s)", dir, strerror(ENOENT)); return PF_ENOENT; }
+  if (rc != PF_OK) return PF_ENOENT;
+  pf_folder_source src;
+  pf_folder_parse_source(buf, n, &src);
+  free(buf);
+  if (!src.present || strcmp(src.source, "csv") != 0)
     snprintf(why, whylen, "%s records no CSV (the model was trained from %s)", p,
-             cJSON_IsString(src) ? src->valuestring : "an unknown source");
-  else if (!cJSON_IsString(pa) || !cJSON_IsNumber(sd) || sd->valuedouble < 0)
+             src.present ? src.source : "an unknown source");
+  else if (!src.path[0] || !src.has_seed)
     snprintf(why, whylen, "%s lacks the CSV's path or seed", p);
   else {
-    snprintf(path, cap, "%s", pa->valuestring);
-    *seed = (uint64_t)sd->valuedouble;
-    rc = PF_OK;
+    snprintf(path, cap, "%s", src.path);
+    *seed = src.seed;
+    return PF_OK;
   }
-  cJSON_Delete(j);
-  return rc;
+  return PF_ENOENT;
 }
 
 /* A seeded random share of d's rows (at least one), in their order. */

@@ -21,10 +21,9 @@
 #include "pf_timesplit.h"
 #include "pf_train.h"
 #include "pf_train_gpu.h"
-#include "train_out.h"
+#include "pf_evalout.h"
 #include "out_path.h"
 #include "usage_err.h"
-#include "train_plots.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* The model report's sections (see report_page.h). */
-#include "report_page.h"
+/* The model report's sections (see pf_page.h). */
+#include "pf_page.h"
 #include "pf_ergo486.h"
 #include "pf_svg.h"
 
@@ -19,7 +19,7 @@ static const char *const split_names[3] = {"train", "validation", "test"};
 static void esc(FILE *f, const char *s) { pf_svg_escape(f, s); }
 static const char *auc_text(double v);
 
-static const char *name_of(const report_model *m) {
+static const char *name_of(const pf_report_model *m) {
   return m->model && m->model->version[0] ? m->model->version : m->dir;
 }
 
@@ -51,7 +51,7 @@ static void cell(FILE *f, double v, const char *fmt) {
 }
 static void pct_cell(FILE *f, double v) { cell(f, isnan(v) ? v : 100 * v, "%.2f%%"); }
 
-void report_page_head(FILE *f, const report_model *a, const report_model *b) {
+void pf_page_head(FILE *f, const pf_report_model *a, const pf_report_model *b) {
   fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>pefleet model report: ", f);
   esc(f, name_of(a));
@@ -83,8 +83,8 @@ void report_page_head(FILE *f, const report_model *a, const report_model *b) {
   struct tm tm;
   strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime_r(&now, &tm));
   fprintf(f, ". Written by pefleet report on %s.</p>\n", when);
-  const report_split *t = &a->stats.s[2];
-  if (a->stats.present && t->present) {
+  const pf_folder_split *t = &a->fd.stats.s[2];
+  if (a->fd.stats.present && t->present) {
     fprintf(f, "<p class=\"summary\">Test split: %.0f rows, accuracy <strong>%.2f%%</strong>, ROC AUC <strong>%s</strong>, "
                "FPR %.2f%% at the threshold %g, TPR %.2f%% at FPR ≤ 1%%.</p>\n", t->n, 100 * t->accuracy,
             auc_text(t->roc_auc), 100 * t->fpr, t->threshold, 100 * t->tpr01);
@@ -94,7 +94,7 @@ void report_page_head(FILE *f, const report_model *a, const report_model *b) {
     {"confusion", "Confusion matrices"}, {"figures", "Figures"}, {"dataset", "Data set"},
     {"relevance", "Relevance"}, {"pca", "PCA"}};
   for (int i = 0; i < 8; i++) fprintf(f, "%s<a href=\"#%s\">%s</a>", i ? " · " : "", nav[i][0], nav[i][1]);
-  if (a->over_time.exists) fputs(" · <a href=\"#time\">Quality over time</a>", f);
+  if (a->fd.over_time.exists) fputs(" · <a href=\"#time\">Quality over time</a>", f);
   fputs("</nav>\n", f);
   if (a->computed_from[0]) {
     fputs("<p class=\"meta\">The model folder lacked some figures; they were computed from ", f);
@@ -103,11 +103,11 @@ void report_page_head(FILE *f, const report_model *a, const report_model *b) {
   }
 }
 
-void report_page_tail(FILE *f) { fputs("</main>\n</body>\n</html>\n", f); }
+void pf_page_tail(FILE *f) { fputs("</main>\n</body>\n</html>\n", f); }
 
 /* ---- model ---- */
 
-static void model_cells(FILE *f, const report_model *m, int row) {
+static void model_cells(FILE *f, const pf_report_model *m, int row) {
   fputs("<td>", f);
   const pf_model *p = m->model;
   if (!p) {
@@ -142,7 +142,7 @@ static void model_cells(FILE *f, const report_model *m, int row) {
   fputs("</td>", f);
 }
 
-void report_section_model(FILE *f, const report_model *a, const report_model *b) {
+void pf_page_model(FILE *f, const pf_report_model *a, const pf_report_model *b) {
   static const char *const rows[7] = {"version", "parent version", "feature schema", "layers", "classes",
                                       "decision threshold", "folder"};
   h2(f, "model", "Model");
@@ -162,7 +162,7 @@ void report_section_model(FILE *f, const report_model *a, const report_model *b)
 
 /* ---- training history ---- */
 
-static void curve_plot(FILE *f, const report_history *h, int acc) {
+static void curve_plot(FILE *f, const pf_folder_history *h, int acc) {
   const double *tr = acc ? h->acc : h->loss, *va = acc ? h->val_acc : h->val_loss;
   double *ep = malloc(h->n * sizeof *ep), lo = INFINITY, hi = -INFINITY;
   if (!ep) return;
@@ -192,12 +192,12 @@ static void curve_plot(FILE *f, const report_history *h, int acc) {
   free(ep);
 }
 
-void report_section_history(FILE *f, const report_model *a) {
+void pf_page_history(FILE *f, const pf_report_model *a) {
   h2(f, "history", "Training curves");
-  if (!a->history.present) { unavailable(f, "training history", a->history.why); fputs("</section>\n", f); return; }
-  fprintf(f, "<p>%zu epochs.</p>\n<div class=\"row\">\n", a->history.n);
-  curve_plot(f, &a->history, 0);
-  curve_plot(f, &a->history, 1);
+  if (!a->fd.history.present) { unavailable(f, "training history", a->fd.history.why); fputs("</section>\n", f); return; }
+  fprintf(f, "<p>%zu epochs.</p>\n<div class=\"row\">\n", a->fd.history.n);
+  curve_plot(f, &a->fd.history, 0);
+  curve_plot(f, &a->fd.history, 1);
   fputs("</div>\n</section>\n", f);
 }
 
@@ -213,7 +213,7 @@ static const char *auc_text(double v) {
   return buf[k];
 }
 
-static void roc_label(char *buf, size_t cap, const report_op *o) {
+static void roc_label(char *buf, size_t cap, const pf_folder_op *o) {
   /* no threshold reaches a TPR above 0 within the budget: none to name (never "nan") */
   char thr[48];
   if (isfinite(o->threshold)) snprintf(thr, sizeof thr, "%.4g", o->threshold);
@@ -225,8 +225,8 @@ static void roc_label(char *buf, size_t cap, const report_op *o) {
              strcmp(o->name, "fpr<=0.001") == 0 ? "FPR ≤ 0.1%" : o->name, 100 * o->tpr, thr);
 }
 
-static void roc_plot(FILE *f, const report_model *a, const report_model *b, int logx) {
-  const report_roc *ra = &a->roc, *rb = b && b->roc.present ? &b->roc : NULL;
+static void roc_plot(FILE *f, const pf_report_model *a, const pf_report_model *b, int logx) {
+  const pf_folder_roc *ra = &a->fd.roc, *rb = b && b->fd.roc.present ? &b->fd.roc : NULL;
   pf_svg_plot p;
   double x0 = 0;
   if (logx) {
@@ -277,19 +277,19 @@ static void roc_plot(FILE *f, const report_model *a, const report_model *b, int 
                       "the ring marks the decision threshold.");
 }
 
-void report_section_roc(FILE *f, const report_model *a, const report_model *b) {
+void pf_page_roc(FILE *f, const pf_report_model *a, const pf_report_model *b) {
   char title[128];
-  snprintf(title, sizeof title, "ROC curve (%s%s)", a->roc.present && a->roc.split[0] ? a->roc.split : "test",
-           !a->roc.present || !a->roc.split[0] || strcmp(a->roc.split, "test") == 0 ? " split" : "");
+  snprintf(title, sizeof title, "ROC curve (%s%s)", a->fd.roc.present && a->fd.roc.split[0] ? a->fd.roc.split : "test",
+           !a->fd.roc.present || !a->fd.roc.split[0] || strcmp(a->fd.roc.split, "test") == 0 ? " split" : "");
   h2(f, "roc", title);
-  if (!a->roc.present) { unavailable(f, "ROC curve", a->roc.why); fputs("</section>\n", f); return; }
-  if (b && !b->roc.present) unavailable(f, "the compared model's ROC curve", b->roc.why);
+  if (!a->fd.roc.present) { unavailable(f, "ROC curve", a->fd.roc.why); fputs("</section>\n", f); return; }
+  if (b && !b->fd.roc.present) unavailable(f, "the compared model's ROC curve", b->fd.roc.why);
   if (b && a->compare_note[0]) {
     fputs("<p class=\"na\"><strong>Not comparable as drawn:</strong> ", f);
     esc(f, a->compare_note);
     fputs("</p>\n", f);
   }
-  const report_roc *r = &a->roc;
+  const pf_folder_roc *r = &a->fd.roc;
   fprintf(f, "<p>%zu rows (%zu positive, %zu negative), ROC AUC <strong>%s</strong>; %zu of the curve's %zu "
              "points drawn.</p>\n<div class=\"row\">\n", r->rows, r->positives, r->negatives, auc_text(r->roc_auc), r->n,
           r->points_total);
@@ -297,11 +297,11 @@ void report_section_roc(FILE *f, const report_model *a, const report_model *b) {
   roc_plot(f, a, b, 1);
   fputs("</div>\n<table aria-label=\"operating points\"><caption>Operating points (test split)</caption>"
         "<tr><th>model</th><th>point</th><th>threshold</th><th>TPR</th><th>FPR</th></tr>\n", f);
-  const report_model *ms[2] = {a, b};
+  const pf_report_model *ms[2] = {a, b};
   for (int k = 0; k < 2; k++) {
-    if (!ms[k] || !ms[k]->roc.present) continue;
-    for (int i = 0; i < ms[k]->roc.nop; i++) {
-      const report_op *o = &ms[k]->roc.op[i];
+    if (!ms[k] || !ms[k]->fd.roc.present) continue;
+    for (int i = 0; i < ms[k]->fd.roc.nop; i++) {
+      const pf_folder_op *o = &ms[k]->fd.roc.op[i];
       fputs("<tr><td>", f);
       esc(f, name_of(ms[k]));
       fputs("</td><td>", f);
@@ -319,7 +319,7 @@ void report_section_roc(FILE *f, const report_model *a, const report_model *b) {
 
 /* ---- confusion matrices ---- */
 
-static void cm_table(FILE *f, const report_split *s, const char *split) {
+static void cm_table(FILE *f, const pf_folder_split *s, const char *split) {
   fprintf(f, "<div class=\"tbl\"><table aria-label=\"confusion matrix %s\"><caption>", split);
   esc(f, split);
   fprintf(f, " (%.0f rows)</caption><tr><th>true \\ predicted</th>", s->n);
@@ -343,18 +343,18 @@ static void cm_table(FILE *f, const report_split *s, const char *split) {
   fputs("</table></div>\n", f);
 }
 
-void report_section_confusion(FILE *f, const report_model *a) {
+void pf_page_confusion(FILE *f, const pf_report_model *a) {
   h2(f, "confusion", "Confusion matrices");
-  if (!a->stats.present) { unavailable(f, "confusion matrices", a->stats.why); fputs("</section>\n", f); return; }
+  if (!a->fd.stats.present) { unavailable(f, "confusion matrices", a->fd.stats.why); fputs("</section>\n", f); return; }
   fprintf(f, "<p>Counts at the decision threshold, with each cell's share of its true class.</p>\n<div class=\"row\">\n");
   for (int s = 0; s < 3; s++)
-    if (a->stats.s[s].present) cm_table(f, &a->stats.s[s], split_names[s]);
+    if (a->fd.stats.s[s].present) cm_table(f, &a->fd.stats.s[s], split_names[s]);
   fputs("</div>\n</section>\n", f);
 }
 
 /* ---- figures ---- */
 
-static void figures_table(FILE *f, const report_model *m) {
+static void figures_table(FILE *f, const pf_report_model *m) {
   fputs("<div class=\"tbl\"><table aria-label=\"figures ", f);
   esc(f, name_of(m));
   fputs("\"><caption>", f);
@@ -362,7 +362,7 @@ static void figures_table(FILE *f, const report_model *m) {
   fputs("</caption><tr><th>figure</th>", f);
   for (int s = 0; s < 3; s++) fprintf(f, "<th>%s</th>", split_names[s]);
   fputs("</tr>\n", f);
-  const report_split *sp = m->stats.s;
+  const pf_folder_split *sp = m->fd.stats.s;
   const char *c0 = sp[2].present ? sp[2].classes[0] : "0", *c1 = sp[2].present ? sp[2].classes[1] : "1";
   enum { ROWS = 15 };
   for (int r = 0; r < ROWS; r++) {
@@ -374,7 +374,7 @@ static void figures_table(FILE *f, const report_model *m) {
     if (r >= 9) esc(f, r < 12 ? c0 : c1);
     fputs("</th>", f);
     for (int s = 0; s < 3; s++) {
-      const report_split *x = &sp[s];
+      const pf_folder_split *x = &sp[s];
       if (!x->present) { fputs("<td class=\"num\">—</td>", f); continue; }
       int c = r >= 12;
       switch (r) {
@@ -397,24 +397,24 @@ static void figures_table(FILE *f, const report_model *m) {
   fputs("</table></div>\n", f);
 }
 
-void report_section_figures(FILE *f, const report_model *a, const report_model *b) {
+void pf_page_figures(FILE *f, const pf_report_model *a, const pf_report_model *b) {
   h2(f, "figures", "Figures per split (stats.json)");
-  if (!a->stats.present) { unavailable(f, "figures", a->stats.why); fputs("</section>\n", f); return; }
+  if (!a->fd.stats.present) { unavailable(f, "figures", a->fd.stats.why); fputs("</section>\n", f); return; }
   fputs("<div class=\"row\">\n", f);
   figures_table(f, a);
   if (b) {
-    if (b->stats.present) figures_table(f, b);
-    else unavailable(f, "the compared model's figures", b->stats.why);
+    if (b->fd.stats.present) figures_table(f, b);
+    else unavailable(f, "the compared model's figures", b->fd.stats.why);
   }
   fputs("</div>\n</section>\n", f);
 }
 
 /* ---- data set ---- */
 
-void report_section_dataset(FILE *f, const report_model *a) {
+void pf_page_dataset(FILE *f, const pf_report_model *a) {
   h2(f, "dataset", "Data set size and class balance");
-  if (!a->stats.present) { unavailable(f, "data set sizes", a->stats.why); fputs("</section>\n", f); return; }
-  const report_split *sp = a->stats.s;
+  if (!a->fd.stats.present) { unavailable(f, "data set sizes", a->fd.stats.why); fputs("</section>\n", f); return; }
+  const pf_folder_split *sp = a->fd.stats.s;
   double total = 0;
   for (int s = 0; s < 3; s++) if (sp[s].present) total += sp[s].n;
   fputs("<table aria-label=\"data set\"><tr><th>split</th><th>rows</th><th>share of all rows</th>", f);
@@ -441,11 +441,11 @@ void report_section_dataset(FILE *f, const report_model *a) {
 
 /* ---- relevance ---- */
 
-void report_section_relevance(FILE *f, const report_model *a) {
+void pf_page_relevance(FILE *f, const pf_report_model *a) {
   h2(f, "relevance", "Feature relevance (top 25)");
-  const report_relevance *r = &a->relevance;
+  const pf_folder_relevance *r = &a->fd.relevance;
   if (!r->present) {
-    char why[REPORT_WHY + 80];
+    char why[PF_FOLDER_WHY + 80];
     snprintf(why, sizeof why, "%s; run pefleet relevance on the model folder", r->why);
     unavailable(f, "feature relevance", why);
     fputs("</section>\n", f);
@@ -487,7 +487,7 @@ void report_section_relevance(FILE *f, const report_model *a) {
 
 /* ---- PCA ---- */
 
-static void pca_scatter(FILE *f, const report_pca *p) {
+static void pca_scatter(FILE *f, const pf_folder_pca *p) {
   double xl = INFINITY, xh = -INFINITY, yl = INFINITY, yh = -INFINITY;
   size_t cnt[2] = {0, 0};
   for (size_t i = 0; i < p->n; i++) {
@@ -525,7 +525,7 @@ static void pca_scatter(FILE *f, const report_pca *p) {
   free(x); free(y);
 }
 
-static void pca_variance(FILE *f, const report_pca *p) {
+static void pca_variance(FILE *f, const pf_folder_pca *p) {
   double x[64], r[64], cum[64], acc = 0;
   for (size_t i = 0; i < p->k; i++) { x[i] = (double)(i + 1); r[i] = p->ratio[i]; acc += r[i]; cum[i] = acc; }
   double hi = acc > 0 ? fmin(1, acc * 1.05) : 1;
@@ -548,9 +548,9 @@ static void pca_variance(FILE *f, const report_pca *p) {
   fig_close(f, cap);
 }
 
-void report_section_pca(FILE *f, const report_model *a) {
+void pf_page_pca(FILE *f, const pf_report_model *a) {
   h2(f, "pca", "PCA of the test split");
-  const report_pca *p = &a->pca;
+  const pf_folder_pca *p = &a->fd.pca;
   if (!p->present) { unavailable(f, "PCA projection", p->why); fputs("</section>\n", f); return; }
   fprintf(f, "<p>%zu of %zu test rows drawn (a class-stratified sample); the PCA was fitted on %zu rows with LAPACK "
              "(dsyevr) on the correlation matrix.</p>\n<div class=\"row\">\n", p->n, p->rows, p->fit_rows);
@@ -561,7 +561,7 @@ void report_section_pca(FILE *f, const report_model *a) {
 
 /* ---- quality over time ---- */
 
-static void time_plot(FILE *f, const report_over_time *o) {
+static void time_plot(FILE *f, const pf_folder_over_time *o) {
   size_t n = o->n;
   double *x = malloc((n ? n : 1) * sizeof *x);
   if (!x) return;
@@ -598,8 +598,8 @@ static void time_plot(FILE *f, const report_over_time *o) {
   free(auc); free(t1); free(tt); free(fp); free(x);
 }
 
-void report_section_over_time(FILE *f, const report_model *a) {
-  const report_over_time *o = &a->over_time;
+void pf_page_over_time(FILE *f, const pf_report_model *a) {
+  const pf_folder_over_time *o = &a->fd.over_time;
   if (!o->exists) return; /* only models trained by time, or --over-time */
   h2(f, "time", "Quality over time");
   if (!o->present) { unavailable(f, "quality over time", o->why); fputs("</section>\n", f); return; }
@@ -613,7 +613,7 @@ void report_section_over_time(FILE *f, const report_model *a) {
         "<th>malicious</th><th>ROC AUC</th><th>TPR</th><th>FPR</th><th>TPR at 1% FPR</th><th>FPR at 1%</th>"
         "<th>TPR at 0.1% FPR</th></tr></thead>\n<tbody>\n", f);
   for (size_t i = 0; i < o->n; i++) {
-    const report_period *p = &o->p[i];
+    const pf_folder_period *p = &o->p[i];
     fputs("<tr><td>", f);
     esc(f, p->label);
     char day[16];
@@ -632,4 +632,18 @@ void report_section_over_time(FILE *f, const report_model *a) {
     fputs("</tr>\n", f);
   }
   fputs("</tbody></table>\n</section>\n", f);
+}
+
+void pf_page_write(FILE *f, const pf_report_model *a, const pf_report_model *b) {
+  pf_page_head(f, a, b);
+  pf_page_model(f, a, b);
+  pf_page_history(f, a);
+  pf_page_roc(f, a, b);
+  pf_page_confusion(f, a);
+  pf_page_figures(f, a, b);
+  pf_page_dataset(f, a);
+  pf_page_relevance(f, a);
+  pf_page_pca(f, a);
+  pf_page_over_time(f, a);
+  pf_page_tail(f);
 }
