@@ -3,7 +3,6 @@
  * seed-layout CSV or the fleet's Redis splits; writes a model folder with
  * the weights, stats.json and history.json. */
 #include "cmd.h"
-#include "pf_atomic.h"
 #include "pf_explain.h"
 #include "pf_clock.h"
 #include "fleet.h"
@@ -153,15 +152,10 @@ static int train_write_over_time(const char *dir, const pf_model *m, const pf_da
   if (rc != PF_OK) { snprintf(err, errlen, "cannot compute the figures over time: %s", pf_strerror(rc)); return rc; }
   char *txt = pf_drift_json(&d, m);
   pf_drift_free(&d);
-  pf_atomic tmp;
-  FILE *f = txt ? pf_atomic_open(&tmp, dir, "over_time.json") : NULL;
-  if (f) fprintf(f, "%s\n", txt);
+  if (!txt) { snprintf(err, errlen, "cannot write %s/over_time.json: out of memory", dir); return PF_ENOMEM; }
+  rc = pf_folder_write_over_time(dir, txt, err, errlen);
   free(txt);
-  if (!f || pf_atomic_commit(&tmp) != PF_OK) {
-    snprintf(err, errlen, "cannot write %s/over_time.json", dir);
-    return PF_EIO;
-  }
-  return PF_OK;
+  return rc;
 }
 
 int cmd_train(int argc, char **argv) {

@@ -110,7 +110,7 @@ typedef struct {
   char why[PF_FOLDER_WHY];
   char source[16];    /* "csv", "redis" */
   char path[4096];    /* the CSV's absolute path ("csv") */
-  int has_seed;
+  int has_seed;       /* a number in [0, 2^64) (exact up to 2^53, as JSON numbers are) */
   uint64_t seed;
   char split[16];     /* "70/15/15" */
 } pf_folder_source;

@@ -196,7 +196,9 @@ int pf_folder_parse_pca(const uint8_t *buf, size_t len, pf_folder_pca *out) {
   const cJSON *av = cJSON_GetObjectItemCaseSensitive(j, "available");
   if (cJSON_IsFalse(av)) {
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "reason");
-    WHY(out, "%s", cJSON_IsString(r) ? r->valuestring : "the training run could not compute it");
+    WHY(out, "%s", cJSON_IsString(r) && r->valuestring[0] ? r->valuestring : "the training run could not compute it");
+    for (char *c = out->why; *c; c++) /* one line */
+      if ((unsigned char)*c < 0x20) *c = ' ';
     cJSON_Delete(j);
     return PF_EINVAL;
   }
