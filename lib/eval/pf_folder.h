@@ -120,16 +120,21 @@ typedef struct {
 typedef struct {
   uint32_t index;
   char name[64];
-  double d_accuracy, d_auc;
+  double d_accuracy, d_auc;  /* the drops when the feature is nulled */
+  double accuracy, roc_auc;  /* the figures then */
 } pf_folder_feature;
 
+/* relevance.json (pefleet relevance): {"model", "source", "rows", "method",
+ * "base": {"accuracy", "roc_auc"}, "features": [{"rank", "index", "name",
+ * "accuracy_drop", "auc_drop", "accuracy", "roc_auc"}, ...]} */
 typedef struct {
   int present;
   char why[PF_FOLDER_WHY];
   size_t n, rows;
   double base_accuracy, base_auc;
-  char source[512];
-  pf_folder_feature *f;
+  char model[PF_MODEL_NAME];
+  char source[4400];
+  pf_folder_feature *f;     /* n, most relevant first */
 } pf_folder_relevance;
 
 /* ---- over_time.json (and evaluate --by --json) --------------------------- */
@@ -223,6 +228,8 @@ int pf_folder_write_roc(const char *dir, const pf_folder_roc *r, char *err, size
  * false, "reason": why}. */
 int pf_folder_write_pca(const char *dir, const pf_folder_pca *p, char *err, size_t errlen);
 int pf_folder_write_source(const char *dir, const pf_folder_source *s, char *err, size_t errlen);
+/* relevance.json at path (any file: relevance -o), features in r's order. */
+int pf_folder_write_relevance(const char *path, const pf_folder_relevance *r, char *err, size_t errlen);
 /* over_time.json: the text pf_drift_json made, and a newline. */
 int pf_folder_write_over_time(const char *dir, const char *json, char *err, size_t errlen);
 

@@ -38,26 +38,17 @@ int pf_folder_read(const char *dir, const char *name, uint8_t **buf, size_t *len
     }                                                                                   \
   } while (0)
 
-int pf_folder_load_meta(const char *dir, pf_folder_meta *out) {
-  int rc_;
-  memset(out, 0, sizeof *out);
-  LOAD(out, "model.json", pf_folder_parse_meta);
-  return rc_;
-}
-
-int pf_folder_load_stats(const char *dir, pf_folder_stats *out) {
-  int rc_;
-  memset(out, 0, sizeof *out);
-  LOAD(out, "stats.json", pf_folder_parse_stats);
-  return rc_;
-}
-
-int pf_folder_load_source(const char *dir, pf_folder_source *out) {
-  int rc_;
-  memset(out, 0, sizeof *out);
-  LOAD(out, "dataset.json", pf_folder_parse_source);
-  return rc_;
-}
+/* pf_folder_load_X: one file into its struct */
+#define LOADER(fn, type, file, parser)  \
+  int fn(const char *dir, type *out) {  \
+    int rc_;                            \
+    memset(out, 0, sizeof *out);        \
+    LOAD(out, file, parser);            \
+    return rc_;                         \
+  }
+LOADER(pf_folder_load_meta, pf_folder_meta, "model.json", pf_folder_parse_meta)
+LOADER(pf_folder_load_stats, pf_folder_stats, "stats.json", pf_folder_parse_stats)
+LOADER(pf_folder_load_source, pf_folder_source, "dataset.json", pf_folder_parse_source)
 
 void pf_folder_load(const char *dir, pf_folder *f) {
   int rc_;

@@ -108,6 +108,8 @@ int pf_folder_parse_relevance(const uint8_t *buf, size_t len, pf_folder_relevanc
     pf_folder__str(f->name, sizeof f->name, item(e, "name"));
     f->d_accuracy = num(e, "accuracy_drop");
     f->d_auc = num(e, "auc_drop");
+    f->accuracy = num(e, "accuracy");
+    f->roc_auc = num(e, "roc_auc");
   }
   out->n = cnt;
   out->rows = pf_folder__count(j, "rows");
@@ -115,6 +117,7 @@ int pf_folder_parse_relevance(const uint8_t *buf, size_t len, pf_folder_relevanc
   out->base_accuracy = num(base, "accuracy");
   out->base_auc = num(base, "roc_auc");
   pf_folder__str(out->source, sizeof out->source, item(j, "source"));
+  pf_folder__str(out->model, sizeof out->model, item(j, "model"));
   out->present = 1;
   cJSON_Delete(j);
   return PF_OK;

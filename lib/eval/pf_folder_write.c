@@ -209,6 +209,43 @@ int pf_folder_write_source(const char *dir, const pf_folder_source *s, char *err
   return commit(&tmp, dir, "dataset.json", err, errlen);
 }
 
+int pf_folder_write_relevance(const char *path, const pf_folder_relevance *r, char *err, size_t errlen) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  const char *name = slash ? slash + 1 : dir;
+  if (slash) *slash = '\0';
+  const char *pdir = slash ? (dir[0] ? dir : "/") : ".";
+  pf_atomic tmp;
+  FILE *f = open_file(&tmp, pdir, name, err, errlen);
+  if (!f) return PF_EIO;
+  fputs("{\"model\": ", f);
+  pf_fmt_json_string(f, r->model);
+  fputs(", \"source\": ", f);
+  pf_fmt_json_string(f, r->source);
+  fprintf(f, ", \"rows\": %zu, \"method\": \"each feature set to 0 in every row\",\n \"base\": {\"accuracy\": ", r->rows);
+  num(f, r->base_accuracy);
+  fputs(", \"roc_auc\": ", f);
+  num(f, r->base_auc);
+  fputs("},\n \"features\": [\n", f);
+  for (size_t i = 0; i < r->n; i++) {
+    const pf_folder_feature *e = &r->f[i];
+    fprintf(f, "  {\"rank\": %zu, \"index\": %u, \"name\": ", i + 1, e->index);
+    pf_fmt_json_string(f, e->name);
+    fputs(", \"accuracy_drop\": ", f);
+    num(f, e->d_accuracy);
+    fputs(", \"auc_drop\": ", f);
+    num(f, e->d_auc);
+    fputs(", \"accuracy\": ", f);
+    num(f, e->accuracy);
+    fputs(", \"roc_auc\": ", f);
+    num(f, e->roc_auc);
+    fprintf(f, "}%s\n", i + 1 < r->n ? "," : "");
+  }
+  fputs(" ]\n}\n", f);
+  return commit(&tmp, pdir, name, err, errlen);
+}
+
 int pf_folder_write_over_time(const char *dir, const char *json, char *err, size_t errlen) {
   pf_atomic tmp;
   FILE *f = open_file(&tmp, dir, "over_time.json", err, errlen);

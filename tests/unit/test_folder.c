@@ -170,6 +170,40 @@ static void test_source_csv(void **state) {
   pf_test_rmtree(dir);
 }
 
+static void test_relevance(void **state) {
+  char dir[64], path[96], err[256];
+  assert_int_equal(pf_test_mkdtemp(dir, sizeof dir, "pf-folder-rel"), 0);
+  pf_folder_feature f[2] = {{.index = 200, .name = "byte(7d)", .d_accuracy = 0.25, .d_auc = 0.125, .accuracy = 0.5,
+                             .roc_auc = 0.625},
+                            {.index = 3, .name = "a\"b", .d_accuracy = -0.0, .d_auc = NAN, .accuracy = 0.75,
+                             .roc_auc = NAN}};
+  pf_folder_relevance r = {.n = 2, .rows = 450, .base_accuracy = 0.75, .base_auc = 0.75, .f = f};
+  snprintf(r.model, sizeof r.model, "v1");
+  snprintf(r.source, sizeof r.source, "test split of /x.csv (seed 5)");
+  snprintf(path, sizeof path, "%s/rel.json", dir);
+  assert_int_equal(pf_folder_write_relevance(path, &r, err, sizeof err), PF_OK);
+  size_t len = 0;
+  uint8_t *buf = pf_test_read(path, &len);
+  assert_non_null(buf);
+  pf_folder_relevance back;
+  assert_int_equal(pf_folder_parse_relevance(buf, len, &back), PF_OK);
+  assert_int_equal(back.n, 2);
+  assert_int_equal(back.rows, 450);
+  assert_string_equal(back.model, "v1");
+  assert_string_equal(back.source, r.source);
+  assert_true(back.base_accuracy == 0.75 && back.base_auc == 0.75);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(back.f[i].index, f[i].index);
+    assert_string_equal(back.f[i].name, f[i].name);
+    assert_true(same(back.f[i].d_accuracy, f[i].d_accuracy) && same(back.f[i].d_auc, f[i].d_auc));
+    assert_true(same(back.f[i].accuracy, f[i].accuracy));
+  }
+  assert_true(isnan(back.f[1].roc_auc)); /* written as null */
+  pf_folder_relevance_free(&back);
+  free(buf);
+  pf_test_rmtree(dir);
+}
+
 /* every proper prefix of every written file is refused, without a leak */
 static void test_truncations(void **state) {
   char dir[64], err[512], path[128];
@@ -319,6 +353,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_round_trip),
     cmocka_unit_test(test_source_csv),
+    cmocka_unit_test(test_relevance),
     cmocka_unit_test(test_truncations),
     cmocka_unit_test(test_wrong_types),
     cmocka_unit_test(test_oversized),
