@@ -288,8 +288,9 @@ sanitize:
 
 # libFuzzer targets for the parsing code outside LIEF (tests/fuzz/README.md):
 # fuzz_pe (header reader, LIEF-0.9 address and property rules, ergo486),
-# fuzz_wire (pipe frames), fuzz_msg (protobuf envelopes: pf_msg_decode) and
-# fuzz_csvrow (dataset.csv rows: pf_csvrow_parse).
+# fuzz_wire (pipe frames), fuzz_msg (protobuf envelopes: pf_msg_decode),
+# fuzz_csvrow (dataset.csv rows: pf_csvrow_parse) and fuzz_folder (the
+# model folder's files: pf_folder_parse_*).
 # `make fuzz` builds them all with clang, ASan and UBSan;
 # `make fuzz-run FUZZ_SECONDS=N` seeds the corpora (PE files copied from
 # ../shared/corpus at run time) and fuzzes each for N seconds (-j3: side by
