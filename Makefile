@@ -288,8 +288,9 @@ sanitize:
 
 # libFuzzer targets for the parsing code outside LIEF (tests/fuzz/README.md):
 # fuzz_pe (header reader, LIEF-0.9 address and property rules, ergo486),
-# fuzz_wire (pipe frames), fuzz_msg (protobuf envelopes: pf_msg_decode) and
-# fuzz_csvrow (dataset.csv rows: pf_csvrow_parse).
+# fuzz_wire (pipe frames), fuzz_msg (protobuf envelopes: pf_msg_decode),
+# fuzz_csvrow (dataset.csv rows: pf_csvrow_parse) and fuzz_folder (the
+# model folder's files: pf_folder_parse_*).
 # `make fuzz` builds them all with clang, ASan and UBSan;
 # `make fuzz-run FUZZ_SECONDS=N` seeds the corpora (PE files copied from
 # ../shared/corpus at run time) and fuzzes each for N seconds (-j3: side by
@@ -314,12 +315,15 @@ FUZZ_CURVEKEY_LIB := lib/net/pf_curve.c lib/base/pf_clock.c lib/base/pf_log.c li
 FUZZ_CURVEKEY_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_BLOBS_LIB    := lib/model/pf_model.c lib/base/pf_atomic.c lib/store/pf_vecblob.c lib/base/pf_io.c lib/base/pf_err.c lib/pe/pf_ergo486.c lib/pe/pf_pe.c
 FUZZ_BLOBS_SECONDS ?= $(FUZZ_SECONDS)
+FUZZ_FOLDER_LIB   := lib/eval/pf_folder_read.c lib/eval/pf_folder_side.c lib/eval/pf_folder_json.c lib/base/pf_err.c
+FUZZ_FOLDER_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_GWPARSE_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_JOBS         ?= 1
 FUZZ_RUN_OPTS     := -timeout=10 -print_final_stats=1
-.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs
+.PHONY: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs \
+        fuzz-run-folder
 fuzz: $(FUZZ_DIR)/fuzz_pe $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_msg $(FUZZ_DIR)/fuzz_csvrow $(FUZZ_DIR)/fuzz_gwparse \
-      $(FUZZ_DIR)/fuzz_curvekey $(FUZZ_DIR)/fuzz_blobs $(FUZZ_DIR)/fuzz_clamdcmd
+      $(FUZZ_DIR)/fuzz_curvekey $(FUZZ_DIR)/fuzz_blobs $(FUZZ_DIR)/fuzz_clamdcmd $(FUZZ_DIR)/fuzz_folder
 FUZZ_BUILD = @command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (make deps installs clang)" >&2; exit 1; }; \
              mkdir -p $(dir $@)
 $(FUZZ_DIR)/fuzz_pe: tests/fuzz/fuzz_pe.c $(FUZZ_PE_LIB) $(wildcard lib/*/*.h)
@@ -369,7 +373,18 @@ fuzz-run-blobs: $(FUZZ_DIR)/fuzz_blobs $(BUILD)/tools/mkblobseeds
 	$(BUILD)/tools/mkblobseeds $(FUZZ_DIR)/corpus-blobs
 	$(FUZZ_DIR)/fuzz_blobs -max_total_time=$(FUZZ_BLOBS_SECONDS) -max_len=200000 $(FUZZ_RUN_OPTS) \
 	  -artifact_prefix=$(FUZZ_DIR)/blobs- $(FUZZ_DIR)/corpus-blobs
-fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs
+# the model folder's files (pf_folder_parse_*: model.json, stats.json, history.json, roc.json, pca.json,
+# dataset.json, relevance.json, over_time.json)
+$(FUZZ_DIR)/fuzz_folder: tests/fuzz/fuzz_folder.c $(FUZZ_FOLDER_LIB) $(wildcard lib/*/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_FOLDER_LIB) -o $@ -lcjson -lm
+fuzz-run-folder: $(FUZZ_DIR)/fuzz_folder
+	@mkdir -p $(FUZZ_DIR)/corpus-folder
+	tests/fuzz/seed_corpus.sh --folder $(FUZZ_DIR)/corpus-folder
+	$(FUZZ_DIR)/fuzz_folder -max_total_time=$(FUZZ_FOLDER_SECONDS) -max_len=65536 -dict=tests/fuzz/folder.dict \
+	  $(FUZZ_RUN_OPTS) -artifact_prefix=$(FUZZ_DIR)/folder- $(FUZZ_DIR)/corpus-folder tests/fuzz/regressions-folder
+fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs \
+          fuzz-run-folder
 fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
 	@mkdir -p $(FUZZ_DIR)/corpus-pe
 	tests/fuzz/seed_corpus.sh $(FUZZ_DIR)/corpus-pe

@@ -11,7 +11,7 @@
 #include "pf_metrics.h"
 #include "pf_model.h"
 #include "pf_timesplit.h"
-#include "train_out.h"
+#include "pf_evalout.h"
 #include "usage_err.h"
 
 #include <errno.h>

@@ -7,15 +7,13 @@
 #include "usage_err.h"
 #include "pf_clock.h"
 #include "pf_dataset.h"
-#include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
-#include "pf_fmt.h"
 #include "pf_model.h"
 #include "pf_relevance.h"
-#include "train_out.h"
+#include "pf_evalout.h"
+#include "pf_folder.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -46,27 +44,25 @@ static void usage(FILE *f) {
 static int recorded_csv(const char *dir, char *path, size_t cap, uint64_t *seed, char *why, size_t whylen) {
   char p[4200];
   snprintf(p, sizeof p, "%s/dataset.json", dir);
-  FILE *f = fopen(p, "rb");
-  if (!f) { snprintf(why, whylen, "no dataset.json in %s (%s)", dir, strerror(errno)); return PF_ENOENT; }
-  char buf[8192];
-  size_t n = fread(buf, 1, sizeof buf, f);
-  fclose(f);
-  cJSON *j = cJSON_ParseWithLength(buf, n);
-  const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "source"), *pa = cJSON_GetObjectItemCaseSensitive(j, "path");
-  const cJSON *sd = cJSON_GetObjectItemCaseSensitive(j, "seed");
-  int rc = PF_ENOENT;
-  if (!cJSON_IsString(src) || strcmp(src->valuestring, "csv") != 0)
+  uint8_t *buf = NULL;
+  size_t n = 0;
+  int rc = pf_folder_read(dir, "dataset.json", &buf, &n, why, whylen);
+  if (rc == PF_ENOENT) { snprintf(why, whylen, "no dataset.json in %s (%s)", dir, strerror(ENOENT)); return PF_ENOENT; }
+  if (rc != PF_OK) return PF_ENOENT;
+  pf_folder_source src;
+  pf_folder_parse_source(buf, n, &src);
+  free(buf);
+  if (!src.present || strcmp(src.source, "csv") != 0)
     snprintf(why, whylen, "%s records no CSV (the model was trained from %s)", p,
-             cJSON_IsString(src) ? src->valuestring : "an unknown source");
-  else if (!cJSON_IsString(pa) || !cJSON_IsNumber(sd) || sd->valuedouble < 0)
+             src.present ? src.source : "an unknown source");
+  else if (!src.path[0] || !src.has_seed)
     snprintf(why, whylen, "%s lacks the CSV's path or seed", p);
   else {
-    snprintf(path, cap, "%s", pa->valuestring);
-    *seed = (uint64_t)sd->valuedouble;
-    rc = PF_OK;
+    snprintf(path, cap, "%s", src.path);
+    *seed = src.seed;
+    return PF_OK;
   }
-  cJSON_Delete(j);
-  return rc;
+  return PF_ENOENT;
 }
 
 /* A seeded random share of d's rows (at least one), in their order. */
@@ -97,48 +93,32 @@ static void feature_name(const pf_model *m, uint32_t j, char *buf, size_t cap) {
   snprintf(buf, cap, "feature%u", j);
 }
 
-static void jnum(FILE *f, double v) {
-  char b[40];
-  pf_fmt_double(v, b, sizeof b);
-  fputs(b, f);
-}
-
+/* relevance.json at path through the folder module: the items in their
+ * (sorted) order, named by the model's schema. */
 static int write_json(const char *path, const pf_model *m, const char *source, size_t rows, double bacc, double bauc,
-                      const pf_relevance_item *it, size_t n) {
-  char dir[4200], *slash;
-  pf_atomic tmp;
-  snprintf(dir, sizeof dir, "%s", path);
-  slash = strrchr(dir, '/');
-  const char *name = slash ? slash + 1 : dir;
-  if (slash) *slash = '\0';
-  FILE *f = pf_atomic_open(&tmp, slash ? (dir[0] ? dir : "/") : ".", name);
-  if (!f) return PF_EIO;
-  fputs("{\"model\": ", f);
-  pf_fmt_json_string(f, m->version);
-  fputs(", \"source\": ", f);
-  pf_fmt_json_string(f, source);
-  fprintf(f, ", \"rows\": %zu, \"method\": \"each feature set to 0 in every row\",\n \"base\": {\"accuracy\": ", rows);
-  jnum(f, bacc);
-  fputs(", \"roc_auc\": ", f);
-  jnum(f, bauc);
-  fputs("},\n \"features\": [\n", f);
+                      const pf_relevance_item *it, size_t n, char *err, size_t errlen) {
+  pf_folder_relevance r;
+  memset(&r, 0, sizeof r);
+  r.f = calloc(n ? n : 1, sizeof *r.f);
+  if (!r.f) { snprintf(err, errlen, "out of memory"); return PF_ENOMEM; }
+  r.n = n;
+  r.rows = rows;
+  r.base_accuracy = bacc;
+  r.base_auc = bauc;
+  snprintf(r.model, sizeof r.model, "%s", m->version);
+  snprintf(r.source, sizeof r.source, "%s", source);
   for (size_t i = 0; i < n; i++) {
-    char nm[128];
-    feature_name(m, it[i].feature, nm, sizeof nm);
-    fprintf(f, "  {\"rank\": %zu, \"index\": %u, \"name\": ", i + 1, it[i].feature);
-    pf_fmt_json_string(f, nm);
-    fputs(", \"accuracy_drop\": ", f);
-    jnum(f, it[i].d_accuracy);
-    fputs(", \"auc_drop\": ", f);
-    jnum(f, it[i].d_auc);
-    fputs(", \"accuracy\": ", f);
-    jnum(f, it[i].accuracy);
-    fputs(", \"roc_auc\": ", f);
-    jnum(f, it[i].roc_auc);
-    fprintf(f, "}%s\n", i + 1 < n ? "," : "");
+    pf_folder_feature *f = &r.f[i];
+    f->index = it[i].feature;
+    feature_name(m, it[i].feature, f->name, sizeof f->name);
+    f->d_accuracy = it[i].d_accuracy;
+    f->d_auc = it[i].d_auc;
+    f->accuracy = it[i].accuracy;
+    f->roc_auc = it[i].roc_auc;
   }
-  fputs(" ]\n}\n", f);
-  return pf_atomic_commit(&tmp);
+  int rc = pf_folder_write_relevance(path, &r, err, errlen);
+  pf_folder_relevance_free(&r);
+  return rc;
 }
 
 int cmd_relevance(int argc, char **argv) {
@@ -229,8 +209,8 @@ int cmd_relevance(int argc, char **argv) {
   if (rc == PF_OK) {
     pf_relevance_sort(it, m->sizes[0]);
     if (!out) { snprintf(outbuf, sizeof outbuf, "%s/relevance.json", dir); out = outbuf; }
-    if (write_json(out, m, source, use->n, bacc, bauc, it, m->sizes[0]) != PF_OK) {
-      fprintf(stderr, "pefleet relevance: cannot write %s: %s\n", out, strerror(errno));
+    if (write_json(out, m, source, use->n, bacc, bauc, it, m->sizes[0], err, sizeof err) != PF_OK) {
+      fprintf(stderr, "pefleet relevance: %s\n", err);
       rc = PF_EIO;
     }
   } else if (rc != PF_EINVAL || use->n) {

@@ -2,9 +2,8 @@
  * fleet's Redis splits, trains the seed's network with pf_fit (lib/model/
  * pf_fit.h) on the CPU reference path or the GPU path (--device;
  * trainer/pf_train_gpu.h), and writes a model folder with the weights,
- * stats.json and history.json (train_out.h). */
+ * stats.json and history.json (lib/eval/pf_evalout.h). */
 #include "cmd.h"
-#include "pf_atomic.h"
 #include "pf_explain.h"
 #include "pf_clock.h"
 #include "fleet.h"
@@ -22,10 +21,9 @@
 #include "pf_timesplit.h"
 #include "pf_train.h"
 #include "pf_train_gpu.h"
-#include "train_out.h"
+#include "pf_evalout.h"
 #include "out_path.h"
 #include "usage_err.h"
-#include "train_plots.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -171,15 +169,10 @@ static int train_write_over_time(const char *dir, const pf_model *m, const pf_da
   if (rc != PF_OK) { snprintf(err, errlen, "cannot compute the figures over time: %s", pf_strerror(rc)); return rc; }
   char *txt = pf_drift_json(&d, m);
   pf_drift_free(&d);
-  pf_atomic tmp;
-  FILE *f = txt ? pf_atomic_open(&tmp, dir, "over_time.json") : NULL;
-  if (f) fprintf(f, "%s\n", txt);
+  if (!txt) { snprintf(err, errlen, "cannot write %s/over_time.json: out of memory", dir); return PF_ENOMEM; }
+  rc = pf_folder_write_over_time(dir, txt, err, errlen);
   free(txt);
-  if (!f || pf_atomic_commit(&tmp) != PF_OK) {
-    snprintf(err, errlen, "cannot write %s/over_time.json", dir);
-    return PF_EIO;
-  }
-  return PF_OK;
+  return rc;
 }
 
 int cmd_train(int argc, char **argv) {

@@ -1,5 +1,5 @@
 /* model_info: owns reading a model folder's side files for the registry
- * commands (what model.json and stats.json say, without a JSON library).
+ * commands (what model.json and stats.json say, through lib/eval/pf_folder).
  * Defines the training-set size and the test split's key figures.
  * Called by cli/cmd_models.c (promote, models), cli/cmd_retrain.c and
  * cli/cmd_up.c (--model). */

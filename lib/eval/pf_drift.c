@@ -2,6 +2,7 @@
  * pf_drift.h). */
 #include "pf_drift.h"
 #include "pf_err.h"
+#include "pf_folder.h"
 #include "pf_metrics.h"
 
 #include <cjson/cJSON.h>
@@ -121,44 +122,35 @@ char *pf_drift_json(const pf_drift *d, const pf_model *m) {
   return out;
 }
 
-static int op_threshold(const cJSON *ops, const char *key, double *thr) {
-  const cJSON *o = cJSON_GetObjectItemCaseSensitive(ops, key);
-  const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "threshold");
-  if (cJSON_IsNumber(t)) { *thr = t->valuedouble; return 1; }
-  if (cJSON_IsNull(t)) { *thr = INFINITY; return 1; }
-  return 0;
+/* The parsed stats.json text: s[] and data_end hold what was found. */
+static void stats_of(const char *stats_json, pf_folder_stats *st) {
+  pf_folder_parse_stats((const uint8_t *)stats_json, strlen(stats_json), st);
 }
 
 int pf_drift_val_thresholds(const char *stats_json, double *thr1, double *thr01) {
   if (!stats_json) return PF_ENOENT;
-  cJSON *j = cJSON_Parse(stats_json);
-  const cJSON *ops = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "validation"), "tpr_at_fpr");
-  int ok = op_threshold(ops, "0.01", thr1) && op_threshold(ops, "0.001", thr01);
-  cJSON_Delete(j);
-  return ok ? PF_OK : PF_ENOENT;
+  pf_folder_stats st;
+  stats_of(stats_json, &st);
+  if (!st.s[1].exists || !st.s[1].ops_thr) return PF_ENOENT;
+  *thr1 = st.s[1].op_thr[0];
+  *thr01 = st.s[1].op_thr[1];
+  return PF_OK;
 }
 
 int pf_drift_data_end(const char *stats_json, long long *end) {
   if (!stats_json) return PF_ENOENT;
-  cJSON *j = cJSON_Parse(stats_json);
-  const cJSON *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "split"), "data_end_unix");
-  int ok = cJSON_IsNumber(e) && e->valuedouble >= PF_DATE_MIN && e->valuedouble <= PF_DATE_MAX;
-  if (ok) *end = (long long)e->valuedouble;
-  cJSON_Delete(j);
-  return ok ? PF_OK : PF_ENOENT;
+  pf_folder_stats st;
+  stats_of(stats_json, &st);
+  if (!st.has_data_end) return PF_ENOENT;
+  *end = st.data_end;
+  return PF_OK;
 }
 
 char *pf_drift_read_stats(const char *dir) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/stats.json", dir);
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4u << 20, n = 0;
-  char *buf = malloc(cap + 1);
-  if (buf) n = fread(buf, 1, cap, f);
-  int bad = !buf || ferror(f) || n == cap;
-  fclose(f);
-  if (bad) { free(buf); return NULL; }
-  buf[n] = '\0';
-  return buf;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  char why[PF_FOLDER_WHY];
+  if (pf_folder_read(dir, "stats.json", &buf, &len, why, sizeof why) != PF_OK) return NULL;
+  if (len >= (4u << 20)) { free(buf); return NULL; } /* as documented: at most 4 MiB */
+  return (char *)buf;
 }

@@ -54,7 +54,7 @@ void pf_drift_free(pf_drift *d);
 char *pf_drift_json(const pf_drift *d, const pf_model *m);
 
 /* The validation split's thresholds for 1% and 0.1% FPR from the text of a
- * model folder's stats.json ("validation": {"tpr_at_fpr": {"0.01":
+ * model folder's stats.json (read through pf_folder_parse_stats) ("validation": {"tpr_at_fpr": {"0.01":
  * {"threshold"}, ...}}); a null threshold is +infinity. PF_ENOENT when the
  * text holds no such figures. */
 int pf_drift_val_thresholds(const char *stats_json, double *thr1, double *thr01);

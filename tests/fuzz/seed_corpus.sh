@@ -10,17 +10,22 @@
 #                               wrong-version, body-less and truncated ones
 #   seed_corpus.sh --csvrow DIR dataset.csv rows for fuzz_csvrow (first byte:
 #                               label and value room, then the line)
+#   seed_corpus.sh --folder DIR model folder files for fuzz_folder (first
+#                               byte: which parser; then the file): each
+#                               file as the trainer writes it, and damaged
+#                               ones (truncated, wrong types, long arrays)
 # ../shared is $PEFLEET_SHARED, else ../shared beside the repository root.
 # Running it again rewrites the same files, so it is safe on a fuzzed corpus.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${PEFLEET_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 
-usage() { echo "usage: $0 DIR | --wire DIR | --msg DIR | --csvrow DIR" >&2; exit 2; }
+usage() { echo "usage: $0 DIR | --wire DIR | --msg DIR | --csvrow DIR | --folder DIR" >&2; exit 2; }
 mode=pe
 if [ "${1:-}" = "--wire" ]; then mode=wire; shift; fi
 if [ "${1:-}" = "--msg" ]; then mode=msg; shift; fi
 if [ "${1:-}" = "--csvrow" ]; then mode=csvrow; shift; fi
+if [ "${1:-}" = "--folder" ]; then mode=folder; shift; fi
 [ $# -eq 1 ] || usage
 OUT=$1
 mkdir -p "$OUT"
@@ -54,6 +59,58 @@ for name, data in seeds.items():
     with open(os.path.join(out, "wire-" + name), "wb") as f:
         f.write(data)
 PY
+  echo "seed_corpus: $(ls "$OUT" | wc -l) files in $OUT"
+  exit 0
+fi
+
+if [ "$mode" = folder ]; then
+  python3 - "$OUT" <<'PY2'
+import json, os, sys
+out = sys.argv[1]
+split = {"cm": [[40, 5], [3, 52]], "accuracy": 0.92, "per_class": {"clean": {"precision": 0.93, "recall": 0.89,
+         "f1": 0.91, "support": 45}, "malicious": {"precision": 0.91, "recall": 0.95, "f1": 0.93, "support": 55}},
+         "roc_auc": 0.97, "threshold": 0.5, "fpr": 0.11, "tpr_at_fpr": {"0.01": {"tpr": 0.6, "threshold": 0.91},
+         "0.001": {"tpr": 0.2, "threshold": None}}, "n": 100}
+files = {
+    0: {"format": 2, "version": "e9d68e23597c", "parent": "0123abcd", "schema": 1, "layers": [486, 70, 70, 2],
+        "classes": ["clean", "malicious"], "threshold": 0.5, "rows": {"train": 840, "validation": 180, "test": 180}},
+    1: {"train": split, "validation": split, "test": split,
+        "split": {"kind": "time", "source": "fleet", "data_end": "2026-02-01T00:00:00Z", "data_end_unix": 1769904000}},
+    2: {"loss": [0.7, 0.5, 0.4], "acc": [0.5, 0.7, 0.8], "val_loss": [0.7, 0.6, 0.5], "val_acc": [0.5, 0.6, 0.7],
+        "seconds": [0.1, 0.1, 0.1]},
+    3: {"split": "test", "rows": 100, "positives": 55, "negatives": 45, "roc_auc": 0.97, "points_total": 90,
+        "fpr": [0, 0.1, 1], "tpr": [0, 0.8, 1], "threshold": [None, 0.5, 0.01],
+        "operating_points": [{"name": "threshold", "threshold": 0.5, "fpr": 0.11, "tpr": 0.95},
+                             {"name": "fpr<=0.01", "threshold": None, "fpr": 0, "tpr": 0}]},
+    4: {"available": True, "split": "test", "rows": 4, "fit_rows": 4, "standardized": True,
+        "classes": ["clean", "malicious"], "explained_variance_ratio": [0.5, 0.3], "points_total": 4,
+        "points": {"pc1": [1, -1, 0.5, 2], "pc2": [0, 1, -2, 0.1], "label": [0, 1, 1, 0]}},
+    5: {"source": "csv", "path": "/data/ds.csv", "seed": 5, "split": "70/15/15"},
+    6: {"model": "e9d68e23597c", "source": "test split", "rows": 180, "base": {"accuracy": 0.9, "roc_auc": 0.95},
+        "features": [{"rank": 1, "index": 200, "name": "byte(7d)", "accuracy_drop": 0.3, "auc_drop": 0.2}]},
+    7: {"by": "week", "model": "e9d68e23597c", "threshold": 0.5, "thresholds_from": "validation",
+        "periods": [{"period": "2026-W07", "start": "2026-02-09T00:00:00Z", "end": "2026-02-16T00:00:00Z",
+                     "samples": {"clean": 10, "malicious": 12}, "roc_auc": 0.9, "tpr": 0.8, "fpr": 0.1,
+                     "tpr_at_fpr_0.01": None, "fpr_at_fpr_0.01": 0, "tpr_at_fpr_0.001": 0,
+                     "fpr_at_fpr_0.001": 0}]},
+}
+def put(name, kind, data):
+    with open(os.path.join(out, "folder-%d-%s" % (kind, name)), "wb") as f:
+        f.write(bytes([kind]) + data)
+for kind, obj in files.items():
+    text = json.dumps(obj).encode()
+    put("valid", kind, text)
+    put("truncated", kind, text[: len(text) // 2])
+    put("array", kind, b"[" + text + b"]")
+    put("empty", kind, b"")
+    put("types", kind, json.dumps({k: "x" for k in obj}).encode())
+put("unavailable", 4, b'{"available": false, "reason": "fewer than 3 rows in the split"}')
+put("keras", 0, b'{"format": "pfnn", "format_version": 2, "layers": [{"name": "d", "units": 70}], "classes": ["a", "b"]}')
+put("redis", 5, b'{"source": "redis"}')
+put("long", 3, b'{"fpr": [' + b",".join([b"0"] * 3000) + b'], "tpr": [' + b",".join([b"1"] * 3000) + b"]}")
+put("nested", 1, b'{"test": ' + b"[" * 2000 + b"]" * 2000 + b"}")
+put("history_lengths", 2, b'{"loss": [1, 2], "acc": [1], "val_loss": [1, 2], "val_acc": [1, 2]}')
+PY2
   echo "seed_corpus: $(ls "$OUT" | wc -l) files in $OUT"
   exit 0
 fi
