@@ -298,3 +298,41 @@ int pf_db_each_failed(pf_db *db, int (*fn)(const pf_db_sample *s, void *arg), vo
   if (!db || !fn) return PF_EINVAL;
   return each_in(db, PF_DB_SET_FAILED, fn, arg);
 }
+
+/* ---- a sample by the start of its hash ---- */
+
+int pf_db_find_prefix(pf_db *db, const char *prefix, char out[PF_SHA256_HEX_LEN + 1], int *matches) {
+  if (!db || !prefix || !out || !matches) return PF_EINVAL;
+  *matches = 0;
+  out[0] = '\0';
+  size_t n = strlen(prefix);
+  for (size_t i = 0; i < n; i++)
+    if (!((prefix[i] >= '0' && prefix[i] <= '9') || (prefix[i] >= 'a' && prefix[i] <= 'f'))) n = 0;
+  if (n == 0 || n > PF_SHA256_HEX_LEN) {
+    pf__db_err(db, "a sha256 prefix is 1-%d lower-case hex digits", PF_SHA256_HEX_LEN);
+    return PF_EINVAL;
+  }
+  char cursor[24] = "0", match[PF_SHA256_HEX_LEN + 2];
+  snprintf(match, sizeof match, "%s*", prefix);
+  do {
+    const char *argv[] = {"SSCAN", "pf:samples", cursor, "MATCH", match, "COUNT", SCAN_COUNT};
+    redisReply *r = pf__db_cmd(db, 7, argv, NULL);
+    if (!r) return PF_EIO;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !pf__db_is_str(r->element[0]) ||
+        r->element[0]->len == 0 || r->element[0]->len >= sizeof cursor || r->element[1]->type != REDIS_REPLY_ARRAY) {
+      freeReplyObject(r);
+      pf__db_unexpected(db, "SSCAN");
+      return PF_EIO;
+    }
+    pf__db_rep_copy(r->element[0], cursor, sizeof cursor);
+    for (size_t i = 0; i < r->element[1]->elements; i++) {
+      const redisReply *e = r->element[1]->element[i];
+      if (!pf__db_is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
+      if (*matches == 0) memcpy(out, e->str, PF_SHA256_HEX_LEN), out[PF_SHA256_HEX_LEN] = '\0';
+      else if (strncmp(out, e->str, PF_SHA256_HEX_LEN) != 0) *matches = 2;
+      if (*matches == 0) *matches = 1;
+    }
+    freeReplyObject(r);
+  } while (strcmp(cursor, "0") != 0 && *matches < 2);
+  return PF_OK;
+}

@@ -2,8 +2,9 @@
  * Defines pf_db_scan (SSCAN a page of a set, then every record of the page
  * in one pipelined round trip) and pf_db_fetch (the same for a list of
  * hashes); each record is decoded exactly as pf_db_get decodes it.
- * Called by pf_db_each (training, export, requeue) and the similarity
- * service's load and stream follower. */
+ * Also finds a sample by the start of its hash.
+ * Called by pf_db_each (training, export, requeue), the similarity
+ * service's load and stream follower, and `pefleet similar/requeue`. */
 #ifndef PF_DB_SCAN_H
 #define PF_DB_SCAN_H
 
@@ -38,5 +39,10 @@ int pf_db_scan(pf_db *db, int set, int flags, pf_db_scan_fn fn, void *arg);
  * Redis), in order, PF_DB_SCAN_BATCH per round trip; rules of pf_db_scan. */
 int pf_db_fetch(pf_db *db, const char (*shas)[PF_SHA256_HEX_LEN + 1], size_t n, int flags, pf_db_scan_fn fn,
                 void *arg);
+
+/* The stored sample (pf:samples) whose hash starts with prefix (1-64
+ * lower-case hex digits) into out: *matches 0 none, 1 one (out holds it),
+ * 2 several (out holds one of them). PF_OK, PF_EINVAL, PF_EIO. */
+int pf_db_find_prefix(pf_db *db, const char *prefix, char out[PF_SHA256_HEX_LEN + 1], int *matches);
 
 #endif

@@ -5,7 +5,8 @@
  * the vectors-only read; an unreadable vector (reported, the walk goes on;
  * pf_db_each stops); unknown and malformed hashes; a Redis restart in the
  * middle of a scan; the stream's tail, reads after an id and the checks
- * for a flushed, restarted or trimmed stream. Skipped, saying so, without
+ * for a flushed, restarted or trimmed stream; finding a sample by the start
+ * of its hash. Skipped, saying so, without
  * redis-server. */
 #include "pf_test_redis.h"
 
@@ -54,7 +55,15 @@ static void fill(pf_db *db) {
   int is_new;
   char status[16];
   for (int i = 0; i < N; i++) {
-    if (i % 7 == 0) assert_int_equal(pf_db_ingest(db, shas[i], "clean", (uint64_t)i, &is_new, status), PF_OK);
+    if (i % 7 == 0) { /* first_seen fixed, so a refill gives the same records */
+      const char *sha[] = {shas[i]}, *label[] = {"clean"};
+      uint64_t size[] = {(uint64_t)i};
+      long long seen[] = {1600000000 + i};
+      int rc[1], fresh[1];
+      char st[1][16];
+      assert_int_equal(pf_db_ingest_many(db, 1, sha, label, size, seen, rc, fresh, st, NULL), PF_OK);
+      assert_int_equal(rc[0], PF_OK);
+    }
     if (i % 5 == 0) {
       assert_int_equal(pf_db_ingest(db, shas[i], "zeta", 1, &is_new, status), PF_OK);
       assert_int_equal(pf_db_ingest(db, shas[i], "Alpha", 1, &is_new, status), PF_OK);
@@ -292,6 +301,29 @@ static void test_stream(void **state) {
   assert_int_equal(pf_db_vectors_continues(db, mid, why, sizeof why), PF_EIO);
 }
 
+static void test_find_prefix(void **state) {
+  pf_db *db = *state;
+  NEED_REDIS();
+  fill(db);
+  char out[PF_SHA256_HEX_LEN + 1], p[PF_SHA256_HEX_LEN + 1];
+  int m = -1;
+  memcpy(p, shas[5], 12);
+  p[12] = '\0';
+  assert_int_equal(pf_db_find_prefix(db, p, out, &m), PF_OK);
+  assert_int_equal(m, 1);
+  assert_string_equal(out, shas[5]);
+  assert_int_equal(pf_db_find_prefix(db, shas[6], out, &m), PF_OK); /* the whole hash */
+  assert_int_equal(m, 1);
+  assert_int_equal(pf_db_find_prefix(db, "a", out, &m), PF_OK); /* one digit: many */
+  assert_int_equal(m, 2);
+  sha_named("never-", 2, p);
+  assert_int_equal(pf_db_find_prefix(db, p, out, &m), PF_OK);
+  assert_int_equal(m, 0);
+  assert_int_equal(pf_db_find_prefix(db, "ABC", out, &m), PF_EINVAL);
+  assert_int_equal(pf_db_find_prefix(db, "a*", out, &m), PF_EINVAL); /* never a pattern of the caller's */
+  assert_int_equal(pf_db_find_prefix(db, "", out, &m), PF_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_scan_equals_get, setup, teardown),
@@ -299,6 +331,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_bad_vector, setup, teardown),
     cmocka_unit_test_setup_teardown(test_restart_mid_scan, setup, teardown),
     cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_find_prefix, setup, teardown),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
