@@ -256,7 +256,7 @@ int pf_db_seen_range(pf_db *db, long long *oldest, long long *newest, long long 
  * NULL) counts the samples that joined. */
 int pf_db_seen_backfill(pf_db *db, long long now, long long *added);
 
-/* ---- other modules' keys (pf_registry, the similarity service) ---- */
+/* ---- other modules' keys (pf_registry) ---- */
 
 /* One Redis command (argv with lens; lens NULL for NUL-terminated values),
  * reconnecting once when the connection was lost. Returns the reply (free
