@@ -69,33 +69,43 @@ typedef struct {
   int64_t t0, next_log;
 } add_ctx;
 
+/* A record left out; why (NULL: not worth a line) is logged for every
+ * announced sample, and for the first 10 of a load. */
+static void skip_one(add_ctx *c, const char *sha, const char *why) {
+  if (why && (c->each || c->skipped < 10)) {
+    if (c->each) pf_warn("sample %s: announced but %s; skipped", sha, why);
+    else pf_warn("sample %s: vector skipped: %s", sha, why);
+  }
+  c->skipped++;
+}
+
 /* pf_db_scan_fn: one record into the index. */
 static int add_one(const pf_db_sample *x, int rc, void *arg) {
   add_ctx *c = arg;
-  const char *skip = NULL;
-  char why[320];
-  if (rc == PF_ENOENT) skip = "not in redis";
-  else if (rc != PF_OK) snprintf(why, sizeof why, "%s", pf_db_error(c->s->db)), skip = why;
-  else if (!x->has_vector) skip = c->each ? "has no readable vector" : NULL; /* done without a vector: harmless */
-  else if (x->dim != pf_simindex_dim(c->ix)) skip = "wrong dimension";
-  if (skip || !x->has_vector) {
-    if (skip && (c->each || c->skipped < 10))
-      pf_warn("sample %s: %s %s; skipped", x->sha[0] ? x->sha : "?", c->each ? "announced but" : "vector", skip);
-    c->skipped++;
+  const char *sha = x->sha[0] ? x->sha : "?";
+  if (rc == PF_ENOENT) {
+    skip_one(c, sha, c->each ? "not in redis" : NULL); /* a load: removed while we walk */
+  } else if (rc != PF_OK) {
+    skip_one(c, sha, pf_db_error(c->s->db)); /* an unreadable vector: the reason names the sample */
+  } else if (!x->has_vector) {
+    skip_one(c, sha, c->each ? "has no readable vector" : NULL); /* done without a vector: harmless */
+  } else if (x->dim != pf_simindex_dim(c->ix)) {
+    skip_one(c, sha, c->each ? "has another dimension" : "wrong dimension");
   } else {
     char err[256];
     int exists = c->each && pf_simindex_find(c->ix, x->sha) >= 0;
     int a = pf_simindex_add(c->ix, x->sha, x->vec, x->dim, x->labels, x->split[0] ? x->split : NULL, err, sizeof err);
-    if (a == PF_OK) {
+    if (a == PF_ENOMEM || a == PF_ELIMIT) {
+      c->rc = a;
+      return 1;
+    }
+    if (a != PF_OK) {
+      if (c->each || c->skipped < 10) pf_warn("sample %s: vector skipped: %s", x->sha, err);
+      c->skipped++;
+    } else {
       c->added++;
       if (c->each)
         pf_info("sample %s %s (%zu vectors)", x->sha, exists ? "vector replaced" : "added", pf_simindex_count(c->ix));
-    } else if (a == PF_ENOMEM || a == PF_ELIMIT) {
-      c->rc = a;
-      return 1;
-    } else {
-      if (c->each || c->skipped < 10) pf_warn("sample %s: vector skipped: %s", x->sha, err);
-      c->skipped++;
     }
   }
   if (c->t0 && pf_clock_ms() >= c->next_log) {

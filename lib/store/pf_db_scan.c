@@ -17,10 +17,10 @@
 
 #define SCAN_COUNT "1000" /* SSCAN's COUNT hint: about PF_DB_SCAN_BATCH members a page */
 
-/* the fields a VECTORS read asks for */
-static const int vec_fields[] = {PF__F_VEC, PF__F_SCHEMA, PF__F_SPLIT};
 typedef char sha_hex[PF_SHA256_HEX_LEN + 1];
 
+/* the fields a VECTORS read asks for */
+static const int vec_fields[] = {PF__F_VEC, PF__F_SCHEMA, PF__F_SPLIT};
 #define NVEC_FIELDS (sizeof vec_fields / sizeof vec_fields[0])
 
 static int nfields(int flags) { return flags & PF_DB_SCAN_VECTORS ? (int)NVEC_FIELDS : PF__F_COUNT; }
@@ -145,11 +145,13 @@ typedef struct {
   char (*shas)[PF_SHA256_HEX_LEN + 1];
 } scratch;
 
-static int scratch_new(scratch *x) {
+static int scratch_new(pf_db *db, scratch *x) {
   x->s = malloc(sizeof *x->s);
   x->rep = calloc(2 * PF_DB_SCAN_BATCH, sizeof *x->rep);
   x->shas = malloc(PF_DB_SCAN_BATCH * sizeof *x->shas);
-  return x->s && x->rep && x->shas ? PF_OK : PF_ENOMEM;
+  if (x->s && x->rep && x->shas) return PF_OK;
+  pf__db_err(db, "out of memory");
+  return PF_ENOMEM;
 }
 
 static void scratch_free(scratch *x) {
@@ -162,10 +164,10 @@ int pf_db_fetch(pf_db *db, const char (*shas)[PF_SHA256_HEX_LEN + 1], size_t n, 
                 void *arg) {
   if (!db || !fn || (n && !shas) || (flags & ~PF_DB_SCAN_VECTORS)) return PF_EINVAL;
   scratch x;
-  int rc = scratch_new(&x), stop = 0;
+  int rc = scratch_new(db, &x), stop = 0;
   size_t m = 0;
   for (size_t i = 0; rc == PF_OK && i < n && !stop; i++) {
-    if (pf_is_sha256_hex(shas[i])) {
+    if (memchr(shas[i], '\0', sizeof *shas) && pf_is_sha256_hex(shas[i])) {
       memcpy(x.shas[m++], shas[i], sizeof *x.shas);
       if (m == PF_DB_SCAN_BATCH) rc = page(db, (const sha_hex *)x.shas, m, flags, fn, arg, x.s, x.rep, &stop), m = 0;
       continue;
@@ -241,7 +243,7 @@ int pf_db_scan(pf_db *db, int set, int flags, pf_db_scan_fn fn, void *arg) {
     return PF_EINVAL;
   }
   scratch x;
-  int rc = scratch_new(&x), stop = 0;
+  int rc = scratch_new(db, &x), stop = 0;
   char cursor[24] = "0";
   sha_hex *all = NULL;
   size_t cap = 0;

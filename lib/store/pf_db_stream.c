@@ -116,18 +116,32 @@ int pf_db_vectors_continues(pf_db *db, const char *id, char *why, size_t whylen)
     snprintf(why, whylen, "the %s stream is gone (redis was flushed or lost its data)", PF_DB_VECTORS_KEY);
     return 0;
   }
-  char last[PF_DB_STREAM_ID] = "0-0", maxdel[PF_DB_STREAM_ID] = "0-0";
+  char last[PF_DB_STREAM_ID] = "0-0", maxdel[PF_DB_STREAM_ID] = "0-0", first[PF_DB_STREAM_ID] = "0-0";
+  long long added = -1, length = -1;
   if (r->type == REDIS_REPLY_ARRAY)
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
-      const redisReply *k = r->element[i];
+      const redisReply *k = r->element[i], *v = r->element[i + 1];
       if (!pf__db_is_str(k)) continue;
-      if (strcmp(k->str, "last-generated-id") == 0) copy_id(last, r->element[i + 1]);
-      if (strcmp(k->str, "max-deleted-entry-id") == 0) copy_id(maxdel, r->element[i + 1]);
+      if (strcmp(k->str, "last-generated-id") == 0) copy_id(last, v);
+      if (strcmp(k->str, "max-deleted-entry-id") == 0) copy_id(maxdel, v);
+      if (strcmp(k->str, "entries-added") == 0 && !pf__db_rep_ll(v, &added)) added = -1;
+      if (strcmp(k->str, "length") == 0 && !pf__db_rep_ll(v, &length)) length = -1;
+      if (strcmp(k->str, "first-entry") == 0 && v->type == REDIS_REPLY_ARRAY && v->elements >= 1)
+        copy_id(first, v->element[0]);
     }
   freeReplyObject(r);
   if (pf_db_stream_id_cmp(last, id) < 0) {
     snprintf(why, whylen, "the %s stream restarted (its last id %s is before ours, %s): redis lost data",
              PF_DB_VECTORS_KEY, last, id);
+    return 0;
+  }
+  /* XTRIM / MAXLEN do not move max-deleted-entry-id: entries were removed
+   * (Redis 7 counts every one added) and the oldest left is past ours, so
+   * those after ours may be gone (or ours was the last removed: a reload
+   * too many, never one too few) */
+  if (added >= 0 && length >= 0 && added > length && pf_db_stream_id_cmp(first, id) > 0) {
+    snprintf(why, whylen, "the %s stream was trimmed past our position (its oldest entry %s is after %s)",
+             PF_DB_VECTORS_KEY, first, id);
     return 0;
   }
   if (pf_db_stream_id_cmp(maxdel, id) > 0) {

@@ -28,7 +28,8 @@ int pf_db_vectors_read(pf_db *db, const char *after, int max, char (*shas)[PF_SH
 /* Whether the stream still continues from id (what a reader that has read
  * up to id needs): 1 yes; 0 no, with the reason in why (gone: Redis was
  * flushed or lost its data; restarted: its last id is before ours; trimmed
- * past id); PF_EIO when Redis does not answer. */
+ * past id: an entry after id deleted, or entries removed and the oldest
+ * left after id); PF_EIO when Redis does not answer. */
 int pf_db_vectors_continues(pf_db *db, const char *id, char *why, size_t whylen);
 
 /* Orders stream ids: -1, 0, 1 as a < b, a == b, a > b (malformed: equal). */

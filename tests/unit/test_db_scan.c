@@ -281,6 +281,16 @@ static void test_stream(void **state) {
   admin_do("XDEL %s %s", PF_DB_VECTORS_KEY, tail);
   assert_int_equal(pf_db_vectors_continues(db, mid, why, sizeof why), 0);
   assert_non_null(strstr(why, "trimmed"));
+  assert_int_equal(pf_db_vectors_continues(db, last, why, sizeof why), 1); /* at the end: nothing lost */
+  /* trimmed from the front (XTRIM, MAXLEN ~) past our position, and not */
+  admin_do("XTRIM %s MAXLEN 3", PF_DB_VECTORS_KEY);
+  assert_int_equal(pf_db_vectors_continues(db, "1-0", why, sizeof why), 0);
+  assert_non_null(strstr(why, "trimmed past our position (its oldest"));
+  assert_int_equal(pf_db_vectors_continues(db, last, why, sizeof why), 1);
+  /* a stream that did not exist when we started (id 0-0) and came since */
+  admin_do("DEL %s", PF_DB_VECTORS_KEY);
+  admin_do("XADD %s * sha %s", PF_DB_VECTORS_KEY, shas[1]);
+  assert_int_equal(pf_db_vectors_continues(db, "0-0", why, sizeof why), 1);
   /* restarted: its last id is before ours */
   admin_do("DEL %s", PF_DB_VECTORS_KEY);
   admin_do("XADD %s 1-1 sha %s", PF_DB_VECTORS_KEY, shas[1]);
