@@ -1265,12 +1265,6 @@ struct redisReply *pf_db_command(pf_db *db, int argc, const char **argv, const s
   return pf__db_cmd(db, argc, argv, lens);
 }
 
-void pf_db_params(const pf_db *db, const char **host, int *port, const char **password, int *dbnum) {
-  if (host) *host = db->host;
-  if (port) *port = db->port;
-  if (password) *password = db->password;
-  if (dbnum) *dbnum = db->dbnum;
-}
 
 /* ---- first-seen times (pf:seen) ---- */
 

@@ -256,20 +256,18 @@ int pf_db_seen_range(pf_db *db, long long *oldest, long long *newest, long long 
  * NULL) counts the samples that joined. */
 int pf_db_seen_backfill(pf_db *db, long long now, long long *added);
 
-/* ---- other modules' keys (pf_registry) ---- */
+/* ---- other lib/store modules' keys (pf_registry); nothing outside
+ * lib/store talks to Redis but through lib/store's functions ---- */
 
 /* One Redis command (argv with lens; lens NULL for NUL-terminated values),
  * reconnecting once when the connection was lost. Returns the reply (free
  * with freeReplyObject from <hiredis/hiredis.h>), or NULL with the reason
  * in pf_db_error when Redis is unreachable or answered with an error. For
- * modules that own keys of their own; pf_db's keys are changed only
- * through the functions above. */
+ * reads of a module's own keys; pf_db's keys are read and changed only
+ * through the functions above, and any change of more than one key is a
+ * script (pf_db_eval). */
 struct redisReply;
 struct redisReply *pf_db_command(pf_db *db, int argc, const char **argv, const size_t *lens);
-
-/* Connection parameters the db was opened with, for a second connection
- * (e.g. a pub/sub subscriber): host, port, password (NULL: none), db. */
-void pf_db_params(const pf_db *db, const char **host, int *port, const char **password, int *dbnum);
 
 /* Runs a Lua script of a module that owns keys of its own (pf_registry),
  * the way pf_db runs its own: EVALSHA, and EVAL when the server answers
