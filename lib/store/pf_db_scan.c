@@ -11,6 +11,7 @@
 #include "pf_err.h"
 #include "pf_split.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,10 +129,17 @@ static int page(pf_db *db, const char (*shas)[PF_SHA256_HEX_LEN + 1], size_t n, 
                 void *arg, pf_db_sample *s, redisReply **rep, int *stop) {
   if (n == 0) return PF_OK;
   int rc = page_read(db, shas, n, flags, rep);
+  size_t dirty = PF_DB_MAX_DIM; /* vector values that may be left from the record before */
   for (size_t i = 0; rc == PF_OK && i < n && !*stop; i++) {
-    memset(s, 0, sizeof *s);
+    /* zeroed as pf_db_get zeroes it, but the vector only where the record
+     * before left values: 4 KB a record saved */
+    memset(s, 0, offsetof(pf_db_sample, vec));
     memcpy(s->sha, shas[i], sizeof s->sha);
     int d = page_decode(db, flags, rep[2 * i], rep[2 * i + 1], s);
+    size_t now = s->has_vector ? s->dim : 0;
+    if (d == PF_EINVAL) dirty = 0; /* pf__db_decode zeroed it all */
+    if (dirty > now) memset(s->vec + now, 0, (dirty - now) * sizeof *s->vec);
+    dirty = now;
     if (d == PF_EIO) rc = PF_EIO;
     else if (fn(s, d, arg)) *stop = 1;
   }

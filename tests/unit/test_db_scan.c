@@ -35,7 +35,8 @@ static void vec_of(int i, double *v) {
   for (int k = 0; k < DIM; k++) v[k] = sin((double)(i * 13 + k)) * 3.0;
 }
 
-/* N samples: imported with a vector (most), ingested only (every 7th),
+/* N samples: imported with a vector (most; every 13th of 4 values, so a
+ * record's vector is shorter than the one before), ingested only (every 7th),
  * failed with a reason (every 11th), several labels (every 5th). */
 static void fill(pf_db *db) {
   static double vec[64][DIM];
@@ -47,7 +48,7 @@ static void fill(pf_db *db) {
       if (j % 7 == 0) continue;
       vec_of(j, vec[k]);
       it[k] = (pf_db_import_item){.sha = shas[j], .label = j % 2 ? "malicious" : "clean", .vec = vec[k],
-                                  .dim = DIM, .first_seen = 1700000000 + j};
+                                  .dim = j % 13 ? DIM : 4, .first_seen = 1700000000 + j};
       k++;
     }
     assert_int_equal(pf_db_import_vectors(db, it, (size_t)k, 3), PF_OK);
