@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCAN_COUNT "1000" /* SSCAN's COUNT hint: about PF_DB_SCAN_BATCH members a page */
+#define SCAN_COUNT "1000" /* SSCAN's COUNT hint: members a page, read PF_DB_SCAN_BATCH at a time */
 
 typedef char sha_hex[PF_SHA256_HEX_LEN + 1];
 

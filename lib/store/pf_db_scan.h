@@ -10,7 +10,7 @@
 
 #include "pf_db.h"
 
-#define PF_DB_SCAN_BATCH 256 /* records read per round trip (and SSCAN COUNT) */
+#define PF_DB_SCAN_BATCH 256 /* records read per round trip (an SSCAN page of about 1,000 takes four) */
 
 /* Sets a scan walks: a split's number (0-2, pf_split.h), or one of these. */
 enum { PF_DB_SET_ALL = -1, PF_DB_SET_FAILED = -2, PF_DB_SET_DONE = -3 };
