@@ -3,10 +3,9 @@
 #include "pf_clock.h"
 #include "pf_err.h"
 #include "pf_log.h"
+#include "pf_db_sub.h"
 #include "pf_registry.h"
 
-#include <hiredis/hiredis.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,12 +18,11 @@ void sm_init(sm_state *s, const pf_config *cfg, pf_db *db) {
 }
 
 void sm_free(sm_state *s) {
-  if (s->sub) redisFree(s->sub);
-  s->sub = NULL;
+  pf_db_sub_free(&s->sub);
   pf_model_free(&s->model);
 }
 
-int sm_fd(const sm_state *s) { return s->sub ? s->sub->fd : -1; }
+int sm_fd(const sm_state *s) { return s->sub ? pf_db_sub_fd(s->sub) : -1; }
 
 /* Loads version and makes it current; the old model stays on failure. */
 static void switch_to(sm_state *s, const char *version) {
@@ -51,44 +49,30 @@ static void check_current(sm_state *s) {
 }
 
 static void sub_open(sm_state *s) {
-  redisContext *c = pf_db_dial(s->db, 1000); /* pf_db's own connect: AUTH, SELECT, fleet check */
-  if (!c) return;
-  redisReply *r = redisCommand(c, "SUBSCRIBE %s", PF_REGISTRY_CHANNEL);
-  int ok = r && r->type == REDIS_REPLY_ARRAY;
-  if (r) freeReplyObject(r);
-  if (!ok) { redisFree(c); return; }
-  s->sub = c;
+  if (pf_db_subscribe(s->db, PF_REGISTRY_CHANNEL, 1000, &s->sub) != PF_OK) return;
   pf_info("listening for model promotions on %s", PF_REGISTRY_CHANNEL);
   check_current(s); /* anything promoted while we were not listening */
 }
 
-/* Reads what the subscriber has; returns 0 when the connection broke. */
-static int sub_read(sm_state *s) {
-  if (redisBufferRead(s->sub) != REDIS_OK) return 0;
-  for (;;) {
-    void *rp = NULL;
-    if (redisGetReplyFromReader(s->sub, &rp) != REDIS_OK) return 0;
-    if (!rp) return 1;
-    redisReply *r = rp;
-    /* ["message", channel, version] */
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[2]->type == REDIS_REPLY_STRING &&
-        r->element[2]->len < PF_MODEL_NAME) {
-      char v[PF_MODEL_NAME];
-      memcpy(v, r->element[2]->str, r->element[2]->len);
-      v[r->element[2]->len] = '\0';
-      pf_info("promotion announced: %s", v);
-      if (strcmp(v, s->version) != 0) switch_to(s, v);
-    }
-    freeReplyObject(r);
-  }
+/* One announcement: the promoted version. */
+static void on_message(const char *msg, size_t len, void *arg) {
+  sm_state *s = arg;
+  if (len >= PF_MODEL_NAME) return;
+  char v[PF_MODEL_NAME];
+  memcpy(v, msg, len);
+  v[len] = '\0';
+  pf_info("promotion announced: %s", v);
+  if (strcmp(v, s->version) != 0) switch_to(s, v);
 }
+
+/* Reads what the subscriber has; returns 0 when the connection broke. */
+static int sub_read(sm_state *s) { return pf_db_sub_read(s->sub, on_message, s) == PF_OK; }
 
 void sm_tick(sm_state *s, int readable) {
   int64_t now = pf_clock_ms();
   if (s->sub && readable && !sub_read(s)) {
     pf_warn("lost the redis subscription; reconnecting");
-    redisFree(s->sub);
-    s->sub = NULL;
+    pf_db_sub_free(&s->sub);
     s->next_sub_try = now + 500;
   }
   if (!s->sub && now >= s->next_sub_try) {

@@ -12,12 +12,13 @@
 
 #include "pf_config.h"
 #include "pf_db.h"
+#include "pf_db_sub.h"
 #include "pf_model.h"
 
 typedef struct {
   const pf_config *cfg;
   pf_db *db;                    /* shared with the scorer (not owned) */
-  struct redisContext *sub;     /* subscriber connection, NULL while down */
+  pf_db_sub *sub;               /* subscriber connection, NULL while down */
   pf_model *model;              /* NULL until a model is promoted */
   char version[PF_MODEL_NAME];
   int64_t next_check, next_sub_try;

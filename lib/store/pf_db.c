@@ -14,6 +14,7 @@
  * went away cannot kill the caller. Nothing read from Redis is trusted:
  * reply shapes are checked, counts capped, blobs decoded with pf_vecblob. */
 #include "pf_db.h"
+#include "pf_db_int.h"
 #include "pf_err.h"
 #include "pf_split.h"
 #include "pf_vecblob.h"
@@ -32,7 +33,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define DB_MAX_LABELS_READ 32   /* labels put into pf_db_sample.labels */
+#define DB_MAX_LABELS_READ PF__DB_MAX_LABELS_READ
 #define DB_MAX_LABELS_KEPT 64   /* distinct labels pf:s:<sha>:labels may hold */
 #define DB_MAX_CLAIM 1000       /* hashes moved by one claim */
 #define DB_MAX_ARGS 16          /* keys + arguments of one script call */
@@ -186,7 +187,7 @@ static const char *const scripts[S_COUNT] = {
     "        redis.call('SCARD', KEYS[4]), redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6])}\n",
 
   /* GET  KEYS: record, labels  ARGV: max labels
-   * -> nil when unknown, else {HMGET of the fields (order of rec_fields),
+   * -> nil when unknown, else {HMGET of the fields (order of pf__db_fields),
    *    first labels sorted, label count}; only named fields are read, so
    *    extra fields in the record cost nothing */
   [S_GET] =
@@ -205,18 +206,9 @@ static const char *const scripts[S_COUNT] = {
 
 /* ---- the connection ---- */
 
-struct pf_db {
-  redisContext *c;     /* NULL while disconnected */
-  char host[256];
-  char *password;      /* NULL: no AUTH; wiped at free */
-  int port, dbnum, timeout_ms;
-  char fleet[64];      /* "" : no fleet check */
-  char sha1[S_COUNT][41];
-  char err[512];
-};
+_Static_assert(S_COUNT <= PF__DB_NSCRIPTS, "the script table outgrew struct pf_db");
 
-static void db_err(pf_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void db_err(pf_db *db, const char *fmt, ...) {
+void pf__db_err(pf_db *db, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(db->err, sizeof db->err, fmt, ap);
@@ -227,7 +219,7 @@ static void db_err(pf_db *db, const char *fmt, ...) {
 }
 
 /* Why a context has no reply, in words. */
-static const char *ctx_reason(const pf_db *db, const redisContext *c, char *buf, size_t n) {
+const char *pf__db_reason(const pf_db *db, const redisContext *c, char *buf, size_t n) {
   if (!c) return "out of memory";
   if (c->err == REDIS_ERR_EOF) return "connection closed by the server";
   if (c->err == REDIS_ERR_IO &&
@@ -238,15 +230,7 @@ static const char *ctx_reason(const pf_db *db, const redisContext *c, char *buf,
   return c->errstr[0] ? c->errstr : "unknown error";
 }
 
-/* A write to a socket the server closed raises SIGPIPE; hiredis does not
- * ask the kernel to hold it back, so it is blocked (and a pending one taken
- * away) around each exchange. */
-typedef struct {
-  sigset_t old;
-  int was_pending;
-} pipe_guard;
-
-static void pipe_block(pipe_guard *g) {
+void pf__db_guard_on(pf__db_guard *g) {
   sigset_t s, pend;
   sigemptyset(&s);
   sigaddset(&s, SIGPIPE);
@@ -254,7 +238,7 @@ static void pipe_block(pipe_guard *g) {
   pthread_sigmask(SIG_BLOCK, &s, &g->old);
 }
 
-static void pipe_unblock(pipe_guard *g) {
+void pf__db_guard_off(pf__db_guard *g) {
   sigset_t s, pend;
   sigemptyset(&s);
   sigaddset(&s, SIGPIPE);
@@ -265,7 +249,7 @@ static void pipe_unblock(pipe_guard *g) {
   pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-static void db_close(pf_db *db) {
+void pf__db_close(pf_db *db) {
   if (db->c) redisFree(db->c);
   db->c = NULL;
 }
@@ -275,12 +259,12 @@ static int setup_cmd(pf_db *db, redisContext *c, int argc, const char **argv, co
   redisReply *r = redisCommandArgv(c, argc, argv, NULL);
   char buf[64];
   if (!r) {
-    db_err(db, "redis %s:%d: %s failed: %s", db->host, db->port, what, ctx_reason(db, c, buf, sizeof buf));
+    pf__db_err(db, "redis %s:%d: %s failed: %s", db->host, db->port, what, pf__db_reason(db, c, buf, sizeof buf));
     return PF_EIO;
   }
   int ok = r->type != REDIS_REPLY_ERROR;
   if (!ok)
-    db_err(db, "redis %s:%d: %s failed: %.*s", db->host, db->port, what, (int)(r->len < 200 ? r->len : 200),
+    pf__db_err(db, "redis %s:%d: %s failed: %.*s", db->host, db->port, what, (int)(r->len < 200 ? r->len : 200),
            r->str ? r->str : "");
   freeReplyObject(r);
   return ok ? PF_OK : PF_EIO;
@@ -295,12 +279,12 @@ static int fleet_check(pf_db *db, redisContext *c) {
   redisReply *r = redisCommandArgv(c, 2, get, NULL);
   char buf[64];
   if (!r) {
-    db_err(db, "redis %s:%d: GET pf:fleet failed: %s", db->host, db->port, ctx_reason(db, c, buf, sizeof buf));
+    pf__db_err(db, "redis %s:%d: GET pf:fleet failed: %s", db->host, db->port, pf__db_reason(db, c, buf, sizeof buf));
     return PF_EIO;
   }
   int mine = r->type == REDIS_REPLY_STRING && r->str && strcmp(r->str, db->fleet) == 0;
   if (!mine)
-    db_err(db, "redis %s:%d serves fleet %.64s, not this one (%s): refusing to use another fleet's Redis", db->host,
+    pf__db_err(db, "redis %s:%d serves fleet %.64s, not this one (%s): refusing to use another fleet's Redis", db->host,
            db->port, r->type == REDIS_REPLY_STRING && r->str ? r->str : "?", db->fleet);
   freeReplyObject(r);
   return mine ? PF_OK : PF_EFLEET;
@@ -314,7 +298,7 @@ static int db_dial(pf_db *db, int timeout_ms, redisContext **out) {
   struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   redisContext *c = redisConnectWithTimeout(db->host, db->port, tv);
   if (!c || c->err) {
-    db_err(db, "redis %s:%d unreachable: %s", db->host, db->port, c && c->errstr[0] ? c->errstr : "out of memory");
+    pf__db_err(db, "redis %s:%d unreachable: %s", db->host, db->port, c && c->errstr[0] ? c->errstr : "out of memory");
     if (c) redisFree(c);
     return PF_EIO;
   }
@@ -322,7 +306,7 @@ static int db_dial(pf_db *db, int timeout_ms, redisContext **out) {
    * inherit an authenticated connection (issue 12) */
   fcntl(c->fd, F_SETFD, FD_CLOEXEC);
   if (redisSetTimeout(c, tv) != REDIS_OK) {
-    db_err(db, "redis %s:%d: cannot set a timeout: %s", db->host, db->port, c->errstr);
+    pf__db_err(db, "redis %s:%d: cannot set a timeout: %s", db->host, db->port, c->errstr);
     redisFree(c);
     return PF_EIO;
   }
@@ -346,100 +330,115 @@ static int db_dial(pf_db *db, int timeout_ms, redisContext **out) {
   return PF_OK;
 }
 
-static int db_open(pf_db *db) {
-  db_close(db);
+int pf__db_open(pf_db *db) {
+  pf__db_close(db);
   return db_dial(db, db->timeout_ms, &db->c);
 }
 
-redisContext *pf_db_dial(pf_db *db, int timeout_ms) {
+redisContext *pf__db_dial(pf_db *db, int timeout_ms) {
   redisContext *c = NULL;
   if (!db || timeout_ms <= 0) return NULL;
-  pipe_guard g;
-  pipe_block(&g);
+  pf__db_guard g;
+  pf__db_guard_on(&g);
   db_dial(db, timeout_ms, &c);
-  pipe_unblock(&g);
+  pf__db_guard_off(&g);
   return c;
 }
 
 /* Sends one command; on no reply, reconnects once and sends it again.
  * Returns the reply (which may be an error reply) or NULL with db->err. */
-static redisReply *db_raw(pf_db *db, int argc, const char **argv, const size_t *lens) {
-  pipe_guard g;
-  pipe_block(&g);
+redisReply *pf__db_raw(pf_db *db, int argc, const char **argv, const size_t *lens) {
+  pf__db_guard g;
+  pf__db_guard_on(&g);
   redisReply *r = NULL;
   for (int attempt = 0; attempt < 2 && !r; attempt++) {
-    if (!db->c && db_open(db) != PF_OK) break;
+    if (!db->c && pf__db_open(db) != PF_OK) break;
     r = redisCommandArgv(db->c, argc, argv, lens);
     if (!r) {
       char buf[64];
-      db_err(db, "redis %s:%d: %s", db->host, db->port, ctx_reason(db, db->c, buf, sizeof buf));
-      db_close(db); /* the stream may be out of step now: never reuse it */
+      pf__db_err(db, "redis %s:%d: %s", db->host, db->port, pf__db_reason(db, db->c, buf, sizeof buf));
+      pf__db_close(db); /* the stream may be out of step now: never reuse it */
     }
   }
-  pipe_unblock(&g);
+  pf__db_guard_off(&g);
   return r;
 }
 
-static void err_reply(pf_db *db, const redisReply *r) {
-  db_err(db, "redis %s:%d: %.*s", db->host, db->port, (int)(r->len < 300 ? r->len : 300), r->str ? r->str : "");
+void pf__db_err_reply(pf_db *db, const redisReply *r) {
+  pf__db_err(db, "redis %s:%d: %.*s", db->host, db->port, (int)(r->len < 300 ? r->len : 300), r->str ? r->str : "");
 }
 
 /* db_raw, and an error reply is an error too. */
-static redisReply *db_cmd(pf_db *db, int argc, const char **argv, const size_t *lens) {
-  redisReply *r = db_raw(db, argc, argv, lens);
+redisReply *pf__db_cmd(pf_db *db, int argc, const char **argv, const size_t *lens) {
+  redisReply *r = pf__db_raw(db, argc, argv, lens);
   if (r && r->type == REDIS_REPLY_ERROR) {
-    err_reply(db, r);
+    pf__db_err_reply(db, r);
     freeReplyObject(r);
     r = NULL;
   }
   return r;
 }
 
-/* Runs a script: v holds nkeys key names then the arguments (n in all);
- * lens may be NULL for NUL-terminated values. */
-static redisReply *db_eval(pf_db *db, int script, int nkeys, int n, const char **v, const size_t *lens) {
+/* Runs script src (SHA-1 sha1) with EVALSHA, and with EVAL when the server
+ * answers NOSCRIPT (after a restart, or SCRIPT FLUSH): v holds nkeys key
+ * names then the arguments (n in all); lens may be NULL for NUL-terminated
+ * values. An error reply is NULL with db->err. */
+static redisReply *eval_src(pf_db *db, const char *src, const char *sha1, int nkeys, int n, const char **v,
+                            const size_t *lens) {
   const char *argv[DB_MAX_ARGS + 3];
   size_t alen[DB_MAX_ARGS + 3];
   char nk[12];
-  if (n > DB_MAX_ARGS || nkeys > n) {
-    db_err(db, "internal error: too many script arguments");
+  if (n > DB_MAX_ARGS || nkeys > n || nkeys < 0 || !v) {
+    pf__db_err(db, "internal error: too many script arguments");
     return NULL;
   }
   snprintf(nk, sizeof nk, "%d", nkeys);
   argv[0] = "EVALSHA";
-  argv[1] = db->sha1[script];
+  argv[1] = sha1;
   argv[2] = nk;
   for (int i = 0; i < 3; i++) alen[i] = strlen(argv[i]);
   for (int i = 0; i < n; i++) {
     argv[3 + i] = v[i];
     alen[3 + i] = lens ? lens[i] : strlen(v[i]);
   }
-  redisReply *r = db_raw(db, n + 3, argv, alen);
+  redisReply *r = pf__db_raw(db, n + 3, argv, alen);
   if (r && r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "NOSCRIPT", 8) == 0) {
     freeReplyObject(r);
     argv[0] = "EVAL";
-    argv[1] = scripts[script];
+    argv[1] = src;
     alen[0] = 4;
-    alen[1] = strlen(scripts[script]);
-    r = db_raw(db, n + 3, argv, alen);
+    alen[1] = strlen(src);
+    r = pf__db_raw(db, n + 3, argv, alen);
   }
   if (r && r->type == REDIS_REPLY_ERROR) {
-    err_reply(db, r);
+    pf__db_err_reply(db, r);
     freeReplyObject(r);
     r = NULL;
   }
   return r;
 }
 
-static void unexpected(pf_db *db, const char *what) {
-  db_err(db, "redis %s:%d: unexpected reply to %s", db->host, db->port, what);
+/* One of the table's scripts (SHA-1 computed at connect). */
+static redisReply *db_eval(pf_db *db, int script, int nkeys, int n, const char **v, const size_t *lens) {
+  return eval_src(db, scripts[script], db->sha1[script], nkeys, n, v, lens);
+}
+
+struct redisReply *pf_db_eval(pf_db *db, const char *script, int nkeys, int n, const char **v, const size_t *lens) {
+  if (!db || !script) return NULL;
+  char sha1[41];
+  pf__db_script_sha1(script, sha1);
+  return eval_src(db, script, sha1, nkeys, n, v, lens);
+}
+
+void pf__db_unexpected(pf_db *db, const char *what) {
+  pf__db_err(db, "redis %s:%d: pf__db_unexpected reply to %s", db->host, db->port, what);
 }
 
 /* ---- helpers ---- */
 
-static int sha_ok(pf_db *db, const char *sha) {
+int pf__db_sha_ok(pf_db *db, const char *sha) {
   if (pf_is_sha256_hex(sha)) return 1;
-  db_err(db, "sample id must be 64 lower-case hex characters");
+  pf__db_err(db, "sample id must be 64 lower-case hex characters");
   return 0;
 }
 
@@ -449,7 +448,7 @@ static int label_ok(pf_db *db, const char *label) {
   int ok = n >= 1 && n < PF_DB_MAX_LABEL;
   for (size_t i = 0; ok && i < n; i++)
     ok = label[i] >= 0x20 && label[i] <= 0x7e && label[i] != ',';
-  if (!ok) db_err(db, "label must be 1-%d printable ASCII characters without commas", PF_DB_MAX_LABEL - 1);
+  if (!ok) pf__db_err(db, "label must be 1-%d printable ASCII characters without commas", PF_DB_MAX_LABEL - 1);
   return ok;
 }
 
@@ -467,7 +466,7 @@ static void clean_reason(const char *in, char out[PF_DB_MAX_REASON]) {
   out[n] = '\0';
 }
 
-static void rec_key(char *buf, size_t n, const char *sha, const char *suffix) {
+void pf__db_rec_key(char *buf, size_t n, const char *sha, const char *suffix) {
   snprintf(buf, n, "pf:s:%s%s", sha, suffix);
 }
 
@@ -478,7 +477,7 @@ static long long now_ms(void) {
 }
 
 /* An integer reply, or a bulk string holding exactly one integer. */
-static int rep_ll(const redisReply *r, long long *v) {
+int pf__db_rep_ll(const redisReply *r, long long *v) {
   if (!r) return 0;
   if (r->type == REDIS_REPLY_INTEGER) { *v = r->integer; return 1; }
   if (r->type != REDIS_REPLY_STRING || !r->str || r->len == 0 || r->len > 20) return 0;
@@ -493,13 +492,13 @@ static int rep_ll(const redisReply *r, long long *v) {
 }
 
 /* Copies a string reply into out (n bytes), cut to fit. */
-static void rep_copy(const redisReply *r, char *out, size_t n) {
+void pf__db_rep_copy(const redisReply *r, char *out, size_t n) {
   size_t k = r->len < n - 1 ? r->len : n - 1;
   memcpy(out, r->str ? r->str : "", r->str ? k : 0);
   out[r->str ? k : 0] = '\0';
 }
 
-static int is_str(const redisReply *r) { return r && r->type == REDIS_REPLY_STRING && r->str; }
+int pf__db_is_str(const redisReply *r) { return r && r->type == REDIS_REPLY_STRING && r->str; }
 
 /* ---- public ---- */
 
@@ -512,7 +511,7 @@ void pf_db_opts_default(pf_db_opts *o) {
   o->timeout_ms = 2000;
 }
 
-static void script_sha1(const char *s, char hex[41]) {
+void pf__db_script_sha1(const char *s, char hex[41]) {
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   static const char digits[] = "0123456789abcdef";
@@ -551,11 +550,11 @@ int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return PF_ENOMEM;
   }
-  for (int i = 0; i < S_COUNT; i++) script_sha1(scripts[i], db->sha1[i]);
-  pipe_guard g;
-  pipe_block(&g);
-  int rc = db_open(db);
-  pipe_unblock(&g);
+  for (int i = 0; i < S_COUNT; i++) pf__db_script_sha1(scripts[i], db->sha1[i]);
+  pf__db_guard g;
+  pf__db_guard_on(&g);
+  int rc = pf__db_open(db);
+  pf__db_guard_off(&g);
   if (rc == PF_OK) rc = pf_db_ping(db); /* NOAUTH, protected mode, not a redis... */
   if (rc != PF_OK) {
     snprintf(err, errlen, "%s", db->err);
@@ -569,7 +568,7 @@ int pf_db_connect(const pf_db_opts *o, pf_db **out, char *err, size_t errlen) {
 void pf_db_free(pf_db **dbp) {
   if (!dbp || !*dbp) return;
   pf_db *db = *dbp;
-  db_close(db);
+  pf__db_close(db);
   if (db->password) {
     explicit_bzero(db->password, strlen(db->password));
     free(db->password);
@@ -586,11 +585,11 @@ const char *pf_db_error(const pf_db *db) {
 int pf_db_ping(pf_db *db) {
   if (!db) return PF_EINVAL;
   const char *argv[] = {"PING"};
-  redisReply *r = db_cmd(db, 1, argv, NULL);
+  redisReply *r = pf__db_cmd(db, 1, argv, NULL);
   if (!r) return PF_EIO;
   int ok = (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) && r->str && strcmp(r->str, "PONG") == 0;
   freeReplyObject(r);
-  if (!ok) { unexpected(db, "PING"); return PF_EIO; }
+  if (!ok) { pf__db_unexpected(db, "PING"); return PF_EIO; }
   return PF_OK;
 }
 
@@ -609,7 +608,7 @@ int pf_db_ingest(pf_db *db, const char *sha, const char *label, uint64_t size, i
 /* the label a known sample was first stored with, when the reply has it */
 static void take_first_label(const redisReply *r, char *out) {
   if (out) out[0] = '\0';
-  if (out && r->elements >= 3 && is_str(r->element[2])) rep_copy(r->element[2], out, PF_DB_LABEL_CAP);
+  if (out && r->elements >= 3 && pf__db_is_str(r->element[2])) pf__db_rep_copy(r->element[2], out, PF_DB_LABEL_CAP);
 }
 
 static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t size, long long seen, int *is_new,
@@ -618,10 +617,10 @@ static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t siz
   if (is_new) *is_new = 0;
   if (status) status[0] = '\0';
   if (first_label) first_label[0] = '\0';
-  if (!sha_ok(db, sha) || !label_ok(db, label)) return PF_EINVAL;
+  if (!pf__db_sha_ok(db, sha) || !label_ok(db, label)) return PF_EINVAL;
   char rec[80], labels[96], sz[24], now[24], cap[8];
-  rec_key(rec, sizeof rec, sha, "");
-  rec_key(labels, sizeof labels, sha, ":labels");
+  pf__db_rec_key(rec, sizeof rec, sha, "");
+  pf__db_rec_key(labels, sizeof labels, sha, ":labels");
   snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
   seen_arg(seen, now);
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
@@ -630,14 +629,14 @@ static int ingest_at(pf_db *db, const char *sha, const char *label, uint64_t siz
   redisReply *r = db_eval(db, S_INGEST, 5, 11, v, NULL);
   if (!r) return PF_EIO;
   long long fresh;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements > 3 || !rep_ll(r->element[0], &fresh) ||
-      !is_str(r->element[1])) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements > 3 || !pf__db_rep_ll(r->element[0], &fresh) ||
+      !pf__db_is_str(r->element[1])) {
     freeReplyObject(r);
-    unexpected(db, "ingest");
+    pf__db_unexpected(db, "ingest");
     return PF_EIO;
   }
   if (is_new) *is_new = fresh == 1;
-  if (status) rep_copy(r->element[1], status, 16);
+  if (status) pf__db_rep_copy(r->element[1], status, 16);
   if (!fresh) take_first_label(r, first_label);
   freeReplyObject(r);
   return PF_OK;
@@ -656,14 +655,14 @@ int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *go
   if (!r) return PF_EIO;
   if (r->type != REDIS_REPLY_ARRAY) {
     freeReplyObject(r);
-    unexpected(db, "claim");
+    pf__db_unexpected(db, "claim");
     return PF_EIO;
   }
   /* the script only returns well-formed hashes; check anyway, and never
    * write more than the caller has room for */
   for (size_t i = 0; i < r->elements && *got < max; i++) {
     const redisReply *e = r->element[i];
-    if (!is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
+    if (!pf__db_is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
     char sha[PF_SHA256_HEX_LEN + 1];
     memcpy(sha, e->str, PF_SHA256_HEX_LEN);
     sha[PF_SHA256_HEX_LEN] = '\0';
@@ -678,22 +677,22 @@ int pf_db_claim(pf_db *db, char (*shas)[PF_SHA256_HEX_LEN + 1], int max, int *go
 static int requeue(pf_db *db, const char *sha, int max_attempts, const char *reason, int count, int *outcome) {
   if (!db) return PF_EINVAL;
   if (outcome) *outcome = 0;
-  if (!sha_ok(db, sha)) return PF_EINVAL;
+  if (!pf__db_sha_ok(db, sha)) return PF_EINVAL;
   if (max_attempts < 1) {
-    db_err(db, "max_attempts must be at least 1");
+    pf__db_err(db, "max_attempts must be at least 1");
     return PF_EINVAL;
   }
   char rec[80], max[16], why[PF_DB_MAX_REASON];
-  rec_key(rec, sizeof rec, sha, "");
+  pf__db_rec_key(rec, sizeof rec, sha, "");
   snprintf(max, sizeof max, "%d", max_attempts);
   clean_reason(reason, why);
   const char *v[] = {rec, "pf:queue", "pf:inflight", "pf:failed", sha, max, why, count ? "1" : "0"};
   redisReply *r = db_eval(db, S_REQUEUE, 4, 8, v, NULL);
   if (!r) return PF_EIO;
   long long x;
-  int ok = rep_ll(r, &x) && x >= 0 && x <= 2;
+  int ok = pf__db_rep_ll(r, &x) && x >= 0 && x <= 2;
   freeReplyObject(r);
-  if (!ok) { unexpected(db, "requeue"); return PF_EIO; }
+  if (!ok) { pf__db_unexpected(db, "requeue"); return PF_EIO; }
   if (outcome) *outcome = (int)x;
   return PF_OK;
 }
@@ -713,29 +712,29 @@ int pf_db_recover(pf_db *db, long long *moved) {
   redisReply *r = db_eval(db, S_RECOVER, 2, 2, v, NULL);
   if (!r) return PF_EIO;
   long long x;
-  int ok = rep_ll(r, &x) && x >= 0;
+  int ok = pf__db_rep_ll(r, &x) && x >= 0;
   freeReplyObject(r);
-  if (!ok) { unexpected(db, "recover"); return PF_EIO; }
+  if (!ok) { pf__db_unexpected(db, "recover"); return PF_EIO; }
   if (moved) *moved = x;
   return PF_OK;
 }
 
 int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t dim, uint16_t schema) {
   if (!db) return PF_EINVAL;
-  if (!sha_ok(db, sha)) return PF_EINVAL;
+  if (!pf__db_sha_ok(db, sha)) return PF_EINVAL;
   if (!vec || dim == 0 || dim > PF_DB_MAX_DIM) {
-    db_err(db, "vector must have 1-%d values", PF_DB_MAX_DIM);
+    pf__db_err(db, "vector must have 1-%d values", PF_DB_MAX_DIM);
     return PF_EINVAL;
   }
   uint8_t blob[PF_VECBLOB_HEADER + 4 * PF_DB_MAX_DIM];
   long len = pf_vecblob_encode(vec, dim, schema, blob, sizeof blob);
   if (len < 0) {
-    db_err(db, "vector cannot be stored: %s", len == PF_EINVAL ? "a value is not finite" : pf_strerror((int)len));
+    pf__db_err(db, "vector cannot be stored: %s", len == PF_EINVAL ? "a value is not finite" : pf_strerror((int)len));
     return PF_EINVAL;
   }
   int sp = pf_split_of(sha);
   char rec[80], split_key[32], sch[8];
-  rec_key(rec, sizeof rec, sha, "");
+  pf__db_rec_key(rec, sizeof rec, sha, "");
   snprintf(split_key, sizeof split_key, "pf:split:%s", pf_split_name(sp));
   snprintf(sch, sizeof sch, "%u", (unsigned)schema);
   const char *v[] = {rec, "pf:done", split_key, "pf:failed", "pf:inflight", PF_DB_VECTORS_KEY, sha,
@@ -745,11 +744,11 @@ int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t d
   redisReply *r = db_eval(db, S_STORE, 6, 10, v, lens);
   if (!r) return PF_EIO;
   long long x;
-  int ok = rep_ll(r, &x) && (x == 0 || x == 1);
+  int ok = pf__db_rep_ll(r, &x) && (x == 0 || x == 1);
   freeReplyObject(r);
-  if (!ok) { unexpected(db, "store_vector"); return PF_EIO; }
+  if (!ok) { pf__db_unexpected(db, "store_vector"); return PF_EIO; }
   if (x == 0) {
-    db_err(db, "sample %s is not known (never ingested)", sha);
+    pf__db_err(db, "sample %s is not known (never ingested)", sha);
     return PF_ENOENT;
   }
   return PF_OK;
@@ -757,19 +756,19 @@ int pf_db_store_vector(pf_db *db, const char *sha, const double *vec, uint32_t d
 
 int pf_db_fail(pf_db *db, const char *sha, const char *reason) {
   if (!db) return PF_EINVAL;
-  if (!sha_ok(db, sha)) return PF_EINVAL;
+  if (!pf__db_sha_ok(db, sha)) return PF_EINVAL;
   char rec[80], why[PF_DB_MAX_REASON];
-  rec_key(rec, sizeof rec, sha, "");
+  pf__db_rec_key(rec, sizeof rec, sha, "");
   clean_reason(reason, why);
   const char *v[] = {rec, "pf:failed", "pf:inflight", sha, why};
   redisReply *r = db_eval(db, S_FAIL, 3, 5, v, NULL);
   if (!r) return PF_EIO;
   long long x;
-  int ok = rep_ll(r, &x) && x >= -1 && x <= 1;
+  int ok = pf__db_rep_ll(r, &x) && x >= -1 && x <= 1;
   freeReplyObject(r);
-  if (!ok) { unexpected(db, "fail"); return PF_EIO; }
+  if (!ok) { pf__db_unexpected(db, "fail"); return PF_EIO; }
   if (x == -1) {
-    db_err(db, "sample %s is not known (never ingested)", sha);
+    pf__db_err(db, "sample %s is not known (never ingested)", sha);
     return PF_ENOENT;
   }
   return PF_OK;
@@ -778,18 +777,18 @@ int pf_db_fail(pf_db *db, const char *sha, const char *reason) {
 int pf_db_unfail(pf_db *db, const char *sha, int *requeued) {
   if (!db) return PF_EINVAL;
   if (requeued) *requeued = 0;
-  if (!sha_ok(db, sha)) return PF_EINVAL;
+  if (!pf__db_sha_ok(db, sha)) return PF_EINVAL;
   char rec[80];
-  rec_key(rec, sizeof rec, sha, "");
+  pf__db_rec_key(rec, sizeof rec, sha, "");
   const char *v[] = {rec, "pf:failed", "pf:queue", "pf:inflight", sha};
   redisReply *r = db_eval(db, S_UNFAIL, 4, 5, v, NULL);
   if (!r) return PF_EIO;
   long long x;
-  int ok = rep_ll(r, &x) && x >= -1 && x <= 1;
+  int ok = pf__db_rep_ll(r, &x) && x >= -1 && x <= 1;
   freeReplyObject(r);
-  if (!ok) { unexpected(db, "unfail"); return PF_EIO; }
+  if (!ok) { pf__db_unexpected(db, "unfail"); return PF_EIO; }
   if (x == -1) {
-    db_err(db, "sample %s is not known (never ingested)", sha);
+    pf__db_err(db, "sample %s is not known (never ingested)", sha);
     return PF_ENOENT;
   }
   if (requeued) *requeued = (int)x;
@@ -804,9 +803,9 @@ int pf_db_counts_get(pf_db *db, pf_db_counts *c) {
   if (!r) return PF_EIO;
   long long x[6];
   int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 6;
-  for (size_t i = 0; ok && i < 6; i++) ok = rep_ll(r->element[i], &x[i]) && x[i] >= 0;
+  for (size_t i = 0; ok && i < 6; i++) ok = pf__db_rep_ll(r->element[i], &x[i]) && x[i] >= 0;
   freeReplyObject(r);
-  if (!ok) { unexpected(db, "counts"); return PF_EIO; }
+  if (!ok) { pf__db_unexpected(db, "counts"); return PF_EIO; }
   c->queued = x[0];
   c->in_flight = x[1];
   c->done = x[2];
@@ -816,31 +815,33 @@ int pf_db_counts_get(pf_db *db, pf_db_counts *c) {
   return PF_OK;
 }
 
-/* Fields the GET script reads, in its HMGET order. */
-enum { F_LABEL, F_SIZE, F_FIRST_SEEN, F_STATUS, F_REASON, F_SCHEMA, F_SPLIT, F_ATTEMPTS, F_VEC, F_COUNT };
+const char *const pf__db_fields[PF__F_COUNT] = {
+  [PF__F_LABEL] = "label", [PF__F_SIZE] = "size", [PF__F_FIRST_SEEN] = "first_seen", [PF__F_STATUS] = "status",
+  [PF__F_REASON] = "reason", [PF__F_SCHEMA] = "schema", [PF__F_SPLIT] = "split", [PF__F_ATTEMPTS] = "attempts",
+  [PF__F_VEC] = "vec"};
 
-/* Fills s from the HMGET reply (missing or malformed fields stay 0 / "");
+/* Fills s from the fields (missing or malformed ones stay 0 / "");
  * the vector blob is left in *vec. */
-static void read_fields(const redisReply *h, pf_db_sample *s, const redisReply **vec, long long *rec_schema) {
-  redisReply **f = h->element;
+static void read_fields(const redisReply *const *f, pf_db_sample *s, const redisReply **vec, long long *rec_schema) {
   long long x;
-  if (is_str(f[F_LABEL])) rep_copy(f[F_LABEL], s->label, sizeof s->label);
-  if (is_str(f[F_STATUS])) rep_copy(f[F_STATUS], s->status, sizeof s->status);
-  if (is_str(f[F_REASON])) rep_copy(f[F_REASON], s->reason, sizeof s->reason);
-  if (is_str(f[F_SPLIT])) rep_copy(f[F_SPLIT], s->split, sizeof s->split);
-  if (rep_ll(f[F_SIZE], &x) && x >= 0) s->size = (uint64_t)x;
-  if (rep_ll(f[F_FIRST_SEEN], &x)) s->first_seen = x;
-  if (rep_ll(f[F_ATTEMPTS], &x)) s->attempts = x < 0 ? 0 : x > INT_MAX ? INT_MAX : (int)x;
-  if (rep_ll(f[F_SCHEMA], &x) && x >= 0 && x <= 65535) *rec_schema = x;
-  if (is_str(f[F_VEC])) *vec = f[F_VEC];
+  if (pf__db_is_str(f[PF__F_LABEL])) pf__db_rep_copy(f[PF__F_LABEL], s->label, sizeof s->label);
+  if (pf__db_is_str(f[PF__F_STATUS])) pf__db_rep_copy(f[PF__F_STATUS], s->status, sizeof s->status);
+  if (pf__db_is_str(f[PF__F_REASON])) pf__db_rep_copy(f[PF__F_REASON], s->reason, sizeof s->reason);
+  if (pf__db_is_str(f[PF__F_SPLIT])) pf__db_rep_copy(f[PF__F_SPLIT], s->split, sizeof s->split);
+  if (pf__db_rep_ll(f[PF__F_SIZE], &x) && x >= 0) s->size = (uint64_t)x;
+  if (pf__db_rep_ll(f[PF__F_FIRST_SEEN], &x)) s->first_seen = x;
+  if (pf__db_rep_ll(f[PF__F_ATTEMPTS], &x)) s->attempts = x < 0 ? 0 : x > INT_MAX ? INT_MAX : (int)x;
+  if (pf__db_rep_ll(f[PF__F_SCHEMA], &x) && x >= 0 && x <= 65535) *rec_schema = x;
+  if (pf__db_is_str(f[PF__F_VEC])) *vec = f[PF__F_VEC];
 }
 
 /* Sorted labels, comma-separated, as many whole labels as fit. */
 static void join_labels(const redisReply *l, pf_db_sample *s) {
-  size_t used = 0, n = l->elements < DB_MAX_LABELS_READ ? l->elements : DB_MAX_LABELS_READ;
+  size_t used = 0, n = l && l->type == REDIS_REPLY_ARRAY ? l->elements : 0;
+  if (n > DB_MAX_LABELS_READ) n = DB_MAX_LABELS_READ;
   for (size_t i = 0; i < n; i++) {
     const redisReply *e = l->element[i];
-    if (!is_str(e) || e->len == 0 || memchr(e->str, '\0', e->len)) continue;
+    if (!pf__db_is_str(e) || e->len == 0 || memchr(e->str, '\0', e->len)) continue;
     size_t need = e->len + (used ? 1 : 0);
     if (used + need >= sizeof s->labels) break;
     if (used) s->labels[used++] = ',';
@@ -850,122 +851,62 @@ static void join_labels(const redisReply *l, pf_db_sample *s) {
   s->labels[used] = '\0';
 }
 
+int pf__db_decode(pf_db *db, const redisReply *const *f, const redisReply *labels, long long nlabels,
+                  pf_db_sample *s) {
+  const redisReply *vec = NULL;
+  long long rec_schema = -1;
+  read_fields(f, s, &vec, &rec_schema);
+  join_labels(labels, s);
+  s->nlabels = nlabels < 0 ? 0 : nlabels > INT_MAX ? INT_MAX : (int)nlabels;
+  s->schema = rec_schema >= 0 ? (int)rec_schema : 0;
+  if (!vec) return PF_OK;
+  char why[160];
+  uint32_t dim = 0;
+  uint16_t schema = 0;
+  int d = pf_vecblob_decode((const uint8_t *)vec->str, vec->len, s->vec, PF_DB_MAX_DIM, &dim, &schema, why,
+                            sizeof why);
+  if (d == PF_OK && rec_schema >= 0 && rec_schema != schema) {
+    snprintf(why, sizeof why, "blob schema %u differs from the record's schema %lld", schema, rec_schema);
+    d = PF_EINVAL;
+  }
+  if (d == PF_OK) {
+    s->has_vector = 1;
+    s->dim = dim;
+    s->schema = schema;
+    return PF_OK;
+  }
+  memset(s->vec, 0, sizeof s->vec);
+  pf__db_err(db, "sample %s: stored vector is unreadable: %s", s->sha, why);
+  return PF_EINVAL;
+}
+
 int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s) {
   if (!db || !s) return PF_EINVAL;
   memset(s, 0, sizeof *s);
-  if (!sha_ok(db, sha)) return PF_EINVAL;
+  if (!pf__db_sha_ok(db, sha)) return PF_EINVAL;
   memcpy(s->sha, sha, PF_SHA256_HEX_LEN + 1);
   char rec[80], labels[96], cap[8];
-  rec_key(rec, sizeof rec, sha, "");
-  rec_key(labels, sizeof labels, sha, ":labels");
+  pf__db_rec_key(rec, sizeof rec, sha, "");
+  pf__db_rec_key(labels, sizeof labels, sha, ":labels");
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_READ);
   const char *v[] = {rec, labels, cap};
   redisReply *r = db_eval(db, S_GET, 2, 3, v, NULL);
   if (!r) return PF_EIO;
   if (r->type == REDIS_REPLY_NIL) {
     freeReplyObject(r);
-    db_err(db, "sample %s is not known", sha);
+    pf__db_err(db, "sample %s is not known", sha);
     return PF_ENOENT;
   }
   long long nlabels;
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_ARRAY ||
-      r->element[0]->elements != F_COUNT || r->element[1]->type != REDIS_REPLY_ARRAY || !rep_ll(r->element[2], &nlabels)) {
+      r->element[0]->elements != PF__F_COUNT || r->element[1]->type != REDIS_REPLY_ARRAY ||
+      !pf__db_rep_ll(r->element[2], &nlabels)) {
     freeReplyObject(r);
-    unexpected(db, "get");
+    pf__db_unexpected(db, "get");
     return PF_EIO;
   }
-  const redisReply *vec = NULL;
-  long long rec_schema = -1;
-  read_fields(r->element[0], s, &vec, &rec_schema);
-  join_labels(r->element[1], s);
-  s->nlabels = nlabels < 0 ? 0 : nlabels > INT_MAX ? INT_MAX : (int)nlabels;
-  s->schema = rec_schema >= 0 ? (int)rec_schema : 0;
-  int rc = PF_OK;
-  if (vec) {
-    char why[160];
-    uint32_t dim = 0;
-    uint16_t schema = 0;
-    int d = pf_vecblob_decode((const uint8_t *)vec->str, vec->len, s->vec, PF_DB_MAX_DIM, &dim, &schema, why,
-                              sizeof why);
-    if (d == PF_OK && rec_schema >= 0 && rec_schema != schema) {
-      snprintf(why, sizeof why, "blob schema %u differs from the record's schema %lld", schema, rec_schema);
-      d = PF_EINVAL;
-    }
-    if (d == PF_OK) {
-      s->has_vector = 1;
-      s->dim = dim;
-      s->schema = schema;
-    } else {
-      memset(s->vec, 0, sizeof s->vec);
-      db_err(db, "sample %s: stored vector is unreadable: %s", sha, why);
-      rc = PF_EINVAL;
-    }
-  }
+  int rc = pf__db_decode(db, (const redisReply *const *)r->element[0]->element, r->element[1], nlabels, s);
   freeReplyObject(r);
-  return rc;
-}
-
-static int each_in(pf_db *db, const char *key, int (*fn)(const pf_db_sample *s, void *arg), void *arg);
-
-int pf_db_each(pf_db *db, int split, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
-  if (!db || !fn) return PF_EINVAL;
-  char key[32];
-  if (split == -1) snprintf(key, sizeof key, "pf:samples");
-  else if (pf_split_name(split)) snprintf(key, sizeof key, "pf:split:%s", pf_split_name(split));
-  else {
-    db_err(db, "unknown split %d", split);
-    return PF_EINVAL;
-  }
-  return each_in(db, key, fn, arg);
-}
-
-int pf_db_each_failed(pf_db *db, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
-  if (!db || !fn) return PF_EINVAL;
-  return each_in(db, "pf:failed", fn, arg);
-}
-
-/* Calls fn for every sample of the set key (SSCAN). */
-static int each_in(pf_db *db, const char *key, int (*fn)(const pf_db_sample *s, void *arg), void *arg) {
-  pf_db_sample *s = malloc(sizeof *s);
-  if (!s) return PF_ENOMEM;
-  char cursor[24] = "0";
-  int rc = PF_OK, stop = 0;
-  do {
-    const char *argv[] = {"SSCAN", key, cursor, "COUNT", DB_SCAN_COUNT};
-    redisReply *r = db_cmd(db, 5, argv, NULL);
-    if (!r) { rc = PF_EIO; break; }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !is_str(r->element[0]) || r->element[0]->len == 0 ||
-        r->element[0]->len >= sizeof cursor || r->element[1]->type != REDIS_REPLY_ARRAY) {
-      freeReplyObject(r);
-      unexpected(db, "SSCAN");
-      rc = PF_EIO;
-      break;
-    }
-    const redisReply *c = r->element[0], *items = r->element[1];
-    for (size_t i = 0; i < c->len; i++)
-      if (c->str[i] < '0' || c->str[i] > '9') { rc = PF_EIO; break; }
-    if (rc != PF_OK) {
-      freeReplyObject(r);
-      unexpected(db, "SSCAN");
-      break;
-    }
-    memcpy(cursor, c->str, c->len);
-    cursor[c->len] = '\0';
-    for (size_t i = 0; i < items->elements && !stop; i++) {
-      const redisReply *e = items->element[i];
-      char sha[PF_SHA256_HEX_LEN + 1];
-      if (!is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
-      memcpy(sha, e->str, PF_SHA256_HEX_LEN);
-      sha[PF_SHA256_HEX_LEN] = '\0';
-      if (!pf_is_sha256_hex(sha)) continue;
-      int g = pf_db_get(db, sha, s);
-      if (g == PF_ENOENT) continue; /* removed while we walk */
-      if (g != PF_OK) { rc = g; stop = 1; break; }
-      if (fn(s, arg)) stop = 1;
-    }
-    freeReplyObject(r);
-  } while (!stop && strcmp(cursor, "0") != 0);
-  free(s);
   return rc;
 }
 
@@ -1013,14 +954,14 @@ static void import_reason(pf_db_import_item *it, const char *why) {
 
 /* The checks that keep an item from reaching Redis; PF_EINVAL with db->err. */
 static int import_check(pf_db *db, const pf_db_import_item *it, uint16_t schema) {
-  if (!sha_ok(db, it->sha) || !label_ok(db, it->label)) return PF_EINVAL;
+  if (!pf__db_sha_ok(db, it->sha) || !label_ok(db, it->label)) return PF_EINVAL;
   if (!it->vec || it->dim == 0 || it->dim > PF_DB_MAX_DIM) {
-    db_err(db, "vector must have 1-%d values", PF_DB_MAX_DIM);
+    pf__db_err(db, "vector must have 1-%d values", PF_DB_MAX_DIM);
     return PF_EINVAL;
   }
   uint8_t blob[PF_VECBLOB_HEADER + 4 * PF_DB_MAX_DIM];
   if (pf_vecblob_encode(it->vec, it->dim, schema, blob, sizeof blob) < 0) {
-    db_err(db, "vector cannot be stored: a value is not finite or beyond float32 range");
+    pf__db_err(db, "vector cannot be stored: a value is not finite or beyond float32 range");
     return PF_EINVAL;
   }
   return PF_OK;
@@ -1034,8 +975,8 @@ static int import_append(pf_db *db, const pf_db_import_item *it, uint16_t schema
   if (blen < 0) return PF_EINVAL;
   const char *split = pf_split_name(pf_split_of(it->sha));
   char rec[80], labels[96], split_key[32], sch[8], cap[8];
-  rec_key(rec, sizeof rec, it->sha, "");
-  rec_key(labels, sizeof labels, it->sha, ":labels");
+  pf__db_rec_key(rec, sizeof rec, it->sha, "");
+  pf__db_rec_key(labels, sizeof labels, it->sha, ":labels");
   snprintf(split_key, sizeof split_key, "pf:split:%s", split);
   snprintf(sch, sizeof sch, "%u", (unsigned)schema);
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
@@ -1061,15 +1002,15 @@ static void import_unsend(pf_db_import_item *items, size_t n) {
  * SENT, and with flush writes them all out now. PF_OK, or PF_EIO /
  * PF_ENOMEM with db->err, the connection closed and nothing left SENT. */
 static int import_push(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema, int use_eval, int flush) {
-  if (!db->c && db_open(db) != PF_OK) return PF_EIO;
+  if (!db->c && pf__db_open(db) != PF_OK) return PF_EIO;
   char sha1[41], now[24];
-  script_sha1(import_script, sha1);
+  pf__db_script_sha1(import_script, sha1);
   snprintf(now, sizeof now, "%lld", (long long)time(NULL));
   for (size_t i = 0; i < n; i++) {
     if (items[i].result != IMPORT_PENDING) continue;
     if (import_append(db, &items[i], schema, now, sha1, use_eval) != PF_OK) {
-      db_err(db, "out of memory");
-      db_close(db); /* the buffer holds a part of the batch: drop it */
+      pf__db_err(db, "out of memory");
+      pf__db_close(db); /* the buffer holds a part of the batch: drop it */
       import_unsend(items, n);
       return PF_ENOMEM;
     }
@@ -1079,8 +1020,8 @@ static int import_push(pf_db *db, pf_db_import_item *items, size_t n, uint16_t s
   while (flush && !done) {
     if (redisBufferWrite(db->c, &done) != REDIS_OK) {
       char buf[64];
-      db_err(db, "redis %s:%d: %s", db->host, db->port, ctx_reason(db, db->c, buf, sizeof buf));
-      db_close(db);
+      pf__db_err(db, "redis %s:%d: %s", db->host, db->port, pf__db_reason(db, db->c, buf, sizeof buf));
+      pf__db_close(db);
       import_unsend(items, n);
       return PF_EIO;
     }
@@ -1098,20 +1039,20 @@ static int import_pull(pf_db *db, pf_db_import_item *items, size_t n, int *faile
     redisReply *r = NULL;
     if (redisGetReply(db->c, (void **)&r) != REDIS_OK || !r) {
       char buf[64];
-      db_err(db, "redis %s:%d: %s", db->host, db->port, ctx_reason(db, db->c, buf, sizeof buf));
+      pf__db_err(db, "redis %s:%d: %s", db->host, db->port, pf__db_reason(db, db->c, buf, sizeof buf));
       if (r) freeReplyObject(r);
-      db_close(db); /* out of step: never reuse it */
+      pf__db_close(db); /* out of step: never reuse it */
       import_unsend(items, n);
       return PF_EIO;
     }
     long long x;
     if (r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "NOSCRIPT", 8) == 0) {
       it->result = IMPORT_NOSCRIPT;
-    } else if (r->type != REDIS_REPLY_ERROR && rep_ll(r, &x) && x >= 0 && x <= 2) {
+    } else if (r->type != REDIS_REPLY_ERROR && pf__db_rep_ll(r, &x) && x >= 0 && x <= 2) {
       it->result = (int)x;
     } else {
-      if (r->type == REDIS_REPLY_ERROR) err_reply(db, r);
-      else unexpected(db, "import");
+      if (r->type == REDIS_REPLY_ERROR) pf__db_err_reply(db, r);
+      else pf__db_unexpected(db, "import");
       it->result = PF_EIO;
       import_reason(it, db->err);
       (*failed)++;
@@ -1124,7 +1065,7 @@ static int import_pull(pf_db *db, pf_db_import_item *items, size_t n, int *faile
 int pf_db_import_send(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema) {
   if (!db) return PF_EINVAL;
   if ((n && !items) || n > PF_DB_IMPORT_MAX) {
-    db_err(db, "an import batch holds 0-%d items", PF_DB_IMPORT_MAX);
+    pf__db_err(db, "an import batch holds 0-%d items", PF_DB_IMPORT_MAX);
     return PF_EINVAL;
   }
   size_t todo = 0;
@@ -1140,22 +1081,22 @@ int pf_db_import_send(pf_db *db, pf_db_import_item *items, size_t n, uint16_t sc
     }
   }
   if (todo == 0) return PF_OK;
-  pipe_guard g;
-  pipe_block(&g);
+  pf__db_guard g;
+  pf__db_guard_on(&g);
   import_push(db, items, n, schema, 0, 1); /* a failure leaves the items PENDING: wait retries */
-  pipe_unblock(&g);
+  pf__db_guard_off(&g);
   return PF_OK;
 }
 
 int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t schema) {
   if (!db) return PF_EINVAL;
   if ((n && !items) || n > PF_DB_IMPORT_MAX) {
-    db_err(db, "an import batch holds 0-%d items", PF_DB_IMPORT_MAX);
+    pf__db_err(db, "an import batch holds 0-%d items", PF_DB_IMPORT_MAX);
     return PF_EINVAL;
   }
   int failed = 0, use_eval = 0, lost = 0;
-  pipe_guard g;
-  pipe_block(&g);
+  pf__db_guard g;
+  pf__db_guard_on(&g);
   for (;;) {
     if (db->c && import_pull(db, items, n, &failed) != PF_OK && lost++) break; /* a second loss: give up */
     size_t pending = 0;
@@ -1174,7 +1115,7 @@ int pf_db_import_wait(pf_db *db, pf_db_import_item *items, size_t n, uint16_t sc
     }
     if (pending == 0 || import_push(db, items, n, schema, use_eval, 0) != PF_OK) break;
   }
-  pipe_unblock(&g);
+  pf__db_guard_off(&g);
   for (size_t i = 0; i < n; i++) {
     pf_db_import_item *it = &items[i];
     if (it->result < IMPORT_PENDING) continue;
@@ -1205,16 +1146,16 @@ int pf_db_import_vector(pf_db *db, const char *sha, const char *label, const dou
 int pf_db_status(pf_db *db, const char *sha, char *status) {
   if (!db || !status) return PF_EINVAL;
   status[0] = '\0';
-  if (!sha_ok(db, sha)) return PF_EINVAL;
+  if (!pf__db_sha_ok(db, sha)) return PF_EINVAL;
   char rec[80];
-  rec_key(rec, sizeof rec, sha, "");
+  pf__db_rec_key(rec, sizeof rec, sha, "");
   const char *argv[] = {"HGET", rec, "status"};
-  redisReply *r = db_cmd(db, 3, argv, NULL);
+  redisReply *r = pf__db_cmd(db, 3, argv, NULL);
   if (!r) return PF_EIO;
   int rc = PF_OK;
   if (r->type == REDIS_REPLY_NIL) rc = PF_ENOENT;
-  else if (is_str(r)) rep_copy(r, status, 16);
-  else { unexpected(db, "status"); rc = PF_EIO; }
+  else if (pf__db_is_str(r)) pf__db_rep_copy(r, status, 16);
+  else { pf__db_unexpected(db, "status"); rc = PF_EIO; }
   freeReplyObject(r);
   return rc;
 }
@@ -1227,20 +1168,20 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
   snprintf(cap, sizeof cap, "%d", DB_MAX_LABELS_KEPT);
   size_t sent = 0;
   int ok = 1;
-  pipe_guard g;
-  pipe_block(&g);
-  if (!db->c && db_open(db) != PF_OK) ok = 0;
+  pf__db_guard g;
+  pf__db_guard_on(&g);
+  if (!db->c && pf__db_open(db) != PF_OK) ok = 0;
   /* send every valid request, then read the replies in order */
   for (size_t i = 0; i < n; i++) {
     is_new[i] = 0;
     status[i][0] = '\0';
     if (first_label) first_label[i][0] = '\0';
     rc[i] = PF_EIO;
-    if (!sha_ok(db, sha[i]) || !label_ok(db, label[i])) { rc[i] = PF_EINVAL; continue; }
+    if (!pf__db_sha_ok(db, sha[i]) || !label_ok(db, label[i])) { rc[i] = PF_EINVAL; continue; }
     if (!ok) continue;
     char rec[80], labels[96], sz[24];
-    rec_key(rec, sizeof rec, sha[i], "");
-    rec_key(labels, sizeof labels, sha[i], ":labels");
+    pf__db_rec_key(rec, sizeof rec, sha[i], "");
+    pf__db_rec_key(labels, sizeof labels, sha[i], ":labels");
     snprintf(sz, sizeof sz, "%llu", (unsigned long long)size[i]);
     seen_arg(seen ? seen[i] : 0, now);
     const char *argv[] = {"EVALSHA", db->sha1[S_INGEST], "5", rec, labels, "pf:samples", "pf:queue",
@@ -1256,8 +1197,8 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
     if (!ok || redisGetReply(db->c, (void **)&r) != REDIS_OK || !r) {
       if (ok) {
         char buf[64];
-        db_err(db, "redis %s:%d: %s", db->host, db->port, ctx_reason(db, db->c, buf, sizeof buf));
-        db_close(db);
+        pf__db_err(db, "redis %s:%d: %s", db->host, db->port, pf__db_reason(db, db->c, buf, sizeof buf));
+        pf__db_close(db);
       }
       ok = 0;
       rc[i] = PF_EIO;
@@ -1267,21 +1208,21 @@ int pf_db_ingest_many(pf_db *db, size_t n, const char *const *sha, const char *c
     if (r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "NOSCRIPT", 8) == 0) {
       rc[i] = 2; /* run it on its own below, which loads the script */
       noscript = 1;
-    } else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->elements <= 3 && rep_ll(r->element[0], &fresh) &&
-               is_str(r->element[1])) {
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->elements <= 3 && pf__db_rep_ll(r->element[0], &fresh) &&
+               pf__db_is_str(r->element[1])) {
       is_new[i] = fresh == 1;
-      rep_copy(r->element[1], status[i], 16);
+      pf__db_rep_copy(r->element[1], status[i], 16);
       if (!fresh) take_first_label(r, first_label ? first_label[i] : NULL);
       rc[i] = PF_OK;
     } else {
-      if (r->type == REDIS_REPLY_ERROR) err_reply(db, r);
-      else unexpected(db, "ingest");
+      if (r->type == REDIS_REPLY_ERROR) pf__db_err_reply(db, r);
+      else pf__db_unexpected(db, "ingest");
       rc[i] = PF_EIO;
     }
     freeReplyObject(r);
   }
-  if (!ok) db_close(db); /* replies may be out of step: never reuse this stream */
-  pipe_unblock(&g);
+  if (!ok) pf__db_close(db); /* replies may be out of step: never reuse this stream */
+  pf__db_guard_off(&g);
   if (noscript)
     for (size_t i = 0; i < n; i++)
       if (rc[i] == 2)
@@ -1301,16 +1242,16 @@ int pf_db_inflight_older(pf_db *db, long long age_ms, long long offset, char (*s
   snprintf(n, sizeof n, "%d", max);
   snprintf(from, sizeof from, "%lld", offset);
   const char *argv[] = {"ZRANGEBYSCORE", "pf:inflight", "-inf", upto, "LIMIT", from, n};
-  redisReply *r = db_cmd(db, 7, argv, NULL);
+  redisReply *r = pf__db_cmd(db, 7, argv, NULL);
   if (!r) return PF_EIO;
   if (r->type != REDIS_REPLY_ARRAY) {
     freeReplyObject(r);
-    unexpected(db, "inflight");
+    pf__db_unexpected(db, "inflight");
     return PF_EIO;
   }
   for (size_t i = 0; i < r->elements && *got < max; i++) {
     const redisReply *e = r->element[i];
-    if (!is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
+    if (!pf__db_is_str(e) || e->len != PF_SHA256_HEX_LEN) continue;
     memcpy(shas[*got], e->str, PF_SHA256_HEX_LEN);
     shas[*got][PF_SHA256_HEX_LEN] = '\0';
     if (pf_is_sha256_hex(shas[*got])) (*got)++;
@@ -1321,15 +1262,9 @@ int pf_db_inflight_older(pf_db *db, long long age_ms, long long offset, char (*s
 
 struct redisReply *pf_db_command(pf_db *db, int argc, const char **argv, const size_t *lens) {
   if (!db || argc < 1 || !argv) return NULL;
-  return db_cmd(db, argc, argv, lens);
+  return pf__db_cmd(db, argc, argv, lens);
 }
 
-void pf_db_params(const pf_db *db, const char **host, int *port, const char **password, int *dbnum) {
-  if (host) *host = db->host;
-  if (port) *port = db->port;
-  if (password) *password = db->password;
-  if (dbnum) *dbnum = db->dbnum;
-}
 
 /* ---- first-seen times (pf:seen) ---- */
 
@@ -1338,24 +1273,24 @@ int pf_db_seen_range(pf_db *db, long long *oldest, long long *newest, long long 
   *oldest = *newest = 0;
   *tracked = 0;
   const char *a[] = {"ZCARD", PF_DB_SEEN_KEY};
-  redisReply *r = db_cmd(db, 2, a, NULL);
+  redisReply *r = pf__db_cmd(db, 2, a, NULL);
   if (!r) return PF_EIO;
-  int ok = rep_ll(r, tracked);
+  int ok = pf__db_rep_ll(r, tracked);
   freeReplyObject(r);
-  if (!ok) { unexpected(db, "ZCARD"); return PF_EIO; }
+  if (!ok) { pf__db_unexpected(db, "ZCARD"); return PF_EIO; }
   for (int end = 0; end < 2 && *tracked > 0; end++) {
     const char *b[] = {"ZRANGE", PF_DB_SEEN_KEY, end ? "-1" : "0", end ? "-1" : "0", "WITHSCORES"};
-    r = db_cmd(db, 5, b, NULL);
+    r = pf__db_cmd(db, 5, b, NULL);
     if (!r) return PF_EIO;
     long long v = 0;
-    ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && is_str(r->element[1]);
+    ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && pf__db_is_str(r->element[1]);
     if (ok) {
       char num[32];
-      rep_copy(r->element[1], num, sizeof num);
+      pf__db_rep_copy(r->element[1], num, sizeof num);
       v = atoll(num); /* scores are whole seconds */
     }
     freeReplyObject(r);
-    if (!ok) { unexpected(db, "ZRANGE"); return PF_EIO; }
+    if (!ok) { pf__db_unexpected(db, "ZRANGE"); return PF_EIO; }
     if (end) *newest = v;
     else *oldest = v;
   }
@@ -1373,15 +1308,15 @@ int pf_db_seen_backfill(pf_db *db, long long now, long long *added) {
   if (tracked >= cnt.samples) return PF_OK; /* nothing to index: the usual case */
   do {
     const char *argv[] = {"SSCAN", "pf:samples", cursor, "COUNT", DB_SCAN_COUNT};
-    redisReply *r = db_cmd(db, 5, argv, NULL);
+    redisReply *r = pf__db_cmd(db, 5, argv, NULL);
     if (!r) return PF_EIO;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !is_str(r->element[0]) || r->element[0]->len == 0 ||
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !pf__db_is_str(r->element[0]) || r->element[0]->len == 0 ||
         r->element[0]->len >= sizeof cursor || r->element[1]->type != REDIS_REPLY_ARRAY) {
       freeReplyObject(r);
-      unexpected(db, "SSCAN");
+      pf__db_unexpected(db, "SSCAN");
       return PF_EIO;
     }
-    rep_copy(r->element[0], cursor, sizeof cursor);
+    pf__db_rep_copy(r->element[0], cursor, sizeof cursor);
     const redisReply *items = r->element[1];
     for (size_t i = 0; i < items->elements; i += (DB_MAX_ARGS - 2)) {
       size_t k = items->elements - i < (DB_MAX_ARGS - 2) ? items->elements - i : (DB_MAX_ARGS - 2);
@@ -1390,15 +1325,15 @@ int pf_db_seen_backfill(pf_db *db, long long now, long long *added) {
       v[nv++] = PF_DB_SEEN_KEY;
       v[nv++] = nows;
       for (size_t j = 0; j < k; j++)
-        if (is_str(items->element[i + j]) && items->element[i + j]->len == PF_SHA256_HEX_LEN)
+        if (pf__db_is_str(items->element[i + j]) && items->element[i + j]->len == PF_SHA256_HEX_LEN)
           v[nv++] = items->element[i + j]->str;
       redisReply *e = db_eval(db, S_SEEN_FILL, 1, (int)nv, v, NULL);
       long long x = 0;
-      int ok = e && rep_ll(e, &x);
+      int ok = e && pf__db_rep_ll(e, &x);
       if (e) freeReplyObject(e);
       if (!ok) {
         freeReplyObject(r);
-        if (e) unexpected(db, "seen backfill");
+        if (e) pf__db_unexpected(db, "seen backfill");
         return PF_EIO;
       }
       if (added) *added += x;

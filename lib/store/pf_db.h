@@ -56,7 +56,7 @@ typedef struct {
 #define PF_DB_VECTORS_MAXLEN "2000000"  /* its approximate length cap (XADD MAXLEN ~) */
 #define PF_DB_SEEN_KEY "pf:seen"        /* samples by first-seen time */
 
-typedef struct {
+typedef struct pf_db_sample {
   char sha[PF_SHA256_HEX_LEN + 1];
   char label[PF_DB_MAX_LABEL];      /* first label seen */
   char labels[4 * PF_DB_MAX_LABEL]; /* all labels, comma-separated, sorted (at most 32,
@@ -150,7 +150,8 @@ int pf_db_counts_get(pf_db *db, pf_db_counts *c);
 int pf_db_get(pf_db *db, const char *sha, pf_db_sample *s);
 
 /* Calls fn for every sample of split (-1: all), in no particular order;
- * stops when fn returns non-zero. Uses SSCAN, so it is safe on a live store
+ * stops when fn returns non-zero. Reads a page of records per round trip
+ * (pf_db_scan), so fn may use db. Uses SSCAN, so it is safe on a live store
  * (a sample added or removed meanwhile may or may not be seen, and SSCAN may
  * report one twice if the set shrinks during the walk). Returns PF_OK, or
  * stops at the first error: PF_EIO, or PF_EINVAL for an unreadable vector
@@ -255,26 +256,26 @@ int pf_db_seen_range(pf_db *db, long long *oldest, long long *newest, long long 
  * NULL) counts the samples that joined. */
 int pf_db_seen_backfill(pf_db *db, long long now, long long *added);
 
-/* ---- other modules' keys (pf_registry, the similarity service) ---- */
+/* ---- other lib/store modules' keys (pf_registry); nothing outside
+ * lib/store talks to Redis but through lib/store's functions ---- */
 
 /* One Redis command (argv with lens; lens NULL for NUL-terminated values),
  * reconnecting once when the connection was lost. Returns the reply (free
  * with freeReplyObject from <hiredis/hiredis.h>), or NULL with the reason
  * in pf_db_error when Redis is unreachable or answered with an error. For
- * modules that own keys of their own; pf_db's keys are changed only
- * through the functions above. */
+ * reads of a module's own keys; pf_db's keys are read and changed only
+ * through the functions above, and any change of more than one key is a
+ * script (pf_db_eval). */
 struct redisReply;
 struct redisReply *pf_db_command(pf_db *db, int argc, const char **argv, const size_t *lens);
 
-/* Connection parameters the db was opened with, for a second connection
- * (e.g. a pub/sub subscriber): host, port, password (NULL: none), db. */
-void pf_db_params(const pf_db *db, const char **host, int *port, const char **password, int *dbnum);
-
-/* A second connection of the same fleet, made as db's own is (close-on-exec,
- * AUTH, SELECT, the fleet check, SIGPIPE blocked while it talks), for a
- * subscriber or a pipelined bulk read that must not share db's stream; the
- * caller frees it with redisFree. NULL with the reason in pf_db_error(db). */
-struct redisContext;
-struct redisContext *pf_db_dial(pf_db *db, int timeout_ms);
+/* Runs a Lua script of a module that owns keys of its own (pf_registry),
+ * the way pf_db runs its own: EVALSHA, and EVAL when the server answers
+ * NOSCRIPT; one script per change, so a crash never leaves half of one.
+ * v holds nkeys key names then the arguments (n in all, at most 16); lens
+ * NULL for NUL-terminated values. The reply (freeReplyObject), or NULL
+ * with the reason in pf_db_error (unreachable, an error reply, too many
+ * arguments). */
+struct redisReply *pf_db_eval(pf_db *db, const char *script, int nkeys, int n, const char **v, const size_t *lens);
 
 #endif

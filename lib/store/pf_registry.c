@@ -16,6 +16,76 @@
 #define REG_PROMOTIONS "pf:model:promotions"
 #define REG_PROMOTIONS_KEEP 100
 
+/* ---- scripts: every change is one of these (pf_db_eval: EVALSHA, EVAL
+ * after NOSCRIPT), so a crash never leaves half a change. Rollback reads
+ * pf:model:<version> entries it finds in the promotions list, so this
+ * layout is for a standalone Redis, as pf_db's. ---- */
+
+/* REGISTER  KEYS: pf:model:<version>, pf:models
+ *           ARGV: dir, samples, now (s), blob, parent, stats, now (ms), version
+ * dir and samples always; registered only once; blob, parent and stats
+ * when the entry has no blob: a new version (or an entry an interrupted
+ * pefleet before these scripts left without one, which this completes) */
+static const char reg_register[] =
+  "redis.call('HSET', KEYS[1], 'dir', ARGV[1], 'samples', ARGV[2])\n"
+  "redis.call('HSETNX', KEYS[1], 'registered', ARGV[3])\n"
+  "if redis.call('HEXISTS', KEYS[1], 'blob') == 0 then\n"
+  "  redis.call('HSET', KEYS[1], 'blob', ARGV[4], 'parent', ARGV[5], 'stats', ARGV[6])\n"
+  "end\n"
+  "redis.call('ZADD', KEYS[2], 'NX', ARGV[7], ARGV[8])\n"
+  "return 1\n";
+
+/* PROMOTE  KEYS: pf:model:<version>, pf:model:current, pf:model:promotions
+ *          ARGV: version, channel, promotions kept
+ * -> 0 not registered, 1 promoted (remembered for rollback unless it was
+ * current already; published either way) */
+static const char reg_promote[] =
+  "if redis.call('HEXISTS', KEYS[1], 'blob') == 0 then return 0 end\n"
+  "if redis.call('GET', KEYS[2]) ~= ARGV[1] then\n"
+  "  redis.call('SET', KEYS[2], ARGV[1])\n"
+  "  redis.call('LPUSH', KEYS[3], ARGV[1])\n"
+  "  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)\n"
+  "end\n"
+  "redis.call('PUBLISH', ARGV[2], ARGV[1])\n"
+  "return 1\n";
+
+/* ROLLBACK  KEYS: pf:model:current, pf:model:promotions  ARGV: channel, promotions read
+ * The newest promotion is the current model; the first different,
+ * still-registered valid version below it becomes current, the promotions
+ * above it are forgotten (so a second rollback goes further back), and it
+ * is published. -> that version, or nil when there is none */
+static const char reg_rollback[] =
+  "local cur = redis.call('GET', KEYS[1])\n"
+  "local list = redis.call('LRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1)\n"
+  "for i = 1, #list do\n"
+  "  local v = list[i]\n"
+  "  if v ~= cur and #v > 0 and #v < 64 and not string.find(v, '[^A-Za-z0-9._-]')\n"
+  "     and redis.call('HEXISTS', 'pf:model:' .. v, 'blob') == 1 then\n"
+  "    redis.call('LTRIM', KEYS[2], i - 1, -1)\n"
+  "    redis.call('SET', KEYS[1], v)\n"
+  "    redis.call('PUBLISH', ARGV[1], v)\n"
+  "    return v\n"
+  "  end\n"
+  "end\n"
+  "return false\n";
+
+/* SET_GATE  KEYS: pf:model:<version>  ARGV: gate JSON -> 0 not registered, 1 set */
+static const char reg_set_gate[] =
+  "if redis.call('HEXISTS', KEYS[1], 'blob') == 0 then return 0 end\n"
+  "redis.call('HSET', KEYS[1], 'gate', ARGV[1])\n"
+  "return 1\n";
+
+/* A script's integer answer: PF_OK with *x, or PF_EIO. */
+static int eval_int(pf_db *db, const char *script, int nkeys, int n, const char **v, const size_t *lens,
+                    long long *x) {
+  redisReply *r = pf_db_eval(db, script, nkeys, n, v, lens);
+  if (!r) return PF_EIO;
+  int ok = r->type == REDIS_REPLY_INTEGER;
+  if (ok) *x = r->integer;
+  freeReplyObject(r);
+  return ok ? PF_OK : PF_EIO;
+}
+
 /* Versions become key names: 1-63 of [A-Za-z0-9._-]. */
 static int version_ok(const char *v) {
   size_t n = v ? strlen(v) : 0;
@@ -91,66 +161,16 @@ int pf_registry_register(pf_db *db, const char *dir, long long samples, char *ve
   snprintf(now_s, sizeof now_s, "%lld", (long long)ts.tv_sec);
   snprintf(now_ms, sizeof now_ms, "%lld", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
   snprintf(samp, sizeof samp, "%lld", samples);
-  /* dir and samples always; the rest only when the version is new (HSETNX) */
-  const char *a1[] = {"HSET", key, "dir", absdir, "samples", samp};
-  const char *a2[] = {"HSETNX", key, "registered", now_s};
-  const char *a3[] = {"HSET", key, "blob", (const char *)blob, "parent", parent, "stats",
-                      stats ? (const char *)stats : ""};
-  size_t l3[] = {4, strlen(key), 4, blen, 6, strlen(parent), 5, slen};
-  const char *a4[] = {"ZADD", REG_SET, "NX", now_ms, version};
-  redisReply *r = pf_db_command(db, 6, a1, NULL);
-  if (r) { freeReplyObject(r); r = pf_db_command(db, 4, a2, NULL); }
-  /* new, or an entry left without its blob by an earlier interrupted call */
-  if (r) {
-    freeReplyObject(r);
-    const char *a5[] = {"HEXISTS", key, "blob"};
-    r = pf_db_command(db, 3, a5, NULL);
-    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
-      freeReplyObject(r);
-      r = pf_db_command(db, 8, a3, l3);
-    }
-  }
-  if (r) { freeReplyObject(r); r = pf_db_command(db, 5, a4, NULL); }
+  const char *v[] = {key, REG_SET, absdir, samp, now_s, (const char *)blob, parent,
+                     stats ? (const char *)stats : "", now_ms, version};
+  size_t lens[] = {strlen(key), strlen(REG_SET), strlen(absdir), strlen(samp), strlen(now_s), blen,
+                   strlen(parent), slen, strlen(now_ms), strlen(version)};
+  long long x = 0;
+  rc = eval_int(db, reg_register, 2, 10, v, lens, &x);
   free(blob);
   free(stats);
-  if (!r) return db_fail(db, err, errlen);
-  freeReplyObject(r);
+  if (rc != PF_OK) return db_fail(db, err, errlen);
   if (version_out) snprintf(version_out, PF_MODEL_NAME, "%s", version);
-  return PF_OK;
-}
-
-/* 1 registered, 0 not, -1 Redis failed. */
-static int registered(pf_db *db, const char *version) {
-  char key[128];
-  snprintf(key, sizeof key, "pf:model:%s", version);
-  const char *a[] = {"HEXISTS", key, "blob"};
-  redisReply *r = pf_db_command(db, 3, a, NULL);
-  if (!r) return -1;
-  int yes = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-  freeReplyObject(r);
-  return yes;
-}
-
-static int set_current(pf_db *db, const char *version, int remember, char *err, size_t errlen) {
-  const char *a1[] = {"SET", REG_CURRENT, version};
-  redisReply *r = pf_db_command(db, 3, a1, NULL);
-  if (r && remember) {
-    freeReplyObject(r);
-    const char *a2[] = {"LPUSH", REG_PROMOTIONS, version};
-    r = pf_db_command(db, 3, a2, NULL);
-    if (r) {
-      freeReplyObject(r);
-      const char *a3[] = {"LTRIM", REG_PROMOTIONS, "0", "99"};
-      r = pf_db_command(db, 4, a3, NULL);
-    }
-  }
-  if (r) {
-    freeReplyObject(r);
-    const char *a4[] = {"PUBLISH", PF_REGISTRY_CHANNEL, version};
-    r = pf_db_command(db, 3, a4, NULL);
-  }
-  if (!r) return db_fail(db, err, errlen);
-  freeReplyObject(r);
   return PF_OK;
 }
 
@@ -175,58 +195,43 @@ int pf_registry_promote(pf_db *db, const char *version, char *err, size_t errlen
     snprintf(err, errlen, "'%s' is not a model version", version ? version : "");
     return PF_EINVAL;
   }
-  int reg = registered(db, version);
-  if (reg < 0) return db_fail(db, err, errlen);
-  if (!reg) {
+  char key[128], keep[16];
+  snprintf(key, sizeof key, "pf:model:%s", version);
+  snprintf(keep, sizeof keep, "%d", REG_PROMOTIONS_KEEP);
+  const char *v[] = {key, REG_CURRENT, REG_PROMOTIONS, version, PF_REGISTRY_CHANNEL, keep};
+  long long x = 0;
+  if (eval_int(db, reg_promote, 3, 6, v, NULL, &x) != PF_OK) return db_fail(db, err, errlen);
+  if (x == 0) {
     snprintf(err, errlen, "model %s is not registered (pefleet models lists them)", version);
     return PF_ENOENT;
   }
-  char cur[PF_MODEL_NAME];
-  int same = pf_registry_current(db, cur) == PF_OK && strcmp(cur, version) == 0;
-  return set_current(db, version, !same, err, errlen);
+  return PF_OK;
 }
 
 int pf_registry_rollback(pf_db *db, char *version_out, char *err, size_t errlen) {
   if (!db) return PF_EINVAL;
-  char cur[PF_MODEL_NAME];
-  int crc = pf_registry_current(db, cur);
-  if (crc == PF_EIO) return db_fail(db, err, errlen);
-  const char *a[] = {"LRANGE", REG_PROMOTIONS, "0", "99"};
-  redisReply *r = pf_db_command(db, 4, a, NULL);
+  char keep[16];
+  snprintf(keep, sizeof keep, "%d", REG_PROMOTIONS_KEEP);
+  const char *v[] = {REG_CURRENT, REG_PROMOTIONS, PF_REGISTRY_CHANNEL, keep};
+  redisReply *r = pf_db_eval(db, reg_rollback, 2, 4, v, NULL);
   if (!r) return db_fail(db, err, errlen);
-  /* the newest promotion is the current model; the first different,
-   * still-registered one below it is the one to go back to */
-  int rc = PF_ENOENT, drop = 0;
   char target[PF_MODEL_NAME] = "";
-  if (r->type == REDIS_REPLY_ARRAY) {
-    for (size_t i = 0; i < r->elements; i++) {
-      const redisReply *e = r->element[i];
-      if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= PF_MODEL_NAME) { drop++; continue; }
-      char v[PF_MODEL_NAME];
-      memcpy(v, e->str, e->len);
-      v[e->len] = '\0';
-      if (crc == PF_OK && strcmp(v, cur) == 0) { drop++; continue; }
-      if (!version_ok(v) || registered(db, v) != 1) { drop++; continue; }
-      snprintf(target, sizeof target, "%s", v);
-      rc = PF_OK;
-      break;
-    }
+  if (r->type == REDIS_REPLY_STRING && r->len > 0 && r->len < PF_MODEL_NAME) {
+    memcpy(target, r->str, r->len);
+    target[r->len] = '\0';
   }
+  int nil = r->type == REDIS_REPLY_NIL;
   freeReplyObject(r);
-  if (rc != PF_OK) {
+  if (nil) {
     snprintf(err, errlen, "no earlier promoted model to roll back to");
-    return rc;
+    return PF_ENOENT;
   }
-  /* forget the promotions above the target, so a second rollback goes further back */
-  char n[16];
-  snprintf(n, sizeof n, "%d", drop);
-  const char *t[] = {"LTRIM", REG_PROMOTIONS, n, "-1"};
-  r = pf_db_command(db, 4, t, NULL);
-  if (!r) return db_fail(db, err, errlen);
-  freeReplyObject(r);
-  rc = set_current(db, target, 0, err, errlen);
-  if (rc == PF_OK && version_out) snprintf(version_out, PF_MODEL_NAME, "%s", target);
-  return rc;
+  if (!version_ok(target)) { /* the script only answers valid versions */
+    snprintf(err, errlen, "unexpected answer to the rollback script");
+    return PF_EIO;
+  }
+  if (version_out) snprintf(version_out, PF_MODEL_NAME, "%s", target);
+  return PF_OK;
 }
 
 int pf_registry_load(pf_db *db, const char *version, pf_model **out, char *err, size_t errlen) {
@@ -329,17 +334,10 @@ int pf_registry_set_gate(pf_db *db, const char *version, const char *gate_json) 
   if (!db || !version_ok(version) || !gate_json || strlen(gate_json) > PF_REGISTRY_MAX_GATE) return PF_EINVAL;
   char key[128];
   snprintf(key, sizeof key, "pf:model:%s", version);
-  const char *a[] = {"HEXISTS", key, "blob"};
-  redisReply *r = pf_db_command(db, 3, a, NULL);
-  if (!r) return PF_EIO;
-  int known = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-  freeReplyObject(r);
-  if (!known) return PF_ENOENT;
-  const char *b[] = {"HSET", key, "gate", gate_json};
-  r = pf_db_command(db, 4, b, NULL);
-  if (!r) return PF_EIO;
-  freeReplyObject(r);
-  return PF_OK;
+  const char *v[] = {key, gate_json};
+  long long x = 0;
+  if (eval_int(db, reg_set_gate, 1, 2, v, NULL, &x) != PF_OK) return PF_EIO;
+  return x == 1 ? PF_OK : PF_ENOENT;
 }
 
 int pf_registry_gate(pf_db *db, const char *version, char **gate) {

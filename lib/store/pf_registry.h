@@ -14,7 +14,9 @@
  *                                gate (retrain's verdict on it, JSON: decision, reason and the
  *                                figures of both models on the test split and fresh window)
  *   pf:model:promotions  LIST    promoted versions, newest first (rollback's memory)
- * Channel pf:model: the version, published on every promote and rollback. */
+ * Channel pf:model: the version, published on every promote and rollback.
+ * Every change (register, promote, rollback, set_gate) is one Lua script
+ * (pf_db_eval), so a crash never leaves one half made. */
 #ifndef PF_REGISTRY_H
 #define PF_REGISTRY_H
 
