@@ -8,6 +8,7 @@
 #include "fleet.h"
 #include "pf_err.h"
 #include "pf_log.h"
+#include "pf_peer.h"
 #include "pf_registry.h"
 #include "model_info.h"
 #include "up_secrets.h"
@@ -112,8 +113,7 @@ static int supervise(pf_config *c, fleet_state *st) {
         if (d->pid != pid) continue;
         double up = pf_clock_s() - slots[i].started;
         if (up > 60) d->restarts = 0; /* it had been healthy: start the backoff over */
-        double delay = 0.25 * (double)(1 << (d->restarts < 7 ? d->restarts : 7));
-        if (delay > 30) delay = 30;
+        double delay = pf_backoff_ms(d->restarts, 250, 30000) / 1000.0; /* 0.25 s doubling to 30 s */
         d->restarts++;
         pf_warn("%s%s%.0d (pid %d) %s %d after %.1f s; restarting in %.2f s", d->role, d->index ? "-" : "",
                 d->index, (int)pid, WIFSIGNALED(status) ? "killed by signal" : "exited with status",
