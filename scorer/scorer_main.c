@@ -11,7 +11,6 @@
 #include "pf_daemon.h"
 #include "pf_clock.h"
 #include "pf_config.h"
-#include "pf_curve.h"
 #include "pf_db.h"
 #include "pf_encoder.h"
 #include "pf_explain.h"
