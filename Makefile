@@ -221,11 +221,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 $(BUILD)/tests/test_model_info: cli/model_info.c cli/model_info.h
 $(BUILD)/tests/test_broker_table: broker/broker_table.c broker/broker.h
 
-# the gateway's pure modules (request parsing, auth, metrics) with their objects
+# the gateway's pure modules (request parsing, auth, metrics, options) with their objects
 $(BUILD)/tests/test_clamd_cmd: tests/unit/test_clamd_cmd.c $(wildcard tests/unit/*.h clamd/*.h) $(BUILD)/clamd/cd_cmd.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit -Iclamd $(ALL_CFLAGS) $< $(BUILD)/clamd/cd_cmd.o $(LIBA) -o $@ $(LDLIBS) -lcmocka
-GW_UNIT_OBJ := $(BUILD)/gateway/gw_parse.o $(BUILD)/gateway/gw_auth.o $(BUILD)/gateway/gw_metrics.o
+GW_UNIT_OBJ := $(BUILD)/gateway/gw_parse.o $(BUILD)/gateway/gw_auth.o $(BUILD)/gateway/gw_metrics.o $(BUILD)/gateway/gw_opts.o
 $(BUILD)/tests/test_gateway: tests/unit/test_gateway.c $(wildcard tests/unit/*.h gateway/*.h) $(GW_UNIT_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit -Igateway $(ALL_CFLAGS) $< $(GW_UNIT_OBJ) $(LIBA) -o $@ $(LDLIBS) -lcmocka
