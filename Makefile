@@ -15,6 +15,8 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 LIB_LAYERS := base pe model store eval net report
 CPPFLAGS += -std=c11 -D_GNU_SOURCE $(addprefix -Ilib/,$(LIB_LAYERS)) -Itrainer -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis hdf5 openblas 2>/dev/null) $(EXTRA_CPPFLAGS)
+# the supervisor of `pefleet up` (supervisor/README.md): code linked into pefleet
+CPPFLAGS += -Isupervisor
 ALL_CFLAGS = $(CFLAGS) $(WARN) -fno-math-errno $(EXTRA_CFLAGS)
 LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-config --libs hdf5 openblas 2>/dev/null) \
             -lcrypto -lseccomp -lpthread -lm $(EXTRA_LDLIBS)
@@ -140,6 +142,7 @@ $(LIBA): $(LIB_OBJ)
 	ar rcs $@ $^
 
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/cmd_train.c cli/trainer_main.c,$(wildcard cli/*.c)))
+CLI_OBJ  += $(patsubst %.c,$(BUILD)/%.o,$(wildcard supervisor/*.c))
 $(BIN)/pefleet: $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
