@@ -372,6 +372,20 @@ fuzz-run-blobs: $(FUZZ_DIR)/fuzz_blobs $(BUILD)/tools/mkblobseeds
 	$(BUILD)/tools/mkblobseeds $(FUZZ_DIR)/corpus-blobs
 	$(FUZZ_DIR)/fuzz_blobs -max_total_time=$(FUZZ_BLOBS_SECONDS) -max_len=200000 $(FUZZ_RUN_OPTS) \
 	  -artifact_prefix=$(FUZZ_DIR)/blobs- $(FUZZ_DIR)/corpus-blobs
+# Keras model_config JSON (pf_keras_config_parse, cJSON): lib/model/pf_keras_config.c
+FUZZ_KERASCFG_LIB := lib/model/pf_keras_config.c
+FUZZ_KERASCFG_SECONDS ?= $(FUZZ_SECONDS)
+fuzz: $(FUZZ_DIR)/fuzz_kerascfg
+$(FUZZ_DIR)/fuzz_kerascfg: tests/fuzz/fuzz_kerascfg.c $(FUZZ_KERASCFG_LIB) $(wildcard lib/*/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_KERASCFG_LIB) -o $@ -lcjson
+.PHONY: fuzz-run-kerascfg
+fuzz-run-kerascfg: $(FUZZ_DIR)/fuzz_kerascfg
+	@mkdir -p $(FUZZ_DIR)/corpus-kerascfg
+	tests/fuzz/seed_kerascfg.sh $(FUZZ_DIR)/corpus-kerascfg
+	$(FUZZ_DIR)/fuzz_kerascfg -max_total_time=$(FUZZ_KERASCFG_SECONDS) -max_len=65536 $(FUZZ_RUN_OPTS) \
+	  -artifact_prefix=$(FUZZ_DIR)/kerascfg- $(FUZZ_DIR)/corpus-kerascfg
+fuzz-run: fuzz-run-kerascfg
 fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs
 fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
 	@mkdir -p $(FUZZ_DIR)/corpus-pe

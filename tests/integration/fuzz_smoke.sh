@@ -2,7 +2,7 @@
 # Fuzz smoke test: builds the libFuzzer targets (make -s fuzz), replays every
 # crafted input of tests/fuzz/regressions, then fuzzes fuzz_pe for 20 s over
 # the seed corpus plus the regressions, and fuzz_wire, fuzz_msg, fuzz_csvrow,
-# fuzz_gwparse, fuzz_curvekey (with its regression inputs), fuzz_blobs and fuzz_clamdcmd for
+# fuzz_gwparse, fuzz_curvekey (with its regression inputs), fuzz_blobs, fuzz_clamdcmd and fuzz_kerascfg for
 # 5 s each over their seeds.
 # Skipped (exit 0) when clang or its libFuzzer runtime is missing.
 # Crashing inputs are kept as $BUILD/fuzz/smoke-*.
@@ -126,5 +126,9 @@ for c in 'zPING' 'nVERSIONCOMMANDS\n' 'PING' 'zINSTREAM' 'zIDSESSION' 'zSCAN /sr
   i=$((i + 1)); printf '\001%b\000' "$c" >"$T/clamdcmd/seed$i"
 done
 fuzz_for fuzz_clamdcmd 5 8192 - "$T/clamdcmd"
+
+# the Keras model_config JSON (tests/fuzz/seed_kerascfg.sh)
+"$ROOT/tests/fuzz/seed_kerascfg.sh" "$T/kerascfg"
+fuzz_for fuzz_kerascfg 5 65536 - "$T/kerascfg"
 
 [ "$FAILS" -eq 0 ]
