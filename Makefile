@@ -223,6 +223,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 # a unit test that compiles a cli/ source in (cli/ is not in the library)
 $(BUILD)/tests/test_model_info: cli/model_info.c cli/model_info.h
 $(BUILD)/tests/test_broker_table: broker/broker_table.c broker/broker.h
+$(BUILD)/tests/test_sv_state: supervisor/sv_state.c supervisor/sv_state.h
 
 # the gateway's pure modules (request parsing, auth, metrics, options) with their objects
 $(BUILD)/tests/test_clamd_cmd: tests/unit/test_clamd_cmd.c $(wildcard tests/unit/*.h clamd/*.h) $(BUILD)/clamd/cd_cmd.o $(LIBA)
