@@ -15,6 +15,8 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 LIB_LAYERS := base pe model store eval net report
 CPPFLAGS += -std=c11 -D_GNU_SOURCE $(addprefix -Ilib/,$(LIB_LAYERS)) -Itrainer -I$(BUILD)/proto $(shell pkg-config --cflags-only-I hiredis hdf5 openblas 2>/dev/null) $(EXTRA_CPPFLAGS)
+# the supervisor of `pefleet up` (supervisor/README.md): code linked into pefleet
+CPPFLAGS += -Isupervisor
 ALL_CFLAGS = $(CFLAGS) $(WARN) -fno-math-errno $(EXTRA_CFLAGS)
 LDLIBS   := -Wl,--as-needed -lLIEF -lzmq -lhiredis -lprotobuf-c $(shell pkg-config --libs hdf5 openblas 2>/dev/null) \
             -lcrypto -lseccomp -lpthread -lm $(EXTRA_LDLIBS)
@@ -140,6 +142,7 @@ $(LIBA): $(LIB_OBJ)
 	ar rcs $@ $^
 
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/cmd_train.c cli/trainer_main.c,$(wildcard cli/*.c)))
+CLI_OBJ  += $(patsubst %.c,$(BUILD)/%.o,$(wildcard supervisor/*.c))
 $(BIN)/pefleet: $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
@@ -220,12 +223,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA)
 # a unit test that compiles a cli/ source in (cli/ is not in the library)
 $(BUILD)/tests/test_model_info: cli/model_info.c cli/model_info.h
 $(BUILD)/tests/test_broker_table: broker/broker_table.c broker/broker.h
+$(BUILD)/tests/test_sv_state: supervisor/sv_state.c supervisor/sv_state.h
 
-# the gateway's pure modules (request parsing, auth, metrics) with their objects
+# the gateway's pure modules (request parsing, auth, metrics, options) with their objects
 $(BUILD)/tests/test_clamd_cmd: tests/unit/test_clamd_cmd.c $(wildcard tests/unit/*.h clamd/*.h) $(BUILD)/clamd/cd_cmd.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit -Iclamd $(ALL_CFLAGS) $< $(BUILD)/clamd/cd_cmd.o $(LIBA) -o $@ $(LDLIBS) -lcmocka
-GW_UNIT_OBJ := $(BUILD)/gateway/gw_parse.o $(BUILD)/gateway/gw_auth.o $(BUILD)/gateway/gw_metrics.o
+GW_UNIT_OBJ := $(BUILD)/gateway/gw_parse.o $(BUILD)/gateway/gw_auth.o $(BUILD)/gateway/gw_metrics.o $(BUILD)/gateway/gw_opts.o
 $(BUILD)/tests/test_gateway: tests/unit/test_gateway.c $(wildcard tests/unit/*.h gateway/*.h) $(GW_UNIT_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit -Igateway $(ALL_CFLAGS) $< $(GW_UNIT_OBJ) $(LIBA) -o $@ $(LDLIBS) -lcmocka
@@ -385,6 +389,20 @@ fuzz-run-folder: $(FUZZ_DIR)/fuzz_folder
 	  $(FUZZ_RUN_OPTS) -artifact_prefix=$(FUZZ_DIR)/folder- $(FUZZ_DIR)/corpus-folder tests/fuzz/regressions-folder
 fuzz-run: fuzz-run-pe fuzz-run-wire fuzz-run-msg fuzz-run-csvrow fuzz-run-gwparse fuzz-run-curvekey fuzz-run-blobs \
           fuzz-run-folder
+# Keras model_config JSON (pf_keras_config_parse, cJSON): lib/model/pf_keras_config.c
+FUZZ_KERASCFG_LIB := lib/model/pf_keras_config.c
+FUZZ_KERASCFG_SECONDS ?= $(FUZZ_SECONDS)
+fuzz: $(FUZZ_DIR)/fuzz_kerascfg
+$(FUZZ_DIR)/fuzz_kerascfg: tests/fuzz/fuzz_kerascfg.c $(FUZZ_KERASCFG_LIB) $(wildcard lib/*/*.h)
+	$(FUZZ_BUILD)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $< $(FUZZ_KERASCFG_LIB) -o $@ -lcjson
+.PHONY: fuzz-run-kerascfg
+fuzz-run-kerascfg: $(FUZZ_DIR)/fuzz_kerascfg
+	@mkdir -p $(FUZZ_DIR)/corpus-kerascfg
+	tests/fuzz/seed_kerascfg.sh $(FUZZ_DIR)/corpus-kerascfg
+	$(FUZZ_DIR)/fuzz_kerascfg -max_total_time=$(FUZZ_KERASCFG_SECONDS) -max_len=65536 $(FUZZ_RUN_OPTS) \
+	  -artifact_prefix=$(FUZZ_DIR)/kerascfg- $(FUZZ_DIR)/corpus-kerascfg
+fuzz-run: fuzz-run-kerascfg
 fuzz-run-pe: $(FUZZ_DIR)/fuzz_pe
 	@mkdir -p $(FUZZ_DIR)/corpus-pe
 	tests/fuzz/seed_corpus.sh $(FUZZ_DIR)/corpus-pe

@@ -12,6 +12,7 @@
 #include "pf_err.h"
 #include "pf_log.h"
 #include "pf_msg.h"
+#include "pf_peer.h"
 #include "pf_zmq.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@ typedef struct {
   pf_db *db;
   void *ingest, *workers;
   broker_table table;
+  pf_heartbeat hb;     /* to the workers; their expiry */
   int redis_down;      /* logged once per outage */
   int64_t next_claim;  /* don't poll an empty queue in a tight loop */
   long long acked, dispatched, finished, redelivered, orphans;
@@ -196,7 +198,7 @@ static void on_worker_msg(broker *b) {
     pf_zframes_close(&f);
     return;
   }
-  int64_t expiry = pf_clock_ms() + (int64_t)b->cfg.heartbeat_ms * b->cfg.liveness;
+  int64_t expiry = pf_clock_ms() + pf_heartbeat_expiry_ms(&b->hb);
   broker_worker *w = broker_find(&b->table, id, idlen);
   switch (e->body_case) {
   case PEFLEET__ENVELOPE__BODY_READY: {
@@ -430,10 +432,11 @@ int main(int argc, char **argv) {
   pf_info("listening: ingest %s, workers %s%s", b.cfg.ingest_endpoint, b.cfg.worker_endpoint,
           b.cfg.curve ? " (CURVE: encrypted, allowed client keys only)" : "");
 
-  int64_t next_hb = pf_clock_ms() + b.cfg.heartbeat_ms, next_sweep = pf_clock_ms() + b.cfg.heartbeat_ms;
+  pf_heartbeat_init(&b.hb, &b.cfg, pf_clock_ms());
+  int64_t next_sweep = pf_clock_ms() + b.cfg.heartbeat_ms;
   while (!stop) {
     zmq_pollitem_t items[2] = {{b.ingest, 0, ZMQ_POLLIN, 0}, {b.workers, 0, ZMQ_POLLIN, 0}};
-    int64_t wait = next_hb - pf_clock_ms();
+    int64_t wait = b.hb.next_ms - pf_clock_ms();
     if (wait > 100) wait = 100;
     if (wait < 0) wait = 0;
     if (zmq_poll(items, 2, (long)wait) < 0 && errno != EINTR) break;
@@ -444,10 +447,7 @@ int main(int argc, char **argv) {
       on_worker_msg(&b);
     }
     dispatch(&b);
-    if (pf_clock_ms() >= next_hb) {
-      heartbeat(&b);
-      next_hb = pf_clock_ms() + b.cfg.heartbeat_ms;
-    }
+    if (pf_heartbeat_due(&b.hb, pf_clock_ms())) heartbeat(&b);
     if (pf_clock_ms() >= next_sweep) {
       sweep_orphans(&b);
       next_sweep = pf_clock_ms() + b.cfg.heartbeat_ms;

@@ -1,13 +1,13 @@
 /* pefleet-clamd's settings (see clamd.h). */
 #include "clamd.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cd_paths.h"
 #include "pf_err.h"
 #include "pf_msg.h"
+#include "pf_opts.h"
 
 void cd_opts_usage(FILE *f) {
   fprintf(f,
@@ -37,97 +37,43 @@ void cd_opts_usage(FILE *f) {
     "  --score-endpoint EP  override score_endpoint\n");
 }
 
-static int number(const char *arg, const char *name, long long lo, long long hi, int suffix, long long *out,
-                  char *err, size_t errlen) {
-  char *end = NULL;
-  long long v = strtoll(arg, &end, 10), mult = 1;
-  if (suffix && end && *end && !end[1]) {
-    if (*end == 'k' || *end == 'K') mult = 1024;
-    else if (*end == 'm' || *end == 'M') mult = 1024 * 1024;
-    else if (*end == 'g' || *end == 'G') mult = 1024LL * 1024 * 1024;
-    if (mult > 1) end++;
-  }
-  if (!*arg || !end || *end || v < lo || v > hi / mult) {
-    snprintf(err, errlen, "invalid value '%s' for --%s (%lld..%lld)", arg, name, lo, hi);
-    return PF_EINVAL;
-  }
-  *out = v * mult;
-  return PF_OK;
-}
-
 int cd_opts_parse(int argc, char **argv, cd_opts *o, char *err, size_t errlen) {
-  static const struct option opts[] = {
-    {"data", required_argument, 0, 'd'}, {"config", required_argument, 0, 'c'},
-    {"address", required_argument, 0, 'a'}, {"port", required_argument, 0, 'p'},
-    {"socket", required_argument, 0, 'u'}, {"allow-path", required_argument, 0, 'A'},
-    {"stream-max", required_argument, 0, 'L'}, {"budget", required_argument, 0, 'B'},
-    {"max-connections", required_argument, 0, 'M'}, {"idle-timeout", required_argument, 0, 'i'},
-    {"read-timeout", required_argument, 0, 'r'}, {"score-timeout", required_argument, 0, 's'},
-    {"max-pending", required_argument, 0, 'P'}, {"max-files", required_argument, 0, 'F'},
-    {"virus-name", required_argument, 0, 'v'}, {"not-pe", required_argument, 0, 'n'},
-    {"allow-shutdown", no_argument, 0, 'S'}, {"score-endpoint", required_argument, 0, 'e'},
-    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
-  };
   memset(o, 0, sizeof *o);
-  const char *data = NULL, *config = NULL, *address = NULL, *socket_path = NULL, *sep = NULL;
+  const char *address = NULL, *socket_path = NULL, *sep = NULL, *virus = NULL, *not_pe = NULL;
   const char *allow[CD_MAX_ALLOW];
-  int n_allow = 0, port = -1, c;
-  o->stream_max = 100u << 20;
-  o->budget = 256u << 20;
-  o->max_connections = 256;
-  o->idle_timeout_s = 30;
-  o->read_timeout_s = 30;
-  o->score_timeout_ms = 60000;
-  o->max_pending = 64;
-  o->max_files = 100000;
-  snprintf(o->virus_name, sizeof o->virus_name, "Pefleet.Malicious.ergo486");
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    long long v = 0;
-    int rc = PF_OK;
-    switch (c) {
-    case 'd': data = optarg; break;
-    case 'c': config = optarg; break;
-    case 'a': address = optarg; break;
-    case 'p': rc = number(optarg, "port", 0, 65535, 0, &v, err, errlen); port = (int)v; break;
-    case 'u': socket_path = optarg; break;
-    case 'A':
-      if (n_allow >= CD_MAX_ALLOW) { snprintf(err, errlen, "at most %d --allow-path", CD_MAX_ALLOW); return 2; }
-      allow[n_allow++] = optarg;
-      break;
-    case 'L': rc = number(optarg, "stream-max", 1, (long long)PF_MSG_MAX_SAMPLE - 65536, 1, &v, err, errlen); o->stream_max = (size_t)v; break;
-    case 'B': rc = number(optarg, "budget", 1, 1LL << 40, 1, &v, err, errlen); o->budget = (size_t)v; break;
-    case 'M': rc = number(optarg, "max-connections", 1, 10000, 0, &v, err, errlen); o->max_connections = (int)v; break;
-    case 'i': rc = number(optarg, "idle-timeout", 1, 86400, 0, &v, err, errlen); o->idle_timeout_s = (int)v; break;
-    case 'r': rc = number(optarg, "read-timeout", 1, 86400, 0, &v, err, errlen); o->read_timeout_s = (int)v; break;
-    case 's': rc = number(optarg, "score-timeout", 1, 3600000, 0, &v, err, errlen); o->score_timeout_ms = (int)v; break;
-    case 'P': rc = number(optarg, "max-pending", 1, 100000, 0, &v, err, errlen); o->max_pending = (int)v; break;
-    case 'F': rc = number(optarg, "max-files", 1, 100000000, 0, &v, err, errlen); o->max_files = (int)v; break;
-    case 'v':
-      if (!*optarg || strlen(optarg) >= sizeof o->virus_name || strpbrk(optarg, " \t\r\n")) {
-        snprintf(err, errlen, "--virus-name: one word of at most %zu characters", sizeof o->virus_name - 1);
-        return 2;
-      }
-      snprintf(o->virus_name, sizeof o->virus_name, "%s", optarg);
-      break;
-    case 'n':
-      if (strcmp(optarg, "ok") == 0) o->not_pe_error = 0;
-      else if (strcmp(optarg, "error") == 0) o->not_pe_error = 1;
-      else { snprintf(err, errlen, "--not-pe takes ok or error"); return 2; }
-      break;
-    case 'S': o->allow_shutdown = 1; break;
-    case 'e': sep = optarg; break;
-    case 'h': return 1;
-    default:
-      snprintf(err, errlen, "unknown or incomplete option '%s'", argv[optind - 1]);
-      return 2;
-    }
-    if (rc != PF_OK) return 2;
+  int n_allow = 0, port = -1;
+  const pf_opt opts[] = {
+    {"address", PF_OPT_STR, &address, 0, 0, 0, 0, NULL},
+    {"port", PF_OPT_INT, &port, 0, 65535, -1, 0, NULL},
+    {"socket", PF_OPT_STR, &socket_path, 0, 0, 0, 0, NULL},
+    {"allow-path", PF_OPT_LIST, allow, 0, 0, 0, CD_MAX_ALLOW, &n_allow},
+    {"stream-max", PF_OPT_SIZE, &o->stream_max, 1, (long long)PF_MSG_MAX_SAMPLE - 65536, 100 << 20, 0, NULL},
+    {"budget", PF_OPT_SIZE, &o->budget, 1, 1LL << 40, 256 << 20, 0, NULL},
+    {"max-connections", PF_OPT_INT, &o->max_connections, 1, 10000, 256, 0, NULL},
+    {"idle-timeout", PF_OPT_INT, &o->idle_timeout_s, 1, 86400, 30, 0, NULL},
+    {"read-timeout", PF_OPT_INT, &o->read_timeout_s, 1, 86400, 30, 0, NULL},
+    {"score-timeout", PF_OPT_INT, &o->score_timeout_ms, 1, 3600000, 60000, 0, NULL},
+    {"max-pending", PF_OPT_INT, &o->max_pending, 1, 100000, 64, 0, NULL},
+    {"max-files", PF_OPT_INT, &o->max_files, 1, 100000000, 100000, 0, NULL},
+    {"virus-name", PF_OPT_STR, &virus, 0, 0, 0, 0, NULL},
+    {"not-pe", PF_OPT_STR, &not_pe, 0, 0, 0, 0, NULL},
+    {"allow-shutdown", PF_OPT_FLAG, &o->allow_shutdown, 0, 0, 0, 0, NULL},
+    {"score-endpoint", PF_OPT_STR, &sep, 0, 0, 0, 0, NULL},
+    {NULL, 0, NULL, 0, 0, 0, 0, NULL},
+  };
+  int rc = pf_opts_parse(argc, argv, opts, &o->cfg, err, errlen);
+  if (rc != 0) return rc;
+  if (virus && (!*virus || strlen(virus) >= sizeof o->virus_name || strpbrk(virus, " \t\r\n"))) {
+    snprintf(err, errlen, "--virus-name: one word of at most %zu characters", sizeof o->virus_name - 1);
+    return 2;
   }
-  if (optind < argc) { snprintf(err, errlen, "unexpected argument '%s'", argv[optind]); return 2; }
+  snprintf(o->virus_name, sizeof o->virus_name, "%s", virus ? virus : "Pefleet.Malicious.ergo486");
+  if (not_pe && strcmp(not_pe, "ok") != 0 && strcmp(not_pe, "error") != 0) {
+    snprintf(err, errlen, "--not-pe takes ok or error");
+    return 2;
+  }
+  o->not_pe_error = not_pe && strcmp(not_pe, "error") == 0;
   if (o->stream_max > o->budget) o->stream_max = o->budget;
-  if (pf_config_resolve(&o->cfg, data, config, err, errlen) != PF_OK) return 2;
   snprintf(o->address, sizeof o->address, "%s", address ? address : "127.0.0.1");
   o->port = port >= 0 ? port : o->cfg.clamd_port;
   snprintf(o->socket_path, sizeof o->socket_path, "%s", socket_path ? socket_path : o->cfg.clamd_socket);

@@ -1,7 +1,7 @@
 /* pefleet serve: runs the HTTP gateway (bin/pefleet-gateway, installed
  * beside pefleet) in the foreground with the same arguments. */
 #include "cmd.h"
-#include "fleet.h"
+#include "sv_state.h"
 #include "pf_err.h"
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 
 int cmd_serve(int argc, char **argv) {
   char prog[1100];
-  int rc = fleet_program("pefleet-gateway", prog, sizeof prog);
+  int rc = sv_program("pefleet-gateway", prog, sizeof prog);
   if (rc != PF_OK) {
     fprintf(stderr, "pefleet serve: %s not found beside pefleet (build it with make)\n",
             rc == PF_ENOENT ? prog : "pefleet-gateway");

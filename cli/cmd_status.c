@@ -1,6 +1,7 @@
 /* pefleet status: queue counters from Redis and each daemon's liveness. */
 #include "cmd.h"
 #include "fleet.h"
+#include "sv_state.h"
 #include "pf_clock.h"
 #include "pf_date.h"
 #include "pf_err.h"
@@ -46,8 +47,8 @@ int cmd_status(int argc, char **argv) {
   char err[512];
   int frc = fleet_resolve("pefleet status", data, config, &cfg);
   if (frc != 0) return frc;
-  fleet_state st;
-  int have_state = fleet_state_load(&cfg, &st) == PF_OK;
+  sv_state st;
+  int have_state = sv_state_load(&cfg, &st) == PF_OK;
   pf_db *db = NULL;
   pf_db_counts k = {0};
   int up = fleet_db(&cfg, &db, err, sizeof err) == PF_OK && pf_db_counts_get(db, &k) == PF_OK;
@@ -89,10 +90,10 @@ int cmd_status(int argc, char **argv) {
     printf("\"daemons\":[");
     if (have_state) {
       printf("{\"role\":\"supervisor\",\"pid\":%d,\"alive\":%s}", (int)st.supervisor,
-             fleet_alive(st.supervisor) ? "true" : "false");
+             sv_alive(st.supervisor) ? "true" : "false");
       for (int i = 0; i < st.n; i++)
         printf(",{\"role\":\"%s\",\"index\":%d,\"pid\":%d,\"alive\":%s,\"restarts\":%d}", st.d[i].role,
-               st.d[i].index, (int)st.d[i].pid, fleet_alive(st.d[i].pid) ? "true" : "false", st.d[i].restarts);
+               st.d[i].index, (int)st.d[i].pid, sv_alive(st.d[i].pid) ? "true" : "false", st.d[i].restarts);
     }
     printf("]}\n");
   } else {
@@ -113,12 +114,12 @@ int cmd_status(int argc, char **argv) {
     }
     if (have_state) {
       printf("%-16s %-8s %-6s %s\n", "ROLE", "PID", "ALIVE", "RESTARTS");
-      printf("%-16s %-8d %-6s -\n", "supervisor", (int)st.supervisor, fleet_alive(st.supervisor) ? "yes" : "no");
+      printf("%-16s %-8d %-6s -\n", "supervisor", (int)st.supervisor, sv_alive(st.supervisor) ? "yes" : "no");
       for (int i = 0; i < st.n; i++) {
         char role[48];
         if (st.d[i].index) snprintf(role, sizeof role, "%s-%d", st.d[i].role, st.d[i].index);
         else snprintf(role, sizeof role, "%s", st.d[i].role);
-        printf("%-16s %-8d %-6s %d\n", role, (int)st.d[i].pid, fleet_alive(st.d[i].pid) ? "yes" : "no",
+        printf("%-16s %-8d %-6s %d\n", role, (int)st.d[i].pid, sv_alive(st.d[i].pid) ? "yes" : "no",
                st.d[i].restarts);
       }
     } else {

@@ -2,7 +2,7 @@
  * only program linked with CUDA, cuBLAS and cuDNN, so that every other
  * command starts without loading them. */
 #include "cmd.h"
-#include "fleet.h"
+#include "sv_state.h"
 #include "pf_err.h"
 
 #include <errno.h>
@@ -13,7 +13,7 @@
 int cmd_train_exec(int argc, char **argv) {
   (void)argc;
   char prog[1024];
-  if (fleet_program("pefleet-trainer", prog, sizeof prog) != PF_OK) {
+  if (sv_program("pefleet-trainer", prog, sizeof prog) != PF_OK) {
     fprintf(stderr, "pefleet train: cannot find pefleet-trainer beside pefleet (make builds it)\n");
     return 1;
   }

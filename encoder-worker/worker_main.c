@@ -6,12 +6,12 @@
 #include "pf_daemon.h"
 #include "pf_config.h"
 #include "pf_clock.h"
-#include "pf_curve.h"
 #include "pf_db.h"
 #include "pf_encoder.h"
 #include "pf_err.h"
 #include "pf_log.h"
 #include "pf_msg.h"
+#include "pf_peer.h"
 #include "pf_store.h"
 #include "pf_zmq.h"
 
@@ -43,8 +43,7 @@ typedef struct {
   void *ctx, *sock;
   char id[64];
   int capacity;
-  int64_t broker_seen, next_hb;
-  int backoff_ms;
+  pf_peer broker;             /* heartbeats and the redial backoff */
   char backlog[BACKLOG][PF_SHA256_HEX_LEN + 1];
   int nbacklog;
   char running[64][PF_SHA256_HEX_LEN + 1]; /* by encoder slot id */
@@ -106,20 +105,9 @@ static void send_result(worker *w, const char *sha, int ok, const char *error, i
 }
 
 static void connect_broker(worker *w) {
-  if (w->sock) zmq_close(w->sock);
-  w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
-  int zero = 0;
-  int64_t maxmsg = PF_MSG_MAX_CONTROL + 1024;
-  zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero);
-  zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-  zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->id, strlen(w->id));
-  char err[1400];
-  if (pf_curve_client(w->sock, &w->cfg, err, sizeof err) != PF_OK) pf_error("%s", err); /* checked at start */
-  if (zmq_connect(w->sock, w->cfg.worker_endpoint) != 0)
-    pf_error("cannot connect to %s: %s", w->cfg.worker_endpoint, zmq_strerror(errno));
+  pf_peer_dial(w->ctx, &w->cfg, w->cfg.worker_endpoint, w->id, PF_MSG_MAX_CONTROL + 1024, 0, &w->sock);
   send_ready(w);
-  w->broker_seen = pf_clock_ms();
-  w->next_hb = pf_clock_ms() + w->cfg.heartbeat_ms;
+  pf_peer_dialled(&w->broker, pf_clock_ms());
 }
 
 /* Writes one verdict to Redis and tells the broker. Returns 0 when Redis
@@ -203,8 +191,7 @@ static void on_broker_msg(worker *w) {
   int rc = pf_zrecv(w->sock, &f, ZMQ_DONTWAIT);
   if (rc == PF_ELIMIT) pf_warn("dropping a broker message with %d frames", f.dropped);
   if (rc != PF_OK) { pf_zframes_close(&f); return; }
-  w->broker_seen = pf_clock_ms();
-  w->backoff_ms = 0;
+  pf_peer_heard(&w->broker, pf_clock_ms());
   char err[256];
   Pefleet__Envelope *e =
       f.n == 1 ? pf_msg_decode(zmq_msg_data(&f.part[0]), zmq_msg_size(&f.part[0]), PF_MSG_MAX_CONTROL, err, sizeof err)
@@ -287,12 +274,8 @@ int main(int argc, char **argv) {
   w.unsaved = calloc(UNSAVED, sizeof *w.unsaved);
   if (!w.unsaved) { pf_error("out of memory"); return 1; }
   w.ctx = zmq_ctx_new();
-  if (w.cfg.curve) { /* the keys are read again at each reconnect; check them once here */
-    void *probe = zmq_socket(w.ctx, ZMQ_DEALER);
-    int bad = pf_curve_client(probe, &w.cfg, err, sizeof err) != PF_OK;
-    zmq_close(probe);
-    if (bad) { pf_error("%s", err); return 1; }
-  }
+  if (pf_peer_check_keys(w.ctx, &w.cfg, err, sizeof err) != PF_OK) { pf_error("%s", err); return 1; }
+  pf_peer_init(&w.broker, &w.cfg);
   connect_broker(&w);
   pf_info("connected to broker %s%s", w.cfg.worker_endpoint, w.cfg.curve ? " (CURVE)" : "");
 
@@ -325,15 +308,11 @@ int main(int argc, char **argv) {
       for (int k = 0; k < nres; k++) on_encoded(&w, held[k], &res[k]);
       start_jobs(&w);
     }
-    int64_t now = pf_clock_ms();
-    if (now >= w.next_hb) {
-      send_heartbeat(&w);
-      w.next_hb = now + w.cfg.heartbeat_ms;
-    }
-    int64_t silent = now - w.broker_seen;
-    if (silent > (int64_t)w.cfg.heartbeat_ms * w.cfg.liveness + w.backoff_ms) {
-      w.backoff_ms = w.backoff_ms ? (w.backoff_ms * 2 > 8000 ? 8000 : w.backoff_ms * 2) : 250;
-      pf_warn("broker silent for %lld ms; reconnecting (next check after %d ms more)", (long long)silent, w.backoff_ms);
+    int64_t now = pf_clock_ms(), silent;
+    if (pf_heartbeat_due(&w.broker.hb, now)) send_heartbeat(&w);
+    if (pf_peer_lost(&w.broker, now, &silent)) {
+      pf_warn("broker silent for %lld ms; reconnecting (next check after %d ms more)", (long long)silent,
+              w.broker.backoff_ms);
       connect_broker(&w);
     }
   }

@@ -1,8 +1,8 @@
 #include "gw_opts.h"
 #include "pf_err.h"
 #include "pf_msg.h"
+#include "pf_opts.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,100 +78,34 @@ int gw_opts_classes(gw_opts *o, const char *list, char *err, size_t errlen) {
   return PF_OK;
 }
 
-static int number(const char *arg, const char *name, long long lo, long long hi, long long *out, char *err, size_t errlen) {
-  char *end = NULL;
-  long long v = strtoll(arg, &end, 10);
-  long long mult = 1;
-  if (end && *end && (strcmp(name, "max-upload") == 0 || strcmp(name, "body-budget") == 0) && !end[1]) {
-    if (*end == 'k' || *end == 'K') mult = 1024;
-    else if (*end == 'm' || *end == 'M') mult = 1024 * 1024;
-    else if (*end == 'g' || *end == 'G') mult = 1024LL * 1024 * 1024;
-    if (mult > 1) end++;
-  }
-  if (!*arg || !end || *end || v < lo || v > hi / mult) {
-    snprintf(err, errlen, "invalid value '%s' for --%s (%lld..%lld)", arg, name, lo, hi);
-    return PF_EINVAL;
-  }
-  *out = v * mult;
-  return PF_OK;
-}
-
 int gw_opts_parse(int argc, char **argv, gw_opts *o, char *err, size_t errlen) {
-  static const struct option opts[] = {
-    {"data", required_argument, 0, 'd'}, {"config", required_argument, 0, 'c'},
-    {"address", required_argument, 0, 'a'}, {"port", required_argument, 0, 'p'},
-    {"classes", required_argument, 0, 'C'}, {"allow-path", required_argument, 0, 'A'},
-    {"token-file", required_argument, 0, 'T'}, {"max-upload", required_argument, 0, 'U'},
-    {"threads", required_argument, 0, 't'}, {"max-connections", required_argument, 0, 'M'},
-    {"timeout", required_argument, 0, 'o'}, {"score-timeout", required_argument, 0, 's'},
-    {"similar-timeout", required_argument, 0, 'S'}, {"score-endpoint", required_argument, 0, 'e'},
-    {"similar-endpoint", required_argument, 0, 'E'}, {"body-budget", required_argument, 0, 'B'},
-    {"per-ip-connections", required_argument, 0, 'I'}, {"min-rate", required_argument, 0, 'r'},
-    {"min-rate-window", required_argument, 0, 'w'}, {"allow-host", required_argument, 0, 'H'},
-    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
-  };
   memset(o, 0, sizeof *o);
-  const char *data = NULL, *config = NULL, *address = NULL, *classes = "clean, malicious", *token = NULL;
-  const char *sep = NULL, *simep = NULL;
+  const char *address = NULL, *classes = "clean, malicious", *token = NULL, *sep = NULL, *simep = NULL;
   const char *allow[GW_MAX_ALLOW], *hosts[GW_MAX_ALLOW];
-  int n_allow = 0, n_hosts = 0, port = 0, c;
-  o->max_upload = 100u << 20;
-  o->threads = 8;
-  o->max_connections = 256;
-  o->per_ip_connections = 64;
-  o->body_budget = 256u << 20;
-  o->min_rate = 4096;
-  o->min_rate_s = 15;
-  o->conn_timeout_s = 30;
-  o->score_timeout_ms = 60000;
-  o->similar_timeout_ms = 5000;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    long long v = 0;
-    int rc = PF_OK;
-    switch (c) {
-    case 'd': data = optarg; break;
-    case 'c': config = optarg; break;
-    case 'a': address = optarg; break;
-    case 'p': rc = number(optarg, "port", 1, 65535, &v, err, errlen); port = (int)v; break;
-    case 'C': classes = optarg; break;
-    case 'A':
-      if (n_allow >= GW_MAX_ALLOW) { snprintf(err, errlen, "at most %d --allow-path", GW_MAX_ALLOW); return 2; }
-      allow[n_allow++] = optarg;
-      break;
-    case 'T': token = optarg; break;
-    case 'H':
-      if (n_hosts >= GW_MAX_ALLOW) { snprintf(err, errlen, "at most %d --allow-host", GW_MAX_ALLOW); return 2; }
-      hosts[n_hosts++] = optarg;
-      break;
-    case 'B': rc = number(optarg, "body-budget", 1, 1LL << 40, &v, err, errlen); o->body_budget = (size_t)v; break;
-    case 'I': rc = number(optarg, "per-ip-connections", 1, 100000, &v, err, errlen); o->per_ip_connections = (int)v; break;
-    case 'r': rc = number(optarg, "min-rate", 0, 1LL << 30, &v, err, errlen); o->min_rate = (long)v; break;
-    case 'w': rc = number(optarg, "min-rate-window", 1, 3600, &v, err, errlen); o->min_rate_s = (int)v; break;
-    case 'U': rc = number(optarg, "max-upload", 1, (long long)PF_MSG_MAX_SAMPLE - 65536, &v, err, errlen); o->max_upload = (size_t)v; break;
-    case 't': rc = number(optarg, "threads", 1, 256, &v, err, errlen); o->threads = (int)v; break;
-    case 'M': rc = number(optarg, "max-connections", 1, 100000, &v, err, errlen); o->max_connections = (int)v; break;
-    case 'o': rc = number(optarg, "timeout", 1, 86400, &v, err, errlen); o->conn_timeout_s = (int)v; break;
-    case 's': rc = number(optarg, "score-timeout", 1, 3600000, &v, err, errlen); o->score_timeout_ms = (int)v; break;
-    case 'S': rc = number(optarg, "similar-timeout", 1, 3600000, &v, err, errlen); o->similar_timeout_ms = (int)v; break;
-    case 'e': sep = optarg; break;
-    case 'E': simep = optarg; break;
-    case 'h': return 1;
-    default:
-      snprintf(err, errlen, "%s option '%s'",
-               optopt || (optind >= 1 && optind - 1 < argc && strchr(argv[optind - 1], '=')) ? "incomplete or invalid"
-                                                                                           : "unknown",
-               optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "?");
-      return 2;
-    }
-    if (rc != PF_OK) return 2;
-  }
-  if (optind < argc) {
-    snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-    return 2;
-  }
-  if (pf_config_resolve(&o->cfg, data, config, err, errlen) != PF_OK) return 2;
+  int n_allow = 0, n_hosts = 0, port = 0;
+  const pf_opt opts[] = {
+    {"address", PF_OPT_STR, &address, 0, 0, 0, 0, NULL},
+    {"port", PF_OPT_INT, &port, 1, 65535, 0, 0, NULL},
+    {"classes", PF_OPT_STR, &classes, 0, 0, 0, 0, NULL},
+    {"allow-path", PF_OPT_LIST, allow, 0, 0, 0, GW_MAX_ALLOW, &n_allow},
+    {"token-file", PF_OPT_STR, &token, 0, 0, 0, 0, NULL},
+    {"max-upload", PF_OPT_SIZE, &o->max_upload, 1, (long long)PF_MSG_MAX_SAMPLE - 65536, 100 << 20, 0, NULL},
+    {"threads", PF_OPT_INT, &o->threads, 1, 256, 8, 0, NULL},
+    {"max-connections", PF_OPT_INT, &o->max_connections, 1, 100000, 256, 0, NULL},
+    {"timeout", PF_OPT_INT, &o->conn_timeout_s, 1, 86400, 30, 0, NULL},
+    {"score-timeout", PF_OPT_INT, &o->score_timeout_ms, 1, 3600000, 60000, 0, NULL},
+    {"similar-timeout", PF_OPT_INT, &o->similar_timeout_ms, 1, 3600000, 5000, 0, NULL},
+    {"score-endpoint", PF_OPT_STR, &sep, 0, 0, 0, 0, NULL},
+    {"similar-endpoint", PF_OPT_STR, &simep, 0, 0, 0, 0, NULL},
+    {"body-budget", PF_OPT_SIZE, &o->body_budget, 1, 1LL << 40, 256 << 20, 0, NULL},
+    {"per-ip-connections", PF_OPT_INT, &o->per_ip_connections, 1, 100000, 64, 0, NULL},
+    {"min-rate", PF_OPT_LONG, &o->min_rate, 0, 1LL << 30, 4096, 0, NULL},
+    {"min-rate-window", PF_OPT_INT, &o->min_rate_s, 1, 3600, 15, 0, NULL},
+    {"allow-host", PF_OPT_LIST, hosts, 0, 0, 0, GW_MAX_ALLOW, &n_hosts},
+    {NULL, 0, NULL, 0, 0, 0, 0, NULL},
+  };
+  int rc = pf_opts_parse(argc, argv, opts, &o->cfg, err, errlen);
+  if (rc != 0) return rc;
   snprintf(o->address, sizeof o->address, "%s", address ? address : o->cfg.http_address);
   o->port = port ? port : o->cfg.http_port;
   /* the configuration printed at start is the one in effect, flags included */

@@ -15,6 +15,7 @@
 #include "pf_err.h"
 #include "pf_log.h"
 #include "pf_msg.h"
+#include "pf_peer.h"
 #include "pf_zmq.h"
 
 #include <errno.h>
@@ -33,6 +34,7 @@ typedef struct {
   pf_config cfg;
   void *ctx, *front, *back;
   rt_table t;
+  pf_heartbeat hb;     /* to the scorers; their expiry */
   int queue_timeout_ms;
   long long answered, redelivered, refused;
 } router;
@@ -203,16 +205,14 @@ static void on_scorer(router *r) {
   pf_zframes_close(&f);
 }
 
-static void housekeeping(router *r, int64_t *next_hb) {
+static void housekeeping(router *r) {
   int64_t now = pf_clock_ms();
-  int64_t expiry = (int64_t)r->cfg.heartbeat_ms * r->cfg.liveness;
   for (int i = 0; i < RT_MAX_SCORERS; i++)
-    if (r->t.sc[i].used && now - r->t.sc[i].seen > expiry) drop_scorer(r, i, "stopped answering heartbeats");
-  if (now >= *next_hb) {
+    if (r->t.sc[i].used && pf_heartbeat_expired(&r->hb, r->t.sc[i].seen, now))
+      drop_scorer(r, i, "stopped answering heartbeats");
+  if (pf_heartbeat_due(&r->hb, now))
     for (int i = 0; i < RT_MAX_SCORERS; i++)
       if (r->t.sc[i].used) send_heartbeat(r, i);
-    *next_hb = now + r->cfg.heartbeat_ms;
-  }
   /* requests nobody could take in time get an answer instead of silence */
   for (int k = 0; k < RT_MAX_PENDING; k++) {
     rt_req *q = &r->t.req[k];
@@ -272,7 +272,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   pf_info("clients on %s, scorers on %s", r.cfg.score_endpoint, r.cfg.scorer_endpoint);
-  int64_t next_hb = pf_clock_ms() + r.cfg.heartbeat_ms, next_check = 0;
+  pf_heartbeat_init(&r.hb, &r.cfg, pf_clock_ms());
+  int64_t next_check = 0;
   while (!stop) {
     zmq_pollitem_t items[2] = {{r.front, 0, ZMQ_POLLIN, 0}, {r.back, 0, ZMQ_POLLIN, 0}};
     if (zmq_poll(items, 2, r.cfg.heartbeat_ms / 4 + 1) < 0 && errno != EINTR) break;
@@ -289,7 +290,7 @@ int main(int argc, char **argv) {
     }
     dispatch(&r);
     if (pf_clock_ms() >= next_check) {
-      housekeeping(&r, &next_hb);
+      housekeeping(&r);
       next_check = pf_clock_ms() + 50;
     }
   }

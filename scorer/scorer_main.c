@@ -11,7 +11,6 @@
 #include "pf_daemon.h"
 #include "pf_clock.h"
 #include "pf_config.h"
-#include "pf_curve.h"
 #include "pf_db.h"
 #include "pf_encoder.h"
 #include "pf_explain.h"
@@ -21,6 +20,7 @@
 #include "pf_io.h"
 #include "pf_log.h"
 #include "pf_msg.h"
+#include "pf_peer.h"
 #include "pf_store.h"
 #include "pf_tmp.h"
 #include "pf_zmq.h"
@@ -70,8 +70,7 @@ typedef struct {
   uint64_t max_size;
   pf_tmp tmp;                /* private folder of uploads */
   job *jobs;                 /* capacity entries */
-  int64_t router_seen, next_hb;
-  int backoff_ms;
+  pf_peer router;             /* heartbeats and the redial backoff */
   long long scored, errors;
 } scorer;
 
@@ -383,21 +382,9 @@ static void send_control(scorer *s, int ready) {
 }
 
 static void connect_router(scorer *s) {
-  if (s->sock) zmq_close(s->sock);
-  s->sock = zmq_socket(s->ctx, ZMQ_DEALER);
-  int zero = 0, hwm = 100000;
-  int64_t maxmsg = (int64_t)PF_MSG_MAX_SAMPLE + 4096;
-  zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof zero);
-  zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-  zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-  zmq_setsockopt(s->sock, ZMQ_ROUTING_ID, s->id, strlen(s->id));
-  char err[1400];
-  if (pf_curve_client(s->sock, &s->cfg, err, sizeof err) != PF_OK) pf_error("%s", err); /* checked at start */
-  if (zmq_connect(s->sock, s->cfg.scorer_endpoint) != 0)
-    pf_error("cannot connect to %s: %s", s->cfg.scorer_endpoint, zmq_strerror(errno));
+  pf_peer_dial(s->ctx, &s->cfg, s->cfg.scorer_endpoint, s->id, (int64_t)PF_MSG_MAX_SAMPLE + 4096, 100000, &s->sock);
   send_control(s, 1);
-  s->router_seen = pf_clock_ms();
-  s->next_hb = s->router_seen + s->cfg.heartbeat_ms;
+  pf_peer_dialled(&s->router, pf_clock_ms());
 }
 
 static void on_router(scorer *s) {
@@ -405,8 +392,7 @@ static void on_router(scorer *s) {
   int rc = pf_zrecv(s->sock, &f, ZMQ_DONTWAIT);
   if (rc == PF_ELIMIT) pf_warn("dropping a router message with %d frames", f.dropped);
   if (rc != PF_OK) { pf_zframes_close(&f); return; }
-  s->router_seen = pf_clock_ms();
-  s->backoff_ms = 0;
+  pf_peer_heard(&s->router, pf_clock_ms());
   if (f.n == 1) { /* heartbeat */
     char err[128];
     Pefleet__Envelope *e =
@@ -475,13 +461,9 @@ int main(int argc, char **argv) {
   sm_tick(&s.sm, 0); /* the current model, before the first request */
   if (!s.sm.model) pf_warn("no model promoted yet; requests get an error until one is (pefleet promote)");
   s.ctx = zmq_ctx_new();
-  if (s.cfg.curve) { /* the keys are read again at each reconnect; check them once here */
-    char cerr[1400];
-    void *probe = zmq_socket(s.ctx, ZMQ_DEALER);
-    int bad = pf_curve_client(probe, &s.cfg, cerr, sizeof cerr) != PF_OK;
-    zmq_close(probe);
-    if (bad) { pf_error("%s", cerr); return 1; }
-  }
+  char cerr[1400];
+  if (pf_peer_check_keys(s.ctx, &s.cfg, cerr, sizeof cerr) != PF_OK) { pf_error("%s", cerr); return 1; }
+  pf_peer_init(&s.router, &s.cfg);
   connect_router(&s);
   pf_info("connected to score router %s", s.cfg.scorer_endpoint);
 
@@ -511,14 +493,9 @@ int main(int argc, char **argv) {
       start_waiting(&s);
     }
     score_ready(&s);
-    int64_t now = pf_clock_ms();
-    if (now >= s.next_hb) {
-      send_control(&s, 0);
-      s.next_hb = now + s.cfg.heartbeat_ms;
-    }
-    int64_t silent = now - s.router_seen;
-    if (silent > (int64_t)s.cfg.heartbeat_ms * s.cfg.liveness + s.backoff_ms) {
-      s.backoff_ms = s.backoff_ms ? (s.backoff_ms * 2 > 8000 ? 8000 : s.backoff_ms * 2) : 250;
+    int64_t now = pf_clock_ms(), silent;
+    if (pf_heartbeat_due(&s.router.hb, now)) send_control(&s, 0);
+    if (pf_peer_lost(&s.router, now, &silent)) {
       pf_warn("router silent for %lld ms; reconnecting", (long long)silent);
       connect_router(&s);
     }

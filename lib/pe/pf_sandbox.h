@@ -14,7 +14,7 @@
  *     the trap handler reports the syscall's number on the result pipe
  *     (PF_WIRE_VIOL) and exits.
  * A layer the kernel lacks is reported in pf_sandbox_state.missing, never
- * skipped silently. Called by sandbox/ and cli/cmd_import_keras.c. */
+ * skipped silently. Called by sandbox/ and lib/model/pf_keras.c (the HDF5 reader). */
 #ifndef PF_SANDBOX_H
 #define PF_SANDBOX_H
 

@@ -2,8 +2,8 @@
 # Fuzz smoke test: builds the libFuzzer targets (make -s fuzz), replays every
 # crafted input of tests/fuzz/regressions, then fuzzes fuzz_pe for 20 s over
 # the seed corpus plus the regressions, and fuzz_wire, fuzz_msg, fuzz_csvrow,
-# fuzz_gwparse, fuzz_curvekey (with its regression inputs), fuzz_blobs, fuzz_clamdcmd and
-# fuzz_folder for 5 s each over their seeds.
+# fuzz_gwparse, fuzz_curvekey (with its regression inputs), fuzz_blobs, fuzz_clamdcmd,
+# fuzz_folder and fuzz_kerascfg for 5 s each over their seeds.
 # Skipped (exit 0) when clang or its libFuzzer runtime is missing.
 # Crashing inputs are kept as $BUILD/fuzz/smoke-*.
 set -u
@@ -129,5 +129,9 @@ fuzz_for fuzz_clamdcmd 5 8192 - "$T/clamdcmd"
 # the model folder's files
 "$ROOT/tests/fuzz/seed_corpus.sh" --folder "$T/folder" >/dev/null || notok fuzz_seeds "seed_corpus.sh --folder failed"
 fuzz_for fuzz_folder 5 65536 folder.dict "$T/folder" "$ROOT/tests/fuzz/regressions-folder"
+
+# the Keras model_config JSON (tests/fuzz/seed_kerascfg.sh)
+"$ROOT/tests/fuzz/seed_kerascfg.sh" "$T/kerascfg"
+fuzz_for fuzz_kerascfg 5 65536 - "$T/kerascfg"
 
 [ "$FAILS" -eq 0 ]

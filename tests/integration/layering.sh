@@ -12,12 +12,12 @@ import os, re, glob, sys
 layers = re.search(r'^LIB_LAYERS := (.*)$', open("Makefile").read(), re.M).group(1).split()
 rank = {l: i for i, l in enumerate(layers)}
 where = {}  # header name -> its path
-for d in ["lib/" + l for l in layers] + ["cli", "sandbox", "broker", "encoder-worker", "scorer", "trainer",
-                                         "gateway", "similar", "clamd"]:
+for d in ["lib/" + l for l in layers] + ["cli", "sandbox", "supervisor", "broker", "encoder-worker", "scorer",
+                                         "trainer", "gateway", "similar", "clamd"]:
     for h in glob.glob(d + "/*.h"):
         where.setdefault(os.path.basename(h), h)
-files = [f for d in ["lib/" + l for l in layers] + ["cli", "sandbox", "broker", "encoder-worker", "scorer",
-                                                     "trainer", "gateway", "similar", "clamd"]
+files = [f for d in ["lib/" + l for l in layers] + ["cli", "sandbox", "supervisor", "broker", "encoder-worker",
+                                                     "scorer", "trainer", "gateway", "similar", "clamd"]
          for f in glob.glob(d + "/*.[ch]")]
 inc = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 graph, bad = {}, []
@@ -57,7 +57,7 @@ def visit(n):
 for n in sorted(g):
     if n not in state:
         visit(n)
-for d in ["lib/" + l for l in layers] + ["sandbox"]:
+for d in ["lib/" + l for l in layers] + ["sandbox", "supervisor"]:
     if not os.path.isfile(d + "/README.md"):
         bad.append(f"{d}: no README.md")
 print(f"{len(files)} files, {sum(len(v) for v in graph.values())} includes, layers {' < '.join(layers)}")

@@ -1,11 +1,13 @@
 /* Unit tests of the gateway's pure modules: gw_parse (JSON bodies, vectors,
  * capped fields), gw_auth (bearer token, allow-listed paths with symlinks
- * and ..) and gw_metrics (routes, Prometheus text). Linked with the
+ * and ..), gw_metrics (routes, Prometheus text) and gw_opts (flags over
+ * the fleet configuration, through lib/net/pf_opts). Linked with the
  * gateway objects by its own Makefile rule. */
 #include "pf_test.h"
 
 #include "gw_auth.h"
 #include "gw_metrics.h"
+#include "gw_opts.h"
 #include "gw_parse.h"
 #include "pf_err.h"
 
@@ -270,11 +272,58 @@ static void test_metrics(void **state) {
   free(t);
 }
 
+/* gw_opts: the defaults, flags over the configuration, the checks made
+ * after the flags (classes, the body budget against the largest upload). */
+static void test_opts(void **state) {
+  static gw_opts o;
+  char err[600], dir[64];
+  assert_int_equal(pf_test_mkdtemp(dir, sizeof dir, "gw-opts"), 0);
+  char *a1[] = {"g", "--data", dir, NULL};
+  assert_int_equal(gw_opts_parse(3, a1, &o, err, sizeof err), 0);
+  assert_int_equal(o.max_upload, 100u << 20);
+  assert_int_equal(o.body_budget, 256u << 20);
+  assert_int_equal(o.threads, 8);
+  assert_int_equal(o.max_connections, 256);
+  assert_int_equal(o.per_ip_connections, 64);
+  assert_int_equal(o.min_rate, 4096);
+  assert_int_equal(o.min_rate_s, 15);
+  assert_int_equal(o.conn_timeout_s, 30);
+  assert_int_equal(o.score_timeout_ms, 60000);
+  assert_int_equal(o.similar_timeout_ms, 5000);
+  assert_int_equal(o.port, 8080);
+  assert_string_equal(o.address, "127.0.0.1");
+  assert_int_equal(o.n_classes, 2);
+  assert_string_equal(o.classes[1], "malicious");
+  assert_string_equal(o.score_endpoint, o.cfg.score_endpoint);
+  char *a2[] = {"g", "--data", dir, "--port", "9001", "--address", "0.0.0.0", "--classes", "a,b,c",
+                "--max-upload", "1m", "--body-budget", "4m", "--score-endpoint", "tcp://h:1", NULL};
+  assert_int_equal(gw_opts_parse(15, a2, &o, err, sizeof err), 0);
+  assert_int_equal(o.port, 9001);
+  assert_int_equal(o.cfg.http_port, 9001); /* the printed configuration is the one in effect */
+  assert_string_equal(o.cfg.http_address, "0.0.0.0");
+  assert_int_equal(o.n_classes, 3);
+  assert_int_equal(o.max_upload, 1u << 20);
+  assert_string_equal(o.score_endpoint, "tcp://h:1");
+  char *a3[] = {"g", "--data", dir, "--max-upload", "3m", "--body-budget", "4m", NULL};
+  assert_int_equal(gw_opts_parse(7, a3, &o, err, sizeof err), 2);
+  assert_non_null(strstr(err, "--body-budget 4194304 is too small for --max-upload 3145728"));
+  char *a4[] = {"g", "--data", dir, "--classes", "one", NULL};
+  assert_int_equal(gw_opts_parse(5, a4, &o, err, sizeof err), 2);
+  assert_non_null(strstr(err, "at least two names"));
+  char *a5[] = {"g", "--threads", "0", NULL};
+  assert_int_equal(gw_opts_parse(3, a5, &o, err, sizeof err), 2);
+  assert_string_equal(err, "invalid value '0' for --threads (1..256)");
+  char *a6[] = {"g", "--help", NULL};
+  assert_int_equal(gw_opts_parse(2, a6, &o, err, sizeof err), 1);
+  pf_test_rmtree(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_json_forms), cmocka_unit_test(test_json_refused), cmocka_unit_test(test_json_caps),
     cmocka_unit_test(test_vector),     cmocka_unit_test(test_fields),       cmocka_unit_test(test_token),
     cmocka_unit_test(test_paths),      cmocka_unit_test(test_host_origin), cmocka_unit_test(test_metrics),
+    cmocka_unit_test(test_opts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-#include "up_secrets.h"
+#include "sv_secrets.h"
 #include "pf_err.h"
 #include "pf_io.h"
 #include "pf_secret.h"
@@ -29,7 +29,7 @@ static int private_folder(const char *path, char *err, size_t errlen) {
   return PF_OK;
 }
 
-int up_secrets_prepare(pf_config *cfg, int no_password, char *err, size_t errlen) {
+int sv_secrets_prepare(pf_config *cfg, int no_password, char *err, size_t errlen) {
   char p[1200];
   if (private_folder(cfg->data, err, errlen) != PF_OK) return PF_EIO;
   snprintf(p, sizeof p, "%s/redis", cfg->data);
@@ -66,7 +66,7 @@ int up_secrets_prepare(pf_config *cfg, int no_password, char *err, size_t errlen
   return PF_OK;
 }
 
-int up_secrets_redis_stdin(const pf_config *c) {
+int sv_secrets_redis_stdin(const pf_config *c) {
   if (!c->redis_password[0]) return 0;
   /* a quoted redis.conf string: \" \\ and bytes outside printable ASCII as \xHH */
   char line[sizeof c->redis_password * 4 + 32];

@@ -1,6 +1,6 @@
 /* What pefleet up checks before it starts a fleet, and how it takes back
- * a start that failed (see up_checks.h). */
-#include "up_checks.h"
+ * a start that failed (see sv_checks.h). */
+#include "sv_checks.h"
 #include "pf_clock.h"
 #include "pf_err.h"
 
@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int up_fleet_id(pf_config *c, char *err, size_t errlen) {
+int sv_fleet_id(pf_config *c, char *err, size_t errlen) {
   if (c->fleet_id[0]) return PF_OK; /* PEFLEET_FLEET_ID: the daemons inherit it too */
   char path[1100];
   snprintf(path, sizeof path, "%s/pefleet.conf", c->data);
@@ -42,10 +42,10 @@ typedef struct {
   const char *option; /* the up option that moves it */
   char host[256];
   int port;
-} up_port;
+} sv_port;
 
 /* "tcp://HOST:PORT" into p; 0 for other transports (nothing to check). */
-static int tcp_endpoint(const char *ep, up_port *p) {
+static int tcp_endpoint(const char *ep, sv_port *p) {
   if (strncmp(ep, "tcp://", 6) != 0) return 0;
   const char *hp = ep + 6, *colon = strrchr(hp, ':');
   if (!colon || colon == hp || (size_t)(colon - hp) >= sizeof p->host) return 0;
@@ -76,10 +76,10 @@ static int try_bind(const char *host, int port) {
   return e;
 }
 
-int up_ports_check(const pf_config *c, char *err, size_t errlen) {
-  up_port p[7];
+int sv_ports_check(const pf_config *c, char *err, size_t errlen) {
+  sv_port p[7];
   int n = 0;
-  p[n] = (up_port){"Redis", "--redis-port", "", c->redis_port};
+  p[n] = (sv_port){"Redis", "--redis-port", "", c->redis_port};
   snprintf(p[n++].host, sizeof p[0].host, "%s", c->redis_host);
   const struct { const char *what, *option, *ep; int need; } eps[] = {
     {"broker ingest", "--ingest-port", c->ingest_endpoint, 1},
@@ -93,10 +93,10 @@ int up_ports_check(const pf_config *c, char *err, size_t errlen) {
     p[n].what = eps[i].what;
     p[n++].option = eps[i].option;
   }
-  up_port http = {"HTTP gateway", "--port", "", c->http_port};
+  sv_port http = {"HTTP gateway", "--port", "", c->http_port};
   snprintf(http.host, sizeof http.host, "%s", c->http_address);
   if (c->scorers > 0 && c->gateway && n < 7) p[n++] = http;
-  up_port clamd = {"clamd protocol (pefleet-clamd)", "--clamd-port", "127.0.0.1", c->clamd_port};
+  sv_port clamd = {"clamd protocol (pefleet-clamd)", "--clamd-port", "127.0.0.1", c->clamd_port};
   if (c->scorers > 0 && c->clamd_port > 0 && n < 7) p[n++] = clamd;
   for (int i = 0; i < n; i++) {
     for (int j = 0; j < i; j++)
@@ -116,17 +116,17 @@ int up_ports_check(const pf_config *c, char *err, size_t errlen) {
   return PF_OK;
 }
 
-void up_abort(const pf_config *c, const fleet_state *st) {
-  if (st->supervisor > 0 && fleet_alive(st->supervisor)) {
+void sv_abort(const pf_config *c, const sv_state *st) {
+  if (st->supervisor > 0 && sv_alive(st->supervisor)) {
     kill(st->supervisor, SIGTERM);
     double until = pf_clock_s() + 30;
-    while (fleet_alive(st->supervisor) && pf_clock_s() < until) usleep(50 * 1000);
-    if (fleet_alive(st->supervisor)) kill(st->supervisor, SIGKILL);
+    while (sv_alive(st->supervisor) && pf_clock_s() < until) usleep(50 * 1000);
+    if (sv_alive(st->supervisor)) kill(st->supervisor, SIGKILL);
   }
   /* what the supervisor could not stop (it was killed, or never saved a
    * pid): only processes that belong to this fleet folder */
-  int idx[FLEET_MAX_DAEMONS];
-  int n = fleet_orphans(c, st, idx, FLEET_MAX_DAEMONS);
+  int idx[SV_MAX_DAEMONS];
+  int n = sv_orphans(c, st, idx, SV_MAX_DAEMONS);
   for (int k = 0; k < n; k++) kill(st->d[idx[k]].pid, SIGKILL);
   char p[1100];
   snprintf(p, sizeof p, "%s/fleet.state", c->data);
