@@ -6,6 +6,7 @@
 #include "usage_err.h"
 #include "out_path.h"
 #include "pf_err.h"
+#include "pf_folder.h"
 #include "pf_keras.h"
 #include "pf_model.h"
 
@@ -123,7 +124,8 @@ int cmd_import_keras(int argc, char **argv) {
     pf_model_free(&m);
     return 1;
   }
-  if (pf_keras_save(m, &info, src, outdir, names, nc, threshold, version, err, sizeof err) != PF_OK) {
+  if (pf_keras_save(m, &info, src, outdir, names, nc, threshold, version, err, sizeof err) != PF_OK ||
+      pf_folder_write_keras_meta(outdir, m, &info, src, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet import-keras: error: %s\n", err);
     pf_model_free(&m);
     return 1;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "pf_fit.h"
+#include "pf_keras.h"
 #include "pf_metrics.h"
 #include "pf_model.h"
 
@@ -215,6 +216,11 @@ void pf_folder_free(pf_folder *f);
 /* model.json of m (its version and parent as they are) with the rows of
  * the three splits. */
 int pf_folder_write_meta(const char *dir, const pf_model *m, const size_t rows[3], char *err, size_t errlen);
+/* model.json of a model imported from Keras (pefleet import-keras): the
+ * layers by their Keras names, classes, threshold, version, parent and the
+ * source (src, its sha256, Keras version and backend). */
+int pf_folder_write_keras_meta(const char *dir, const pf_model *m, const pf_keras_info *info, const char *src,
+                               char *err, size_t errlen);
 /* stats.json: the splits' metrics (NULL: left out) under class names, and
  * "split": split_json (a JSON object's text) when not NULL. */
 int pf_folder_write_stats(const char *dir, const pf_metrics *const splits[3], const char *const names[2],

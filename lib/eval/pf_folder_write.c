@@ -22,6 +22,7 @@
 #include "pf_folder.h"
 #include "pf_atomic.h"
 #include "pf_err.h"
+#include "pf_ergo486.h"
 #include "pf_fmt.h"
 
 #include <errno.h>
@@ -86,6 +87,44 @@ int pf_folder_write_meta(const char *dir, const pf_model *m, const size_t rows[3
   fputs("], \"threshold\": ", f);
   num(f, m->threshold);
   fprintf(f, ", \"rows\": {\"train\": %zu, \"validation\": %zu, \"test\": %zu}}\n", rows[0], rows[1], rows[2]);
+  return commit(&tmp, dir, "model.json", err, errlen);
+}
+
+int pf_folder_write_keras_meta(const char *dir, const pf_model *m, const pf_keras_info *r, const char *src,
+                               char *err, size_t errlen) {
+  pf_atomic tmp;
+  FILE *f = open_file(&tmp, dir, "model.json", err, errlen);
+  if (!f) return PF_EIO;
+  fprintf(f, "{\n  \"format\": \"pfnn\",\n  \"format_version\": %d,\n  \"file\": \"%s\",\n", PF_MODEL_FORMAT,
+          PF_MODEL_FILE);
+  fprintf(f, "  \"schema\": \"%s\",\n  \"schema_id\": %u,\n  \"layers\": [\n",
+          m->schema == PF_ERGO486_SCHEMA_ID ? PF_ERGO486_SCHEMA : "unknown", m->schema);
+  for (uint32_t i = 0; i < m->n_layers; i++) {
+    fputs("    {\"name\": ", f);
+    pf_fmt_json_string(f, i < r->n_dense ? r->dense[i] : "");
+    fprintf(f, ", \"type\": \"dense\", \"inputs\": %u, \"units\": %u, \"activation\": \"%s\"}%s\n", m->sizes[i],
+            m->sizes[i + 1], i + 1 == m->n_layers ? "softmax" : "relu", i + 1 == m->n_layers ? "" : ",");
+  }
+  fprintf(f, "  ],\n  \"parameters\": %zu,\n  \"classes\": [", pf_model_params(m));
+  for (uint32_t c = 0; c < pf_model_classes(m); c++) {
+    if (c) fputs(", ", f);
+    pf_fmt_json_string(f, m->classes[c]);
+  }
+  char thr[40];
+  pf_fmt_double(m->threshold, thr, sizeof thr);
+  fprintf(f, "],\n  \"threshold\": %s,\n  \"version\": ", thr);
+  pf_fmt_json_string(f, m->version);
+  fputs(",\n  \"parent\": ", f);
+  pf_fmt_json_string(f, m->parent);
+  fputs(",\n  \"source\": {\n    \"kind\": \"keras-hdf5\",\n    \"path\": ", f);
+  pf_fmt_json_string(f, src);
+  fputs(",\n    \"sha256\": ", f);
+  pf_fmt_json_string(f, r->sha256);
+  fputs(",\n    \"keras_version\": ", f);
+  pf_fmt_json_string(f, r->keras_version);
+  fputs(",\n    \"backend\": ", f);
+  pf_fmt_json_string(f, r->backend);
+  fputs("\n  }\n}\n", f);
   return commit(&tmp, dir, "model.json", err, errlen);
 }
 

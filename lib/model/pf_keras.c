@@ -7,10 +7,8 @@
  * the command (mutated copies of the seed's model.h5 do crash libhdf5
  * 1.10 now and then). */
 #include "pf_keras.h"
-#include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
-#include "pf_fmt.h"
 #include "pf_io.h"
 #include "pf_keras_config.h"
 #include "pf_sandbox.h"
@@ -588,51 +586,6 @@ static int read_isolated(const char *path, child_report *r, pf_model **out, char
   return rc;
 }
 
-/* MODEL_DIR/model.json, written whole then renamed into place. */
-static int write_summary(const char *dir, const pf_model *m, const pf_keras_info *r, const char *src,
-                         const char *sha_hex, char *err, size_t errlen) {
-  char path[4096], num[40];
-  snprintf(path, sizeof path, "%s/model.json", dir);
-  pf_atomic tmp;
-  FILE *f = pf_atomic_open(&tmp, dir, "model.json");
-  if (!f) {
-    say(err, errlen, "cannot write %s: %s", tmp.tmp, strerror(errno));
-    return PF_EIO;
-  }
-  fprintf(f, "{\n  \"format\": \"pfnn\",\n  \"format_version\": %d,\n  \"file\": \"%s\",\n", PF_MODEL_FORMAT,
-          PF_MODEL_FILE);
-  fprintf(f, "  \"schema\": \"%s\",\n  \"schema_id\": %u,\n  \"layers\": [\n",
-          m->schema == PF_ERGO486_SCHEMA_ID ? PF_ERGO486_SCHEMA : "unknown", m->schema);
-  for (uint32_t i = 0; i < m->n_layers; i++) {
-    fputs("    {\"name\": ", f);
-    pf_fmt_json_string(f, r->dense[i]);
-    fprintf(f, ", \"type\": \"dense\", \"inputs\": %u, \"units\": %u, \"activation\": \"%s\"}%s\n", m->sizes[i],
-            m->sizes[i + 1], i + 1 == m->n_layers ? "softmax" : "relu", i + 1 == m->n_layers ? "" : ",");
-  }
-  fputs("  ],\n  \"parameters\": ", f);
-  fprintf(f, "%zu,\n  \"classes\": [", pf_model_params(m));
-  for (uint32_t c = 0; c < pf_model_classes(m); c++) {
-    if (c) fputs(", ", f);
-    pf_fmt_json_string(f, m->classes[c]);
-  }
-  pf_fmt_double(m->threshold, num, sizeof num);
-  fprintf(f, "],\n  \"threshold\": %s,\n  \"version\": ", num);
-  pf_fmt_json_string(f, m->version);
-  fputs(",\n  \"parent\": ", f);
-  pf_fmt_json_string(f, m->parent);
-  fputs(",\n  \"source\": {\n    \"kind\": \"keras-hdf5\",\n    \"path\": ", f);
-  pf_fmt_json_string(f, src);
-  fprintf(f, ",\n    \"sha256\": \"%s\",\n    \"keras_version\": ", sha_hex);
-  pf_fmt_json_string(f, r->keras_version);
-  fputs(",\n    \"backend\": ", f);
-  pf_fmt_json_string(f, r->backend);
-  fputs("\n  }\n}\n", f);
-  if (pf_atomic_commit(&tmp) != PF_OK) {
-    say(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    return PF_EIO;
-  }
-  return PF_OK;
-}
 
 /* The sha256 of the file at path (mapped, not read into memory). */
 static int hash_file(const char *path, char hex[PF_SHA256_HEX_LEN + 1], char *err, size_t errlen) {
@@ -709,5 +662,5 @@ int pf_keras_save(pf_model *m, const pf_keras_info *info, const char *src, const
     say(err, errlen, "cannot write %s/%s: %s", dir, PF_MODEL_FILE, rc == PF_EIO ? strerror(errno) : pf_strerror(rc));
     return rc;
   }
-  return write_summary(dir, m, info, src, info->sha256, err, errlen);
+  return PF_OK;
 }

@@ -33,10 +33,9 @@ int pf_keras_read(const char *path, pf_keras_info *info, pf_model **out, char *e
 
 /* Names m's classes (n of them: m's output count), sets its threshold,
  * schema and version (NULL: keras-<first 12 hex of info->sha256>; no
- * parent), then writes dir/model.pfnn and dir/model.json (the layers,
- * classes, threshold, version and the source: src, its sha256, Keras
- * version and backend). dir must exist. PF_OK, or an error with one line
- * in err. */
+ * parent), then writes dir/model.pfnn (model.json, with the source, is
+ * the model folder's: pf_folder_write_keras_meta in lib/eval). dir must
+ * exist. PF_OK, or an error with one line in err. */
 int pf_keras_save(pf_model *m, const pf_keras_info *info, const char *src, const char *dir,
                   char (*classes)[PF_MODEL_NAME], int n, double threshold, const char *version, char *err,
                   size_t errlen);
