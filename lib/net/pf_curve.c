@@ -1,4 +1,5 @@
 #include "pf_curve.h"
+#include "pf_atomic.h"
 #include "pf_clock.h"
 #include "pf_err.h"
 #include "pf_log.h"
@@ -220,7 +221,7 @@ static int good_name(const char *name) {
   return 1;
 }
 
-/* Writes text to path (mode) via a temporary file and rename; excl: fail
+/* Writes text to path (mode) whole (pf_atomic); excl: fail
  * when path exists. A secret (0600) is pf_secret's: 0600 from the start. */
 static int write_file(const char *path, const char *text, mode_t mode, int excl, char *err, size_t errlen) {
   if (excl && access(path, F_OK) == 0) {
@@ -228,26 +229,21 @@ static int write_file(const char *path, const char *text, mode_t mode, int excl,
     return PF_EINVAL;
   }
   if (mode == 0600) return pf_secret_write(path, text, strlen(text), err, errlen);
-  char tmp[1200];
-  snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+  pf_atomic a;
+  FILE *f = pf_atomic_open(&a, path, NULL);
+  if (!f) {
+    snprintf(err, errlen, "%s: %s", a.tmp, strerror(errno));
     return PF_EIO;
   }
-  size_t n = strlen(text), off = 0;
-  int bad = fchmod(fd, mode) != 0; /* a .pub is 0644 whatever the umask */
-  while (!bad && off < n) {
-    ssize_t w = write(fd, text + off, n - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) bad = 1;
-    else off += (size_t)w;
-  }
-  bad |= fsync(fd) != 0;
-  bad |= close(fd) != 0;
-  if (bad || rename(tmp, path) != 0) {
+  int bad = fchmod(fileno(f), mode) != 0; /* a .pub is 0644 whatever the umask */
+  bad |= fputs(text, f) == EOF;
+  if (bad) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    unlink(tmp);
+    pf_atomic_abort(&a);
+    return PF_EIO;
+  }
+  if (pf_atomic_commit(&a) != PF_OK) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
     return PF_EIO;
   }
   return PF_OK;
