@@ -202,10 +202,12 @@ static int evaluate_by(const char *dir, const char *by_s, const char *since_s, i
     fprintf(stderr, "pefleet evaluate: no samples to evaluate: %s\n", why);
     code = 1;
   } else if (rc == PF_OK && json) {
-    char *txt = pf_drift_json(&d, m);
+    pf_folder_over_time ot;
+    char *txt = pf_drift_over_time(&d, m, &ot) == PF_OK ? pf_folder_over_time_text(&ot) : NULL;
     if (txt) printf("%s\n", txt);
     else code = 1;
     free(txt);
+    pf_folder_over_time_free(&ot);
   } else if (rc == PF_OK) {
     printf("model %s, threshold %g; %zu %s; thresholds for 1%% and 0.1%% FPR from its validation split "
            "(%g, %g)\n", m->version, m->threshold, win.d.n, why, thr1, thr01);

@@ -3,8 +3,9 @@
  * Defines the per-period row (samples per class, ROC AUC, TPR and FPR at
  * the model's threshold and at the thresholds chosen on its validation
  * split for 1% and 0.1% FPR), computing them for a timed data set, and
- * their JSON (evaluate --by --json, the model folder's over_time.json and
- * the report's "Quality over time" panel read the same form).
+ * them as the model folder's over_time.json struct (pf_folder: evaluate
+ * --by --json, over_time.json and the report's "Quality over time" panel
+ * read the same form).
  * Called by `pefleet evaluate --by`, `pefleet train --split time` and
  * `pefleet report`. */
 #ifndef PF_DRIFT_H
@@ -13,6 +14,7 @@
 #include <stddef.h>
 
 #include "pf_date.h"
+#include "pf_folder.h"
 #include "pf_model.h"
 #include "pf_timesplit.h"
 
@@ -45,13 +47,11 @@ typedef struct {
 int pf_drift_compute(const pf_model *m, const pf_timed *t, pf_period by, double thr1, double thr01, pf_drift *d);
 void pf_drift_free(pf_drift *d);
 
-/* d as JSON text (malloc'd; caller frees; NULL when out of memory):
- * {"by": "week", "model": VERSION, "threshold": t, "thresholds_from":
- *  "validation", "periods": [{"period", "start", "end", "samples":
- *  {CLASS0: n, CLASS1: n}, "roc_auc", "tpr", "fpr", "tpr_at_fpr_0.01",
- *  "fpr_at_fpr_0.01", "tpr_at_fpr_0.001", "fpr_at_fpr_0.001"}, ...]}
- * (undefined figures are null). */
-char *pf_drift_json(const pf_drift *d, const pf_model *m);
+/* d as over_time.json's struct (the form evaluate --by --json prints,
+ * pf_folder_over_time_text): periods labelled, dated and counted under m's
+ * two class names, its version and threshold. PF_OK, or PF_ENOMEM with
+ * nothing allocated. Free with pf_folder_over_time_free. */
+int pf_drift_over_time(const pf_drift *d, const pf_model *m, pf_folder_over_time *out);
 
 /* The validation split's thresholds for 1% and 0.1% FPR from the text of a
  * model folder's stats.json (read through pf_folder_parse_stats) ("validation": {"tpr_at_fpr": {"0.01":
