@@ -8,7 +8,7 @@
  * whole or not at all). A parsed struct has present = 1; a missing or bad
  * file leaves present = 0 and one line in why. Figures that are absent or
  * null read as NaN.
- * Called by the evaluation writers (pf_evalout), the report (lib/report),
+ * Called by the evaluation writers (pf_evalout, pf_drift), the report (lib/report),
  * pefleet models/up/retrain (model_info), relevance and evaluate. */
 #ifndef PF_FOLDER_H
 #define PF_FOLDER_H
