@@ -319,7 +319,8 @@ FUZZ_CURVEKEY_LIB := lib/net/pf_curve.c lib/base/pf_clock.c lib/base/pf_log.c li
 FUZZ_CURVEKEY_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_BLOBS_LIB    := lib/model/pf_model.c lib/base/pf_atomic.c lib/store/pf_vecblob.c lib/base/pf_io.c lib/base/pf_err.c lib/pe/pf_ergo486.c lib/pe/pf_pe.c
 FUZZ_BLOBS_SECONDS ?= $(FUZZ_SECONDS)
-FUZZ_FOLDER_LIB   := lib/eval/pf_folder_read.c lib/eval/pf_folder_side.c lib/eval/pf_folder_json.c lib/base/pf_err.c
+FUZZ_FOLDER_LIB   := lib/eval/pf_folder_read.c lib/eval/pf_folder_side.c lib/eval/pf_folder_json.c \
+                     lib/eval/pf_folder_split.c lib/eval/pf_folder_time.c lib/base/pf_date.c lib/base/pf_err.c
 FUZZ_FOLDER_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_GWPARSE_SECONDS ?= $(FUZZ_SECONDS)
 FUZZ_JOBS         ?= 1

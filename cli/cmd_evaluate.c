@@ -1,7 +1,8 @@
 /* pefleet evaluate: a model's figures on a seed-layout CSV, in the same
  * form as one split of stats.json, so two models compare on the same data;
  * with --by week|month, its figures per period of first-seen time on the
- * fleet's samples (lib/pf_drift.h). */
+ * fleet's samples: which samples and the figures are lib/eval/pf_drift.h's
+ * (pf_drift_window_of, pf_drift_eval_db); this file parses and prints. */
 #include "cmd.h"
 #include "fleet.h"
 #include "pf_dataset.h"
@@ -10,7 +11,6 @@
 #include "pf_err.h"
 #include "pf_metrics.h"
 #include "pf_model.h"
-#include "pf_timesplit.h"
 #include "pf_evalout.h"
 #include "usage_err.h"
 
@@ -51,9 +51,7 @@ static int evaluate_csv(const char *dir, const char *dataset, const char *label_
     return 1;
   }
   pf_classes cls;
-  memset(&cls, 0, sizeof cls);
-  cls.n = (int)pf_model_classes(m);
-  for (int i = 0; i < cls.n; i++) snprintf(cls.names[i], sizeof cls.names[i], "%s", m->classes[i]);
+  pf_classes_of_model(m, &cls);
   if (label_map && pf_classes_map(&cls, label_map, err, sizeof err) != PF_OK) {
     pf_model_free(&m);
     return usage_err("pefleet evaluate", "--label-map: %s", err);
@@ -138,36 +136,14 @@ static int evaluate_by(const char *dir, const char *by_s, const char *since_s, i
     pf_model_free(&m);
     return 1;
   }
-  char *stats = pf_drift_read_stats(dir);
-  double thr1, thr01;
-  if (pf_drift_val_thresholds(stats, &thr1, &thr01) != PF_OK) {
-    fprintf(stderr, "pefleet evaluate: %s/stats.json has no validation thresholds for 1%% and 0.1%% FPR "
-                    "(train the model with pefleet train)\n", dir);
-    free(stats);
-    pf_model_free(&m);
-    return 1;
-  }
   /* which samples: after the training data ended, unless told */
-  long long after = 0;
-  const char *why = "every sample (--all)";
-  char day[PF_DATE_LEN], whybuf[128];
-  if (since) {
-    after = since - 1;
-    snprintf(whybuf, sizeof whybuf, "samples first seen from %s (--since)", pf_date_format(since, day, sizeof day));
-    why = whybuf;
-  } else if (!all) {
-    if (pf_drift_data_end(stats, &after) != PF_OK) {
-      fprintf(stderr, "pefleet evaluate: the model's stats.json does not say when its training data ended "
-                      "(trained from a CSV?): give --since DATE or --all\n");
-      free(stats);
-      pf_model_free(&m);
-      return 2;
-    }
-    snprintf(whybuf, sizeof whybuf, "samples first seen after the model's training data ended (%s)",
-             pf_date_format(after, day, sizeof day));
-    why = whybuf;
+  pf_drift_window w;
+  int rc = pf_drift_window_of(dir, since, all, &w, err, sizeof err);
+  if (rc != PF_OK) {
+    fprintf(stderr, "pefleet evaluate: %s\n", err);
+    pf_model_free(&m);
+    return rc == PF_EINVAL ? 2 : 1;
   }
-  free(stats);
   pf_config cfg;
   int frc = fleet_resolve("pefleet evaluate", data, config, &cfg);
   if (frc != 0) { pf_model_free(&m); return frc; }
@@ -177,42 +153,28 @@ static int evaluate_by(const char *dir, const char *by_s, const char *since_s, i
     pf_model_free(&m);
     return 1;
   }
-  pf_classes cls;
-  memset(&cls, 0, sizeof cls);
-  cls.n = 2;
-  for (int i = 0; i < 2; i++) snprintf(cls.names[i], sizeof cls.names[i], "%s", m->classes[i]);
-  pf_timed every, win;
-  memset(&every, 0, sizeof every);
-  memset(&win, 0, sizeof win);
-  size_t skipped = 0;
-  pf_time_range r;
-  int rc = pf_timed_load_db(db, m->sizes[0], &cls, &every, &skipped);
-  if (rc != PF_OK) fprintf(stderr, "pefleet evaluate: reading the fleet's samples: %s\n", pf_db_error(db));
-  pf_db_free(&db);
-  if (rc == PF_OK) rc = pf_timed_window(&every, all && !since ? 0 : after, 0, &win, &r);
-  pf_timed_free(&every);
   pf_drift d;
-  memset(&d, 0, sizeof d);
-  if (rc == PF_OK) {
-    rc = pf_drift_compute(m, &win, by, thr1, thr01, &d);
-    if (rc != PF_OK) fprintf(stderr, "pefleet evaluate: %s\n", pf_strerror(rc));
-  }
+  size_t rows = 0;
+  rc = pf_drift_eval_db(db, m, &w, by, &d, &rows, err, sizeof err);
+  pf_db_free(&db);
+  if (rc != PF_OK && err[0]) fprintf(stderr, "pefleet evaluate: %s\n", err);
   int code = rc == PF_OK ? 0 : 1;
-  if (rc == PF_OK && win.d.n == 0) {
-    fprintf(stderr, "pefleet evaluate: no samples to evaluate: %s\n", why);
+  if (rc == PF_OK && rows == 0) {
+    fprintf(stderr, "pefleet evaluate: no samples to evaluate: %s\n", w.why);
     code = 1;
   } else if (rc == PF_OK && json) {
-    char *txt = pf_drift_json(&d, m);
+    pf_folder_over_time ot;
+    char *txt = pf_drift_over_time(&d, m, &ot) == PF_OK ? pf_folder_over_time_text(&ot) : NULL;
     if (txt) printf("%s\n", txt);
     else code = 1;
     free(txt);
+    pf_folder_over_time_free(&ot);
   } else if (rc == PF_OK) {
     printf("model %s, threshold %g; %zu %s; thresholds for 1%% and 0.1%% FPR from its validation split "
-           "(%g, %g)\n", m->version, m->threshold, win.d.n, why, thr1, thr01);
+           "(%g, %g)\n", m->version, m->threshold, rows, w.why, w.thr1, w.thr01);
     print_table(&d, m);
   }
   pf_drift_free(&d);
-  pf_timed_free(&win);
   pf_model_free(&m);
   return code;
 }

@@ -6,28 +6,25 @@
  * option parser, the GPU path comes for free, and a training run that fails
  * or runs out of memory cannot leave this process half-done: it only sees
  * an exit status and a model folder, whose model already names the serving
- * model as its parent (PEFLEET_TRAIN_PARENT). The comparison is done here,
- * on the test split read once from Redis before training, with both models
- * scoring the very same vectors. */
+ * model as its parent (PEFLEET_TRAIN_PARENT). The comparison is made on
+ * the test split read once from Redis before training (lib/store/
+ * pf_trainset.h), with both models scoring the very same vectors, by the
+ * promotion gate (lib/eval/pf_gate.h). */
 #include "cmd.h"
 #include "fleet.h"
 #include "model_info.h"
 #include "pf_dataset.h"
 #include "pf_date.h"
-#include "pf_drift.h"
+#include "pf_gate.h"
 #include "pf_err.h"
-#include "pf_metrics.h"
 #include "pf_model.h"
 #include "pf_registry.h"
-#include "pf_score.h"
 #include "pf_split.h"
-#include "pf_timesplit.h"
+#include "pf_trainset.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,18 +164,6 @@ static int parse(int argc, char **argv, retrain_opts *o) {
   return -1;
 }
 
-/* ---- samples per class ---- */
-
-typedef struct {
-  long long n[16];
-} class_count;
-
-static void count_split(const pf_dataset *d, class_count *c) {
-  memset(c, 0, sizeof *c);
-  for (size_t i = 0; i < d->n; i++)
-    if (d->y[i] >= 0 && d->y[i] < 16) c->n[d->y[i]]++;
-}
-
 /* ---- the training child ---- */
 
 /* check: only parse the options (PEFLEET_TRAIN_CHECK_ONLY), so a bad one
@@ -265,12 +250,6 @@ static int train_challenger(const retrain_opts *o, const char *models, const cha
   return 0;
 }
 
-/* ---- comparison ---- */
-
-static int score(const pf_model *m, const pf_dataset *d, pf_metrics *mt) {
-  return pf_score_metrics(m, d, m->threshold, mt);
-}
-
 /* Loads the champion (NULL when none); returns 0 or the exit code. */
 static int load_champion(pf_db *db, char *version, pf_model **champ) {
   *champ = NULL;
@@ -289,143 +268,40 @@ static int load_champion(pf_db *db, char *version, pf_model **champ) {
   return 0;
 }
 
-/* One model's figures on a data set, for the verdict. */
-typedef struct {
-  int ok;          /* scored */
-  double auc, fpr, tpr1;
-} gate_fig;
-
-static gate_fig figures(const pf_model *m, const pf_dataset *d) {
-  gate_fig g = {0, NAN, NAN, NAN};
-  pf_metrics mt;
-  if (m->sizes[0] != d->dim || pf_model_classes(m) != 2 || score(m, d, &mt) != PF_OK) return g;
-  g.ok = 1;
-  g.auc = mt.auc_defined ? mt.roc_auc : NAN;
-  g.fpr = mt.fpr;
-  g.tpr1 = mt.tpr_at_fpr[0].tpr;
-  return g;
-}
-
-static void json_fig(cJSON *o, const char *k, double v) {
-  if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-  else cJSON_AddNullToObject(o, k);
-}
-
-static void json_pair(cJSON *root, const char *name, size_t rows, const gate_fig *ch, const gate_fig *ck,
-                      long long after) {
-  cJSON *o = cJSON_AddObjectToObject(root, name);
-  if (!o) return;
-  char d[PF_DATE_LEN];
-  if (after > 0) cJSON_AddStringToObject(o, "after", pf_date_format(after, d, sizeof d));
-  cJSON_AddNumberToObject(o, "rows", (double)rows);
-  json_fig(o, "challenger_roc_auc", ch->auc);
-  json_fig(o, "champion_roc_auc", ck ? ck->auc : NAN);
-  json_fig(o, "challenger_fpr", ch->fpr);
-  json_fig(o, "champion_fpr", ck ? ck->fpr : NAN);
-  json_fig(o, "challenger_tpr_at_fpr_0.01", ch->tpr1);
-  json_fig(o, "champion_tpr_at_fpr_0.01", ck ? ck->tpr1 : NAN);
-}
-
-/* Appends to a reason. */
-static void why_add(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void why_add(char *why, size_t n, const char *fmt, ...) {
-  size_t l = strlen(why);
-  if (l + 1 >= n) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(why + l, n - l, fmt, ap);
-  va_end(ap);
-}
-
-/* The verdict: prints it, records it in the challenger's registry entry,
- * promotes when it passes. fresh: the samples first seen after both
- * models' training data ended (after: that time). */
+/* The verdict (lib/eval/pf_gate.h): prints it, records it in the
+ * challenger's registry entry, promotes when it passes. fresh: the samples
+ * first seen after both models' training data ended (after: that time). */
 static int decide(const retrain_opts *o, pf_db *db, const pf_model *ch, const char *champ_v, const pf_model *champ,
                   const pf_dataset *test, const pf_dataset *fresh, long long after, long long samples) {
-  gate_fig tc = figures(ch, test), tk = {0, NAN, NAN, NAN}, fc = {0, NAN, NAN, NAN}, fk = {0, NAN, NAN, NAN};
-  if (!tc.ok) {
+  pf_gate_opts go = {o->min_samples, o->auc_tol, o->fpr_tol};
+  pf_gate_verdict v;
+  if (pf_gate_judge(&go, ch, champ_v, champ, test, fresh, after, samples, &v) != PF_OK) {
     fprintf(stderr, "pefleet retrain: cannot score the challenger on the test split\n");
     return EXIT_FAIL;
   }
   printf("challenger %s (parent %s, %lld training samples): test ROC AUC %.4f, FPR %.4f at threshold %g (%zu rows)\n",
-         ch->version, champ_v[0] ? champ_v : "none", samples, tc.auc, tc.fpr, ch->threshold, test->n);
-  char why[1024] = "", day[PF_DATE_LEN];
-  const char *decision = "promoted";
-  int rc = EXIT_PROMOTED;
-  int fresh_used = 0;
-  if (champ) {
-    tk = figures(champ, test);
-    if (!tk.ok) {
-      snprintf(why, sizeof why, "the champion %s cannot be scored on this test split (input width %u, %u classes); "
-               "promote by hand if the challenger should serve", champ_v, champ->sizes[0], pf_model_classes(champ));
-      decision = "kept";
-      rc = EXIT_KEPT;
-    } else {
-      printf("champion   %s: test ROC AUC %.4f, FPR %.4f at threshold %g\n", champ_v, tk.auc, tk.fpr, champ->threshold);
-      class_count fcnt;
-      count_split(fresh, &fcnt);
-      if (fcnt.n[0] > 0 && fcnt.n[1] > 0) {
-        fc = figures(ch, fresh);
-        fk = figures(champ, fresh);
-        fresh_used = fc.ok && fk.ok;
-      }
-      if (fresh_used)
-        printf("fresh window (first seen after %s, %zu rows): challenger ROC AUC %.4f, TPR %.4f at 1%% FPR; "
-               "champion ROC AUC %.4f, TPR %.4f at 1%% FPR\n", pf_date_format(after, day, sizeof day), fresh->n,
-               fc.auc, fc.tpr1, fk.auc, fk.tpr1);
-      else
-        printf("fresh window (first seen after %s): %zu rows, not both classes: judged on the test split only\n",
-               pf_date_format(after, day, sizeof day), fresh->n);
-      if (strcmp(champ_v, ch->version) == 0) {
-        snprintf(why, sizeof why, "the challenger has the same weights");
-      } else {
-        if (!(tc.auc >= tk.auc - o->auc_tol))
-          why_add(why, sizeof why, "%schallenger's ROC AUC %.4f is below the champion's %.4f - tolerance %g",
-                  why[0] ? "; " : "", tc.auc, tk.auc, o->auc_tol);
-        if (!(tc.fpr <= tk.fpr + o->fpr_tol))
-          why_add(why, sizeof why, "%schallenger's FPR %.4f is above the champion's %.4f + tolerance %g",
-                  why[0] ? "; " : "", tc.fpr, tk.fpr, o->fpr_tol);
-        if (fresh_used && !(fc.auc >= fk.auc - o->auc_tol))
-          why_add(why, sizeof why,
-                  "%schallenger's ROC AUC %.4f on the fresh window (%zu samples first seen after %s) is below the "
-                  "champion's %.4f - tolerance %g", why[0] ? "; " : "", fc.auc, fresh->n, day, fk.auc, o->auc_tol);
-      }
-      if (why[0]) { decision = "kept"; rc = EXIT_KEPT; }
-    }
+         ch->version, champ_v[0] ? champ_v : "none", samples, v.tc.auc, v.tc.fpr, ch->threshold, test->n);
+  if (champ && v.tk.ok) {
+    printf("champion   %s: test ROC AUC %.4f, FPR %.4f at threshold %g\n", champ_v, v.tk.auc, v.tk.fpr,
+           champ->threshold);
+    if (v.fresh_used)
+      printf("fresh window (first seen after %s, %zu rows): challenger ROC AUC %.4f, TPR %.4f at 1%% FPR; "
+             "champion ROC AUC %.4f, TPR %.4f at 1%% FPR\n", v.day, fresh->n, v.fc.auc, v.fc.tpr1, v.fk.auc,
+             v.fk.tpr1);
+    else
+      printf("fresh window (first seen after %s): %zu rows, not both classes: judged on the test split only\n", v.day,
+             fresh->n);
   }
-  if (rc == EXIT_PROMOTED && (double)samples < o->min_samples) {
-    snprintf(why, sizeof why, "%s was trained on %lld samples, below the floor of %.0f (--min-samples)", ch->version,
-             samples, o->min_samples);
-    decision = "not promoted";
-    rc = EXIT_KEPT;
-  }
-  if (rc == EXIT_PROMOTED) {
-    if (!champ) snprintf(why, sizeof why, "first model");
-    else if (fresh_used)
-      snprintf(why, sizeof why, "at least as good as %s on the test split and on the fresh window "
-               "(ROC AUC %.4f vs %.4f, %zu samples first seen after %s)", champ_v, fc.auc, fk.auc, fresh->n, day);
-    else snprintf(why, sizeof why, "at least as good as %s on the test split (no fresh window with both classes)",
-                  champ_v);
-  }
-  cJSON *g = cJSON_CreateObject();
-  char *txt = NULL;
-  if (g) {
-    cJSON_AddStringToObject(g, "decision", decision);
-    cJSON_AddStringToObject(g, "reason", why);
-    cJSON_AddStringToObject(g, "champion", champ_v);
-    cJSON_AddNumberToObject(g, "decided", (double)time(NULL));
-    json_pair(g, "test", test->n, &tc, champ ? &tk : NULL, 0);
-    if (champ) json_pair(g, "fresh", fresh->n, &fc, &fk, after);
-    txt = cJSON_PrintUnformatted(g);
-    cJSON_Delete(g);
-  }
+  char *txt = pf_gate_json(&v, champ_v, champ != NULL, test->n, fresh->n, after, (long long)time(NULL));
   if (!txt || pf_registry_set_gate(db, ch->version, txt) != PF_OK)
     fprintf(stderr, "pefleet retrain: cannot record the verdict in the registry: %s\n", txt ? pf_db_error(db) : "out of memory");
   free(txt);
-  if (rc == EXIT_KEPT) {
-    if (strcmp(decision, "not promoted") == 0)
-      printf("not promoted: %s%s%s\n", why, champ ? "; kept champion " : "", champ ? champ_v : "");
-    else printf("kept champion %s: %s; %s stays registered, not serving\n", champ_v, why, ch->version);
+  if (v.decision == PF_GATE_FLOOR) {
+    printf("not promoted: %s%s%s\n", v.why, champ ? "; kept champion " : "", champ ? champ_v : "");
+    return EXIT_KEPT;
+  }
+  if (v.decision == PF_GATE_KEEP) {
+    printf("kept champion %s: %s; %s stays registered, not serving\n", champ_v, v.why, ch->version);
     return EXIT_KEPT;
   }
   char err[512];
@@ -435,20 +311,6 @@ static int decide(const retrain_opts *o, pf_db *db, const pf_model *ch, const ch
   }
   printf("promoted %s%s%s\n", ch->version, champ ? ", replacing " : " (first model)", champ ? champ_v : "");
   return EXIT_PROMOTED;
-}
-
-/* When the champion's training data ended: its stats.json says, or else
- * (a model trained from a CSV, or before first-seen times) its
- * registration time, when it had been trained already. */
-static long long champion_end(pf_db *db, const char *version) {
-  pf_registry_entry e;
-  char *stats = NULL;
-  long long end = 0;
-  if (pf_registry_get(db, version, &e, &stats) == PF_OK) {
-    if (pf_drift_data_end(stats, &end) != PF_OK) end = e.registered;
-  }
-  free(stats);
-  return end;
 }
 
 int cmd_retrain(int argc, char **argv) {
@@ -497,39 +359,26 @@ int cmd_retrain(int argc, char **argv) {
   /* the fleet's samples, read once: the splits train will make of them
    * (the same rule: by sha256, or by first-seen time with --split time),
    * and both models are scored on the very same test vectors */
-  pf_timed every, tt[3], fresh;
-  memset(&every, 0, sizeof every);
-  memset(tt, 0, sizeof tt);
+  pf_trainset ts; /* keep_all: the fresh window is taken from every sample */
+  const pf_trainset_opts lo = {.dim = (size_t)dim, .cls = &cls, .time_split = o.time_split,
+                               .test_since = o.test_since, .keep_all = 1};
+  pf_timed fresh;
   memset(&fresh, 0, sizeof fresh);
-  pf_time_range ranges[3], fr;
-  size_t skipped = 0;
-  class_count cnt[3];
+  pf_time_range fr;
   pf_model *champ = NULL, *ch = NULL;
   char champ_v[PF_MODEL_NAME] = "", final[1300];
-  pf_dataset test = {0};
-  if (pf_timed_load_db(db, (size_t)dim, &cls, &every, &skipped) != PF_OK) {
-    fprintf(stderr, "pefleet retrain: reading the fleet's samples: %s\n", pf_db_error(db));
+  if ((rc = pf_trainset_load_db(db, &lo, &ts, err, sizeof err)) != PF_OK) {
+    fprintf(stderr, "pefleet retrain: %s\n", err);
     rc = EXIT_FAIL;
     goto out;
   }
-  rc = PF_OK;
-  if (o.time_split) rc = pf_time_split(&every, o.test_since, tt, ranges);
-  else
-    for (int s = 0; s < 3 && rc == PF_OK; s++) rc = pf_timed_by_split(&every, s, &tt[s], &ranges[s]);
-  if (rc != PF_OK) { fprintf(stderr, "pefleet retrain: out of memory\n"); rc = EXIT_FAIL; goto out; }
-  for (int s = 0; s < 3; s++) count_split(&tt[s].d, &cnt[s]);
-  pf_timed_free(&tt[0]); /* only the test split is scored here (and the fresh window, from every) */
-  pf_timed_free(&tt[1]);
-  test = tt[2].d;
-  int enough = 1;
-  for (int c = 0; c < cls.n; c++)
-    if (cnt[PF_SPLIT_TRAIN].n[c] < (long long)o.min_per_class || cnt[PF_SPLIT_VALIDATION].n[c] < 1 ||
-        cnt[PF_SPLIT_TEST].n[c] < 1)
-      enough = 0;
-  if (!enough) {
+  pf_trainset_drop(&ts, PF_SPLIT_TRAIN); /* only the test split is scored here (and the fresh window) */
+  pf_trainset_drop(&ts, PF_SPLIT_VALIDATION);
+  const long long (*cnt)[PF_TRAINSET_CLASSES] = ts.count;
+  if (!pf_gate_enough(&ts, cls.n, o.min_per_class)) {
     printf("refused: too few samples per class (train %s %lld, %s %lld; validation %lld/%lld; test %lld/%lld); "
            "need %.0f of each class in train and at least one in validation and test\n",
-           cls.names[0], cnt[0].n[0], cls.names[1], cnt[0].n[1], cnt[1].n[0], cnt[1].n[1], cnt[2].n[0], cnt[2].n[1],
+           cls.names[0], cnt[0][0], cls.names[1], cnt[0][1], cnt[1][0], cnt[1][1], cnt[2][0], cnt[2][1],
            o.min_per_class);
     rc = EXIT_TOO_FEW;
     goto out;
@@ -537,7 +386,7 @@ int cmd_retrain(int argc, char **argv) {
   if ((rc = load_champion(db, champ_v, &champ)) != 0) goto out;
   if ((rc = train_challenger(&o, models, champ_v, &ch, final, sizeof final)) != 0) goto out;
   long long samples = model_info_samples(final);
-  if (samples < 0) samples = cnt[PF_SPLIT_TRAIN].n[0] + cnt[PF_SPLIT_TRAIN].n[1];
+  if (samples < 0) samples = cnt[PF_SPLIT_TRAIN][0] + cnt[PF_SPLIT_TRAIN][1];
   char version[PF_MODEL_NAME];
   if (pf_registry_register(db, final, samples, version, err, sizeof err) != PF_OK) {
     fprintf(stderr, "pefleet retrain: cannot register %s: %s\n", final, err);
@@ -546,24 +395,18 @@ int cmd_retrain(int argc, char **argv) {
   }
   printf("model written to %s\nregistered %s in %s\n", final, version, final);
   {
-    long long after = 0, ch_end = 0;
-    char *ch_stats = pf_drift_read_stats(final);
-    if (pf_drift_data_end(ch_stats, &ch_end) != PF_OK) ch_end = 0;
-    free(ch_stats);
-    if (champ) after = champion_end(db, champ_v);
-    if (ch_end > after) after = ch_end;
-    if (champ && pf_timed_window(&every, after, 0, &fresh, &fr) != PF_OK) {
+    long long after = pf_gate_fresh_after(db, champ ? champ_v : NULL, final);
+    if (champ && pf_timed_window(&ts.all, after, 0, &fresh, &fr) != PF_OK) {
       fprintf(stderr, "pefleet retrain: out of memory\n");
       rc = EXIT_FAIL;
       goto out;
     }
-    rc = decide(&o, db, ch, champ_v, champ, &test, &fresh.d, after, samples);
+    rc = decide(&o, db, ch, champ_v, champ, &ts.s[PF_SPLIT_TEST].d, &fresh.d, after, samples);
   }
 out:
   pf_model_free(&ch);
   pf_model_free(&champ);
-  pf_timed_free(&every);
-  for (int s = 0; s < 3; s++) pf_timed_free(&tt[s]);
+  pf_trainset_free(&ts);
   pf_timed_free(&fresh);
   pf_db_free(&db);
   close(lock);

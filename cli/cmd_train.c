@@ -1,31 +1,28 @@
 /* pefleet train: parses the options, loads a seed-layout CSV or the
- * fleet's Redis splits, trains the seed's network with pf_fit (lib/model/
+ * fleet's Redis splits (lib/store/pf_trainset.h), trains the seed's network with pf_fit (lib/model/
  * pf_fit.h) on the CPU reference path or the GPU path (--device;
  * trainer/pf_train_gpu.h), and writes a model folder with the weights,
- * stats.json and history.json (lib/eval/pf_evalout.h). */
+ * stats.json, history.json and, with --split time, over_time.json
+ * (lib/eval/pf_evalout.h). */
 #include "cmd.h"
 #include "pf_explain.h"
 #include "pf_clock.h"
 #include "fleet.h"
 #include "pf_dataset.h"
 #include "pf_date.h"
-#include "pf_drift.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
 #include "pf_fit.h"
-#include "pf_metrics.h"
 #include "pf_model.h"
 #include "pf_registry.h"
-#include "pf_score.h"
 #include "pf_split.h"
-#include "pf_timesplit.h"
+#include "pf_trainset.h"
 #include "pf_train.h"
 #include "pf_train_gpu.h"
 #include "pf_evalout.h"
 #include "out_path.h"
 #include "usage_err.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -121,58 +118,6 @@ static void keep_registered_parent(const pf_config *cfg, pf_model *m) {
     pf_model_free(&old);
   }
   pf_db_free(&db);
-}
-
-/* stats.json's "split": how the splits were made and, from the fleet, the
- * first-seen range of each; data_end (the newest first-seen time of train
- * and validation) is where `retrain`'s fresh window starts. */
-static char *train_split_json(int from_csv, int time_split, long long test_since, const pf_time_range r[3]) {
-  cJSON *o = cJSON_CreateObject();
-  if (!o) return NULL;
-  char a[PF_DATE_LEN];
-  cJSON_AddStringToObject(o, "kind", time_split ? "time" : "random");
-  cJSON_AddStringToObject(o, "source", from_csv ? "csv" : "fleet");
-  if (test_since > 0) cJSON_AddStringToObject(o, "test_since", pf_date_format(test_since, a, sizeof a));
-  else cJSON_AddNullToObject(o, "test_since");
-  if (!from_csv) {
-    static const char *const keys[3] = {"train", "validation", "test"};
-    long long end = 0;
-    for (int s = 0; s < 3; s++) {
-      cJSON *k = cJSON_AddObjectToObject(o, keys[s]);
-      if (!k) continue;
-      cJSON_AddNumberToObject(k, "rows", (double)r[s].n);
-      if (r[s].n) {
-        cJSON_AddStringToObject(k, "first_seen_from", pf_date_format(r[s].first, a, sizeof a));
-        cJSON_AddStringToObject(k, "first_seen_to", pf_date_format(r[s].last, a, sizeof a));
-      } else {
-        cJSON_AddNullToObject(k, "first_seen_from");
-        cJSON_AddNullToObject(k, "first_seen_to");
-      }
-      if (s < 2 && r[s].n && r[s].last > end) end = r[s].last;
-    }
-    cJSON_AddStringToObject(o, "data_end", pf_date_format(end, a, sizeof a));
-    cJSON_AddNumberToObject(o, "data_end_unix", (double)end);
-  }
-  char *txt = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  return txt;
-}
-
-/* over_time.json: the test split's figures week by week, with the 1% and
- * 0.1% FPR thresholds chosen on the validation split. */
-static int train_write_over_time(const char *dir, const pf_model *m, const pf_dataset *val, const pf_timed *test,
-                                 char *err, size_t errlen) {
-  pf_metrics mv;
-  int rc = pf_score_metrics(m, val, m->threshold, &mv);
-  pf_drift d;
-  if (rc == PF_OK) rc = pf_drift_compute(m, test, PF_PERIOD_WEEK, mv.tpr_at_fpr[0].threshold, mv.tpr_at_fpr[1].threshold, &d);
-  if (rc != PF_OK) { snprintf(err, errlen, "cannot compute the figures over time: %s", pf_strerror(rc)); return rc; }
-  char *txt = pf_drift_json(&d, m);
-  pf_drift_free(&d);
-  if (!txt) { snprintf(err, errlen, "cannot write %s/over_time.json: out of memory", dir); return PF_ENOMEM; }
-  rc = pf_folder_write_over_time(dir, txt, err, errlen);
-  free(txt);
-  return rc;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -273,29 +218,16 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "pefleet train: device cpu (as asked)\n");
 
   /* ---- data ---- */
-  pf_dataset all = {0}, tr = {0}, va = {0}, te = {0};
-  pf_timed tt[3];               /* from the fleet: the splits with their first-seen times */
-  memset(tt, 0, sizeof tt);
-  pf_time_range ranges[3] = {{0}};
-  size_t skipped = 0;
+  pf_trainset ts;
+  const pf_trainset_opts lo = {.dim = (size_t)dim, .cls = &cls, .seed = to.seed, .time_split = time_split,
+                               .test_since = test_since};
   pf_config cfg;
   double t0 = pf_clock_s();
   if (dataset) {
-    int rc = pf_dataset_load_csv(dataset, (size_t)dim, &cls, &all, &skipped);
-    if (rc != PF_OK) {
-      fprintf(stderr, "pefleet train: cannot read %s: %s\n", dataset, rc == PF_EIO ? strerror(errno) : pf_strerror(rc));
+    if (pf_trainset_load_csv(dataset, &lo, &ts, err, sizeof err) != PF_OK) {
+      fprintf(stderr, "pefleet train: %s\n", err);
       return 1;
     }
-    int miss = pf_dataset_missing_class(&all, &cls);
-    if (miss >= 0) {
-      fprintf(stderr, "pefleet train: no '%s' row in %s (%zu rows read, %zu skipped): a model needs every class; nothing trained\n",
-              cls.names[miss], dataset, all.n, skipped);
-      pf_dataset_free(&all);
-      return 1;
-    }
-    rc = pf_dataset_split(&all, to.seed, &tr, &va, &te);
-    pf_dataset_free(&all);
-    if (rc != PF_OK) { fprintf(stderr, "pefleet train: out of memory\n"); return 1; }
   } else {
     int frc = fleet_resolve("pefleet train", data, config, &cfg);
     if (frc != 0) return frc;
@@ -304,42 +236,23 @@ int cmd_train(int argc, char **argv) {
       fprintf(stderr, "pefleet train: %s (use --dataset FILE to train from a CSV)\n", err);
       return 1;
     }
-    pf_timed every;
-    memset(&every, 0, sizeof every);
-    if (pf_timed_load_db(db, (size_t)dim, &cls, &every, &skipped) != PF_OK) {
-      fprintf(stderr, "pefleet train: reading the fleet's samples: %s\n", pf_db_error(db));
-      pf_db_free(&db);
-      return 1;
-    }
+    int rc = pf_trainset_load_db(db, &lo, &ts, err, sizeof err);
     pf_db_free(&db);
-    int rc = PF_OK;
-    if (time_split) rc = pf_time_split(&every, test_since, tt, ranges);
-    else
-      for (int s = 0; s < 3 && rc == PF_OK; s++) rc = pf_timed_by_split(&every, s, &tt[s], &ranges[s]);
-    pf_timed_free(&every);
-    if (rc != PF_OK) { fprintf(stderr, "pefleet train: out of memory\n"); return 1; }
-    tr = tt[0].d; va = tt[1].d; te = tt[2].d; /* tt[s].d is freed through tr, va, te */
-    memset(&tt[0].d, 0, sizeof tt[0].d); memset(&tt[1].d, 0, sizeof tt[1].d);
-    tt[2].d.x = NULL; tt[2].d.y = NULL; /* its rows stay reachable as te for over_time.json */
+    if (rc != PF_OK) { fprintf(stderr, "pefleet train: %s\n", err); return 1; }
     if (time_split) {
       char a[PF_DATE_LEN], b[PF_DATE_LEN];
       for (int s = 0; s < 3; s++)
-        fprintf(stderr, "pefleet train: %s split: %zu rows first seen %s .. %s\n", pf_split_name(s), ranges[s].n,
-                pf_date_format(ranges[s].first, a, sizeof a), pf_date_format(ranges[s].last, b, sizeof b));
+        fprintf(stderr, "pefleet train: %s split: %zu rows first seen %s .. %s\n", pf_split_name(s), ts.r[s].n,
+                pf_date_format(ts.r[s].first, a, sizeof a), pf_date_format(ts.r[s].last, b, sizeof b));
     }
   }
+  const pf_dataset *tr = &ts.s[0].d, *va = &ts.s[1].d, *te = &ts.s[2].d;
   if (!quiet)
-    fprintf(stderr, "pefleet train: %zu train, %zu validation, %zu test rows (%zu skipped) loaded in %.1f s\n", tr.n,
-            va.n, te.n, skipped, pf_clock_s() - t0);
-  if (!dataset && pf_dataset_missing_class(&tr, &cls) >= 0) {
-    fprintf(stderr, "pefleet train: no '%s' sample in the training split (%zu rows, %zu skipped): a model needs every "
-            "class; nothing trained\n", cls.names[pf_dataset_missing_class(&tr, &cls)], tr.n, skipped);
-    pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
-    return 1;
-  }
-  if (tr.n == 0 || va.n == 0 || te.n == 0) {
-    fprintf(stderr, "pefleet train: every split needs at least one row\n");
-    pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
+    fprintf(stderr, "pefleet train: %zu train, %zu validation, %zu test rows (%zu skipped) loaded in %.1f s\n", tr->n,
+            va->n, te->n, ts.skipped, pf_clock_s() - t0);
+  if (pf_trainset_check(&ts, &cls, err, sizeof err) != PF_OK) {
+    fprintf(stderr, "pefleet train: %s\n", err);
+    pf_trainset_free(&ts);
     return 1;
   }
 
@@ -360,7 +273,7 @@ int cmd_train(int argc, char **argv) {
    * class (clean), kept in the model file */
   float *mean = malloc((size_t)dim * sizeof *mean);
   char bname[PF_MODEL_NAME] = "";
-  int have_mean = mean && pf_explain_class_mean(&tr, 0, m->classes[0], "train", mean, bname, sizeof bname) == PF_OK;
+  int have_mean = mean && pf_explain_class_mean(tr, 0, m->classes[0], "train", mean, bname, sizeof bname) == PF_OK;
   pf_fit_opts fo;
   pf_fit_opts_default(&fo);
   fo.train = to;
@@ -372,7 +285,7 @@ int cmd_train(int argc, char **argv) {
   fo.parent = getenv("PEFLEET_TRAIN_PARENT"); /* retrain's child: the serving model */
   fo.on_epoch = print_epoch;
   fo.ctx = &quiet;
-  pf_fit_rows trr = {tr.x, tr.y, tr.n}, var = {va.x, va.y, va.n};
+  pf_fit_rows trr = {tr->x, tr->y, tr->n}, var = {va->x, va->y, va->n};
   pf_fit_result fr;
   int rc = pf_fit(m, use_gpu ? &pf_fit_gpu : &pf_fit_cpu, &fo, &trr, &var, &fr, err, sizeof err);
   free(mean);
@@ -402,22 +315,18 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "pefleet train: cannot create %s: %s\n", out, strerror(errno));
     return 1;
   }
-  const pf_dataset *splits[3] = {&tr, &va, &te};
-  char *split_json = train_split_json(dataset != NULL, time_split, test_since, ranges);
-  rc = train_write_outputs(out, m, splits, &fr.history, split_json, err, sizeof err);
-  free(split_json);
-  if (rc == PF_OK && time_split) { /* the model's own test period, week by week, for the report */
-    pf_timed test = tt[2];
-    test.d = te;
-    rc = train_write_over_time(out, m, &va, &test, err, sizeof err);
-  }
+  const pf_dataset *splits[3] = {tr, va, te};
+  pf_folder_split_info split;
+  pf_folder_split_info_of(&split, dataset != NULL, time_split, test_since, ts.r);
+  rc = train_write_outputs(out, m, splits, &fr.history, &split, err, sizeof err);
+  if (rc == PF_OK && time_split) /* the model's own test period, week by week, for the report */
+    rc = pf_evalout_over_time(out, m, va, &ts.s[2], err, sizeof err);
   if (rc == PF_OK) rc = train_write_source(out, dataset, to.seed, err, sizeof err); /* for relevance */
   if (rc != PF_OK) { fprintf(stderr, "pefleet train: %s\n", err); return 1; }
-  train_print_figures(stdout, "test", m, &te);
+  train_print_figures(stdout, "test", m, te);
   if (!getenv("PEFLEET_RETRAIN_CHILD")) printf("model written to %s\n", out); /* retrain names the final folder */
   pf_fit_history_free(&fr.history);
   pf_model_free(&m);
-  pf_dataset_free(&tr); pf_dataset_free(&va); pf_dataset_free(&te);
-  for (int s = 0; s < 3; s++) pf_timed_free(&tt[s]);
+  pf_trainset_free(&ts);
   return 0;
 }

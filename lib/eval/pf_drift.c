@@ -5,7 +5,6 @@
 #include "pf_folder.h"
 #include "pf_metrics.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,43 +82,33 @@ int pf_drift_compute(const pf_model *m, const pf_timed *t, pf_period by, double 
   return rc;
 }
 
-static void num(cJSON *o, const char *k, double v) {
-  if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-  else cJSON_AddNullToObject(o, k);
-}
-
-char *pf_drift_json(const pf_drift *d, const pf_model *m) {
-  cJSON *root = cJSON_CreateObject(), *arr = NULL;
-  if (!root) return NULL;
-  cJSON_AddStringToObject(root, "by", d->by == PF_PERIOD_WEEK ? "week" : "month");
-  cJSON_AddStringToObject(root, "model", m->version);
-  num(root, "threshold", m->threshold);
-  cJSON_AddStringToObject(root, "thresholds_from", "validation");
-  arr = cJSON_AddArrayToObject(root, "periods");
-  for (size_t i = 0; arr && i < d->n; i++) {
+int pf_drift_over_time(const pf_drift *d, const pf_model *m, pf_folder_over_time *out) {
+  memset(out, 0, sizeof *out);
+  out->p = calloc(d->n ? d->n : 1, sizeof *out->p);
+  if (!out->p) return PF_ENOMEM;
+  snprintf(out->by, sizeof out->by, "%s", d->by == PF_PERIOD_WEEK ? "week" : "month");
+  snprintf(out->model, sizeof out->model, "%s", m->version);
+  out->threshold = m->threshold;
+  for (int k = 0; k < 2; k++) snprintf(out->classes[k], sizeof out->classes[k], "%s", m->classes[k]);
+  for (size_t i = 0; i < d->n; i++) {
     const pf_drift_period *p = &d->p[i];
-    cJSON *o = cJSON_CreateObject(), *s;
-    char a[PF_DATE_LEN], b[PF_DATE_LEN];
-    if (!o) break;
-    cJSON_AddItemToArray(arr, o);
-    cJSON_AddStringToObject(o, "period", p->label);
-    cJSON_AddStringToObject(o, "start", pf_date_format(p->start, a, sizeof a));
-    cJSON_AddStringToObject(o, "end", pf_date_format(p->end, b, sizeof b));
-    if ((s = cJSON_AddObjectToObject(o, "samples"))) {
-      cJSON_AddNumberToObject(s, m->classes[0], (double)p->n[0]);
-      cJSON_AddNumberToObject(s, m->classes[1], (double)p->n[1]);
-    }
-    num(o, "roc_auc", p->roc_auc);
-    num(o, "tpr", p->at_threshold.tpr);
-    num(o, "fpr", p->at_threshold.fpr);
-    num(o, "tpr_at_fpr_0.01", p->at_fpr1.tpr);
-    num(o, "fpr_at_fpr_0.01", p->at_fpr1.fpr);
-    num(o, "tpr_at_fpr_0.001", p->at_fpr01.tpr);
-    num(o, "fpr_at_fpr_0.001", p->at_fpr01.fpr);
+    pf_folder_period *o = &out->p[i];
+    snprintf(o->label, sizeof o->label, "%s", p->label);
+    pf_date_format(p->start, o->start, sizeof o->start);
+    pf_date_format(p->end, o->end, sizeof o->end);
+    o->clean = (double)p->n[0];
+    o->malicious = (double)p->n[1];
+    o->roc_auc = p->roc_auc;
+    o->tpr = p->at_threshold.tpr;
+    o->fpr = p->at_threshold.fpr;
+    o->tpr1 = p->at_fpr1.tpr;
+    o->fpr1 = p->at_fpr1.fpr;
+    o->tpr01 = p->at_fpr01.tpr;
+    o->fpr01 = p->at_fpr01.fpr;
   }
-  char *out = cJSON_Print(root);
-  cJSON_Delete(root);
-  return out;
+  out->n = d->n;
+  out->present = out->exists = 1;
+  return PF_OK;
 }
 
 /* The parsed stats.json text: s[] and data_end hold what was found. */

@@ -1,6 +1,7 @@
 /* A training run's outputs and printed figures (see pf_evalout.h); the
  * files themselves are written by pf_folder_write.c. */
 #include "pf_evalout.h"
+#include "pf_drift.h"
 #include "pf_err.h"
 #include "pf_metrics.h"
 #include "pf_score.h"
@@ -27,7 +28,7 @@ int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d) {
 }
 
 int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
-                        const char *split_json, char *err, size_t errlen) {
+                        const pf_folder_split_info *split, char *err, size_t errlen) {
   if (pf_model_save(m, dir) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/%s: %s", dir, PF_MODEL_FILE, strerror(errno));
     return PF_EIO;
@@ -42,12 +43,28 @@ int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *co
     }
   const char *names[2] = {m->classes[0], m->classes[1]};
   const size_t rows[3] = {splits[0]->n, splits[1]->n, splits[2]->n};
-  int rc = pf_folder_write_stats(dir, ms, names, split_json, err, errlen);
+  int rc = pf_folder_write_stats(dir, ms, names, split, err, errlen);
   if (rc == PF_OK) rc = pf_folder_write_history(dir, h, err, errlen);
   if (rc == PF_OK) rc = pf_folder_write_meta(dir, m, rows, err, errlen);
   /* the report's plot data: the test split's ROC curve and PCA */
   if (rc == PF_OK) rc = train_write_roc(dir, "test", m, splits[2], err, errlen);
   if (rc == PF_OK) rc = train_write_pca(dir, "test", m, splits[2], err, errlen);
+  return rc;
+}
+
+int pf_evalout_over_time(const char *dir, const pf_model *m, const pf_dataset *val, const pf_timed *test, char *err,
+                         size_t errlen) {
+  pf_metrics mv;
+  int rc = pf_score_metrics(m, val, m->threshold, &mv);
+  pf_drift d;
+  if (rc == PF_OK) rc = pf_drift_compute(m, test, PF_PERIOD_WEEK, mv.tpr_at_fpr[0].threshold, mv.tpr_at_fpr[1].threshold, &d);
+  if (rc != PF_OK) { snprintf(err, errlen, "cannot compute the figures over time: %s", pf_strerror(rc)); return rc; }
+  pf_folder_over_time ot;
+  rc = pf_drift_over_time(&d, m, &ot);
+  pf_drift_free(&d);
+  if (rc != PF_OK) { snprintf(err, errlen, "cannot write %s/over_time.json: out of memory", dir); return PF_ENOMEM; }
+  rc = pf_folder_write_over_time(dir, &ot, err, errlen);
+  pf_folder_over_time_free(&ot);
   return rc;
 }
 

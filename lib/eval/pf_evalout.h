@@ -18,6 +18,7 @@
 #include "pf_fit.h"
 #include "pf_folder.h"
 #include "pf_model.h"
+#include "pf_timesplit.h"
 
 #define TRAIN_ROC_MAX_POINTS 1500 /* points kept in roc.json */
 #define TRAIN_PCA_MAX_POINTS 2000 /* projected rows kept in pca.json */
@@ -56,11 +57,18 @@ int pf_evalout_pca(const pf_model *m, const pf_dataset *d, const char *split, pf
 int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d);
 
 /* Writes DIR/model.pfnn, DIR/stats.json ({"train","validation","test"},
- * and "split": split_json, a JSON object saying how the splits were made,
- * when not NULL), DIR/history.json, DIR/model.json (m's version and parent),
- * and DIR/roc.json and DIR/pca.json of the test split (splits[2]). */
+ * and "split": how the splits were made, when split is not NULL),
+ * DIR/history.json, DIR/model.json (m's version and parent), and
+ * DIR/roc.json and DIR/pca.json of the test split (splits[2]). */
 int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
-                        const char *split_json, char *err, size_t errlen);
+                        const pf_folder_split_info *split, char *err, size_t errlen);
+
+/* Writes DIR/over_time.json: the test split's figures week by week
+ * (pf_drift), with the 1% and 0.1% FPR thresholds chosen on the validation
+ * split val. PF_OK, or the code with "cannot compute the figures over
+ * time: why" / "cannot write DIR/over_time.json: why" in err. */
+int pf_evalout_over_time(const char *dir, const pf_model *m, const pf_dataset *val, const pf_timed *test, char *err,
+                         size_t errlen);
 
 /* Writes DIR/roc.json for data set d (the test split) under m, naming it
  * split. Returns PF_OK or PF_EIO/PF_ENOMEM with the reason in err. */

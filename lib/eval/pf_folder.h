@@ -8,7 +8,7 @@
  * whole or not at all). A parsed struct has present = 1; a missing or bad
  * file leaves present = 0 and one line in why. Figures that are absent or
  * null read as NaN.
- * Called by the evaluation writers (pf_evalout), the report (lib/report),
+ * Called by the evaluation writers (pf_evalout, pf_drift), the report (lib/report),
  * pefleet models/up/retrain (model_info), relevance and evaluate. */
 #ifndef PF_FOLDER_H
 #define PF_FOLDER_H
@@ -20,6 +20,7 @@
 #include "pf_keras.h"
 #include "pf_metrics.h"
 #include "pf_model.h"
+#include "pf_timesplit.h"
 
 #define PF_FOLDER_MAX_FILE (64u << 20) /* bytes of one file read at most */
 #define PF_FOLDER_MAX_POINTS 200000u   /* entries of one number array */
@@ -58,12 +59,28 @@ typedef struct {
   double op_thr[2];                    /* ... with null as +infinity (nothing flagged) */
 } pf_folder_split;
 
+/* stats.json's "split": how the splits were made: {"kind": "random" |
+ * "time", "source": "csv" | "fleet", "test_since": DATE | null} and, from
+ * the fleet, {"train" | "validation" | "test": {"rows", "first_seen_from",
+ * "first_seen_to" (null without rows)}, "data_end": DATE, "data_end_unix":
+ * t}: data_end, the newest first-seen time of train and validation, is
+ * where `retrain`'s fresh window starts. */
+typedef struct {
+  int present;          /* the file has a "split" object */
+  int time;             /* "kind": "time" (else "random") */
+  int from_csv;         /* "source": "csv" (else "fleet": the ranges below) */
+  long long test_since; /* 0: null */
+  pf_time_range r[3];   /* train, validation, test (n = 0: no range) */
+  long long data_end;
+} pf_folder_split_info;
+
 typedef struct {
   int present;
   char why[PF_FOLDER_WHY];
   pf_folder_split s[3]; /* train, validation, test */
   int has_data_end;     /* "split": {"data_end_unix"} within pf_date's range */
   long long data_end;
+  pf_folder_split_info split; /* what "split" says (present = 0 without one) */
 } pf_folder_stats;
 
 /* ---- history.json -------------------------------------------------------- */
@@ -141,17 +158,25 @@ typedef struct {
 
 /* ---- over_time.json (and evaluate --by --json) --------------------------- */
 
+/* {"by": "week", "model": VERSION, "threshold": t, "thresholds_from":
+ * "validation", "periods": [{"period", "start", "end", "samples": {CLASS0:
+ * n, CLASS1: n}, "roc_auc", "tpr", "fpr", "tpr_at_fpr_0.01",
+ * "fpr_at_fpr_0.01", "tpr_at_fpr_0.001", "fpr_at_fpr_0.001"}, ...]}
+ * (undefined figures are null), as pf_drift_over_time fills it. */
 typedef struct {
   char label[16];          /* "2026-W07" */
-  char start[24];          /* "2026-02-09T00:00:00Z" */
+  char start[24], end[24]; /* "2026-02-09T00:00:00Z": [start, end) */
   double clean, malicious; /* samples per class (the model's two classes) */
-  double roc_auc, tpr, fpr, tpr1, fpr1, tpr01; /* NaN when undefined */
+  double roc_auc, tpr, fpr, tpr1, fpr1, tpr01, fpr01; /* NaN when undefined */
 } pf_folder_period;
 
 typedef struct {
   int present, exists;     /* exists: the file was there (present: and it parsed) */
   char why[PF_FOLDER_WHY];
   char by[8];              /* "week", "month" */
+  char model[PF_MODEL_NAME];
+  double threshold;        /* the model's (NaN when absent) */
+  char classes[2][64];     /* the "samples" keys */
   char source[512];        /* where it came from */
   size_t n;
   pf_folder_period *p;
@@ -222,9 +247,9 @@ int pf_folder_write_meta(const char *dir, const pf_model *m, const size_t rows[3
 int pf_folder_write_keras_meta(const char *dir, const pf_model *m, const pf_keras_info *info, const char *src,
                                char *err, size_t errlen);
 /* stats.json: the splits' metrics (NULL: left out) under class names, and
- * "split": split_json (a JSON object's text) when not NULL. */
+ * "split" when split is not NULL. */
 int pf_folder_write_stats(const char *dir, const pf_metrics *const splits[3], const char *const names[2],
-                          const char *split_json, char *err, size_t errlen);
+                          const pf_folder_split_info *split, char *err, size_t errlen);
 int pf_folder_write_history(const char *dir, const pf_fit_history *h, char *err, size_t errlen);
 int pf_folder_write_roc(const char *dir, const pf_folder_roc *r, char *err, size_t errlen);
 /* pca.json; an absent PCA (present = 0) is written as {"available":
@@ -233,7 +258,17 @@ int pf_folder_write_pca(const char *dir, const pf_folder_pca *p, char *err, size
 int pf_folder_write_source(const char *dir, const pf_folder_source *s, char *err, size_t errlen);
 /* relevance.json at path (any file: relevance -o), features in r's order. */
 int pf_folder_write_relevance(const char *path, const pf_folder_relevance *r, char *err, size_t errlen);
-/* over_time.json: the text pf_drift_json made, and a newline. */
-int pf_folder_write_over_time(const char *dir, const char *json, char *err, size_t errlen);
+/* over_time.json: o as over_time_text gives it, and a newline. */
+int pf_folder_write_over_time(const char *dir, const pf_folder_over_time *o, char *err, size_t errlen);
+
+/* o as over_time.json's text (indented; malloc'd, caller frees; NULL when
+ * out of memory): what evaluate --by --json prints. */
+char *pf_folder_over_time_text(const pf_folder_over_time *o);
+
+/* The split object of a training run: from a CSV (from_csv) or the fleet,
+ * kind time or random, test_since (0: none), and from the fleet the
+ * splits' ranges r (NULL from a CSV), data_end taken from them. */
+void pf_folder_split_info_of(pf_folder_split_info *s, int from_csv, int time, long long test_since,
+                             const pf_time_range r[3]);
 
 #endif

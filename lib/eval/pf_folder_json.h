@@ -2,13 +2,15 @@
  * (internal to pf_folder_*.c: the double-underscore names).
  * Defines a capped parse of a whole file into an object, numbers that read
  * as NaN when absent, capped number arrays and bounded string copies.
- * Called by pf_folder_read.c and pf_folder_side.c only. */
+ * Called by the pf_folder_*.c files only. */
 #ifndef PF_FOLDER_JSON_H
 #define PF_FOLDER_JSON_H
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "pf_folder.h"
 
 /* buf[0..len) as a JSON object (PF_FOLDER_MAX_FILE at most), or NULL with
  * the reason in why. Caller cJSON_Deletes. */
@@ -27,5 +29,11 @@ int pf_folder__darray(const cJSON *o, const char *key, double **out, size_t *n);
 
 /* v's string (or "" when v is not a string) into dst[cap], cut to fit. */
 void pf_folder__str(char *dst, size_t cap, const cJSON *v);
+
+/* stats.json's "split" object: s as unformatted JSON text (malloc'd; NULL
+ * when out of memory), and o read into s (present = 0 when o is not an
+ * object; absent fields 0). pf_folder_split.c. */
+char *pf_folder__split_json(const pf_folder_split_info *s);
+void pf_folder__parse_split(const cJSON *o, pf_folder_split_info *s);
 
 #endif

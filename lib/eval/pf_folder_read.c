@@ -87,6 +87,7 @@ int pf_folder_parse_stats(const uint8_t *buf, size_t len, pf_folder_stats *out) 
     out->has_data_end = 1;
     out->data_end = (long long)end;
   }
+  pf_folder__parse_split(cJSON_GetObjectItemCaseSensitive(j, "split"), &out->split);
   cJSON_Delete(j);
   if (!any) { WHY(out, "no train, validation or test object with a confusion matrix"); return PF_EINVAL; }
   out->present = 1;

@@ -141,6 +141,8 @@ int pf_folder_parse_over_time(const uint8_t *buf, size_t len, pf_folder_over_tim
     return PF_EINVAL;
   }
   snprintf(out->by, sizeof out->by, "%s", by->valuestring);
+  pf_folder__str(out->model, sizeof out->model, item(j, "model"));
+  out->threshold = num(j, "threshold");
   size_t n = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, ps) if (++n == PF_FOLDER_MAX_PERIODS) break;
@@ -153,7 +155,13 @@ int pf_folder_parse_over_time(const uint8_t *buf, size_t len, pf_folder_over_tim
     if (!cJSON_IsString(lab) || !cJSON_IsObject(sm)) continue;
     pf_folder__str(p->label, sizeof p->label, lab);
     pf_folder__str(p->start, sizeof p->start, st);
+    pf_folder__str(p->end, sizeof p->end, item(e, "end"));
     const cJSON *c0 = sm->child, *c1 = c0 ? c0->next : NULL;
+    if (out->n == 0) /* the classes: the first period's sample keys */
+      for (int k = 0; k < 2; k++) {
+        const cJSON *c = k ? c1 : c0;
+        snprintf(out->classes[k], sizeof out->classes[k], "%s", c && c->string ? c->string : "");
+      }
     p->clean = cJSON_IsNumber(c0) ? c0->valuedouble : NAN;
     p->malicious = cJSON_IsNumber(c1) ? c1->valuedouble : NAN;
     p->roc_auc = num(e, "roc_auc");
@@ -162,6 +170,7 @@ int pf_folder_parse_over_time(const uint8_t *buf, size_t len, pf_folder_over_tim
     p->tpr1 = num(e, "tpr_at_fpr_0.01");
     p->fpr1 = num(e, "fpr_at_fpr_0.01");
     p->tpr01 = num(e, "tpr_at_fpr_0.001");
+    p->fpr01 = num(e, "fpr_at_fpr_0.001");
     out->n++;
   }
   out->present = 1;

@@ -4,8 +4,8 @@
  *   "layers": [sizes], "classes": [...], "threshold": t, "rows": {"train":
  *   n, "validation": n, "test": n}} on one line.
  * stats.json: {"train": split, "validation": split, "test": split,
- *   "split": {how the splits were made}}, one key a line, each split as
- *   pf_metrics_write_json writes it.
+ *   "split": {how the splits were made, on one line}}, one key a line,
+ *   each split as pf_metrics_write_json writes it.
  * history.json: {"loss", "acc", "val_loss", "val_acc", "seconds"}, one
  *   array a line.
  * roc.json: {"split": "test", "rows": n, "positives": p, "negatives": q,
@@ -18,8 +18,11 @@
  *   "points_total": n, "points": {"pc1": [...], "pc2": [...], "label": [...]}}
  *   or {"available": false, "reason": "..."}.
  * dataset.json: {"source": "csv", "path": P, "seed": s, "split": "70/15/15"}
- *   or {"source": "redis"}. */
+ *   or {"source": "redis"}.
+ * stats.json's "split" (pf_folder_split.c) and over_time.json
+ * (pf_folder_time.c) are cJSON's text. */
 #include "pf_folder.h"
+#include "pf_folder_json.h"
 #include "pf_atomic.h"
 #include "pf_err.h"
 #include "pf_ergo486.h"
@@ -129,14 +132,19 @@ int pf_folder_write_keras_meta(const char *dir, const pf_model *m, const pf_kera
 }
 
 int pf_folder_write_stats(const char *dir, const pf_metrics *const splits[3], const char *const names[2],
-                          const char *split_json, char *err, size_t errlen) {
+                          const pf_folder_split_info *split, char *err, size_t errlen) {
+  char *split_json = NULL;
+  if (split && !(split_json = pf_folder__split_json(split))) {
+    snprintf(err, errlen, "cannot write %s/stats.json: out of memory", dir);
+    return PF_ENOMEM;
+  }
   static const char *const keys[3] = {"train", "validation", "test"};
   int last = -1; /* the last split written: no comma after it unless "split" follows */
   for (int s = 0; s < 3; s++)
     if (splits[s]) last = s;
   pf_atomic tmp;
   FILE *f = open_file(&tmp, dir, "stats.json", err, errlen);
-  if (!f) return PF_EIO;
+  if (!f) { free(split_json); return PF_EIO; }
   fputs("{\n", f);
   for (int s = 0; s < 3; s++) {
     if (!splits[s]) continue;
@@ -146,6 +154,7 @@ int pf_folder_write_stats(const char *dir, const pf_metrics *const splits[3], co
   }
   if (split_json) fprintf(f, "  \"split\": %s\n", split_json);
   fputs("}\n", f);
+  free(split_json);
   return commit(&tmp, dir, "stats.json", err, errlen);
 }
 
@@ -285,11 +294,14 @@ int pf_folder_write_relevance(const char *path, const pf_folder_relevance *r, ch
   return commit(&tmp, pdir, name, err, errlen);
 }
 
-int pf_folder_write_over_time(const char *dir, const char *json, char *err, size_t errlen) {
+int pf_folder_write_over_time(const char *dir, const pf_folder_over_time *o, char *err, size_t errlen) {
+  char *json = pf_folder_over_time_text(o);
+  if (!json) { snprintf(err, errlen, "cannot write %s/over_time.json: out of memory", dir); return PF_ENOMEM; }
   pf_atomic tmp;
   FILE *f = open_file(&tmp, dir, "over_time.json", err, errlen);
-  if (!f) return PF_EIO;
+  if (!f) { free(json); return PF_EIO; }
   fprintf(f, "%s\n", json);
+  free(json);
   return commit(&tmp, dir, "over_time.json", err, errlen);
 }
 

@@ -76,6 +76,13 @@ int pf_dataset_missing_class(const pf_dataset *d, const pf_classes *c) {
   return -1;
 }
 
+void pf_classes_of_model(const pf_model *m, pf_classes *c) {
+  memset(c, 0, sizeof *c);
+  uint32_t n = pf_model_classes(m);
+  c->n = (int)(n < 16 ? n : 16);
+  for (int i = 0; i < c->n; i++) snprintf(c->names[i], sizeof c->names[i], "%s", m->classes[i]);
+}
+
 int pf_classes_index(const pf_classes *c, const char *label) {
   for (int i = 0; i < c->n; i++)
     if (strcmp(c->names[i], label) == 0) return i;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "pf_db.h"
+#include "pf_model.h"
 
 #define PF_DATASET_MAX_ROWS 50000000u
 
@@ -40,6 +41,9 @@ int pf_classes_map(pf_classes *c, const char *spec, char *err, size_t errlen);
 
 /* Class index of a label (a name, an index, or an alias), or -1. */
 int pf_classes_index(const pf_classes *c, const char *label);
+
+/* The class names of model m (its first 16), no aliases. */
+void pf_classes_of_model(const pf_model *m, pf_classes *c);
 
 /* "clean, malicious": the names, for messages. */
 void pf_classes_list(const pf_classes *c, char *out, size_t n);

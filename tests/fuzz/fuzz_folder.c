@@ -4,7 +4,9 @@
  * the rest is the file. Invariants: no crash, sanitizer report or leak; a
  * parse that fails leaves present 0, nothing allocated and a one-line
  * reason; one that succeeds has every count within its cap, the arrays it
- * promises and NUL-terminated strings. */
+ * promises and NUL-terminated strings (stats.json's "split" object too),
+ * and an over_time.json that parses can be written out again. */
+#include "pf_date.h"
 #include "pf_err.h"
 #include "pf_folder.h"
 
@@ -54,6 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           for (int c = 0; c < 2; c++)
             if (!(p->cm[r][c] >= 0 && p->cm[r][c] < 1e15)) abort();
     }
+    /* "split": counts in [0, 1e15), times 0 or within pf_date's range */
+    const pf_folder_split_info *si = &s.split;
+    if (!si->present && (si->time || si->from_csv || si->test_since || si->data_end)) abort();
+    for (int k = 0; k < 3; k++) {
+      if (si->r[k].n >= (size_t)1e15) abort();
+      if ((si->r[k].first && si->r[k].first < PF_DATE_MIN) || si->r[k].first > PF_DATE_MAX) abort();
+      if ((si->r[k].last && si->r[k].last < PF_DATE_MIN) || si->r[k].last > PF_DATE_MAX) abort();
+    }
+    if ((si->data_end && si->data_end < PF_DATE_MIN) || si->data_end > PF_DATE_MAX) abort();
     break;
   }
   case 2: {
@@ -136,7 +147,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       for (size_t i = 0; i < o.n; i++) {
         check_str(o.p[i].label, sizeof o.p[i].label);
         check_str(o.p[i].start, sizeof o.p[i].start);
+        check_str(o.p[i].end, sizeof o.p[i].end);
       }
+      check_str(o.model, sizeof o.model);
+      for (int c = 0; c < 2; c++) check_str(o.classes[c], sizeof o.classes[c]);
+      char *txt = pf_folder_over_time_text(&o); /* what parses can be written again */
+      free(txt);
     } else if (o.p) {
       abort();
     }

@@ -80,9 +80,10 @@ static void test_round_trip(void **state) {
   train_history_add(&h, 0.7, 0.5, 0.69, 0.51, 0.01);
   train_history_add(&h, 0.5, 0.75, 0.55, 0.7, 0.02);
   char err[512];
-  assert_int_equal(train_write_outputs(dir, m, splits, &h, "{\"kind\": \"random\", \"data_end_unix\": 1769904000}", err,
-                                       sizeof err),
-                   PF_OK);
+  const pf_time_range ranges[3] = {{300, 1769000000, 1769904000}, {60, 1769100000, 1769800000}, {80, 1769904000, 1770000000}};
+  pf_folder_split_info split;
+  pf_folder_split_info_of(&split, 0, 0, 0, ranges);
+  assert_int_equal(train_write_outputs(dir, m, splits, &h, &split, err, sizeof err), PF_OK);
   assert_int_equal(train_write_source(dir, NULL, 0, err, sizeof err), PF_OK);
   pf_folder f;
   pf_folder_load(dir, &f);
@@ -349,6 +350,103 @@ static void test_oversized(void **state) {
   free(s);
 }
 
+/* stats.json's "split": what a training run says about its splits reads
+ * back field for field, from the fleet (ranges, an empty split, the cut
+ * date) and from a CSV (no ranges) */
+static void test_split_info(void **state) {
+  char dir[64], err[512];
+  assert_int_equal(pf_test_mkdtemp(dir, sizeof dir, "pf-folder-split"), 0);
+  pf_metrics mt;
+  pf_dataset d;
+  make_rows(&d, 50, 9);
+  pf_model *m = make_model();
+  assert_int_equal(pf_score_metrics(m, &d, m->threshold, &mt), PF_OK);
+  const pf_metrics *splits[3] = {&mt, &mt, &mt};
+  const char *names[2] = {m->classes[0], m->classes[1]};
+  const pf_time_range r[3] = {{700, 1767571200, 1768000000}, {0, 0, 0}, {150, 1769000000, 1769904000}};
+  pf_folder_split_info in;
+  pf_folder_split_info_of(&in, 0, 1, 1769000000, r);
+  assert_true(in.data_end == 1768000000); /* train and validation only */
+  for (int from_csv = 0; from_csv < 2; from_csv++) {
+    if (from_csv) pf_folder_split_info_of(&in, 1, 0, 0, r);
+    assert_int_equal(pf_folder_write_stats(dir, splits, names, &in, err, sizeof err), PF_OK);
+    pf_folder_stats st;
+    assert_int_equal(pf_folder_load_stats(dir, &st), PF_OK);
+    const pf_folder_split_info *out = &st.split;
+    assert_true(out->present);
+    assert_int_equal(out->time, in.time);
+    assert_int_equal(out->from_csv, in.from_csv);
+    assert_true(out->test_since == in.test_since);
+    assert_true(out->data_end == in.data_end);
+    assert_int_equal(st.has_data_end, !from_csv);
+    for (int k = 0; k < 3; k++) {
+      assert_int_equal(out->r[k].n, in.r[k].n);
+      assert_true(out->r[k].first == in.r[k].first && out->r[k].last == in.r[k].last);
+    }
+    if (from_csv) assert_int_equal(out->r[0].n, 0);
+  }
+    /* written without one: not present */
+  assert_int_equal(pf_folder_write_stats(dir, splits, names, NULL, err, sizeof err), PF_OK);
+  pf_folder_stats st;
+  assert_int_equal(pf_folder_load_stats(dir, &st), PF_OK);
+  assert_false(st.split.present);
+  assert_false(st.has_data_end);
+  pf_dataset_free(&d);
+  pf_model_free(&m);
+  assert_int_equal(pf_test_rmtree(dir), 0);
+}
+
+/* over_time.json: written from the struct, read back the same, and the
+ * file is the text evaluate --by --json prints plus a newline */
+static void test_over_time(void **state) {
+  char dir[64], err[512], path[128];
+  assert_int_equal(pf_test_mkdtemp(dir, sizeof dir, "pf-folder-time"), 0);
+  pf_folder_period p[2] = {
+    {"2026-W02", "2026-01-05T00:00:00Z", "2026-01-12T00:00:00Z", 10, 5, 0.875, 0.8, 0.1, 0.6, 0.01, 0.4, 0.001},
+    {"2026-W03", "2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z", 3, 0, NAN, NAN, 0, NAN, 0, NAN, 0},
+  };
+  pf_folder_over_time in;
+  memset(&in, 0, sizeof in);
+  snprintf(in.by, sizeof in.by, "week");
+  snprintf(in.model, sizeof in.model, "v\"2");
+  snprintf(in.classes[0], sizeof in.classes[0], "clean");
+  snprintf(in.classes[1], sizeof in.classes[1], "mal\"icious");
+  in.threshold = 0.5;
+  in.n = 2;
+  in.p = p;
+  assert_int_equal(pf_folder_write_over_time(dir, &in, err, sizeof err), PF_OK);
+  snprintf(path, sizeof path, "%s/over_time.json", dir);
+  size_t len = 0;
+  uint8_t *buf = pf_test_read(path, &len);
+  assert_non_null(buf);
+  char *txt = pf_folder_over_time_text(&in);
+  assert_non_null(txt);
+  assert_int_equal(len, strlen(txt) + 1);
+  assert_memory_equal(buf, txt, len - 1);
+  assert_int_equal(buf[len - 1], '\n');
+  free(txt);
+  pf_folder_over_time out;
+  assert_int_equal(pf_folder_parse_over_time(buf, len, &out), PF_OK);
+  free(buf);
+  assert_string_equal(out.by, "week");
+  assert_string_equal(out.model, in.model);
+  assert_true(out.threshold == 0.5);
+  assert_string_equal(out.classes[0], "clean");
+  assert_string_equal(out.classes[1], "mal\"icious");
+  assert_int_equal(out.n, 2);
+  for (int i = 0; i < 2; i++) {
+    const pf_folder_period *a = &out.p[i], *b = &p[i];
+    assert_string_equal(a->label, b->label);
+    assert_string_equal(a->start, b->start);
+    assert_string_equal(a->end, b->end);
+    assert_true(same(a->clean, b->clean) && same(a->malicious, b->malicious) && same(a->roc_auc, b->roc_auc));
+    assert_true(same(a->tpr, b->tpr) && same(a->fpr, b->fpr) && same(a->tpr1, b->tpr1) && same(a->fpr1, b->fpr1));
+    assert_true(same(a->tpr01, b->tpr01) && same(a->fpr01, b->fpr01));
+  }
+  pf_folder_over_time_free(&out);
+  assert_int_equal(pf_test_rmtree(dir), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_round_trip),
@@ -357,6 +455,8 @@ int main(void) {
     cmocka_unit_test(test_truncations),
     cmocka_unit_test(test_wrong_types),
     cmocka_unit_test(test_oversized),
+    cmocka_unit_test(test_split_info),
+    cmocka_unit_test(test_over_time),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
