@@ -56,9 +56,7 @@ int cmd_explain_baseline(int argc, char **argv) {
     return 1;
   }
   pf_classes cls;
-  memset(&cls, 0, sizeof cls);
-  cls.n = (int)pf_model_classes(m);
-  for (int i = 0; i < cls.n && i < 16; i++) snprintf(cls.names[i], sizeof cls.names[i], "%s", m->classes[i]);
+  pf_classes_of_model(m, &cls);
   int want = cls_name ? pf_classes_index(&cls, cls_name) : 0;
   if (want < 0) {
     fprintf(stderr, "pefleet explain-baseline: %s is not a class of the model\n", cls_name);

@@ -172,9 +172,7 @@ int cmd_relevance(int argc, char **argv) {
     snprintf(csv, sizeof csv, "%s", dataset);
   }
   pf_classes cls;
-  memset(&cls, 0, sizeof cls);
-  cls.n = 2;
-  for (int i = 0; i < 2; i++) snprintf(cls.names[i], sizeof cls.names[i], "%s", m->classes[i]);
+  pf_classes_of_model(m, &cls); /* two: checked above */
   pf_dataset all = {0}, tr = {0}, va = {0}, te = {0}, smp = {0}, *use = &all;
   size_t skipped = 0;
   double t0 = pf_clock_s();
