@@ -198,7 +198,7 @@ def cmd_train(a):
 
 def read_pfnn(path):
     """Layer sizes and (W, b) per layer of a pefleet model file (layout in
-    lib/pf_model.h)."""
+    lib/model/pf_model.h)."""
     with open(path, "rb") as f:
         buf = f.read()
     if buf[:4] != b"PFNN":
@@ -223,6 +223,12 @@ def read_pfnn(path):
         b = np.frombuffer(buf, "<f4", sizes[i + 1], p)
         p += 4 * b.size
         layers.append((w.astype(np.float64), b.astype(np.float64)))
+    (fmt,) = struct.unpack_from("<I", buf, 4)
+    if fmt == 2:  # the explanations' baseline: u32 dim, name, f32 values
+        (dim,) = struct.unpack_from("<I", buf, p)
+        p += 4
+        (ln,) = struct.unpack_from("<H", buf, p)
+        p += 2 + ln + 4 * dim
     if p + 4 != len(buf):
         sys.exit("check: %s: unexpected length" % path)
     return layers

@@ -84,7 +84,7 @@ run_case() {
   rm -rf "$out" "$out.json"
   if [ "${KIND[c]}" = pefleet ]; then
     t=$( { time "$BIN/pefleet" train --device cpu --dataset "$CSV" --seed "$SEED" --epochs "$EPOCHS" --patience 100000 \
-      --threads "${THREADS[c]}" -q -o "$out" >"$out.log" 2>"$out.err"; } 2>&1 ) ||
+      --threads "${THREADS[c]}" -o "$out" >"$out.log" 2>"$out.err"; } 2>&1 ) ||
       die "${NAMES[c]} failed: $(tail -3 "$out.err")"
     "$PY" - "$out" >"$out.res" <<'EOF'
 import json, sys
