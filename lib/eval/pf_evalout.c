@@ -11,14 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int train_history_init(train_history *h, size_t cap) { return pf_fit_history_init(h, cap); }
-
-void train_history_add(train_history *h, double loss, double acc, double val_loss, double val_acc, double seconds) {
-  pf_fit_history_add(h, loss, acc, val_loss, val_acc, seconds);
-}
-
-void train_history_free(train_history *h) { pf_fit_history_free(h); }
-
 int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d) {
   pf_metrics mt;
   int rc = pf_score_metrics(m, d, m->threshold, &mt);
@@ -27,7 +19,7 @@ int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d) {
   return pf_metrics_write_json(f, &mt, names);
 }
 
-int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
+int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const pf_fit_history *h,
                         const pf_folder_split_info *split, char *err, size_t errlen) {
   if (pf_model_save(m, dir) != PF_OK) {
     snprintf(err, errlen, "cannot write %s/%s: %s", dir, PF_MODEL_FILE, strerror(errno));

@@ -3,8 +3,7 @@
  * and a data set (a stats.json split, the ROC curve of roc.json, the PCA of
  * pca.json, as pf_folder structs), a training run's whole folder, and the
  * one-line and table summaries.
- * Defines the per-epoch history (train_history: the seed's keys loss, acc,
- * val_loss, val_acc plus seconds; pf_fit_history itself).
+ * history.json is written from pf_fit's own history (pf_fit_history).
  * Called by pefleet train, evaluate, relevance, retrain and the report
  * (lib/report, report --dataset). */
 #ifndef PF_EVALOUT_H
@@ -24,12 +23,6 @@
 #define TRAIN_PCA_MAX_POINTS 2000 /* projected rows kept in pca.json */
 #define TRAIN_PCA_MAX_FIT 20000   /* rows the PCA is fitted on (stratified) */
 #define TRAIN_PCA_K 30            /* explained-variance ratios kept */
-
-typedef pf_fit_history train_history; /* pf_fit's, what history.json is written from */
-
-int train_history_init(train_history *h, size_t cap);
-void train_history_add(train_history *h, double loss, double acc, double val_loss, double val_acc, double seconds);
-void train_history_free(train_history *h);
 
 /* ---- figures as the folder's structs (what writing then reading gives) ---- */
 
@@ -60,7 +53,7 @@ int train_split_stats(FILE *f, const pf_model *m, const pf_dataset *d);
  * and "split": how the splits were made, when split is not NULL),
  * DIR/history.json, DIR/model.json (m's version and parent), and
  * DIR/roc.json and DIR/pca.json of the test split (splits[2]). */
-int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const train_history *h,
+int train_write_outputs(const char *dir, const pf_model *m, const pf_dataset *const splits[3], const pf_fit_history *h,
                         const pf_folder_split_info *split, char *err, size_t errlen);
 
 /* Writes DIR/over_time.json: the test split's figures week by week

@@ -75,10 +75,10 @@ static void test_round_trip(void **state) {
   make_rows(&d[1], 60, 2);
   make_rows(&d[2], 80, 3);
   const pf_dataset *splits[3] = {&d[0], &d[1], &d[2]};
-  train_history h;
-  assert_int_equal(train_history_init(&h, 3), PF_OK);
-  train_history_add(&h, 0.7, 0.5, 0.69, 0.51, 0.01);
-  train_history_add(&h, 0.5, 0.75, 0.55, 0.7, 0.02);
+  pf_fit_history h;
+  assert_int_equal(pf_fit_history_init(&h, 3), PF_OK);
+  pf_fit_history_add(&h, 0.7, 0.5, 0.69, 0.51, 0.01);
+  pf_fit_history_add(&h, 0.5, 0.75, 0.55, 0.7, 0.02);
   char err[512];
   const pf_time_range ranges[3] = {{300, 1769000000, 1769904000}, {60, 1769100000, 1769800000}, {80, 1769904000, 1770000000}};
   pf_folder_split_info split;
@@ -152,7 +152,7 @@ static void test_round_trip(void **state) {
   pf_folder_roc_free(&roc);
   pf_folder_pca_free(&pca);
   pf_folder_free(&f);
-  train_history_free(&h);
+  pf_fit_history_free(&h);
   for (int s = 0; s < 3; s++) pf_dataset_free(&d[s]);
   pf_model_free(&m);
   pf_test_rmtree(dir);
@@ -213,9 +213,9 @@ static void test_truncations(void **state) {
   pf_dataset d;
   make_rows(&d, 40, 4);
   const pf_dataset *splits[3] = {&d, &d, &d};
-  train_history h;
-  assert_int_equal(train_history_init(&h, 2), PF_OK);
-  train_history_add(&h, 0.7, 0.5, 0.69, 0.51, 0.01);
+  pf_fit_history h;
+  assert_int_equal(pf_fit_history_init(&h, 2), PF_OK);
+  pf_fit_history_add(&h, 0.7, 0.5, 0.69, 0.51, 0.01);
   assert_int_equal(train_write_outputs(dir, m, splits, &h, NULL, err, sizeof err), PF_OK);
   assert_int_equal(train_write_source(dir, "/x.csv", 5, err, sizeof err), PF_OK);
   static const char *const files[6] = {"model.json", "stats.json", "history.json", "roc.json", "pca.json", "dataset.json"};
@@ -245,7 +245,7 @@ static void test_truncations(void **state) {
     }
     free(buf);
   }
-  train_history_free(&h);
+  pf_fit_history_free(&h);
   pf_dataset_free(&d);
   pf_model_free(&m);
   pf_test_rmtree(dir);
