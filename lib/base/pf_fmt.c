@@ -29,6 +29,12 @@ static size_t utf8_len(const unsigned char *s) {
   return n;
 }
 
+void pf_fmt_json_double(FILE *f, double v) {
+  char b[40];
+  pf_fmt_double(v, b, sizeof b);
+  fputs(b, f);
+}
+
 void pf_fmt_json_string(FILE *f, const char *str) {
   const unsigned char *s = (const unsigned char *)str;
   fputc('"', f);

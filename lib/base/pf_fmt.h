@@ -13,6 +13,9 @@
  * bytes. Returns the length. */
 int pf_fmt_double(double v, char *buf, size_t n);
 
+/* Writes v to f as pf_fmt_double prints it (a JSON number, or null). */
+void pf_fmt_json_double(FILE *f, double v);
+
 /* Writes s as a JSON string literal (quotes included) to f. Bytes that are
  * not valid UTF-8 are written as \u00XX escapes of their value. */
 void pf_fmt_json_string(FILE *f, const char *s);

@@ -8,12 +8,6 @@
 #include "pf_explain.h"
 #include "pf_fmt.h"
 
-static void put_num(FILE *f, double v) {
-  char b[40];
-  pf_fmt_double(v, b, sizeof b);
-  fputs(b, f);
-}
-
 static void name_of(const pf_explain_view *e, uint32_t i, char *buf, size_t n) {
   if (e->n != PF_ERGO486_DIM || pf_ergo486_name((int)i, buf, n) != 0) snprintf(buf, n, "feature[%u]", i);
 }
@@ -29,11 +23,11 @@ void pf_explain_json(FILE *f, const pf_explain_view *e, size_t k, const char *si
   fputs(",\"baseline\":", f);
   pf_fmt_json_string(f, e->baseline ? e->baseline : "");
   fputs(",\"p\":", f);
-  put_num(f, e->p);
+  pf_fmt_json_double(f, e->p);
   fputs(",\"p_baseline\":", f);
-  put_num(f, e->p_baseline);
+  pf_fmt_json_double(f, e->p_baseline);
   fputs(",\"sum\":", f);
-  put_num(f, sum);
+  pf_fmt_json_double(f, sum);
   fputs(",\"method\":", f);
   pf_fmt_json_string(f, e->method ? e->method : "");
   fprintf(f, ",\"steps\":%d,\"top\":[", e->steps);
@@ -43,9 +37,9 @@ void pf_explain_json(FILE *f, const pf_explain_view *e, size_t k, const char *si
     fputs(t ? ",{\"feature\":" : "{\"feature\":", f);
     pf_fmt_json_string(f, name);
     fprintf(f, ",\"index\":%u,\"value\":", idx[t]);
-    put_num(f, e->x ? e->x[idx[t]] : 0.0);
+    pf_fmt_json_double(f, e->x ? e->x[idx[t]] : 0.0);
     fputs(",\"contribution\":", f);
-    put_num(f, e->contrib[idx[t]]);
+    pf_fmt_json_double(f, e->contrib[idx[t]]);
     fputc('}', f);
   }
   fputc(']', f);
@@ -53,7 +47,7 @@ void pf_explain_json(FILE *f, const pf_explain_view *e, size_t k, const char *si
     fputs(",\"groups\":{", f);
     for (int g = 0; g < PF_EXPLAIN_NGROUPS; g++) {
       fprintf(f, "%s\"%s\":", g ? "," : "", pf_explain_group_name(g));
-      put_num(f, pf_explain_group_sum(e->contrib, g));
+      pf_fmt_json_double(f, pf_explain_group_sum(e->contrib, g));
     }
     fputc('}', f);
   }

@@ -34,12 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void num(FILE *f, double v) {
-  char b[40];
-  pf_fmt_double(v, b, sizeof b);
-  fputs(b, f);
-}
-
 /* "key": [v, ...] with sep between entries; non-finite as null; fmt NULL:
  * shortest round trip */
 static void array(FILE *f, const char *key, const double *v, size_t n, const char *fmt, const char *sep) {
@@ -48,7 +42,7 @@ static void array(FILE *f, const char *key, const double *v, size_t n, const cha
     if (i) fputs(sep, f);
     if (!isfinite(v[i])) fputs("null", f);
     else if (fmt) fprintf(f, fmt, v[i]);
-    else num(f, v[i]);
+    else pf_fmt_json_double(f, v[i]);
   }
   fputc(']', f);
 }
@@ -88,7 +82,7 @@ int pf_folder_write_meta(const char *dir, const pf_model *m, const size_t rows[3
     pf_fmt_json_string(f, m->classes[i]);
   }
   fputs("], \"threshold\": ", f);
-  num(f, m->threshold);
+  pf_fmt_json_double(f, m->threshold);
   fprintf(f, ", \"rows\": {\"train\": %zu, \"validation\": %zu, \"test\": %zu}}\n", rows[0], rows[1], rows[2]);
   return commit(&tmp, dir, "model.json", err, errlen);
 }
@@ -182,11 +176,11 @@ static void op(FILE *f, const pf_folder_op *o, int last) {
   fputs("    {\"name\": ", f);
   pf_fmt_json_string(f, o->name);
   fputs(", \"threshold\": ", f);
-  num(f, o->threshold);
+  pf_fmt_json_double(f, o->threshold);
   fputs(", \"fpr\": ", f);
-  num(f, o->fpr);
+  pf_fmt_json_double(f, o->fpr);
   fputs(", \"tpr\": ", f);
-  num(f, o->tpr);
+  pf_fmt_json_double(f, o->tpr);
   fprintf(f, "}%s\n", last ? "" : ",");
 }
 
@@ -198,7 +192,7 @@ int pf_folder_write_roc(const char *dir, const pf_folder_roc *r, char *err, size
   pf_fmt_json_string(f, r->split);
   fprintf(f, ", \"rows\": %zu, \"positives\": %zu, \"negatives\": %zu, \"roc_auc\": ", r->rows, r->positives,
           r->negatives);
-  num(f, r->roc_auc);
+  pf_fmt_json_double(f, r->roc_auc);
   fprintf(f, ", \"points_total\": %zu,\n  ", r->points_total);
   array(f, "fpr", r->fpr, r->n, "%.6g", ",");
   fputs(",\n  ", f);
@@ -272,22 +266,22 @@ int pf_folder_write_relevance(const char *path, const pf_folder_relevance *r, ch
   fputs(", \"source\": ", f);
   pf_fmt_json_string(f, r->source);
   fprintf(f, ", \"rows\": %zu, \"method\": \"each feature set to 0 in every row\",\n \"base\": {\"accuracy\": ", r->rows);
-  num(f, r->base_accuracy);
+  pf_fmt_json_double(f, r->base_accuracy);
   fputs(", \"roc_auc\": ", f);
-  num(f, r->base_auc);
+  pf_fmt_json_double(f, r->base_auc);
   fputs("},\n \"features\": [\n", f);
   for (size_t i = 0; i < r->n; i++) {
     const pf_folder_feature *e = &r->f[i];
     fprintf(f, "  {\"rank\": %zu, \"index\": %u, \"name\": ", i + 1, e->index);
     pf_fmt_json_string(f, e->name);
     fputs(", \"accuracy_drop\": ", f);
-    num(f, e->d_accuracy);
+    pf_fmt_json_double(f, e->d_accuracy);
     fputs(", \"auc_drop\": ", f);
-    num(f, e->d_auc);
+    pf_fmt_json_double(f, e->d_auc);
     fputs(", \"accuracy\": ", f);
-    num(f, e->accuracy);
+    pf_fmt_json_double(f, e->accuracy);
     fputs(", \"roc_auc\": ", f);
-    num(f, e->roc_auc);
+    pf_fmt_json_double(f, e->roc_auc);
     fprintf(f, "}%s\n", i + 1 < r->n ? "," : "");
   }
   fputs(" ]\n}\n", f);

@@ -173,46 +173,40 @@ int pf_metrics_roc(const float *p1, const int32_t *y, size_t n, double *fpr, dou
   return PF_OK;
 }
 
-static void put_num(FILE *f, double v) {
-  char buf[32];
-  pf_fmt_double(v, buf, sizeof buf);
-  fputs(buf, f);
-}
-
 int pf_metrics_write_json(FILE *f, const pf_metrics *m, const char *const names[2]) {
   if (!f || !m) return PF_EINVAL;
   fprintf(f, "{\"cm\": [[%llu, %llu], [%llu, %llu]], \"accuracy\": ", (unsigned long long)m->cm[0][0],
           (unsigned long long)m->cm[0][1], (unsigned long long)m->cm[1][0], (unsigned long long)m->cm[1][1]);
-  put_num(f, m->accuracy);
+  pf_fmt_json_double(f, m->accuracy);
   fputs(", \"per_class\": {", f);
   for (int c = 0; c < 2; c++) {
     const char *name = names && names[c] ? names[c] : c ? "1" : "0";
     if (c) fputs(", ", f);
     pf_fmt_json_string(f, name);
     fputs(": {\"precision\": ", f);
-    put_num(f, m->precision[c]);
+    pf_fmt_json_double(f, m->precision[c]);
     fputs(", \"recall\": ", f);
-    put_num(f, m->recall[c]);
+    pf_fmt_json_double(f, m->recall[c]);
     fputs(", \"f1\": ", f);
-    put_num(f, m->f1[c]);
+    pf_fmt_json_double(f, m->f1[c]);
     fprintf(f, ", \"support\": %llu}", (unsigned long long)m->support[c]);
   }
   fputs("}, \"roc_auc\": ", f);
-  if (m->auc_defined) put_num(f, m->roc_auc);
+  if (m->auc_defined) pf_fmt_json_double(f, m->roc_auc);
   else fputs("null", f);
   fputs(", \"threshold\": ", f);
-  put_num(f, m->threshold);
+  pf_fmt_json_double(f, m->threshold);
   fputs(", \"fpr\": ", f);
-  put_num(f, m->fpr);
+  pf_fmt_json_double(f, m->fpr);
   fputs(", \"tpr_at_fpr\": {", f);
   for (int k = 0; k < PF_METRICS_NTARGETS; k++) {
     const pf_metrics_op *op = &m->tpr_at_fpr[k];
     fputs(k ? ", \"" : "\"", f);
-    put_num(f, op->target);
+    pf_fmt_json_double(f, op->target);
     fputs("\": {\"tpr\": ", f);
-    put_num(f, op->tpr);
+    pf_fmt_json_double(f, op->tpr);
     fputs(", \"threshold\": ", f);
-    put_num(f, op->threshold);
+    pf_fmt_json_double(f, op->threshold);
     fputc('}', f);
   }
   fprintf(f, "}, \"n\": %llu}", (unsigned long long)m->n);
